@@ -1,0 +1,63 @@
+"""The order board: every open order with where it stands against its deadline now.
+
+Computed from the stored deadlines on demand (one query, no per-order state kept between
+calls), so the TUI can repaint the countdown column at any instant and the CLI gets the same
+answer headless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from console.context import Context
+from console.deadlines import OrderClock, order_clock
+from console.model import Incident, Order
+from console.queries import ORDER_SELECT, incident_from_row, order_from_row
+
+_STATE_RANK = {"overdue": 0, "due_soon": 1, "normal": 2, "none": 3}
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    order: Order
+    clock: OrderClock
+    category: str
+    address: str
+
+
+@dataclass(frozen=True)
+class Board:
+    at: datetime
+    rows: list[BoardRow]          # open orders, most urgent first
+    waiting: list[Incident]       # open incidents with no open order (need a dispatcher)
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for r in self.rows if r.clock.state == "overdue")
+
+
+def compute_board(ctx: Context, now: datetime | None = None) -> Board:
+    at = now or ctx.clock.now()
+    due_soon = timedelta(minutes=ctx.config.deadlines.due_soon_minutes)
+    rows = []
+    for row in ctx.store.all(
+        ORDER_SELECT.replace("i.no AS incident_no", "i.no AS incident_no, i.category AS category,"
+                             " i.address AS address")
+        + " WHERE o.status NOT IN ('completed', 'reassigned', 'cancelled', 'handed_over')"
+    ):
+        order = order_from_row(row)
+        rows.append(BoardRow(order, order_clock(order, at, due_soon), row["category"],
+                             row["address"]))
+    rows.sort(key=lambda r: (_STATE_RANK[r.clock.state],
+                             r.clock.remaining_s if r.clock.remaining_s is not None else 1e12,
+                             r.order.no))
+    waiting = [
+        incident_from_row(r)
+        for r in ctx.store.all(
+            "SELECT * FROM incidents i WHERE status = 'open' AND NOT EXISTS ("
+            " SELECT 1 FROM orders o WHERE o.incident_id = i.id AND o.status NOT IN"
+            " ('completed', 'reassigned', 'cancelled', 'handed_over')) ORDER BY no"
+        )
+    ]
+    return Board(at, rows, waiting)

@@ -1,0 +1,188 @@
+"""The one command grammar, shared by the ``linkage`` CLI and the TUI command bar.
+
+A command is a verb path (``order ack``) with short aliases for the command bar (``ack``),
+positional arguments and ``--options``. ``run(services, tokens)`` parses, executes and returns
+an ``Outcome`` holding both the ``--json`` data and the human lines, so the two front ends can
+never disagree about what a command means. The help text (CLI ``help``, TUI F1) is generated
+from ``REGISTRY``.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from console import render
+from console.errors import BadInput
+from console.inputs import normalize
+from console.services import Services
+
+
+@dataclass(frozen=True)
+class Outcome:
+    command: str
+    data: dict[str, Any]
+    lines: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": True, "command": self.command, "data": self.data}
+
+
+Handler = Callable[["Invocation"], Outcome]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str                          # "order ack"
+    aliases: tuple[str, ...]           # "ack"
+    positionals: tuple[str, ...]       # names; a trailing "?" marks optional, "*" the rest
+    options: tuple[str, ...]           # long option names without "--"
+    summary_zh: str
+    summary_en: str
+    handler: Handler
+    flags: tuple[str, ...] = ()        # options that take no value
+
+    def usage(self) -> str:
+        parts = [self.name]
+        for p in self.positionals:
+            name = p.rstrip("?*").upper()
+            parts.append(f"[{name}]" if p.endswith(("?", "*")) else name)
+        parts += [f"[--{o} …]" for o in self.options] + [f"[--{f}]" for f in self.flags]
+        return " ".join(parts)
+
+    def summary(self, lang: str) -> str:
+        return self.summary_zh if lang == "zh" else self.summary_en
+
+
+@dataclass
+class Invocation:
+    services: Services
+    command: Command
+    args: dict[str, str]
+    lang: str
+    text: render.Text = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.services
+        self.text = render.Text(self.lang, s.config.tz, s.catalog)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self.args.get(name, default)
+
+    def need(self, name: str) -> str:
+        value = self.args.get(name)
+        if value is None or not value.strip():
+            raise BadInput("command.missing", zh="缺少参数 {a}。用法：{u}",
+                           en="missing {a}. Usage: {u}", a=name.upper(), u=self.command.usage())
+        return value
+
+    def outcome(self, data: dict[str, Any], lines: list[str]) -> Outcome:
+        return Outcome(self.command.name, data, lines)
+
+
+REGISTRY: list[Command] = []
+
+
+def command(name: str, *, aliases: tuple[str, ...] = (), args: tuple[str, ...] = (),
+            options: tuple[str, ...] = (), flags: tuple[str, ...] = (), zh: str, en: str
+            ) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        REGISTRY.append(Command(name, aliases, args, options, zh, en, fn, flags))
+        return fn
+
+    return register
+
+
+# -- parsing ------------------------------------------------------------------------------
+def tokenize(line: str) -> list[str]:
+    """Split a command-bar line; a full-width IME colon or slash at the start is dropped."""
+    text = normalize(line).lstrip(":/：、")
+    try:
+        return shlex.split(text)
+    except ValueError as exc:
+        raise BadInput("command.quote", zh="引号不配对：{e}", en="unbalanced quotes: {e}",
+                       e=exc) from exc
+
+
+def find_command(tokens: list[str]) -> tuple[Command, list[str]]:
+    if not tokens:
+        raise BadInput("command.empty", zh="请输入命令，help 查看全部命令",
+                       en="type a command; 'help' lists them all")
+    best: tuple[Command, int] | None = None
+    for cmd in REGISTRY:
+        words = cmd.name.split()
+        if [t.lower() for t in tokens[: len(words)]] == words and (
+            best is None or len(words) > best[1]
+        ):
+            best = (cmd, len(words))
+        if tokens[0].lower() in cmd.aliases and best is None:
+            best = (cmd, 1)
+    if best is None:
+        raise BadInput("command.unknown", zh="未知命令：{c}（help 查看全部命令）",
+                       en="unknown command: {c} (try 'help')", c=tokens[0][:40])
+    return best[0], tokens[best[1]:]
+
+
+def parse_args(cmd: Command, rest: list[str]) -> dict[str, str]:
+    args: dict[str, str] = {}
+    positional: list[str] = []
+    i = 0
+    while i < len(rest):
+        token = rest[i]
+        if token.startswith("--") and len(token) > 2:
+            name, eq, value = token[2:].partition("=")
+            if name in cmd.flags:
+                args[name] = "1"
+            elif name in cmd.options:
+                if not eq:
+                    i += 1
+                    if i >= len(rest):
+                        raise BadInput("command.option_value", zh="选项 --{o} 需要一个值",
+                                       en="option --{o} needs a value", o=name)
+                    value = rest[i]
+                args[name.replace("-", "_")] = value
+            else:
+                raise BadInput("command.unknown_option", zh="{c} 没有选项 --{o}。用法：{u}",
+                               en="{c} has no option --{o}. Usage: {u}", c=cmd.name, o=name,
+                               u=cmd.usage())
+        else:
+            positional.append(token)
+        i += 1
+    names = list(cmd.positionals)
+    for n, name in enumerate(names):
+        key = name.rstrip("?*").replace("-", "_")
+        if name.endswith("*"):
+            if positional[n:]:
+                args.setdefault(key, " ".join(positional[n:]))
+            positional = positional[:n]
+            break
+        if n < len(positional):
+            if key in args:
+                raise BadInput("command.twice", zh="{a} 给了两次", en="{a} given twice",
+                               a=key.upper())
+            args[key] = positional[n]
+    else:
+        if len(positional) > len(names):
+            raise BadInput("command.extra", zh="多余的参数：{x}。用法：{u}",
+                           en="unexpected argument: {x}. Usage: {u}",
+                           x=positional[len(names)][:40], u=cmd.usage())
+    for name in names:
+        if not name.endswith(("?", "*")) and name.replace("-", "_") not in args:
+            raise BadInput("command.missing", zh="缺少参数 {a}。用法：{u}",
+                           en="missing {a}. Usage: {u}", a=name.upper(), u=cmd.usage())
+    return args
+
+
+def run(services: Services, tokens: list[str] | str, lang: str | None = None) -> Outcome:
+    """Parse and execute one command; refusals raise ``LinkageError`` with nothing written."""
+    if isinstance(tokens, str):
+        tokens = tokenize(tokens)
+    cmd, rest = find_command(tokens)
+    args = parse_args(cmd, rest)
+    return cmd.handler(Invocation(services, cmd, args, lang or services.config.center.language))
+
+
+# Commands live in console/verbs.py; importing it fills REGISTRY.
+from console import verbs as _verbs  # noqa: E402,F401

@@ -1,0 +1,37 @@
+"""What every service needs, gathered once per seat session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from console.clock import Clock
+from console.config import Config
+from console.deadlines import DeadlineRule
+from console.inputs import parse_reported_time
+from console.store import Store
+
+if TYPE_CHECKING:
+    from console.catalog import Catalog
+
+
+@dataclass
+class Context:
+    store: Store
+    config: Config
+    clock: Clock
+    catalog: Catalog
+    rules: tuple[DeadlineRule, ...]
+    seat: str
+    operator: str
+
+    def transaction(self):  # type: ignore[no-untyped-def]
+        return self.store.transaction(self.seat, self.operator)
+
+    def reported_time(self, raw: str | None) -> datetime:
+        """Parse a ``--at`` value against this seat's clock, zone and tolerance."""
+        return parse_reported_time(
+            raw, self.clock.now(), self.config.tz,
+            timedelta(seconds=self.config.deadlines.future_tolerance_seconds),
+        )

@@ -1,0 +1,223 @@
+"""Orders (派单): issue, step through the lifecycle, hand over, reassign.
+
+One order per unit per incident. The first unit ordered for an incident carries first-contact
+responsibility (首接负责); a handover (移交) closes its order and opens the receiving unit's,
+linked both ways, so the chain of responsibility is read straight off the orders.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from console.catalog import Unit
+from console.clock import iso
+from console.context import Context
+from console.deadlines import due_times
+from console.errors import BadInput, IllegalTransition
+from console.inputs import normalize
+from console.model import (
+    CLOSED_STATUSES,
+    MAIN_LINE,
+    STATUS_LABELS,
+    IncidentStatus,
+    Order,
+    OrderStatus,
+)
+from console.queries import get_incident, get_order, orders_of
+from console.store import Transaction
+
+# step verb → the status it records
+STEPS: dict[str, OrderStatus] = {
+    "deliver": OrderStatus.DELIVERED,
+    "ack": OrderStatus.ACKNOWLEDGED,
+    "depart": OrderStatus.EN_ROUTE,
+    "arrive": OrderStatus.ON_SCENE,
+    "feedback": OrderStatus.FEEDBACK,
+    "complete": OrderStatus.COMPLETED,
+    "return": OrderStatus.RETURNED,
+    "cancel": OrderStatus.CANCELLED,
+}
+_RETURNABLE = frozenset(MAIN_LINE[:5])   # a unit may return the order until it has fed back
+_HANDOVER_FROM = frozenset(MAIN_LINE[2:6])  # after its initial handling has begun
+
+
+def resolve_unit(ctx: Context, query: str) -> Unit:
+    """A unit by code, name, pinyin or initials; refuses when the answer is not one unit."""
+    text = normalize(query)
+    if text in ctx.catalog.units:
+        return ctx.catalog.units[text]
+    matches = ctx.catalog.find_units(text)
+    if not matches:
+        raise BadInput("unit.not_found", zh="找不到联动单位：{q}", en="no linkage unit matches: {q}",
+                       q=query[:40])
+    q = text.lower().replace(" ", "")
+    exact = [u for u in matches
+             if q in (u.name_zh, u.name_en.lower().replace(" ", "")) or q in u.initials or q in u.pinyin]
+    if len(matches) == 1 or len(exact) == 1:
+        return exact[0] if len(exact) == 1 else matches[0]
+    names = "、".join(f"{u.code} {u.name_zh}" for u in matches[:5])
+    raise BadInput("unit.ambiguous", zh="“{q}”对应多个单位：{names}，请输入单位代码",
+                   en="'{q}' matches several units: {names}; use the unit code", q=query[:40],
+                   names=names)
+
+
+def _label(status: OrderStatus, lang: str) -> str:
+    zh, en = STATUS_LABELS[status]
+    return zh if lang == "zh" else en
+
+
+def _check_time(ctx: Context, order: Order, when: datetime) -> None:
+    latest = max(order.steps.values(), default=order.issued_at)
+    if when < latest:
+        fmt = "%Y-%m-%d %H:%M:%S"
+        raise BadInput(
+            "order.time_before_previous",
+            zh="时间 {at} 早于该派单上一步骤的时间 {prev}",
+            en="time {at} is before the order's previous step at {prev}",
+            at=when.astimezone(ctx.config.tz).strftime(fmt),
+            prev=latest.astimezone(ctx.config.tz).strftime(fmt),
+        )
+
+
+def issue(ctx: Context, incident_ref: str | int, unit_query: str, *, at: str | None = None,
+          note: str = "") -> Order:
+    unit = resolve_unit(ctx, unit_query)
+    when = ctx.reported_time(at)
+    with ctx.transaction() as tx:
+        return _issue(ctx, tx, incident_ref, unit, when, note=note)
+
+
+def _issue(ctx: Context, tx: Transaction, incident_ref: str | int, unit: Unit, when: datetime,
+           *, note: str = "", handover_from: str | None = None,
+           reassigned_from: str | None = None) -> Order:
+    incident = get_incident(tx, incident_ref)
+    if incident.status != IncidentStatus.OPEN:
+        raise BadInput("order.incident_not_open", zh="警情 {no} 不在处置中（{s}），不能派单",
+                       en="incident {no} is not open ({s}); cannot issue orders",
+                       no=incident.no, s=incident.status.value)
+    if when < incident.created_at:
+        raise BadInput("order.before_incident", zh="派单时间早于接警时间",
+                       en="the order time is before the call was received")
+    existing = orders_of(tx, [incident.id])
+    if any(o.unit == unit.code and o.is_open for o in existing):
+        raise BadInput("order.duplicate", zh="{u} 已有该警情的未结派单",
+                       en="{u} already has an open order for this incident", u=unit.name_zh)
+    dues = due_times(ctx.rules, incident.area, unit.kind, when)
+    order_id = tx.new_id()
+    tx.append(
+        "order.issued",
+        {"order_id": order_id, "incident_id": incident.id, "unit": unit.code,
+         "unit_kind": unit.kind, "area": incident.area, "first_contact": not existing,
+         "handover_from": handover_from, "reassigned_from": reassigned_from,
+         "note": normalize(note)[:1000],
+         **{f"{stage}_due": iso(due) for stage, due in dues.items()}},
+        subject=incident.id, happened_at=when,
+    )
+    return get_order(tx, order_id)
+
+
+def step(ctx: Context, order_ref: str | int, verb: str, *, at: str | None = None,
+         note: str = "", reason: str = "") -> Order:
+    target = STEPS.get(verb)
+    if target is None:
+        raise BadInput("order.unknown_step", zh="未知的派单步骤：{v}", en="unknown order step: {v}",
+                       v=verb[:20])
+    when = ctx.reported_time(at)
+    why = normalize(reason)
+    with ctx.transaction() as tx:
+        order = get_order(tx, order_ref)
+        _check_transition(order, target, ctx.config.center.language)
+        if target == OrderStatus.RETURNED and not why:
+            raise BadInput("order.return_reason", zh="退单必须填写原因（--reason）",
+                           en="a return needs a reason (--reason)")
+        _check_time(ctx, order, when)
+        _record_step(tx, order, target, when, note=note, reason=why)
+        _close_incident_if_done(tx, order.incident_id, when)
+        return get_order(tx, order.id)
+
+
+def _record_step(tx: Transaction, order: Order, target: OrderStatus, when: datetime, *,
+                 note: str = "", reason: str = "") -> None:
+    tx.append("order.stepped",
+              {"order_id": order.id, "status": target.value, "note": normalize(note)[:1000],
+               "reason": reason[:1000]},
+              subject=order.incident_id, happened_at=when)
+
+
+def _check_transition(order: Order, target: OrderStatus, lang: str) -> None:
+    current = order.status
+    refuse = None
+    if current in CLOSED_STATUSES:
+        refuse = ("order.closed", "派单 {no} 已是“{cur}”状态，不能再变更",
+                  "order {no} is already {cur}; it cannot change")
+    elif target == OrderStatus.CANCELLED:
+        return
+    elif current == OrderStatus.RETURNED:
+        refuse = ("order.returned", "派单 {no} 已退单，只能改派或取消",
+                  "order {no} was returned; reassign or cancel it")
+    elif target == OrderStatus.RETURNED:
+        if current not in _RETURNABLE:
+            refuse = ("order.not_returnable", "派单 {no} 已“{cur}”，不能退单",
+                      "order {no} is {cur}; it can no longer be returned")
+    elif MAIN_LINE.index(target) <= MAIN_LINE.index(current):
+        refuse = ("order.backwards", "派单 {no} 已“{cur}”，不能再记录“{new}”",
+                  "order {no} is already {cur}; it cannot go back to {new}")
+    elif target == OrderStatus.COMPLETED and MAIN_LINE.index(current) < 2:
+        refuse = ("order.complete_unacked", "派单 {no} 尚未签收，不能办结",
+                  "order {no} was never acknowledged; it cannot be completed")
+    if refuse:
+        code, zh, en = refuse
+        raise IllegalTransition(code, zh=zh, en=en, no=order.no,
+                                cur=_label(current, lang), new=_label(target, lang))
+
+
+def _close_incident_if_done(tx: Transaction, incident_id: str, when: datetime) -> None:
+    """An incident closes when every order is closed and at least one was completed."""
+    orders = orders_of(tx, [incident_id])
+    if orders and all(not o.is_open for o in orders) and any(
+        o.status == OrderStatus.COMPLETED for o in orders
+    ):
+        tx.append("incident.closed", {"incident_id": incident_id}, subject=incident_id,
+                  happened_at=when)
+
+
+def handover(ctx: Context, order_ref: str | int, unit_query: str, *, at: str | None = None,
+             note: str = "") -> Order:
+    """First-contact unit hands the job to the responsible unit after initial handling."""
+    unit = resolve_unit(ctx, unit_query)
+    when = ctx.reported_time(at)
+    with ctx.transaction() as tx:
+        order = get_order(tx, order_ref)
+        if order.status not in _HANDOVER_FROM:
+            raise IllegalTransition(
+                "order.handover_state",
+                zh="派单 {no} 处于“{cur}”，签收并先期处置后才能移交",
+                en="order {no} is {cur}; it can be handed over only after acknowledgement",
+                no=order.no, cur=_label(order.status, ctx.config.center.language))
+        if unit.code == order.unit:
+            raise BadInput("order.handover_self", zh="不能移交给同一单位",
+                           en="cannot hand over to the same unit")
+        _check_time(ctx, order, when)
+        _record_step(tx, order, OrderStatus.HANDED_OVER, when, note=note)
+        return _issue(ctx, tx, order.incident_id, unit, when, note=note, handover_from=order.id)
+
+
+def reassign(ctx: Context, order_ref: str | int, unit_query: str, *, at: str | None = None,
+             note: str = "") -> Order:
+    """改派: close the order (usually a returned one) and order another unit instead."""
+    unit = resolve_unit(ctx, unit_query)
+    when = ctx.reported_time(at)
+    with ctx.transaction() as tx:
+        order = get_order(tx, order_ref)
+        if not order.is_open:
+            raise IllegalTransition(
+                "order.closed", zh="派单 {no} 已是“{cur}”状态，不能改派",
+                en="order {no} is already {cur}; it cannot be reassigned",
+                no=order.no, cur=_label(order.status, ctx.config.center.language))
+        if unit.code == order.unit:
+            raise BadInput("order.reassign_self", zh="不能改派给同一单位",
+                           en="cannot reassign to the same unit")
+        _check_time(ctx, order, when)
+        _record_step(tx, order, OrderStatus.REASSIGNED, when, note=note)
+        return _issue(ctx, tx, order.incident_id, unit, when, note=note,
+                      reassigned_from=order.id)

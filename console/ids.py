@@ -1,0 +1,33 @@
+"""UUIDv7 event and record ids.
+
+Ids are made by the seat (no server round trip) and sort by creation time, so a re-sent event
+is recognised by id forever and the event log's natural order is its id order.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+
+_lock = threading.Lock()
+_last_ms = 0
+_counter = 0
+
+
+def uuid7(unix_ms: int) -> str:
+    """A UUIDv7 for ``unix_ms``; monotonic within the process even when the clock stalls."""
+    global _last_ms, _counter
+    with _lock:
+        if unix_ms > _last_ms:
+            _last_ms = unix_ms
+            _counter = int.from_bytes(os.urandom(2), "big") & 0x3FF
+        else:
+            _counter += 1
+            if _counter > 0xFFF:
+                _last_ms += 1
+                _counter = 0
+        ms, counter = _last_ms, _counter
+    rand_b = int.from_bytes(os.urandom(8), "big") & 0x3FFFFFFFFFFFFFFF
+    value = (ms & 0xFFFFFFFFFFFF) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | rand_b
+    return str(uuid.UUID(int=value))

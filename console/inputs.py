@@ -1,0 +1,139 @@
+"""Parsing what a person types: phone numbers, areas, references and reported times.
+
+All of these are refused here, before any transaction opens, with a message that says what
+a correct value looks like.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from console.errors import BadInput
+from console.model import AREA_ALIASES, Area
+
+HIDDEN_NUMBER = ("hidden", "unknown", "未知", "无号码", "隐藏")
+_PHONE_PATTERNS = (
+    re.compile(r"1[3-9]\d{9}"),            # mobile
+    re.compile(r"0[1-9]\d{1,2}\d{7,8}"),   # landline with area code
+    re.compile(r"[2-9]\d{6,7}"),           # local landline without area code
+)
+_RELATIVE = re.compile(r"^-?\s*(\d+)\s*(s|sec|秒|m|min|分钟?|h|hr|小时)\s*(ago|前)?$")
+_CLOCK = re.compile(r"^(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?$")
+_LOCAL_DATETIME = re.compile(
+    r"^(?:(\d{4})-)?(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$"
+)
+
+
+def normalize(text: str) -> str:
+    """NFKC turns an IME's full-width digits and punctuation into plain ones."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def parse_phone(raw: str) -> str:
+    """A caller number in canonical digits, or '' for a withheld number."""
+    text = normalize(raw)
+    if text.lower() in HIDDEN_NUMBER:
+        return ""
+    digits = re.sub(r"[\s\-()（）]", "", text)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    if not digits.isdigit() or not any(p.fullmatch(digits) for p in _PHONE_PATTERNS):
+        raise BadInput(
+            "input.phone",
+            zh="号码格式不正确：{raw}（手机为11位数字，座机为区号加号码；号码未显示请填 hidden）",
+            en="malformed phone number: {raw} (mobile: 11 digits; landline: area code + number;"
+               " use 'hidden' for a withheld number)",
+            raw=raw[:40],
+        )
+    return digits
+
+
+def parse_area(raw: str | None, default: str) -> Area:
+    if raw is None or not raw.strip():
+        return Area(default)
+    area = AREA_ALIASES.get(normalize(raw).lower())
+    if area is None:
+        raise BadInput(
+            "input.area", zh="区域只能是 城区/郊区/农村（urban/suburb/rural）：{raw}",
+            en="area must be urban, suburb or rural (城区/郊区/农村): {raw}", raw=raw[:40],
+        )
+    return area
+
+
+def parse_ref(raw: str, what_zh: str, what_en: str) -> int | str:
+    """``12`` or ``#12`` → local number 12; a hex id or id prefix (≥ 8 chars) → str."""
+    text = normalize(raw).lstrip("#")
+    if text.isdigit() and len(text) < 12:
+        return int(text)
+    if re.fullmatch(r"[0-9a-f\-]{8,36}", text.lower()):
+        return text.lower()
+    raise BadInput(
+        "input.ref", zh="{what_zh}编号无效：{raw}", en="invalid {what_en} reference: {raw}",
+        what_zh=what_zh, what_en=what_en, raw=raw[:40],
+    )
+
+
+def parse_reported_time(
+    raw: str | None, now: datetime, tz: ZoneInfo, tolerance: timedelta
+) -> datetime:
+    """The time a unit or caller said, in the center's local time unless an offset is given.
+
+    ``14:05`` means today (or last night, when today's 14:05 is still ahead and yesterday's is
+    within six hours); ``-5m`` means five minutes ago. Times ahead of the clock are refused.
+    """
+    if raw is None or not raw.strip() or normalize(raw).lower() == "now":
+        return now
+    text = normalize(raw).lower()
+    local_now = now.astimezone(tz)
+    value: datetime | None = None
+    if m := _RELATIVE.match(text):
+        amount, unit = int(m.group(1)), m.group(2)
+        seconds = {"s": 1, "sec": 1, "秒": 1, "h": 3600, "hr": 3600, "小时": 3600}.get(unit, 60)
+        value = now - timedelta(seconds=amount * seconds)
+    elif m := _CLOCK.match(text):
+        hour, minute, second = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+        value = _local(tz, local_now.year, local_now.month, local_now.day, hour, minute, second)
+        if value is not None and value > now + tolerance:
+            earlier = value - timedelta(days=1)
+            value = earlier if now - earlier <= timedelta(hours=6) else value
+    elif m := _LOCAL_DATETIME.match(text):
+        year = int(m.group(1) or local_now.year)
+        value = _local(tz, year, int(m.group(2)), int(m.group(3)), int(m.group(4)),
+                       int(m.group(5)), int(m.group(6) or 0))
+    else:
+        try:
+            parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+            value = parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+        except ValueError:
+            value = None
+    if value is None:
+        raise BadInput(
+            "input.time",
+            zh="时间格式无法识别：{raw}（例如 14:05、-5m、2026-11-28 14:05）",
+            en="unrecognised time: {raw} (e.g. 14:05, -5m, 2026-11-28 14:05)", raw=raw[:40],
+        )
+    if value > now + tolerance:
+        raise BadInput(
+            "input.future_time", zh="时间 {raw} 晚于当前时间，不能记录未来的时间",
+            en="time {raw} is in the future", raw=raw[:40],
+        )
+    return value
+
+
+def _local(tz: ZoneInfo, year: int, month: int, day: int, hour: int, minute: int,
+           second: int) -> datetime | None:
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=tz)
+    except ValueError:
+        return None
+
+
+def place_key(address: str) -> str:
+    """An address reduced to what two callers describing one place would share."""
+    text = normalize(address).lower()
+    return re.sub(r"[\s,，。.、;；:：!！?？()（）\-—_'\"“”‘’]+", "", text)

@@ -1,0 +1,192 @@
+"""Call intake (接警): new incidents, repeat calls, merges, transfers and notes.
+
+A repeated call about a live event is attached to it (or merged later) rather than opened as
+a second incident; both calls are always kept, because the second caller may add facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from console.context import Context
+from console.errors import BadInput
+from console.inputs import normalize, parse_area, parse_phone, place_key
+from console.model import Call, Disposition, Incident, IncidentStatus
+from console.queries import caller_history, get_incident, possible_duplicates
+from console.triage import Triage
+
+TRANSFER_TARGETS = {
+    "110": Disposition.TRANSFER_110,
+    "119": Disposition.TRANSFER_119,
+    "120": Disposition.TRANSFER_120,
+    "12345": Disposition.TRANSFER_12345,
+    "answered": Disposition.ANSWERED,
+    "答复": Disposition.ANSWERED,
+}
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    incident: Incident
+    call_id: str
+    history: list[Call]          # earlier calls from the same number
+    duplicates: list[Incident]   # live incidents this call may repeat
+    merged: bool                 # True when the call was attached to an existing incident
+
+
+def check_text(ctx: Context, text: str) -> str:
+    clean = normalize(text)
+    if not clean:
+        raise BadInput("intake.empty_text", zh="报警内容不能为空", en="the call text is empty")
+    limit = ctx.config.intake.max_text_chars
+    if len(clean) > limit:
+        raise BadInput("intake.text_too_long", zh="报警内容过长（{n} 字，上限 {limit} 字）",
+                       en="the call text is too long ({n} characters, limit {limit})",
+                       n=len(clean), limit=limit)
+    return clean
+
+
+def resolve_category(ctx: Context, triage: Triage, given: str | None, text: str) -> str:
+    if given is not None and given.strip():
+        matches = ctx.catalog.find_categories(given)
+        if not matches:
+            raise BadInput("intake.unknown_category", zh="未知的警情类别：{c}",
+                           en="unknown category: {c}", c=given[:40])
+        return matches[0].code
+    result = triage.suggest(text)
+    if not result.suggestions:
+        raise BadInput("intake.no_category",
+                       zh="无法从报警内容判断类别，请用 --category 指定",
+                       en="cannot tell the category from the text; give --category")
+    return result.suggestions[0].category.code
+
+
+def new_call(
+    ctx: Context,
+    triage: Triage,
+    *,
+    phone: str,
+    text: str,
+    address: str = "",
+    area: str | None = None,
+    category: str | None = None,
+    caller_name: str = "",
+    at: str | None = None,
+    merge_into: str | int | None = None,
+) -> IntakeResult:
+    number = parse_phone(phone)
+    body = check_text(ctx, text)
+    where = normalize(address)[:500]
+    zone = parse_area(area, ctx.config.center.default_area)
+    received = ctx.reported_time(at)
+    code = resolve_category(ctx, triage, category, body)
+    key = place_key(where)
+    window = timedelta(minutes=ctx.config.intake.duplicate_window_minutes)
+    name = normalize(caller_name)[:100]
+    with ctx.transaction() as tx:
+        history = caller_history(tx, number, ctx.config.intake.history_limit, before=received)
+        duplicates = possible_duplicates(tx, number, key, code, received - window)
+        call_id = tx.new_id()
+        payload = {"call_id": call_id, "phone": number, "caller_name": name, "address": where,
+                   "area": zone.value, "text": body}
+        if merge_into is not None:
+            target = get_incident(tx, merge_into)
+            _require_live(target)
+            tx.append("call.added", {**payload, "incident_id": target.id}, subject=target.id,
+                      happened_at=received)
+            incident = get_incident(tx, target.no)
+            return IntakeResult(incident, call_id, history, duplicates, merged=True)
+        incident_id = tx.new_id()
+        tx.append(
+            "incident.created",
+            {**payload, "incident_id": incident_id, "place_key": key, "category": code,
+             "disposition": Disposition.LINKAGE.value},
+            subject=incident_id, happened_at=received,
+        )
+        incident = get_incident(tx, incident_id)
+    return IntakeResult(incident, call_id, history, duplicates, merged=False)
+
+
+def _require_live(incident: Incident) -> None:
+    if incident.status == IncidentStatus.MERGED:
+        raise BadInput("incident.merged", zh="警情 {no} 已合并到其他警情",
+                       en="incident {no} was merged into another", no=incident.no)
+
+
+def merge(ctx: Context, duplicate: str | int, into: str | int, at: str | None = None) -> Incident:
+    """Mark ``duplicate`` as a repeat of ``into``; its calls then show under ``into``."""
+    when = ctx.reported_time(at)
+    with ctx.transaction() as tx:
+        dup, master = get_incident(tx, duplicate), get_incident(tx, into)
+        if dup.id == master.id:
+            raise BadInput("merge.self", zh="不能把警情合并到它自己", en="cannot merge an incident into itself")
+        _require_live(dup)
+        _require_live(master)
+        open_orders = tx.one(
+            "SELECT count(*) FROM orders WHERE incident_id = ? AND status NOT IN"
+            " ('completed','reassigned','cancelled','handed_over')", (dup.id,))
+        if open_orders and open_orders[0]:
+            raise BadInput("merge.open_orders", zh="警情 {no} 还有未结派单，请先处理",
+                           en="incident {no} still has open orders", no=dup.no)
+        tx.append("incident.merged", {"incident_id": dup.id, "into": master.id},
+                  subject=dup.id, happened_at=when)
+        tx.append("incident.noted", {"incident_id": master.id,
+                                     "note": f"merged #{dup.no}", "merged": dup.id},
+                  subject=master.id, happened_at=when)
+        return get_incident(tx, master.id)
+
+
+def transfer(ctx: Context, ref: str | int, target: str, note: str = "",
+             at: str | None = None) -> Incident:
+    """Record a transfer to 110/119/120/12345, or an answer given on the spot."""
+    disposition = TRANSFER_TARGETS.get(normalize(target).lower())
+    if disposition is None:
+        raise BadInput("transfer.target", zh="转出目标只能是 110、119、120、12345 或 answered",
+                       en="transfer target must be 110, 119, 120, 12345 or answered")
+    when = ctx.reported_time(at)
+    with ctx.transaction() as tx:
+        incident = get_incident(tx, ref)
+        if incident.status != IncidentStatus.OPEN:
+            raise BadInput("transfer.not_open", zh="警情 {no} 不在处置中，不能转出",
+                           en="incident {no} is not open", no=incident.no)
+        live = tx.one(
+            "SELECT count(*) FROM orders WHERE incident_id = ? AND status NOT IN"
+            " ('completed','reassigned','cancelled','handed_over')", (incident.id,))
+        if live and live[0]:
+            raise BadInput("transfer.open_orders", zh="警情 {no} 还有未结派单，请先取消",
+                           en="incident {no} still has open orders; cancel them first",
+                           no=incident.no)
+        tx.append("incident.transferred",
+                  {"incident_id": incident.id, "disposition": disposition.value,
+                   "note": normalize(note)[:1000]},
+                  subject=incident.id, happened_at=when)
+        return get_incident(tx, incident.id)
+
+
+def add_note(ctx: Context, ref: str | int, note: str, at: str | None = None) -> Incident:
+    text = normalize(note)
+    if not text:
+        raise BadInput("note.empty", zh="备注不能为空", en="the note is empty")
+    when = ctx.reported_time(at)
+    with ctx.transaction() as tx:
+        incident = get_incident(tx, ref)
+        tx.append("incident.noted", {"incident_id": incident.id, "note": text[:4000]},
+                  subject=incident.id, happened_at=when)
+        return incident
+
+
+def recategorize(ctx: Context, ref: str | int, category: str) -> Incident:
+    matches = ctx.catalog.find_categories(category)
+    if not matches:
+        raise BadInput("intake.unknown_category", zh="未知的警情类别：{c}",
+                       en="unknown category: {c}", c=category[:40])
+    with ctx.transaction() as tx:
+        incident = get_incident(tx, ref)
+        tx.append("incident.recategorized",
+                  {"incident_id": incident.id, "category": matches[0].code}, subject=incident.id)
+        return get_incident(tx, incident.id)
+
+
+def received_window(ctx: Context, at: datetime) -> datetime:
+    return at - timedelta(minutes=ctx.config.intake.duplicate_window_minutes)

@@ -1,0 +1,177 @@
+"""Read models → the stable ``--json`` shapes (docs/cli-json.md) and human text lines.
+
+Both forms are built here, once, so the CLI, the TUI's command bar and the docs agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from console.board import Board
+from console.catalog import Catalog, Unit
+from console.clock import iso, parse_instant
+from console.deadlines import STAGE_LABELS, OrderClock
+from console.model import (
+    AREA_LABELS,
+    DISPOSITION_LABELS,
+    INCIDENT_STATUS_LABELS,
+    STATUS_LABELS,
+    Area,
+    Call,
+    Incident,
+    Order,
+    label,
+)
+from console.store import EventRecord
+from console.triage import TriageResult
+
+
+def _t(value: datetime | None) -> str | None:
+    return iso(value) if value else None
+
+
+def incident_json(i: Incident) -> dict[str, Any]:
+    return {
+        "no": i.no, "id": i.id, "created_at": iso(i.created_at), "phone": i.phone,
+        "caller_name": i.caller_name, "address": i.address, "area": i.area,
+        "category": i.category, "text": i.text, "status": i.status.value,
+        "disposition": i.disposition.value, "merged_into": i.merged_into,
+        "closed_at": _t(i.closed_at), "seat": i.seat,
+    }
+
+
+def call_json(c: Call) -> dict[str, Any]:
+    return {"no": c.no, "id": c.id, "incident_id": c.incident_id, "phone": c.phone,
+            "caller_name": c.caller_name, "received_at": iso(c.received_at), "text": c.text,
+            "address": c.address, "area": c.area}
+
+
+def clock_json(c: OrderClock) -> dict[str, Any]:
+    return {"stage": c.stage, "due": _t(c.due),
+            "remaining_s": None if c.remaining_s is None else round(c.remaining_s),
+            "state": c.state, "missed": list(c.missed)}
+
+
+def order_json(o: Order, clock: OrderClock | None = None) -> dict[str, Any]:
+    data = {
+        "no": o.no, "id": o.id, "incident_no": o.incident_no, "incident_id": o.incident_id,
+        "unit": o.unit, "unit_kind": o.unit_kind, "area": o.area, "status": o.status.value,
+        "first_contact": o.first_contact, "handover_from": o.handover_from,
+        "reassigned_from": o.reassigned_from, "issued_at": iso(o.issued_at),
+        "steps": {k: iso(v) for k, v in o.steps.items()},
+        "due": {"ack": _t(o.ack_due), "depart": _t(o.depart_due), "arrive": _t(o.arrive_due),
+                "feedback": _t(o.feedback_due)},
+        "return_reason": o.return_reason,
+    }
+    if clock is not None:
+        data["clock"] = clock_json(clock)
+    return data
+
+
+def unit_json(u: Unit, on_duty: bool | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "code": u.code, "name_zh": u.name_zh, "name_en": u.name_en, "kind": u.kind,
+        "tier": u.tier, "regime": u.regime, "duty_phone": u.duty_phone,
+        "duty_location": u.duty_location, "duty_hours": u.duty_hours,
+        "categories": list(u.categories),
+    }
+    if on_duty is not None:
+        data["on_duty"] = on_duty
+    return data
+
+
+def event_json(e: EventRecord) -> dict[str, Any]:
+    return {"id": e.id, "kind": e.kind, "happened_at": e.happened_at,
+            "recorded_at": e.recorded_at, "seat": e.seat, "operator": e.operator,
+            "payload": e.payload}
+
+
+def triage_json(r: TriageResult) -> dict[str, Any]:
+    return r.to_json()
+
+
+class Text:
+    """Human-readable lines in one language and the center's time zone."""
+
+    def __init__(self, lang: str, tz: ZoneInfo, catalog: Catalog) -> None:
+        self.lang = lang
+        self.tz = tz
+        self.catalog = catalog
+
+    def zh(self) -> bool:
+        return self.lang == "zh"
+
+    def pick(self, zh: str, en: str) -> str:
+        return zh if self.lang == "zh" else en
+
+    def time(self, value: datetime | None, with_date: bool = False) -> str:
+        if value is None:
+            return "-"
+        local = value.astimezone(self.tz)
+        return local.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
+
+    def unit(self, code: str) -> str:
+        u = self.catalog.units.get(code)
+        if u is None:
+            return code
+        return u.name_zh if self.zh() else u.name_en
+
+    def category(self, code: str) -> str:
+        c = self.catalog.categories.get(code)
+        if c is None:
+            return code
+        return c.name_zh if self.zh() else c.name_en
+
+    def area(self, value: str) -> str:
+        return label(AREA_LABELS, Area(value), self.lang)
+
+    def remaining(self, clock: OrderClock) -> str:
+        if clock.stage is None or clock.remaining_s is None:
+            return self.pick("无时限", "no deadline")
+        stage = label(STAGE_LABELS, clock.stage, self.lang)
+        secs = int(abs(clock.remaining_s))
+        span = f"{secs // 60:d}:{secs % 60:02d}"
+        if clock.state == "overdue":
+            return self.pick(f"{stage}超时 {span}", f"{stage} OVERDUE by {span}")
+        return self.pick(f"{stage}剩余 {span}", f"{stage} in {span}")
+
+    def incident_line(self, i: Incident) -> str:
+        status = label(INCIDENT_STATUS_LABELS, i.status, self.lang)
+        disp = label(DISPOSITION_LABELS, i.disposition, self.lang)
+        where = i.address or self.pick("（未填地址）", "(no address)")
+        return (f"#{i.no} {self.time(i.created_at, True)} {self.category(i.category)}"
+                f" · {self.area(i.area)} · {where} · {status}/{disp}")
+
+    def order_line(self, o: Order, clock: OrderClock) -> str:
+        status = label(STATUS_LABELS, o.status, self.lang)
+        first = self.pick(" [首接]", " [first contact]") if o.first_contact else ""
+        return (f"  {self.pick('派单', 'order')} {o.no} → {self.unit(o.unit)}{first}: {status}"
+                f" · {self.remaining(clock)}")
+
+    def call_line(self, c: Call) -> str:
+        return f"  {self.time(c.received_at, True)} {c.phone or '-'} {c.text}"
+
+    def board_lines(self, board: Board) -> list[str]:
+        head = self.pick(
+            f"看板 {self.time(board.at, True)} · 未结派单 {len(board.rows)} · 超时 {board.overdue}"
+            f" · 待派警情 {len(board.waiting)}",
+            f"Board {self.time(board.at, True)} · open orders {len(board.rows)} · overdue"
+            f" {board.overdue} · incidents waiting {len(board.waiting)}",
+        )
+        lines = [head]
+        for r in board.rows:
+            mark = self.pick("【超时】", "[OVERDUE] ") if r.clock.state == "overdue" else ""
+            lines.append(
+                f"{mark}{self.pick('派单', 'order')} {r.order.no} · #{r.order.incident_no}"
+                f" {self.category(r.category)} · {self.unit(r.order.unit)}"
+                f" · {label(STATUS_LABELS, r.order.status, self.lang)} · {self.remaining(r.clock)}"
+            )
+        for i in board.waiting:
+            lines.append(self.pick("待派 ", "waiting ") + self.incident_line(i))
+        return lines
+
+
+def parse(value: str) -> datetime:
+    return parse_instant(value)

@@ -1,0 +1,184 @@
+"""One seat session: opens the store, seeds the catalog, and offers every operation.
+
+The CLI, the TUI and the tests all build one ``Services`` through ``open_services`` and call
+the same methods, so there is exactly one way each action is carried out.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from console import dispatch, intake
+from console.board import Board, compute_board
+from console.catalog import Catalog, Unit, default_data_dir, load_catalog
+from console.clock import Clock, clock_from_env
+from console.config import Config, load_config
+from console.context import Context
+from console.deadlines import OrderClock, load_rules, order_clock
+from console.model import Call, Incident, Order
+from console.queries import (
+    caller_history,
+    calls_of,
+    get_incident,
+    get_order,
+    merged_into,
+    orders_of,
+)
+from console.store import EventRecord, Store
+from console.triage import Triage, TriageResult
+
+DB_ENV = "LINKAGE_DB"
+
+
+def default_db_path() -> Path:
+    """The embedded default database: the user's data dir unless ``LINKAGE_DB`` says else."""
+    if os.environ.get(DB_ENV):
+        return Path(os.environ[DB_ENV])
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("linkage-console", appauthor=False)) / "linkage.db"
+
+
+@dataclass(frozen=True)
+class IncidentDetail:
+    incident: Incident
+    calls: list[Call]
+    orders: list[tuple[Order, OrderClock]]
+    timeline: list[EventRecord]
+    history: list[Call]
+
+
+class Services:
+    def __init__(self, ctx: Context, data_dir: Path) -> None:
+        self.ctx = ctx
+        self.data_dir = data_dir
+        self.triage_engine = Triage(ctx.catalog)
+
+    # -- session ---------------------------------------------------------------------------
+    @property
+    def config(self) -> Config:
+        return self.ctx.config
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.ctx.catalog
+
+    @property
+    def store(self) -> Store:
+        return self.ctx.store
+
+    def close(self) -> None:
+        self.ctx.store.close()
+
+    def reload_catalog(self) -> bool:
+        """Re-read ``data/``; records a catalog event only when something changed."""
+        fresh = load_catalog(self.data_dir)
+        if fresh.version == self.ctx.catalog.version:
+            return False
+        with self.ctx.transaction() as tx:
+            tx.append("catalog.loaded", {"version": fresh.version, "body": fresh.to_json()})
+        self.ctx.catalog = fresh
+        self.triage_engine = Triage(fresh)
+        return True
+
+    # -- triage and intake -----------------------------------------------------------------
+    def triage(self, text: str) -> TriageResult:
+        intake.check_text(self.ctx, text)
+        return self.triage_engine.suggest(text, on_duty=self.on_duty)
+
+    def on_duty(self, unit: Unit) -> bool:
+        """Duty hours from the registry; rosters (a later issue) will refine this."""
+        return unit.within_duty_hours(self.ctx.clock.now().astimezone(self.ctx.config.tz))
+
+    def new_call(self, **kwargs: object) -> intake.IntakeResult:
+        return intake.new_call(self.ctx, self.triage_engine, **kwargs)  # type: ignore[arg-type]
+
+    def merge(self, duplicate: str | int, into: str | int, at: str | None = None) -> Incident:
+        return intake.merge(self.ctx, duplicate, into, at)
+
+    def transfer(self, ref: str | int, target: str, note: str = "",
+                 at: str | None = None) -> Incident:
+        return intake.transfer(self.ctx, ref, target, note, at)
+
+    def note(self, ref: str | int, text: str, at: str | None = None) -> Incident:
+        return intake.add_note(self.ctx, ref, text, at)
+
+    def recategorize(self, ref: str | int, category: str) -> Incident:
+        return intake.recategorize(self.ctx, ref, category)
+
+    def history(self, phone: str) -> list[Call]:
+        from console.inputs import parse_phone
+
+        return caller_history(self.store, parse_phone(phone), self.config.intake.history_limit)
+
+    # -- orders ----------------------------------------------------------------------------
+    def issue_order(self, incident: str | int, unit: str, at: str | None = None,
+                    note: str = "") -> Order:
+        return dispatch.issue(self.ctx, incident, unit, at=at, note=note)
+
+    def step(self, order: str | int, verb: str, at: str | None = None, note: str = "",
+             reason: str = "") -> Order:
+        return dispatch.step(self.ctx, order, verb, at=at, note=note, reason=reason)
+
+    def handover(self, order: str | int, unit: str, at: str | None = None,
+                 note: str = "") -> Order:
+        return dispatch.handover(self.ctx, order, unit, at=at, note=note)
+
+    def reassign(self, order: str | int, unit: str, at: str | None = None,
+                 note: str = "") -> Order:
+        return dispatch.reassign(self.ctx, order, unit, at=at, note=note)
+
+    # -- reads -----------------------------------------------------------------------------
+    def board(self, now: datetime | None = None) -> Board:
+        return compute_board(self.ctx, now)
+
+    def order(self, ref: str | int) -> tuple[Order, OrderClock]:
+        order = get_order(self.store, ref)
+        return order, self.clock_of(order)
+
+    def clock_of(self, order: Order, now: datetime | None = None) -> OrderClock:
+        soon = timedelta(minutes=self.config.deadlines.due_soon_minutes)
+        return order_clock(order, now or self.ctx.clock.now(), soon)
+
+    def incident(self, ref: str | int) -> IncidentDetail:
+        incident = get_incident(self.store, ref)
+        ids = [incident.id, *merged_into(self.store, incident.id)]
+        orders = [(o, self.clock_of(o)) for o in orders_of(self.store, ids)]
+        history = [c for c in caller_history(self.store, incident.phone, 50)
+                   if c.incident_id not in ids][: self.config.intake.history_limit]
+        return IncidentDetail(incident, calls_of(self.store, ids), orders,
+                              self.store.events_for(ids), history)
+
+
+def open_services(
+    db: Path | str | None = None,
+    *,
+    config_path: Path | None = None,
+    clock: Clock | None = None,
+    data_dir: Path | None = None,
+    operator: str | None = None,
+) -> Services:
+    """Open (creating and seeding on first start) the database and build a seat session."""
+    config = load_config(config_path)
+    clock = clock or clock_from_env()
+    data = data_dir or default_data_dir()
+    store = Store(db or default_db_path(), clock)
+    try:
+        rules = load_rules(config, data / "deadlines.toml")
+        row = store.one("SELECT body FROM catalog_snapshot WHERE id = 1")
+        seat, who = config.center.seat, operator or config.center.operator
+        if row is None:
+            catalog = load_catalog(data)
+            with store.transaction(seat, who) as tx:
+                tx.append("catalog.loaded", {"version": catalog.version, "body": catalog.to_json()})
+        else:
+            catalog = Catalog.from_json(row["body"])
+    except BaseException:
+        store.close()
+        raise
+    ctx = Context(store=store, config=config, clock=clock, catalog=catalog, rules=rules,
+                  seat=seat, operator=who)
+    return Services(ctx, data)

@@ -1,0 +1,280 @@
+"""SQLite store: schema, migrations and the one write path.
+
+Every change is an event appended to ``events`` with its ``outbox`` row and its projection
+update, inside one ``BEGIN IMMEDIATE`` transaction; the caller is told "saved" only after
+COMMIT returns. WAL with ``synchronous=FULL`` makes that COMMIT durable across power loss.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from console.clock import Clock, iso
+from console.errors import BadInput
+from console.events import apply_event
+from console.ids import uuid7
+
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA foreign_keys=ON",
+)
+
+# Append-only: a shipped migration is never edited; a change is a new entry.
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    (
+        "events, outbox, catalog, incidents, calls, orders",
+        """
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            subject TEXT,
+            happened_at TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            seat TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            origin TEXT NOT NULL DEFAULT 'local'
+        );
+        CREATE INDEX events_subject ON events(subject, seq);
+        CREATE TABLE outbox (
+            event_id TEXT PRIMARY KEY REFERENCES events(id),
+            queued_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        );
+        CREATE TABLE catalog_snapshot (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            version TEXT NOT NULL,
+            body TEXT NOT NULL,
+            loaded_at TEXT NOT NULL
+        );
+        CREATE TABLE incidents (
+            no INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            seat TEXT NOT NULL,
+            phone TEXT NOT NULL,
+            caller_name TEXT NOT NULL,
+            address TEXT NOT NULL,
+            place_key TEXT NOT NULL,
+            area TEXT NOT NULL,
+            category TEXT NOT NULL,
+            text TEXT NOT NULL,
+            status TEXT NOT NULL,
+            disposition TEXT NOT NULL,
+            merged_into TEXT,
+            closed_at TEXT
+        );
+        CREATE INDEX incidents_place ON incidents(place_key, category, created_at);
+        CREATE INDEX incidents_open ON incidents(status) WHERE status = 'open';
+        CREATE TABLE calls (
+            no INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            incident_id TEXT NOT NULL REFERENCES incidents(id),
+            phone TEXT NOT NULL,
+            caller_name TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            text TEXT NOT NULL,
+            address TEXT NOT NULL,
+            area TEXT NOT NULL
+        );
+        CREATE INDEX calls_phone ON calls(phone, received_at);
+        CREATE INDEX calls_incident ON calls(incident_id);
+        CREATE TABLE orders (
+            no INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            incident_id TEXT NOT NULL REFERENCES incidents(id),
+            unit TEXT NOT NULL,
+            unit_kind TEXT NOT NULL,
+            area TEXT NOT NULL,
+            status TEXT NOT NULL,
+            first_contact INTEGER NOT NULL,
+            handover_from TEXT,
+            reassigned_from TEXT,
+            issued_at TEXT NOT NULL,
+            steps TEXT NOT NULL DEFAULT '{}',
+            ack_due TEXT,
+            depart_due TEXT,
+            arrive_due TEXT,
+            feedback_due TEXT,
+            return_reason TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX orders_incident ON orders(incident_id);
+        CREATE INDEX orders_open ON orders(status)
+            WHERE status NOT IN ('completed', 'reassigned', 'cancelled', 'handed_over');
+        """,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One event as stored and as it travels to the server."""
+
+    id: str
+    kind: str
+    subject: str | None
+    happened_at: str
+    recorded_at: str
+    seat: str
+    operator: str
+    payload: dict[str, Any]
+
+
+class Store:
+    """One connection per ``Store``; use one ``Store`` per thread."""
+
+    def __init__(self, path: Path | str, clock: Clock) -> None:
+        self.path = str(path)
+        self.clock = clock
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.conn.row_factory = sqlite3.Row
+        for pragma in PRAGMAS:
+            self.conn.execute(pragma)
+        self.db = sqlite_utils.Database(self.conn)
+        self._lock = threading.RLock()
+        self._migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- schema ---------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+                )
+                done = {r[0] for r in self.conn.execute("SELECT version FROM schema_migrations")}
+                for version, (name, sql) in enumerate(MIGRATIONS, start=1):
+                    if version in done:
+                        continue
+                    for statement in sql.split(";"):
+                        if statement.strip():
+                            self.conn.execute(statement)
+                    self.conn.execute(
+                        "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                        (version, name, iso(self.clock.now())),
+                    )
+                if max(done, default=0) > len(MIGRATIONS):
+                    raise BadInput(
+                        "store.newer_schema",
+                        zh="数据库由更新版本的程序创建，请升级后再打开",
+                        en="the database was made by a newer version; upgrade first",
+                    )
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def schema_version(self) -> int:
+        row = self.conn.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    # -- the one write path -------------------------------------------------------------------
+    @contextmanager
+    def transaction(self, seat: str, operator: str) -> Iterator[Transaction]:
+        """Read, validate and append inside one ``BEGIN IMMEDIATE``; a refusal rolls back."""
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            tx = Transaction(self, seat, operator)
+            try:
+                yield tx
+                self.conn.execute("COMMIT")
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+
+    # -- reads ----------------------------------------------------------------------------
+    def one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.conn.execute(sql, params).fetchone()
+        return row
+
+    def all(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        return list(self.conn.execute(sql, params).fetchall())
+
+    def events_for(self, subjects: list[str]) -> list[EventRecord]:
+        marks = ",".join("?" * len(subjects))
+        rows = self.all(f"SELECT * FROM events WHERE subject IN ({marks}) ORDER BY seq", tuple(subjects))
+        return [_record(r) for r in rows]
+
+    def outbox_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM outbox").fetchone()[0])
+
+
+class Transaction:
+    """The only object that can append events; handed out by ``Store.transaction``."""
+
+    def __init__(self, store: Store, seat: str, operator: str) -> None:
+        self.store = store
+        self.conn = store.conn
+        self.seat = seat
+        self.operator = operator
+        self.appended: list[EventRecord] = []
+
+    def one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Row | None:
+        return self.store.one(sql, params)
+
+    def all(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        return self.store.all(sql, params)
+
+    def new_id(self) -> str:
+        return uuid7(int(self.store.clock.now().timestamp() * 1000))
+
+    def append(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        subject: str | None = None,
+        happened_at: datetime | None = None,
+    ) -> EventRecord:
+        now = self.store.clock.now()
+        record = EventRecord(
+            id=self.new_id(),
+            kind=kind,
+            subject=subject,
+            happened_at=iso(happened_at or now),
+            recorded_at=iso(now),
+            seat=self.seat,
+            operator=self.operator,
+            payload=payload,
+        )
+        self.conn.execute(
+            "INSERT INTO events (id, kind, subject, happened_at, recorded_at, seat, operator, payload)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (record.id, kind, subject, record.happened_at, record.recorded_at, self.seat,
+             self.operator, json.dumps(payload, ensure_ascii=False, separators=(",", ":"))),
+        )
+        self.conn.execute(
+            "INSERT INTO outbox (event_id, queued_at) VALUES (?, ?)", (record.id, record.recorded_at)
+        )
+        apply_event(self.conn, record)
+        self.appended.append(record)
+        return record
+
+
+def _record(row: sqlite3.Row) -> EventRecord:
+    return EventRecord(
+        id=row["id"], kind=row["kind"], subject=row["subject"], happened_at=row["happened_at"],
+        recorded_at=row["recorded_at"], seat=row["seat"], operator=row["operator"],
+        payload=json.loads(row["payload"]),
+    )

@@ -1,0 +1,270 @@
+"""The verbs of the command grammar (see ``console/commands.py``)."""
+
+from __future__ import annotations
+
+from console import render
+from console.commands import REGISTRY, Invocation, Outcome, command
+from console.errors import BadInput
+
+
+@command("triage", aliases=("tr",), args=("text*",),
+         zh="研判：给出类别建议、是否警务、转出目标和推荐单位",
+         en="triage: category suggestions, police verdict, transfer target, units")
+def _triage(inv: Invocation) -> Outcome:
+    result = inv.services.triage(inv.get("text") or "")
+    t = inv.text
+    lines = []
+    for n, s in enumerate(result.suggestions, start=1):
+        units = "、".join(t.unit(u.code) for u in s.units[:4])
+        words = ",".join(s.matched)
+        target = f" → {s.transfer_to}" if s.transfer_to else ""
+        lines.append(f"{n}. {t.category(s.category.code)} ({s.category.code}) {s.verdict}{target}"
+                     f" · {t.pick('匹配', 'matched')}: {words} · {units}")
+    if not lines:
+        lines.append(t.pick("无法判断类别，请人工选择", "no category matched; choose one by hand"))
+    return inv.outcome(render.triage_json(result), lines)
+
+
+@command("call new", aliases=("new",),
+         options=("phone", "text", "address", "area", "category", "name", "at", "merge-into",
+                  "transfer"),
+         zh="接警：登记一个来电（显示来电历史和可能的重复警情）",
+         en="take a call: record it (shows caller history and possible duplicates)")
+def _call_new(inv: Invocation) -> Outcome:
+    s = inv.services
+    transfer = inv.get("transfer")
+    result = s.new_call(
+        phone=inv.need("phone"), text=inv.need("text"), address=inv.get("address") or "",
+        area=inv.get("area"), category=inv.get("category"), caller_name=inv.get("name") or "",
+        at=inv.get("at"), merge_into=inv.get("merge_into"),
+    )
+    incident = result.incident
+    if transfer and not result.merged:
+        incident = s.transfer(incident.no, transfer)
+    t = inv.text
+    lines = [t.pick("已保存 ", "saved ") + t.incident_line(incident)]
+    if result.merged:
+        lines.append(t.pick(f"来电已并入警情 #{incident.no}", f"call added to incident #{incident.no}"))
+    others = [d for d in result.duplicates if d.id != incident.id]
+    if others:
+        lines.append(t.pick("可能重复（incident merge 合并）：", "possible duplicates (incident merge):"))
+        lines += ["  " + t.incident_line(d) for d in others]
+    if result.history:
+        lines.append(t.pick("该号码的历史来电：", "earlier calls from this number:"))
+        lines += [t.call_line(c) for c in result.history]
+    return inv.outcome(
+        {"incident": render.incident_json(incident), "call_id": result.call_id,
+         "merged": result.merged, "duplicates": [render.incident_json(d) for d in others],
+         "history": [render.call_json(c) for c in result.history]},
+        lines,
+    )
+
+
+@command("call history", aliases=("hist",), args=("phone",),
+         zh="来电历史：某号码以前的来电", en="caller history: earlier calls from a number")
+def _call_history(inv: Invocation) -> Outcome:
+    calls = inv.services.history(inv.need("phone"))
+    lines = [inv.text.call_line(c) for c in calls] or [inv.text.pick("无历史来电", "no earlier calls")]
+    return inv.outcome({"calls": [render.call_json(c) for c in calls]}, lines)
+
+
+@command("incident show", aliases=("show", "inc"), args=("incident",),
+         zh="警情详情：来电、派单、时间线", en="incident detail: calls, orders, timeline")
+def _incident_show(inv: Invocation) -> Outcome:
+    d = inv.services.incident(inv.need("incident"))
+    t = inv.text
+    lines = [t.incident_line(d.incident), f"  {d.incident.text}",
+             t.pick("来电：", "calls:")]
+    lines += [t.call_line(c) for c in d.calls]
+    lines.append(t.pick("派单：", "orders:"))
+    lines += [t.order_line(o, c) for o, c in d.orders] or [t.pick("  （无）", "  (none)")]
+    lines.append(t.pick("时间线（发生 / 记录）：", "timeline (happened / recorded):"))
+    for e in d.timeline:
+        happened = t.time(render.parse(e.happened_at), True)
+        recorded = t.time(render.parse(e.recorded_at))
+        note = e.payload.get("note") or e.payload.get("reason") or e.payload.get("status") or ""
+        lines.append(f"  {happened} / {recorded} {e.kind} {note} [{e.operator}@{e.seat}]")
+    return inv.outcome(
+        {"incident": render.incident_json(d.incident),
+         "calls": [render.call_json(c) for c in d.calls],
+         "orders": [render.order_json(o, c) for o, c in d.orders],
+         "timeline": [render.event_json(e) for e in d.timeline],
+         "history": [render.call_json(c) for c in d.history]},
+        lines,
+    )
+
+
+@command("incident merge", aliases=("merge",), args=("duplicate", "into"), options=("at",),
+         zh="合并重复警情（两次来电都保留）", en="merge a repeated incident (both calls kept)")
+def _incident_merge(inv: Invocation) -> Outcome:
+    master = inv.services.merge(inv.need("duplicate"), inv.need("into"), inv.get("at"))
+    return inv.outcome({"incident": render.incident_json(master)},
+                       [inv.text.pick("已合并到 ", "merged into ") + inv.text.incident_line(master)])
+
+
+@command("incident transfer", aliases=("transfer", "tf"), args=("incident", "target"),
+         options=("note", "at"),
+         zh="转出：转110/119/120/12345，或 answered 当场答复",
+         en="transfer to 110/119/120/12345, or 'answered' on the spot")
+def _incident_transfer(inv: Invocation) -> Outcome:
+    i = inv.services.transfer(inv.need("incident"), inv.need("target"), inv.get("note") or "",
+                              inv.get("at"))
+    return inv.outcome({"incident": render.incident_json(i)}, [inv.text.incident_line(i)])
+
+
+@command("incident note", aliases=("note",), args=("incident", "text*"), options=("at",),
+         zh="给警情加备注", en="add a note to an incident")
+def _incident_note(inv: Invocation) -> Outcome:
+    i = inv.services.note(inv.need("incident"), inv.need("text"), inv.get("at"))
+    return inv.outcome({"incident": render.incident_json(i)},
+                       [inv.text.pick("已记录备注 ", "note saved ") + f"#{i.no}"])
+
+
+@command("incident category", aliases=("cat",), args=("incident", "category"),
+         zh="更改警情类别", en="change an incident's category")
+def _incident_category(inv: Invocation) -> Outcome:
+    i = inv.services.recategorize(inv.need("incident"), inv.need("category"))
+    return inv.outcome({"incident": render.incident_json(i)}, [inv.text.incident_line(i)])
+
+
+def _order_outcome(inv: Invocation, order_ref: object) -> Outcome:
+    order, clock = inv.services.order(str(order_ref))
+    return inv.outcome({"order": render.order_json(order, clock)},
+                       [inv.text.pick("已保存", "saved") + inv.text.order_line(order, clock)])
+
+
+@command("order new", aliases=("dp", "dispatch"), args=("incident", "unit"),
+         options=("at", "note"),
+         zh="派单：命令联动单位处置（单位可用代码、名称、拼音或首字母）",
+         en="issue an order to a unit (code, name, pinyin or initials)")
+def _order_new(inv: Invocation) -> Outcome:
+    order = inv.services.issue_order(inv.need("incident"), inv.need("unit"), inv.get("at"),
+                                     inv.get("note") or "")
+    return _order_outcome(inv, order.no)
+
+
+def _step_command(verb: str, aliases: tuple[str, ...], zh: str, en: str) -> None:
+    def handler(inv: Invocation) -> Outcome:
+        order = inv.services.step(inv.need("order"), verb, inv.get("at"), inv.get("note") or "",
+                                  inv.get("reason") or "")
+        return _order_outcome(inv, order.no)
+
+    command(f"order {verb}", aliases=aliases, args=("order", "at?"),
+            options=("at", "note", "reason"), zh=zh, en=en)(handler)
+
+
+_step_command("deliver", ("dl",), "送达：派单已送达单位", "delivered: the order reached the unit")
+_step_command("ack", ("ack", "qs"), "签收：单位已签收", "acknowledged by the unit")
+_step_command("depart", ("go", "cd"), "出动：单位已出发", "en route: the unit set out")
+_step_command("arrive", ("ar", "dc"), "到场：单位已到达现场", "on scene: the unit arrived")
+_step_command("feedback", ("fb",), "反馈：单位反馈处置情况", "feedback from the unit")
+_step_command("complete", ("done", "bj"), "办结：派单处置完毕", "completed: the order is closed")
+_step_command("return", ("ret", "td"), "退单：单位退回派单（须 --reason）",
+              "returned by the unit (needs --reason)")
+_step_command("cancel", ("cx",), "取消派单", "cancel the order")
+
+
+@command("order handover", aliases=("ho", "yj"), args=("order", "unit"), options=("at", "note"),
+         zh="移交：首接单位先期处置后移交给责任单位",
+         en="hand over: first-contact unit passes the job to the responsible unit")
+def _order_handover(inv: Invocation) -> Outcome:
+    order = inv.services.handover(inv.need("order"), inv.need("unit"), inv.get("at"),
+                                  inv.get("note") or "")
+    return _order_outcome(inv, order.no)
+
+
+@command("order reassign", aliases=("ra", "gp"), args=("order", "unit"), options=("at", "note"),
+         zh="改派：把派单改派给另一单位", en="reassign the order to another unit")
+def _order_reassign(inv: Invocation) -> Outcome:
+    order = inv.services.reassign(inv.need("order"), inv.need("unit"), inv.get("at"),
+                                  inv.get("note") or "")
+    return _order_outcome(inv, order.no)
+
+
+@command("order show", aliases=("os",), args=("order",),
+         zh="派单详情与倒计时", en="order detail and countdown")
+def _order_show(inv: Invocation) -> Outcome:
+    order, clock = inv.services.order(inv.need("order"))
+    return inv.outcome({"order": render.order_json(order, clock)},
+                       [inv.text.order_line(order, clock)])
+
+
+@command("board", aliases=("b",), zh="看板：未结派单及倒计时、待派警情",
+         en="board: open orders with countdowns, incidents waiting")
+def _board(inv: Invocation) -> Outcome:
+    board = inv.services.board()
+    return inv.outcome(
+        {"at": render.iso(board.at), "overdue": board.overdue,
+         "orders": [{**render.order_json(r.order, r.clock), "category": r.category,
+                     "address": r.address} for r in board.rows],
+         "waiting": [render.incident_json(i) for i in board.waiting]},
+        inv.text.board_lines(board),
+    )
+
+
+@command("units", aliases=("u",), args=("query*",), options=("tier", "kind", "category"),
+         zh="联动单位名录（可按名称、拼音、首字母查找）",
+         en="linkage units (search by name, pinyin or initials)")
+def _units(inv: Invocation) -> Outcome:
+    s = inv.services
+    query = inv.get("query")
+    units = s.catalog.find_units(query) if query else list(s.catalog.units.values())
+    tier, kind, category = inv.get("tier"), inv.get("kind"), inv.get("category")
+    if tier is not None:
+        if tier not in ("1", "2", "3"):
+            raise BadInput("units.tier", zh="层级只能是 1、2 或 3", en="tier must be 1, 2 or 3")
+        units = [u for u in units if u.tier == int(tier)]
+    if kind:
+        units = [u for u in units if u.kind == kind]
+    if category:
+        codes = {c.code for c in s.catalog.find_categories(category)}
+        units = [u for u in units if codes & set(u.categories)]
+    t = inv.text
+    lines = []
+    for u in units:
+        duty = s.on_duty(u)
+        state = t.pick("在岗" if duty else "不在岗", "on duty" if duty else "off duty")
+        tier = t.pick("一二三"[u.tier - 1] + "级", f"tier {u.tier}")
+        lines.append(f"{u.code:<14} {t.unit(u.code)} · {tier} · {u.duty_phone} · {state}")
+    return inv.outcome({"units": [render.unit_json(u, s.on_duty(u)) for u in units]},
+                       lines or [t.pick("没有符合条件的单位", "no units match")])
+
+
+@command("categories", aliases=("cats",), args=("query*",),
+         zh="警情类别与分流规则", en="incident categories and routing")
+def _categories(inv: Invocation) -> Outcome:
+    s = inv.services
+    query = inv.get("query")
+    cats = s.catalog.find_categories(query) if query else list(s.catalog.categories.values())
+    t = inv.text
+    lines = [f"{c.code:<18} {t.category(c.code)} · {c.route}"
+             f"{' → ' + c.transfer_to if c.transfer_to else ''} · {t.unit(c.lead_unit)}"
+             for c in cats]
+    return inv.outcome(
+        {"categories": [{"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en,
+                         "route": c.route, "transfer_to": c.transfer_to,
+                         "severity": c.severity, "lead_unit": c.lead_unit,
+                         "co_units": list(c.co_units)} for c in cats]},
+        lines or [t.pick("没有符合条件的类别", "no categories match")])
+
+
+@command("catalog reload", zh="重新读取 data/ 中的单位和类别",
+         en="re-read units and categories from data/")
+def _catalog_reload(inv: Invocation) -> Outcome:
+    changed = inv.services.reload_catalog()
+    version = inv.services.catalog.version
+    line = inv.text.pick(f"目录版本 {version}" + ("（已更新）" if changed else "（无变化）"),
+                         f"catalog {version}" + (" (updated)" if changed else " (unchanged)"))
+    return inv.outcome({"changed": changed, "version": version}, [line])
+
+
+@command("help", aliases=("?",), args=("topic*",), zh="列出全部命令", en="list every command")
+def _help(inv: Invocation) -> Outcome:
+    rows = [{"name": c.name, "aliases": list(c.aliases), "usage": c.usage(),
+             "summary_zh": c.summary_zh, "summary_en": c.summary_en} for c in REGISTRY]
+    topic = (inv.get("topic") or "").lower()
+    if topic:
+        rows = [r for r in rows if topic in str(r["name"]) or topic in r["aliases"]]
+    lines = [f"{r['usage']:<64} {'/'.join(r['aliases'])}  "
+             f"{r['summary_zh'] if inv.lang == 'zh' else r['summary_en']}" for r in rows]
+    return inv.outcome({"commands": rows}, lines)
