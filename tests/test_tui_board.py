@@ -1,0 +1,71 @@
+"""The console opens on the board and the command bar drives the shared grammar."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from console.clock import FakeClock
+from console.services import open_services
+from screens.app import LinkageApp
+from screens.widgets.board_view import BoardView
+
+
+def _services(tmp_path: Path):  # type: ignore[no-untyped-def]
+    clock = FakeClock("2026-11-28T06:00:00Z")
+    services = open_services(tmp_path / "tui.db", clock=clock)
+    services.new_call(phone="13800000001", text="小区停电两个小时了", address="人民路12号",
+                      category="power_supply")
+    return services, clock
+
+
+def test_board_shows_countdown_and_command_bar_issues_order(tmp_path: Path) -> None:
+    """Board lists the order with its countdown; typing `dp 1 water_co` issues a real order."""
+    services, clock = _services(tmp_path)
+    services.issue_order(1, "power")
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "zh")
+        async with app.run_test(size=(100, 24)) as pilot:
+            await pilot.pause()
+            view = app.screen.query_one(BoardView)
+            assert [r.order.unit for r in view.rows] == ["power"]
+            line = "".join(seg.text for seg in view.render_line(1))
+            assert "县供电局" in line and "签收剩余 5:00" in line
+            clock.advance(minutes=6)
+            line = "".join(seg.text for seg in view.render_line(1))
+            assert "超时" in line
+            await pilot.press("f2")
+            for ch in "dp 1 water_co":
+                await pilot.press(ch if ch != " " else "space")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert sorted(r.order.unit for r in view.rows) == ["power", "water_co"]
+
+    asyncio.run(scenario())
+    units = [r["unit"] for r in services.store.all("SELECT unit FROM orders ORDER BY no")]
+    assert units == ["power", "water_co"]
+    services.close()
+
+
+def test_command_bar_refusal_is_shown_in_place_and_keeps_text(tmp_path: Path) -> None:
+    """A refused command shows the reason and leaves the typed text for correction."""
+    services, _ = _services(tmp_path)
+    before = services.store.one("SELECT count(*) FROM events")[0]
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "en")
+        async with app.run_test(size=(100, 24)) as pilot:
+            await pilot.pause()
+            await pilot.press("f2")
+            for ch in "ack 99":
+                await pilot.press(ch if ch != " " else "space")
+            await pilot.press("enter")
+            await pilot.pause()
+            answer = app.screen.query_one("#answer")
+            assert "no order 99" in str(answer.render())
+            assert app.screen.query_one("#command").value == "ack 99"
+
+    asyncio.run(scenario())
+    assert services.store.one("SELECT count(*) FROM events")[0] == before
+    services.close()
