@@ -18,7 +18,7 @@ import json
 import re
 import tomllib
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from functools import cached_property
@@ -154,9 +154,9 @@ class Catalog:
         except KeyError:
             raise NotFound(
                 "catalog.unit_not_found",
-                zh="没有编码为 {code} 的联动单位",
-                en="no linkage unit with code {code}",
-                code=code,
+                zh="没有编码为 {wanted} 的联动单位",
+                en="no linkage unit with code {wanted}",
+                wanted=code,
             ) from None
 
     def category(self, code: str) -> Category:
@@ -165,9 +165,9 @@ class Catalog:
         except KeyError:
             raise NotFound(
                 "catalog.category_not_found",
-                zh="没有编码为 {code} 的事件类别",
-                en="no incident category with code {code}",
-                code=code,
+                zh="没有编码为 {wanted} 的事件类别",
+                en="no incident category with code {wanted}",
+                wanted=code,
             ) from None
 
     def units_for(self, category: Category | str) -> tuple[Unit, ...]:
@@ -434,7 +434,7 @@ class _Entry:
         value = value.strip()
         if not value and not empty:
             self.fail("{k} 不能为空", "{k} must not be empty", k=key)
-        return cast(str, value)
+        return value
 
     def choice(self, key: str, allowed: tuple[str, ...]) -> str:
         value = self.text(key)
@@ -447,7 +447,7 @@ class _Entry:
         value = self._get(key, _REQUIRED)
         if not isinstance(value, bool):
             self.fail("{k} 必须是 true 或 false", "{k} must be true or false", k=key)
-        return cast(bool, value)
+        return value
 
     def code_value(self, key: str) -> str:
         value = self.text(key)
@@ -539,7 +539,7 @@ def _parse_unit(raw: Any, index: int, file: str) -> Unit:
         policy_name=e.text("policy_name", empty=True),
         kind=cast(Kind, kind),
         tier=tier,
-        regime=cast(Regime, regime),
+        regime=regime,
         duty_phone=phone,
         duty_location=e.text("duty_location"),
         duty_hours=hours,
@@ -640,6 +640,10 @@ def _kw(items: Iterable[Keyword]) -> list[list[Any]]:
     return [[k.word, k.weight] for k in items]
 
 
+def _kw_back(pairs: Iterable[list[Any]]) -> tuple[Keyword, ...]:
+    return tuple(Keyword(word, float(weight)) for word, weight in pairs)
+
+
 def _category_to_dict(c: Category) -> dict[str, Any]:
     return {
         "code": c.code, "name_zh": c.name_zh, "name_en": c.name_en, "route": c.route,
@@ -651,12 +655,11 @@ def _category_to_dict(c: Category) -> dict[str, Any]:
 
 
 def _category_from_dict(d: Mapping[str, Any]) -> Category:
-    mk: Callable[[list[Any]], Keyword] = lambda p: Keyword(p[0], float(p[1]))  # noqa: E731
     return Category(
         code=d["code"], name_zh=d["name_zh"], name_en=d["name_en"], route=d["route"],
         transfer_to=d["transfer_to"], severity=d["severity"], emergency=d["emergency"],
         lead_unit=d["lead_unit"], co_units=tuple(d["co_units"]),
-        keywords_zh=tuple(mk(p) for p in d["keywords_zh"]),
-        keywords_en=tuple(mk(p) for p in d["keywords_en"]),
+        keywords_zh=_kw_back(d["keywords_zh"]),
+        keywords_en=_kw_back(d["keywords_en"]),
         pinyin=tuple(d["pinyin"]), initials=tuple(d["initials"]),
     )

@@ -95,14 +95,11 @@ def _refuse(exc: LinkageError, lang: str, as_json: bool) -> int:
 
 
 def _open_console(services: object, lang: str) -> int:
-    try:
-        from screens.app import run_app
-    except ImportError:
-        from console.commands import run
+    """Import the UI only here, so headless commands never load Textual."""
+    import importlib
 
-        sys.stdout.write("\n".join(run(services, ["board"], lang).lines) + "\n")  # type: ignore[arg-type]
-        return 0
-    return run_app(services, lang)
+    app = importlib.import_module("screens.app")
+    return int(app.run_app(services, lang))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from console.errors import BadInput, IllegalTransition
 from console.inputs import normalize
 from console.model import (
     CLOSED_STATUSES,
+    INCIDENT_STATUS_LABELS,
     MAIN_LINE,
     STATUS_LABELS,
     IncidentStatus,
@@ -61,9 +62,12 @@ def resolve_unit(ctx: Context, query: str) -> Unit:
                    names=names)
 
 
-def _label(status: OrderStatus, lang: str) -> str:
-    zh, en = STATUS_LABELS[status]
-    return zh if lang == "zh" else en
+def _labels(**statuses: OrderStatus) -> dict[str, str]:
+    """Status names for a message in both languages: ``cur`` (English) and ``cur_zh``."""
+    names: dict[str, str] = {}
+    for key, status in statuses.items():
+        names[f"{key}_zh"], names[key] = STATUS_LABELS[status]
+    return names
 
 
 def _check_time(ctx: Context, order: Order, when: datetime) -> None:
@@ -92,16 +96,18 @@ def _issue(ctx: Context, tx: Transaction, incident_ref: str | int, unit: Unit, w
            reassigned_from: str | None = None) -> Order:
     incident = get_incident(tx, incident_ref)
     if incident.status != IncidentStatus.OPEN:
-        raise BadInput("order.incident_not_open", zh="警情 {no} 不在处置中（{s}），不能派单",
+        raise BadInput("order.incident_not_open", zh="警情 {no} 不在处置中（{s_zh}），不能派单",
                        en="incident {no} is not open ({s}); cannot issue orders",
-                       no=incident.no, s=incident.status.value)
+                       no=incident.no, s=incident.status.value,
+                       s_zh=INCIDENT_STATUS_LABELS[incident.status][0])
     if when < incident.created_at:
         raise BadInput("order.before_incident", zh="派单时间早于接警时间",
                        en="the order time is before the call was received")
     existing = orders_of(tx, [incident.id])
     if any(o.unit == unit.code and o.is_open for o in existing):
         raise BadInput("order.duplicate", zh="{u} 已有该警情的未结派单",
-                       en="{u} already has an open order for this incident", u=unit.name_zh)
+                       en="{u_en} already has an open order for this incident", u=unit.name_zh,
+                       u_en=unit.name_en)
     dues = due_times(ctx.rules, incident.area, unit.kind, when)
     order_id = tx.new_id()
     tx.append(
@@ -126,7 +132,7 @@ def step(ctx: Context, order_ref: str | int, verb: str, *, at: str | None = None
     why = normalize(reason)
     with ctx.transaction() as tx:
         order = get_order(tx, order_ref)
-        _check_transition(order, target, ctx.config.center.language)
+        _check_transition(order, target)
         if target == OrderStatus.RETURNED and not why:
             raise BadInput("order.return_reason", zh="退单必须填写原因（--reason）",
                            en="a return needs a reason (--reason)")
@@ -144,11 +150,11 @@ def _record_step(tx: Transaction, order: Order, target: OrderStatus, when: datet
               subject=order.incident_id, happened_at=when)
 
 
-def _check_transition(order: Order, target: OrderStatus, lang: str) -> None:
+def _check_transition(order: Order, target: OrderStatus) -> None:
     current = order.status
     refuse = None
     if current in CLOSED_STATUSES:
-        refuse = ("order.closed", "派单 {no} 已是“{cur}”状态，不能再变更",
+        refuse = ("order.closed", "派单 {no} 已是“{cur_zh}”状态，不能再变更",
                   "order {no} is already {cur}; it cannot change")
     elif target == OrderStatus.CANCELLED:
         return
@@ -157,10 +163,10 @@ def _check_transition(order: Order, target: OrderStatus, lang: str) -> None:
                   "order {no} was returned; reassign or cancel it")
     elif target == OrderStatus.RETURNED:
         if current not in _RETURNABLE:
-            refuse = ("order.not_returnable", "派单 {no} 已“{cur}”，不能退单",
+            refuse = ("order.not_returnable", "派单 {no} 已“{cur_zh}”，不能退单",
                       "order {no} is {cur}; it can no longer be returned")
     elif MAIN_LINE.index(target) <= MAIN_LINE.index(current):
-        refuse = ("order.backwards", "派单 {no} 已“{cur}”，不能再记录“{new}”",
+        refuse = ("order.backwards", "派单 {no} 已“{cur_zh}”，不能再记录“{new_zh}”",
                   "order {no} is already {cur}; it cannot go back to {new}")
     elif target == OrderStatus.COMPLETED and MAIN_LINE.index(current) < 2:
         refuse = ("order.complete_unacked", "派单 {no} 尚未签收，不能办结",
@@ -168,7 +174,7 @@ def _check_transition(order: Order, target: OrderStatus, lang: str) -> None:
     if refuse:
         code, zh, en = refuse
         raise IllegalTransition(code, zh=zh, en=en, no=order.no,
-                                cur=_label(current, lang), new=_label(target, lang))
+                                **_labels(cur=current, new=target))
 
 
 def _close_incident_if_done(tx: Transaction, incident_id: str, when: datetime) -> None:
@@ -191,9 +197,9 @@ def handover(ctx: Context, order_ref: str | int, unit_query: str, *, at: str | N
         if order.status not in _HANDOVER_FROM:
             raise IllegalTransition(
                 "order.handover_state",
-                zh="派单 {no} 处于“{cur}”，签收并先期处置后才能移交",
+                zh="派单 {no} 处于“{cur_zh}”，签收并先期处置后才能移交",
                 en="order {no} is {cur}; it can be handed over only after acknowledgement",
-                no=order.no, cur=_label(order.status, ctx.config.center.language))
+                no=order.no, **_labels(cur=order.status))
         if unit.code == order.unit:
             raise BadInput("order.handover_self", zh="不能移交给同一单位",
                            en="cannot hand over to the same unit")
@@ -211,9 +217,9 @@ def reassign(ctx: Context, order_ref: str | int, unit_query: str, *, at: str | N
         order = get_order(tx, order_ref)
         if not order.is_open:
             raise IllegalTransition(
-                "order.closed", zh="派单 {no} 已是“{cur}”状态，不能改派",
+                "order.closed", zh="派单 {no} 已是“{cur_zh}”状态，不能改派",
                 en="order {no} is already {cur}; it cannot be reassigned",
-                no=order.no, cur=_label(order.status, ctx.config.center.language))
+                no=order.no, **_labels(cur=order.status))
         if unit.code == order.unit:
             raise BadInput("order.reassign_self", zh="不能改派给同一单位",
                            en="cannot reassign to the same unit")

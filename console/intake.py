@@ -80,18 +80,21 @@ def new_call(
     where = normalize(address)[:500]
     zone = parse_area(area, ctx.config.center.default_area)
     received = ctx.reported_time(at)
-    code = resolve_category(ctx, triage, category, body)
+    # a repeat call attached to an incident takes its category; one given is still checked
+    code = (resolve_category(ctx, triage, category, body)
+            if merge_into is None or (category and category.strip()) else "")
     key = place_key(where)
     window = timedelta(minutes=ctx.config.intake.duplicate_window_minutes)
     name = normalize(caller_name)[:100]
     with ctx.transaction() as tx:
+        target = get_incident(tx, merge_into) if merge_into is not None else None
         history = caller_history(tx, number, ctx.config.intake.history_limit, before=received)
-        duplicates = possible_duplicates(tx, number, key, code, received - window)
+        duplicates = possible_duplicates(tx, number, key, code or (target.category if target else ""),
+                                         received - window)
         call_id = tx.new_id()
         payload = {"call_id": call_id, "phone": number, "caller_name": name, "address": where,
                    "area": zone.value, "text": body}
-        if merge_into is not None:
-            target = get_incident(tx, merge_into)
+        if target is not None:
             _require_live(target)
             tx.append("call.added", {**payload, "incident_id": target.id}, subject=target.id,
                       happened_at=received)

@@ -43,6 +43,22 @@ def default_db_path() -> Path:
 
 
 @dataclass(frozen=True)
+class RosterEntry:
+    """A unit as the live roster shows it at one instant."""
+
+    unit: Unit
+    on_duty: bool
+    open_orders: int
+
+    @property
+    def state(self) -> str:
+        """``busy`` (on duty with open orders), ``on_duty`` or ``off_duty``."""
+        if not self.on_duty:
+            return "off_duty"
+        return "busy" if self.open_orders else "on_duty"
+
+
+@dataclass(frozen=True)
 class IncidentDetail:
     incident: Incident
     calls: list[Call]
@@ -134,6 +150,14 @@ class Services:
     # -- reads -----------------------------------------------------------------------------
     def board(self, now: datetime | None = None) -> Board:
         return compute_board(self.ctx, now)
+
+    def roster(self) -> list[RosterEntry]:
+        """Every unit with its duty state and current load (one grouped query)."""
+        load = {r[0]: r[1] for r in self.store.all(
+            "SELECT unit, count(*) FROM orders WHERE status NOT IN"
+            " ('completed', 'reassigned', 'cancelled', 'handed_over') GROUP BY unit")}
+        return [RosterEntry(u, self.on_duty(u), load.get(u.code, 0))
+                for u in self.catalog.units.values()]
 
     def order(self, ref: str | int) -> tuple[Order, OrderClock]:
         order = get_order(self.store, ref)

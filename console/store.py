@@ -117,6 +117,16 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             WHERE status NOT IN ('completed', 'reassigned', 'cancelled', 'handed_over');
         """,
     ),
+    (
+        "drafts: intake forms in progress",
+        """
+        CREATE TABLE drafts (
+            key TEXT PRIMARY KEY,
+            body TEXT NOT NULL,
+            saved_at TEXT NOT NULL
+        );
+        """,
+    ),
 )
 
 
@@ -215,6 +225,25 @@ class Store:
         marks = ",".join("?" * len(subjects))
         rows = self.all(f"SELECT * FROM events WHERE subject IN ({marks}) ORDER BY seq", tuple(subjects))
         return [_record(r) for r in rows]
+
+    # -- drafts ---------------------------------------------------------------------------
+    # A form being typed is scratch state, not a record: it is neither an event nor synced.
+    # It is still committed durably, so a crash or kill loses at most the last keystroke.
+    def save_draft(self, key: str, body: dict[str, Any]) -> None:
+        with self._lock:
+            self.conn.execute(
+                "INSERT INTO drafts (key, body, saved_at) VALUES (?, ?, ?) ON CONFLICT(key)"
+                " DO UPDATE SET body = excluded.body, saved_at = excluded.saved_at",
+                (key, json.dumps(body, ensure_ascii=False), iso(self.clock.now())),
+            )
+
+    def load_draft(self, key: str) -> dict[str, Any] | None:
+        row = self.one("SELECT body FROM drafts WHERE key = ?", (key,))
+        return json.loads(row[0]) if row else None
+
+    def clear_draft(self, key: str) -> None:
+        with self._lock:
+            self.conn.execute("DELETE FROM drafts WHERE key = ?", (key,))
 
     def outbox_count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM outbox").fetchone()[0])

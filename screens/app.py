@@ -1,65 +1,110 @@
-"""The Textual application and the one factory used by the CLI and the tests."""
+"""The Textual application and the one factory used by the CLI, the tests and the benches."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import Any
 
-from rich.text import Text
 from textual.app import App
 from textual.binding import Binding
-from textual.screen import ModalScreen
-from textual.widgets import Static
 
-from console.commands import REGISTRY
 from console.services import Services
 from screens.board import BoardScreen
+from screens.confirm import ConfirmQuit
+from screens.help import HelpScreen
 from screens.i18n import tr
-
-
-class HelpScreen(ModalScreen[None]):
-    """Every binding and command, generated from the registries, never hand-written."""
-
-    BINDINGS = [Binding("escape,f1,ctrl+h", "dismiss", "close", id="help.close")]
-
-    def __init__(self, lang: str, bindings: list[tuple[str, str, str]]) -> None:
-        super().__init__()
-        self.lang = lang
-        self.bindings_list = bindings
-
-    def compose(self):  # type: ignore[no-untyped-def]
-        lines = [tr("help.title", self.lang), ""]
-        lines += [f"{key:<12} {bid:<24} {desc}" for key, bid, desc in self.bindings_list]
-        lines.append("")
-        for cmd in REGISTRY:
-            lines.append(f"{cmd.usage():<60} {'/'.join(cmd.aliases):<12} {cmd.summary(self.lang)}")
-        yield Static(Text("\n".join(lines)), id="help")
+from screens.keys import localize
 
 
 class LinkageApp(App[int]):
     CSS_PATH = Path(__file__).parent / "app.tcss"
+    ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
-        Binding("f1,ctrl+h", "help", "help", id="app.help"),
-        Binding("ctrl+q", "quit", "quit", id="app.quit", priority=True),
+        Binding("f1,f12", "help", "binding.help", id="app.help"),
+        Binding("f2", "new_call", "binding.new_call", id="board.new-incident"),
+        Binding("f3", "roster", "binding.roster", id="app.roster"),
+        Binding("f4", "command_bar", "binding.command", id="app.command-bar"),
+        Binding("f5", "board", "binding.board", id="app.board"),
+        Binding("f6", "answer", "binding.answer", id="calls.answer"),
+        Binding("f8", "dispatch", "binding.dispatch", id="board.dispatch"),
+        Binding("ctrl+q", "request_quit", "binding.quit", id="app.quit", priority=True),
     ]
 
-    def __init__(self, services: Services, lang: str = "zh") -> None:
+    def __init__(self, services: Services, lang: str = "zh", *, tick_seconds: float = 1.0) -> None:
         super().__init__()
         self.services = services
         self.lang = lang
+        self.tick_seconds = tick_seconds
         self.title = tr("app.title", lang)
-        keymap = services.config.keymap
-        if keymap:
-            self.set_keymap(keymap)
+        localize(self, lang)
+        self.board: BoardScreen | None = None
+        if services.config.keymap:
+            self.set_keymap(services.config.keymap)
 
     def on_mount(self) -> None:
-        self.push_screen(BoardScreen(self.services, self.lang))
+        self.board = BoardScreen(self.services, self.lang, tick_seconds=self.tick_seconds)
+        self.push_screen(self.board)
+
+    def current_keys(self, binding: Binding) -> str:
+        """The keys a binding answers to now, after ``[keymap]``."""
+        return self._keymap.get(binding.id or "", binding.key) if binding.id else binding.key
+
+    # -- navigation --------------------------------------------------------------------------
+    def _screen(self, module: str, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Screens other than the board load on first use, keeping start-up to the board."""
+        cls = getattr(importlib.import_module(module), name)
+        return cls(self.services, self.lang, *args, **kwargs)
+
+    def back_to_board(self) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if self.board is not None:
+            self.board.reload()
 
     def action_help(self) -> None:
-        rows = []
-        for binding in [*self.BINDINGS, *BoardScreen.BINDINGS]:
-            if isinstance(binding, Binding):
-                rows.append((binding.key, binding.id or "", binding.description))
-        self.push_screen(HelpScreen(self.lang, rows))
+        self.push_screen(HelpScreen(self.lang))
+
+    def action_board(self) -> None:
+        self.back_to_board()
+
+    def action_command_bar(self) -> None:
+        self.back_to_board()
+        if self.board is not None:
+            self.board.command.focus()
+
+    def action_new_call(self, phone: str | None = None) -> None:
+        self.push_screen(self._screen("screens.intake", "IntakeScreen", phone=phone))
+
+    def action_roster(self) -> None:
+        self.push_screen(self._screen("screens.roster", "RosterScreen"))
+
+    def action_answer(self) -> None:
+        if self.board is not None:
+            self.board.answer_ringing()
+
+    def action_dispatch(self) -> None:
+        ref = self.board.selected_incident_ref() if self.board is not None else None
+        if ref is None:
+            self.notify(tr("board.no_incident", self.lang), severity="warning", markup=False)
+            return
+        self.open_picker(ref)
+
+    def open_picker(self, incident_ref: str) -> None:
+        def done(_: object) -> None:
+            self.back_to_board()
+
+        self.push_screen(self._screen("screens.picker", "UnitPicker", incident_ref), done)
+
+    def open_incident(self, incident_ref: str) -> None:
+        self.push_screen(self._screen("screens.incident", "IncidentScreen", incident_ref))
+
+    def action_request_quit(self) -> None:
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.exit(0)
+
+        self.push_screen(ConfirmQuit(self.lang), answer)
 
 
 def run_app(services: Services, lang: str) -> int:

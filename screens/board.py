@@ -1,88 +1,246 @@
-"""The home screen: status line, live order board, command bar and its answers."""
+"""The home screen: status line, incoming calls, live order board, incidents, command bar.
+
+Order steps are keys on the selected order (ctrl-combos work while a Chinese IME is on; the
+single letters are aliases only while the board itself has focus). Every step opens a small
+dialog for the time the unit said. An order turning overdue rings the bell, raises a sticky
+notification and a banner that stays until F9 acknowledges it.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from datetime import timedelta
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
 
 from console.commands import run
+from console.deadlines import STAGE_LABELS, order_clock
 from console.errors import LinkageError
+from console.model import Order, label
 from console.render import Text as Words
 from console.services import Services
 from screens.i18n import tr
+from screens.keys import localize
+from screens.step_dialog import StepDialog, StepRequest
 from screens.widgets.board_view import BoardView
+from screens.widgets.ime_input import ImeInput
+
+# verb → (binding id, key, letter alias, label key)
+STEP_KEYS = (
+    ("ack", "board.ack", "ctrl+s", "a", "binding.step.ack"),
+    ("depart", "board.depart", "ctrl+g", "g", "binding.step.depart"),
+    ("arrive", "board.arrive", "ctrl+o", "o", "binding.step.arrive"),
+    ("feedback", "board.feedback", "ctrl+f", "f", "binding.step.feedback"),
+    ("complete", "board.complete", "ctrl+l", "c", "binding.step.complete"),
+    ("return", "board.return", "ctrl+r", "r", "binding.step.return"),
+)
 
 
 class BoardScreen(Screen[None]):
     BINDINGS = [
-        Binding("f2", "command_bar", "command", id="board.command-bar"),
-        Binding("f5", "refresh_board", "board", id="board.refresh"),
+        *(Binding(key, f"step('{verb}')", desc, id=bid) for verb, bid, key, _, desc in STEP_KEYS),
+        Binding("ctrl+t", "reassign", "binding.reassign", id="board.reassign"),
+        Binding("ctrl+y", "handover", "binding.handover", id="board.handover"),
+        Binding("ctrl+n", "step('cancel')", "binding.step.cancel", id="board.cancel", show=False),
+        Binding("f9", "ack_alarm", "binding.ack_alarm", id="board.ack-alarm"),
+        Binding("colon,slash", "command_bar", show=False),
     ]
 
-    def __init__(self, services: Services, lang: str) -> None:
+    def __init__(self, services: Services, lang: str, *, tick_seconds: float = 1.0) -> None:
         super().__init__()
         self.services = services
         self.lang = lang
+        self.tick_seconds = tick_seconds
+        localize(self, lang)
         cfg = services.config
         self.words = Words(lang, cfg.tz, services.catalog)
         self.status = Static(id="status", markup=False)
+        self.alarm_banner = Static(id="alarm", markup=False)
         self.board_view = BoardView(self.words, lang, services.ctx.clock.now,
-                                    timedelta(minutes=cfg.deadlines.due_soon_minutes))
+                                    timedelta(minutes=cfg.deadlines.due_soon_minutes), id="orders")
+        self.incidents = OptionList(id="incidents")
         self.answer = Static(id="answer", markup=False)
-        self.command = Input(placeholder=tr("command.placeholder", lang), id="command")
-        self.command.cursor_blink = False
+        self.command = ImeInput(placeholder=tr("command.placeholder", lang), id="command")
+        self._data_version = -1
+        self._waiting = 0
+        self._alarmed: set[str] = set()      # order ids already alarmed for their current stage
+        self.unacknowledged: dict[str, str] = {}  # order id → banner text, until F9
 
     def compose(self) -> ComposeResult:
         yield self.status
+        yield self.alarm_banner
         yield self.board_view
+        yield self.incidents
         yield self.answer
         yield self.command
         yield Footer()
 
     def on_mount(self) -> None:
+        self.alarm_banner.display = False
         self.reload()
-        self.set_interval(1, self.tick)
-        self.call_after_refresh(self.command.focus)
+        if self.tick_seconds:
+            self.set_interval(self.tick_seconds, self.tick)
+        self.call_after_refresh(self.board_view.focus)
 
-    def reload(self) -> None:
-        board = self.services.board()
-        self._data_version = self._store_version()
-        self._waiting = len(board.waiting)
-        self.board_view.show(board)
-        self._status(len(board.rows), board.overdue, self._waiting)
-
+    # -- data -------------------------------------------------------------------------------
     def _store_version(self) -> int:
         """Changes when another connection (CLI, sync) committed; our own writes reload anyway."""
         return int(self.services.store.conn.execute("PRAGMA data_version").fetchone()[0])
 
-    def _status(self, open_orders: int, overdue: int, waiting: int) -> None:
+    def reload(self) -> None:
+        board = self.services.board()
+        self._data_version = self._store_version()
+        self.board_view.show(board)
+        incidents = board.waiting
+        self._waiting = len(incidents)
+        self.incidents.clear_options()
+        if incidents:
+            self.incidents.add_options(
+                [Option(Text(self.words.incident_line(i)), id=i.id) for i in incidents])
+        else:
+            self.incidents.add_option(Option(Text(tr("board.no_incidents", self.lang)), disabled=True))
+        self.check_alarms()
+
+    def tick(self) -> None:
+        if not self.is_mounted:
+            return
+        if self._store_version() != self._data_version:
+            self.reload()
+            return
+        self.board_view.tick()
+        self.check_alarms()
+
+    def _status(self, overdue: int) -> None:
         cfg = self.services.config
         now = self.words.time(self.services.ctx.clock.now(), with_date=True)
         name = cfg.center.name_zh if self.lang == "zh" else cfg.center.name_en
         line = (f"{name} · {tr('status.seat', self.lang)} {cfg.center.seat} · "
                 f"{tr('status.operator', self.lang)} {self.services.ctx.operator} · {now} · "
-                f"{tr('status.open_orders', self.lang)} {open_orders} · "
-                f"{tr('status.overdue', self.lang)} {overdue} · {tr('status.waiting', self.lang)} {waiting}"
-                f" · {tr('status.sync', self.lang)}")
-        self.status.update(Text(line, style="bold red" if overdue else "bold"))
+                f"{tr('status.open_orders', self.lang)} {len(self.board_view.rows)} · "
+                f"{tr('status.overdue', self.lang)} {overdue} · {tr('status.waiting', self.lang)} "
+                f"{self._waiting} · {tr('status.sync', self.lang)}")
+        self.status.update(Text(line, style="bold white on red" if overdue else "bold"))
 
-    def tick(self) -> None:
-        if self._store_version() != self._data_version:
-            self.reload()
+    # -- alarms -----------------------------------------------------------------------------
+    def check_alarms(self) -> None:
+        """Ring once per order and stage when it turns overdue; keep it until acknowledged."""
+        now = self.services.ctx.clock.now()
+        soon = timedelta(minutes=self.services.config.deadlines.due_soon_minutes)
+        overdue = 0
+        live: set[str] = set()
+        for row in self.board_view.rows:
+            clock = order_clock(row.order, now, soon)
+            if clock.state != "overdue" or clock.stage is None:
+                continue
+            overdue += 1
+            key = f"{row.order.id}:{clock.stage}"
+            live.add(key)
+            if key not in self._alarmed:
+                self._alarmed.add(key)
+                stage = label(STAGE_LABELS, clock.stage, self.lang)
+                text = tr("alarm.overdue", self.lang, no=row.order.no,
+                          unit=self.words.unit(row.order.unit), stage=stage)
+                self.unacknowledged[key] = f"{row.order.no} {self.words.unit(row.order.unit)} {stage}"
+                self.app.bell()
+                self.notify(text, severity="error", timeout=math.inf, markup=False)
+        # an alarm whose order moved on (or closed) is handled
+        for key in list(self.unacknowledged):
+            if key not in live:
+                del self.unacknowledged[key]
+        self._alarmed &= live | set(self.unacknowledged)
+        self._banner()
+        self._status(overdue)
+
+    def _banner(self) -> None:
+        if not self.unacknowledged:
+            self.alarm_banner.display = False
             return
-        self.board_view.tick()
-        self._status(len(self.board_view.rows), self.board_view.overdue_count(), self._waiting)
+        items = "；".join(list(self.unacknowledged.values())[:4])
+        self.alarm_banner.update(Text(tr("alarm.banner", self.lang, n=len(self.unacknowledged),
+                                         items=items), style="bold white on red"))
+        self.alarm_banner.display = True
+
+    def action_ack_alarm(self) -> None:
+        self.unacknowledged.clear()
+        self.app.clear_notifications()
+        self._banner()
+
+    # -- order steps ------------------------------------------------------------------------
+    def _selected(self) -> Order | None:
+        order = self.board_view.selected
+        if order is None:
+            self.answer.update(Text(tr("board.no_selection", self.lang), style="bold red"))
+        return order
+
+    def _open_step(self, order: Order, verb_label: str, perform: Callable[[StepRequest], object], *,
+                   reason: bool = False, unit: bool = False) -> None:
+        title = tr("step.title", self.lang, no=order.no, unit=self.words.unit(order.unit), step=verb_label)
+
+        def done(saved: bool | None) -> None:
+            if saved:
+                self.reload()
+
+        self.app.push_screen(StepDialog(self.lang, title, perform, needs_reason=reason, needs_unit=unit),
+                             done)
+
+    def action_step(self, verb: str) -> None:
+        order = self._selected()
+        if order is None:
+            return
+        key = next((d for v, _, _, _, d in STEP_KEYS if v == verb), "binding.step.cancel")
+        self._open_step(order, tr(key, self.lang),
+                        lambda r: self.services.step(order.no, verb, r.at, r.note, r.reason),
+                        reason=verb == "return")
+
+    def action_reassign(self) -> None:
+        order = self._selected()
+        if order is not None:
+            self._open_step(order, tr("binding.reassign", self.lang),
+                            lambda r: self.services.reassign(order.no, r.unit, r.at, r.note), unit=True)
+
+    def action_handover(self) -> None:
+        order = self._selected()
+        if order is not None:
+            self._open_step(order, tr("binding.handover", self.lang),
+                            lambda r: self.services.handover(order.no, r.unit, r.at, r.note), unit=True)
+
+    def on_key(self, event: object) -> None:
+        """Single-letter aliases for the step keys, only while the board itself has focus."""
+        key = getattr(event, "key", "")
+        if self.focused is not self.board_view:
+            return
+        for verb, _, _, letter, _ in STEP_KEYS:
+            if key == letter:
+                event.stop()
+                self.action_step(verb)
+                return
+
+    # -- selection and command bar ------------------------------------------------------------
+    def selected_incident_ref(self) -> str | None:
+        """The incident a dispatch key should act on: highlighted incident, else the order's."""
+        if self.focused is self.incidents and self.incidents.highlighted is not None:
+            option = self.incidents.get_option_at_index(self.incidents.highlighted)
+            if option.id:
+                return option.id
+        order = self.board_view.selected
+        return order.incident_id if order else None
+
+    def on_board_view_selected(self, message: BoardView.Selected) -> None:
+        if message.opened and message.order is not None:
+            self.app.open_incident(message.order.incident_id)  # type: ignore[attr-defined]
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.app.open_incident(event.option.id)  # type: ignore[attr-defined]
 
     def action_command_bar(self) -> None:
         self.command.focus()
-
-    def action_refresh_board(self) -> None:
-        self.reload()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         line = event.value.strip()
@@ -94,5 +252,5 @@ class BoardScreen(Screen[None]):
             self.answer.update(Text(exc.message(self.lang), style="bold red"))
             return
         self.command.value = ""
-        self.answer.update(Text("\n".join(outcome.lines[-12:])))
+        self.answer.update(Text("\n".join(outcome.lines[-8:])))
         self.reload()

@@ -35,7 +35,7 @@ def test_board_shows_countdown_and_command_bar_issues_order(tmp_path: Path) -> N
             clock.advance(minutes=6)
             line = "".join(seg.text for seg in view.render_line(1))
             assert "超时" in line
-            await pilot.press("f2")
+            await pilot.press("f4")
             for ch in "dp 1 water_co":
                 await pilot.press(ch if ch != " " else "space")
             await pilot.press("enter")
@@ -57,7 +57,7 @@ def test_command_bar_refusal_is_shown_in_place_and_keeps_text(tmp_path: Path) ->
         app = LinkageApp(services, "en")
         async with app.run_test(size=(100, 24)) as pilot:
             await pilot.pause()
-            await pilot.press("f2")
+            await pilot.press("f4")
             for ch in "ack 99":
                 await pilot.press(ch if ch != " " else "space")
             await pilot.press("enter")

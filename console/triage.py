@@ -1,0 +1,418 @@
+"""Free text of a call → ranked category suggestions (研判/分流).
+
+The dispatcher types what the caller says; this module proposes categories, the verdict
+(transfer to 110/119/120, hand to 12345, or dispatch linkage units) and the units to send.
+It only suggests: the dispatcher confirms.
+
+How it decides, in order (each rule is there for a reason a dispatcher would give):
+
+1. **Normalise** the text so the way it was typed does not matter: NFKC (full-width digits
+   and letters from a Chinese IME), lower case, traditional → simplified characters.
+2. **Keyword hits.** Chinese keywords match as substrings, English ones on word boundaries
+   (with a light stemmer, so *flooded* finds *flood*). A longer word is more specific and
+   scores more (Chinese by characters, English by words); the data file can weigh a word up
+   or down. A hit nested in a longer hit does not count: the longest phrase decides what a
+   word means (打不着火 is a stove that will not light, not a fire), and a keyword counts
+   once however often it is repeated. So a low-weight long word can neutralise a short one
+   it contains (偷偷 "secretly" listed at 0.5 keeps 偷 "steal" from firing).
+3. **Negation and speculation.** "没有着火", "没人受伤", "no one is hurt", "差点摔倒", "怕会爆炸":
+   an emergency word the caller denies or only fears does not make an emergency.
+4. **Emergencies first.** A police, fire or medical category that genuinely matches is
+   ranked above everything else, then other emergencies (gas leak, food poisoning), then
+   ordinary linkage work and the hotline. The policy's point: a police/fire/medical
+   emergency is never handled as ordinary linkage work. An emergency linkage category whose
+   evidence *contains* a police/fire/medical category's evidence is the more specific reading
+   of the same words ("山上着火了" is a forest fire, not just a fire) and competes on score.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+from console.catalog import EMERGENCY_ROUTES, Catalog, Category, Keyword, Route, Unit
+from console.errors import BadInput
+
+MAX_TEXT = 4000
+#: A keyword scores once; a few occurrences are kept only so that negation ("没有着火……后来
+#: 着火了") and nesting see each mention. Bounding them keeps a 4,000-character account fast.
+_MAX_OCCURRENCES = 4
+#: An emergency category "genuinely" matches when at least one of its words is worth this
+#: much (an ordinary two-character word). Vague words and place words (山上, 找不到) do not
+#: add up to an emergency, however many of them there are: they are hints, ranked by score.
+GENUINE = 1.0
+
+_NEGATED_ZH = re.compile(
+    r"(?:没有?|并没有?|无人|未|不是|并非|不会|不|差点|差一点|险些|怕|害怕|担心|以免|防止|万一|"
+    r"快要|可能会|会不会|有没有|是不是)(?:人员?|任何|什么|看到|看见|发现|发生|出现|明显|再|会)?$"
+)
+_NEGATED_EN = re.compile(
+    r"\b(?:no|not|nobody|none|no one|never|without|isn't|wasn't|aren't|don't|didn't|"
+    r"might|could|may|afraid|worried|almost|nearly)(?:\s+(?:one|is|was|be|been|get|gets|got|"
+    r"seems|seem|any|anyone|a|the))*\s+$"
+)
+_WORD_RE = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+_CJK_RE = re.compile(r"[^\x00-\x7f]")
+#: Typographic apostrophes and quotes an IME or phone keyboard produces.
+_EXTRA_FOLDS = {ord("’"): "'", ord("‘"): "'", ord("“"): '"', ord("”"): '"'}
+
+
+# -- normalisation ----------------------------------------------------------------------------
+
+
+@cache
+def _t2s_table() -> dict[int, str]:
+    """Traditional → simplified, one character at a time, from zhconv's own dictionary.
+
+    Loading ``zhconv`` itself is slow (it imports ``pkg_resources`` and builds phrase tables);
+    the single-character entries are what callers' traditional text needs, and a
+    ``str.translate`` table makes the conversion one C call. Built once, on first use.
+    """
+    spec = find_spec("zhconv")
+    if spec is None or not spec.submodule_search_locations:
+        return dict(_EXTRA_FOLDS)
+    path = Path(next(iter(spec.submodule_search_locations))) / "zhcdict.json"
+    try:
+        pairs = json.loads(path.read_text(encoding="utf-8"))["zh2Hans"]
+    except (OSError, ValueError, KeyError):
+        return dict(_EXTRA_FOLDS)
+    table = {ord(k): v for k, v in pairs.items() if len(k) == 1 and len(v) == 1 and k != v}
+    return table | _EXTRA_FOLDS
+
+
+def normalise(text: str) -> str:
+    """NFKC, lower case, simplified characters. Used for text and keywords alike."""
+    out = unicodedata.normalize("NFKC", text).lower()
+    return out if out.isascii() else out.translate(_t2s_table())
+
+
+def _normalise_with_map(text: str) -> tuple[str, list[int]]:
+    """The normalised text and, for each of its characters, the index in the original.
+
+    NFKC and lower-casing rarely change the length; when they do, normalise per character so
+    a matched word can still be reported exactly as the caller's text has it.
+    """
+    norm = normalise(text)
+    if len(norm) == len(text):
+        return norm, list(range(len(text)))
+    chars: list[str] = []
+    index: list[int] = []
+    for i, ch in enumerate(text):
+        n = normalise(ch)
+        chars.append(n)
+        index.extend([i] * len(n))
+    return "".join(chars), index
+
+
+def _stem(word: str) -> str:
+    """A deliberately tiny English stemmer: possessives, plurals and -ed/-ing, applied to
+    keywords and text alike so both sides meet in the middle."""
+    if word.endswith("'s"):
+        word = word[:-2]
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 4 and word.endswith("ied"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith("ed"):
+        return word[:-2]
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("ses", "xes", "shes", "ches")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _length_factor(norm_word: str, latin: bool) -> float:
+    """Specific words are worth more: 1 char 0.5, 2 chars 1, 3 chars 1.5, 4+ chars 2;
+    English 1 word 1, 2 words 1.5, 3+ words 2."""
+    if latin:
+        return min(2.0, 0.5 + 0.5 * len(norm_word.split()))
+    return min(2.0, 0.5 * len(norm_word))
+
+
+# -- results ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    category: Category
+    score: float
+    #: The matched words exactly as they appear in the caller's text, in text order.
+    matched: tuple[str, ...]
+    verdict: Route
+    transfer_to: str | None
+    #: Lead unit first, then co-units (on-duty ones first when an ``on_duty`` test was given).
+    units: tuple[Unit, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON-ready data: codes, names, matched words."""
+        return {
+            "category": self.category.code,
+            "name_zh": self.category.name_zh,
+            "name_en": self.category.name_en,
+            "score": round(self.score, 3),
+            "matched": list(self.matched),
+            "verdict": self.verdict,
+            "transfer_to": self.transfer_to,
+            "emergency": self.category.emergency,
+            "severity": self.category.severity,
+            "units": [
+                {"code": u.code, "name_zh": u.name_zh, "name_en": u.name_en} for u in self.units
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class TriageResult:
+    suggestions: tuple[Suggestion, ...]
+
+    @property
+    def top(self) -> Suggestion | None:
+        return self.suggestions[0] if self.suggestions else None
+
+    @property
+    def verdict(self) -> Route | None:
+        """The top suggestion's verdict; ``None`` when nothing matched (the dispatcher picks)."""
+        return self.suggestions[0].verdict if self.suggestions else None
+
+    @property
+    def transfer_to(self) -> str | None:
+        return self.suggestions[0].transfer_to if self.suggestions else None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON-ready data (``json.dumps`` it as is), for ``--json`` and the sync log."""
+        return {
+            "verdict": self.verdict,
+            "transfer_to": self.transfer_to,
+            "suggestions": [s.to_json() for s in self.suggestions],
+        }
+
+
+# -- the matcher ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Kw:
+    cat: int  # index into Triage._cats
+    norm: str  # normalised keyword (for latin: stems joined by spaces)
+    stems: tuple[str, ...]  # latin only
+    points: float  # weight × length factor
+    guarded: bool  # subject to negation (emergency categories only)
+
+
+@dataclass
+class _Hit:
+    kw: _Kw
+    start: int
+    end: int
+    #: Denied or only feared ("没有着火"). It still hides the words nested in it (火 in 着火),
+    #: then counts for nothing.
+    negated: bool = False
+
+
+class Triage:
+    """Suggests categories for a call's text. Build once per catalog; ``suggest`` is cheap."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._cats: list[Category] = list(catalog.categories.values())
+        #: Chinese keywords indexed by first character; English ones by first stem.
+        self._by_char: dict[str, list[_Kw]] = {}
+        self._by_stem: dict[str, list[_Kw]] = {}
+        for i, cat in enumerate(self._cats):
+            guarded = cat.emergency
+            for kw in (*cat.keywords_zh, *cat.keywords_en):
+                self._index(i, kw, guarded)
+
+    def _index(self, cat: int, kw: Keyword, guarded: bool) -> None:
+        norm = normalise(kw.word).strip()
+        if not norm:
+            return
+        if _CJK_RE.search(norm):
+            points = kw.weight * _length_factor(norm, latin=False)
+            self._by_char.setdefault(norm[0], []).append(_Kw(cat, norm, (), points, guarded))
+            return
+        words = _WORD_RE.findall(norm)
+        if not words:
+            # Pure punctuation or symbols: match as a plain substring.
+            points = kw.weight * _length_factor(norm, latin=False)
+            self._by_char.setdefault(norm[0], []).append(_Kw(cat, norm, (), points, guarded))
+            return
+        stems = tuple(_stem(w) for w in words)
+        points = kw.weight * _length_factor(" ".join(words), latin=True)
+        self._by_stem.setdefault(stems[0], []).append(
+            _Kw(cat, " ".join(stems), stems, points, guarded)
+        )
+
+    # -- public API ----------------------------------------------------------------------
+
+    def suggest(
+        self,
+        text: str,
+        *,
+        on_duty: Callable[[Unit], bool] | None = None,
+        limit: int = 5,
+    ) -> TriageResult:
+        """Rank categories for ``text``; an empty result means nothing matched."""
+        if not isinstance(text, str) or not text.strip():
+            raise BadInput(
+                "triage.empty",
+                zh="请先记录报警内容再研判",
+                en="type what the caller said before triage",
+            )
+        if len(text) > MAX_TEXT:
+            raise BadInput(
+                "triage.too_long",
+                zh="报警内容过长（{n} 字），研判最多接受 {max} 字",
+                en="the account is too long ({n} characters); triage takes at most {max}",
+                n=len(text),
+                max=MAX_TEXT,
+            )
+        norm, where = _normalise_with_map(text)
+        hits = self._hits(norm)
+        scored = self._score(hits)
+        ranked = self._rank(scored)
+        out = []
+        for cat_i, score, cat_hits in ranked[: max(0, limit)]:
+            cat = self._cats[cat_i]
+            out.append(
+                Suggestion(
+                    category=cat,
+                    score=score,
+                    matched=_surface(text, where, cat_hits),
+                    verdict=cat.route,
+                    transfer_to=cat.transfer_to,
+                    units=self._units(cat, on_duty),
+                )
+            )
+        return TriageResult(tuple(out))
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _hits(self, norm: str) -> list[_Hit]:
+        hits: list[_Hit] = []
+        for ch in set(norm):
+            for kw in self._by_char.get(ch, ()):
+                pos, seen = norm.find(kw.norm), 0
+                while pos >= 0 and seen < _MAX_OCCURRENCES:
+                    negated = kw.guarded and _negated(norm, pos, latin=False)
+                    hits.append(_Hit(kw, pos, pos + len(kw.norm), negated))
+                    pos, seen = norm.find(kw.norm, pos + 1), seen + 1
+        if self._by_stem:
+            words = [(m.start(), m.end(), _stem(m.group())) for m in _WORD_RE.finditer(norm)]
+            count: dict[int, int] = {}
+            for i, (start, _, stem) in enumerate(words):
+                for kw in self._by_stem.get(stem, ()):
+                    n = len(kw.stems)
+                    if tuple(w[2] for w in words[i : i + n]) != kw.stems:
+                        continue
+                    if count.get(id(kw), 0) >= _MAX_OCCURRENCES:
+                        continue
+                    count[id(kw)] = count.get(id(kw), 0) + 1
+                    negated = kw.guarded and _negated(norm, start, latin=True)
+                    hits.append(_Hit(kw, start, words[i + n - 1][1], negated))
+        return hits
+
+    def _score(self, hits: list[_Hit]) -> dict[int, tuple[float, list[_Hit]]]:
+        """Per category: drop hits nested in a longer hit of the same category or of another
+        one (the longest phrase decides what a word means: 打不着火 is about a gas stove, not
+        a fire; 食物中毒 is food poisoning, not just 中毒), then count each keyword once."""
+        per_cat: dict[int, list[_Hit]] = {}
+        for h in sorted(hits, key=lambda h: (h.start - h.end, h.start)):
+            mine = per_cat.setdefault(h.kw.cat, [])
+            if not any(k.start <= h.start and h.end <= k.end for k in mine):
+                mine.append(h)
+        kept_all = [h for mine in per_cat.values() for h in mine]
+        out: dict[int, tuple[float, list[_Hit]]] = {}
+        for cat_i, mine in per_cat.items():
+            kept = [
+                h
+                for h in mine
+                if not h.negated
+                and not any(
+                    k.kw.cat != cat_i
+                    and k.start <= h.start
+                    and h.end <= k.end
+                    and k.end - k.start > h.end - h.start
+                    for k in kept_all
+                )
+            ]
+            if not kept:
+                continue
+            seen: set[str] = set()
+            score = 0.0
+            for h in kept:
+                if h.kw.norm not in seen:
+                    seen.add(h.kw.norm)
+                    score += h.kw.points
+            out[cat_i] = (score, sorted(kept, key=lambda h: h.start))
+        return out
+
+    def _rank(
+        self, scored: dict[int, tuple[float, list[_Hit]]]
+    ) -> list[tuple[int, float, list[_Hit]]]:
+        """Order: genuine police/fire/medical, genuine other emergencies, everything else.
+
+        An emergency linkage category whose hits contain a police/fire/medical category's
+        hits and add more is the specific reading ("山上着火了" → forest fire) and joins the
+        first class; one whose hits all lie inside such a category's hits only echoes it
+        ("燃气泄漏已经着火了" is a fire, not a forest fire) and goes last.
+        """
+        klass: dict[int, int] = {}
+        for cat_i, (_, cat_hits) in scored.items():
+            cat = self._cats[cat_i]
+            if not cat.emergency or max(h.kw.points for h in cat_hits) < GENUINE:
+                klass[cat_i] = 2
+            else:
+                klass[cat_i] = 0 if cat.route in EMERGENCY_ROUTES else 1
+        first = [i for i, k in klass.items() if k == 0]
+        for cat_i, k in klass.items():
+            if k != 1:
+                continue
+            score, mine = scored[cat_i]
+            if any(_covers(mine, scored[j][1]) and score > scored[j][0] for j in first):
+                klass[cat_i] = 0  # the more specific reading of the same words
+            elif any(_covers(scored[j][1], mine) for j in first):
+                klass[cat_i] = 3  # only echoes a police/fire/medical match: adds nothing
+        order = sorted(scored, key=lambda i: (klass[i], -scored[i][0], i))
+        return [(i, scored[i][0], scored[i][1]) for i in order]
+
+    def _units(self, cat: Category, on_duty: Callable[[Unit], bool] | None) -> tuple[Unit, ...]:
+        units = self.catalog.units
+        lead = units[cat.lead_unit]
+        co = [units[c] for c in cat.co_units]
+        if on_duty is not None:
+            co.sort(key=lambda u: not on_duty(u))  # stable: file order among equals
+        return (lead, *co)
+
+
+def _negated(norm: str, start: int, *, latin: bool) -> bool:
+    """Whether the words just before ``start`` deny or merely fear what follows."""
+    if latin:
+        return bool(_NEGATED_EN.search(norm[max(0, start - 30) : start]))
+    return bool(_NEGATED_ZH.search(norm[max(0, start - 6) : start]))
+
+
+def _covers(outer: list[_Hit], inner: list[_Hit]) -> bool:
+    """Every hit of ``inner`` lies inside some hit of ``outer``."""
+    return bool(inner) and all(
+        any(o.start <= i.start and i.end <= o.end for o in outer) for i in inner
+    )
+
+
+def _surface(text: str, where: list[int], hits: list[_Hit]) -> tuple[str, ...]:
+    out: dict[str, None] = {}
+    for h in hits:
+        a = where[h.start]
+        b = where[h.end - 1] + 1
+        out.setdefault(text[a:b], None)
+    return tuple(out)

@@ -1,0 +1,45 @@
+"""F1 / F12: every binding and every command, generated from the registries."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from console.commands import REGISTRY
+from screens.i18n import tr
+from screens.keys import localize
+
+
+def binding_rows(app: object, lang: str) -> list[tuple[str, str, str]]:
+    """(keys as currently mapped, binding id, description) for every screen's bindings."""
+    from screens.keys import all_bindings
+
+    rows = []
+    for binding in all_bindings():
+        keys = app.current_keys(binding) if hasattr(app, "current_keys") else binding.key
+        label = tr(binding.description, lang) if binding.description.startswith("binding.") else binding.description
+        rows.append((keys, binding.id or "", label))
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,f1,f12", "dismiss", "binding.close", id="help.close")]
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang = lang
+        localize(self, lang)
+
+    def compose(self) -> ComposeResult:
+        lines = [tr("help.title", self.lang), "", tr("help.keys", self.lang)]
+        for keys, bid, label in binding_rows(self.app, self.lang):
+            lines.append(f"  {keys:<18} {label:<14} {bid}")
+        lines += ["", tr("help.commands", self.lang)]
+        for cmd in REGISTRY:
+            lines.append(f"  {cmd.usage():<58} {'/'.join(cmd.aliases):<12} {cmd.summary(self.lang)}")
+        with VerticalScroll(id="help-body"):
+            yield Static(Text("\n".join(lines)), id="help")

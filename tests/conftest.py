@@ -1,0 +1,179 @@
+"""Shared fixtures for the core and CLI tests.
+
+Every test gets its own real SQLite file under ``tmp_path`` and a ``FakeClock`` that starts at
+2026-11-28T06:00:00Z (14:00 in the center's Asia/Shanghai zone) and moves only when told to.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from console.clock import FakeClock
+from console.services import Services, open_services
+
+START = "2026-11-28T06:00:00Z"  # 14:00 Asia/Shanghai
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Tables whose whole content must be untouched by a refusal.
+WATCHED_TABLES = ("events", "outbox", "incidents", "calls", "orders", "catalog_snapshot",
+                  "schema_migrations")
+
+
+def snapshot(conn: sqlite3.Connection | Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every watched table, so a refusal can be shown to have written nothing."""
+    return {t: [tuple(r) for r in conn.execute(f"SELECT * FROM {t}").fetchall()]
+            for t in WATCHED_TABLES}
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test depends on the developer's environment."""
+    for name in ("LINKAGE_NOW", "LINKAGE_DB", "LINKAGE_LANG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "linkage.db"
+
+
+@pytest.fixture
+def services(db_path: Path, clock: FakeClock) -> Iterator[Services]:
+    s = open_services(db_path, clock=clock)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def open_svc(db_path: Path, clock: FakeClock) -> Iterator[Callable[..., Services]]:
+    """Open more sessions (another config, a reopened DB); all are closed at teardown."""
+    opened: list[Services] = []
+
+    def _open(db: Path | None = None, **kwargs: Any) -> Services:
+        kwargs.setdefault("clock", clock)
+        s = open_services(db or db_path, **kwargs)
+        opened.append(s)
+        return s
+
+    yield _open
+    for s in opened:
+        s.close()
+
+
+@pytest.fixture
+def unchanged() -> Callable[[Services], AbstractContextManager[None]]:
+    """``with unchanged(services): ...`` asserts the block wrote nothing at all."""
+
+    @contextmanager
+    def _unchanged(s: Services) -> Iterator[None]:
+        before = snapshot(s.store.conn)
+        yield
+        assert snapshot(s.store.conn) == before, "a refused action wrote to the store"
+
+    return _unchanged
+
+
+@pytest.fixture
+def scalar(services: Services) -> Callable[..., Any]:
+    """``scalar("SELECT count(*) FROM events")`` → the single value of a query."""
+
+    def _scalar(sql: str, params: tuple[Any, ...] = ()) -> Any:
+        row = services.store.one(sql, params)
+        assert row is not None
+        return row[0]
+
+    return _scalar
+
+
+@pytest.fixture
+def call(services: Services) -> Callable[..., Any]:
+    """Take a call with sensible defaults: ``call(text=..., phone=...)`` → IntakeResult."""
+
+    def _call(**kwargs: Any) -> Any:
+        kwargs.setdefault("phone", "13800000001")
+        kwargs.setdefault("text", "小区停电两个小时了")
+        kwargs.setdefault("address", "人民路12号")
+        kwargs.setdefault("area", "urban")
+        kwargs.setdefault("category", "power_supply")
+        return services.new_call(**kwargs)
+
+    return _call
+
+
+# -- CLI ------------------------------------------------------------------------------------
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+    @property
+    def data(self) -> Any:
+        answer = self.json
+        assert answer["ok"] is True, answer
+        return answer["data"]
+
+
+class Cli:
+    """Runs ``console.cli.main`` in-process against one database with a fixed clock."""
+
+    def __init__(self, db: Path, capsys: pytest.CaptureFixture[str],
+                 monkeypatch: pytest.MonkeyPatch) -> None:
+        self.db = db
+        self.capsys = capsys
+        self.monkeypatch = monkeypatch
+        self.now(START)
+
+    def now(self, instant: str) -> None:
+        self.monkeypatch.setenv("LINKAGE_NOW", instant)
+
+    def __call__(self, *args: str, as_json: bool = True) -> CliResult:
+        from console.cli import main
+
+        argv = ["--db", str(self.db), *args, *(["--json"] if as_json else [])]
+        self.capsys.readouterr()
+        code = main(argv)
+        captured = self.capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    def ok(self, *args: str) -> Any:
+        result = self(*args)
+        assert result.code == 0, result.err
+        return result.data
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        conn = sqlite3.connect(self.db)
+        conn.row_factory = sqlite3.Row
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+
+    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+        conn = sqlite3.connect(self.db)
+        try:
+            return snapshot(conn)
+        finally:
+            conn.close()
+
+
+@pytest.fixture
+def cli(db_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    return Cli(db_path, capsys, monkeypatch)

@@ -1,0 +1,367 @@
+"""Triage: text → ranked category suggestions, verdict and units."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from console.catalog import Catalog, Unit, default_data_dir, load_catalog
+from console.errors import BadInput
+from console.triage import MAX_TEXT, Triage, normalise
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog(default_data_dir())
+
+
+@pytest.fixture(scope="module")
+def triage(catalog: Catalog) -> Triage:
+    return Triage(catalog)
+
+
+def top(triage: Triage, text: str) -> list[str]:
+    return [s.category.code for s in triage.suggest(text).suggestions]
+
+
+# Clear calls, a dozen or more per verdict: Chinese, English, traditional characters
+# (樓下起火了, 停電了), full-width input from a Chinese IME (ＫＴＶ, １２３路).
+
+POLICE = [
+    ('我的手机在地铁上被偷了', 'crime'),
+    ('有人撬了我家的门，东西被翻得乱七八糟', 'crime'),
+    ('接到一个冒充公安的电话，让我转账', 'crime'),
+    ('Someone stole my wallet on the bus', 'crime'),
+    ('酒吧门口有人打架', 'public_order'),
+    ('他喝醉了拿刀威胁我', 'public_order'),
+    ('My husband beat me again', 'public_order'),
+    ('一群人在广场上斗毆', 'public_order'),
+    ('路口两车相撞，有人受伤', 'traffic_accident'),
+    ('Car crash on the highway, two cars', 'traffic_accident'),
+    ('一辆货车追尾了小轿车', 'traffic_accident'),
+    ('有个孩子掉河里了', 'person_in_danger'),
+    ('电梯困人了，里面有老人', 'person_in_danger'),
+    ('有人站在楼顶上说要跳楼', 'person_in_danger'),
+    ('我爸老年痴呆走丢了', 'missing_person'),
+    ('A child is missing in the park', 'missing_person'),
+]
+
+FIRE = [
+    ('厨房着火了', 'fire'),
+    ('仓库冒出浓烟，火很大', 'fire'),
+    ('The house next door is on fire', 'fire'),
+    ('樓下起火了', 'fire'),
+    ('燃气泄漏已经着火了', 'fire'),
+    ('对面楼冒黑烟，好像是着火了', 'fire'),
+    ('电动车充电起火了', 'fire'),
+    ('饭店后厨失火', 'fire'),
+    ('There was an explosion and now the building is burning', 'fire'),
+    ('家里的电视机自燃了', 'fire'),
+    ('厂房烧起来了，里面可能还有人', 'fire'),
+    ('火災，快來', 'fire'),
+]
+
+MEDICAL = [
+    ('老人晕倒了，叫不醒', 'medical'),
+    ('我爸心脏病犯了', 'medical'),
+    ('孩子高烧抽搐', 'medical'),
+    ('She collapsed and is not breathing', 'medical'),
+    ('工人从脚手架上摔下来，腿骨折了', 'medical'),
+    ('有人被电线砸倒昏迷了', 'medical'),
+    ('我老婆要生了，羊水破了', 'medical'),
+    ('有人触电了，倒在地上', 'medical'),
+    ('My father is having a heart attack', 'medical'),
+    ('孩子被开水烫伤了', 'medical'),
+    ('我奶奶中风了，嘴歪了说不出话', 'medical'),
+    ('老人摔了一跤，起不来了', 'medical'),
+]
+
+LINKAGE = [
+    ('家里停水了', 'water_supply'),
+    ('小区水管爆了，水哗哗地流', 'water_supply'),
+    ('No water since this morning', 'water_supply'),
+    ('停電了', 'power_supply'),
+    ('Power outage on our whole street', 'power_supply'),
+    ('电线掉地上了，还在冒火花', 'power_supply'),
+    ('厨房里一股煤气味', 'gas_leak'),
+    ('I smell gas in the kitchen', 'gas_leak'),
+    ('燃气灶打不着火', 'gas_supply'),
+    ('小区停气了，没法做饭', 'gas_supply'),
+    ('路面塌陷了一个大坑', 'road_damage'),
+    ("There's a huge pothole on Jiefang Road", 'road_damage'),
+    ('井盖没了', 'manhole'),
+    ('The manhole cover is missing', 'manhole'),
+    ('路灯不亮，黑灯瞎火的', 'streetlight'),
+    ('The street lights are out on our road', 'streetlight'),
+    ('小区积水很深，车都淹了', 'waterlogging'),
+    ('The underpass is flooded', 'waterlogging'),
+    ('工厂偷排污水，河里死鱼', 'pollution'),
+    ('化工厂的废气太刺鼻', 'pollution'),
+    ('工地半夜施工噪音太大', 'noise'),
+    ('ＫＴＶ太吵了', 'noise'),
+    ('小区有流浪狗咬人', 'stray_animal'),
+    ('家里进了一条蛇', 'stray_animal'),
+    ('大风把树刮倒了', 'fallen_tree'),
+    ('A tree fell across the road', 'fallen_tree'),
+    ('桥洞下有个流浪汉', 'vagrant'),
+    ('路边有个精神病人，没人照顾', 'vagrant'),
+    ('食堂吃完饭好多人上吐下泻', 'food_poisoning'),
+    ('Several people got food poisoning at the restaurant', 'food_poisoning'),
+    ('商家卖假货不给退', 'consumer'),
+    ('饭店宰客，一盘菜收三百', 'consumer'),
+    ('包工头拖欠工资', 'unpaid_wages'),
+    ("My boss hasn't paid our wages for three months", 'unpaid_wages'),
+    ('出租车拒载', 'public_transport'),
+    ('１２３路公交车不停站', 'public_transport'),
+    ('宽带断网了', 'telecom'),
+    ('整个村手机没信号', 'telecom'),
+    ('邻居为了宅基地吵架', 'neighbour_dispute'),
+    ('楼上邻居漏水到我家不管', 'neighbour_dispute'),
+    ('小作坊违规生产烟花爆竹', 'work_safety'),
+    ('工地没有安全防护，工人都不戴安全帽', 'work_safety'),
+    ('山体滑坡了', 'geo_hazard'),
+    ('A landslide blocked the village road', 'geo_hazard'),
+    ('后山着火了', 'forest_fire'),
+    ('山上起火了，烧了一大片', 'forest_fire'),
+    ('下冰雹了', 'weather'),
+    ('台风来了，外面大风', 'weather'),
+    ('刚才地震了', 'earthquake'),
+    ('I felt an earthquake just now', 'earthquake'),
+]
+
+HOTLINE = [
+    ('请问办身份证需要什么材料', 'consultation'),
+    ('How do I apply for a residence permit?', 'consultation'),
+    ('我要投诉窗口工作人员服务态度差', 'complaint'),
+    ('I want to make a complaint about rude staff at the service hall', 'complaint'),
+    ('想问一下医保怎么交', 'consultation'),
+    ('营业执照去哪里办理', 'consultation'),
+    ('请问公积金提取需要什么手续', 'consultation'),
+    ('低保申请的条件是什么', 'consultation'),
+    ('反映一下，办事窗口推诿扯皮', 'complaint'),
+    ('小区门口小广告乱贴，建议管一管', 'complaint'),
+    ('我要举报政务大厅工作人员不作为', 'complaint'),
+    ('I would like to complain, the clerk at the tax office was rude', 'complaint'),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), POLICE)
+def test_police_calls(triage: Triage, text: str, expected: str) -> None:
+    result = triage.suggest(text)
+    assert top(triage, text)[0] == expected
+    assert (result.verdict, result.transfer_to) == ("police", "110")
+
+
+@pytest.mark.parametrize(("text", "expected"), FIRE)
+def test_fire_calls(triage: Triage, text: str, expected: str) -> None:
+    result = triage.suggest(text)
+    assert top(triage, text)[0] == expected
+    assert (result.verdict, result.transfer_to) == ("fire", "119")
+
+
+@pytest.mark.parametrize(("text", "expected"), MEDICAL)
+def test_medical_calls(triage: Triage, text: str, expected: str) -> None:
+    result = triage.suggest(text)
+    assert top(triage, text)[0] == expected
+    assert (result.verdict, result.transfer_to) == ("medical", "120")
+
+
+@pytest.mark.parametrize(("text", "expected"), LINKAGE)
+def test_linkage_calls(triage: Triage, text: str, expected: str) -> None:
+    result = triage.suggest(text)
+    assert top(triage, text)[0] == expected
+    assert (result.verdict, result.transfer_to) == ("linkage", None)
+
+
+@pytest.mark.parametrize(("text", "expected"), HOTLINE)
+def test_hotline_calls(triage: Triage, text: str, expected: str) -> None:
+    result = triage.suggest(text)
+    assert top(triage, text)[0] == expected
+    assert (result.verdict, result.transfer_to) == ("hotline", "12345")
+
+
+# -- emergencies first ------------------------------------------------------------------------
+
+
+def test_gas_leak_on_fire_is_a_fire_first(triage: Triage) -> None:
+    assert top(triage, "燃气泄漏已经着火了")[:2] == ["fire", "gas_leak"]
+
+
+def test_person_struck_by_a_wire_is_medical_not_power(triage: Triage) -> None:
+    codes = top(triage, "有人被电线砸倒昏迷了")
+    assert codes[0] in ("medical", "person_in_danger")
+    assert codes.index("power_supply") > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "emergency"),
+    [
+        ("水管爆了，有个老人滑倒受伤了", "medical"),
+        ("路灯不亮，有人骑车摔伤了，腿在流血", "medical"),
+        ("邻居吵架，现在打起来了", "public_order"),
+        ("停电了，电梯里困了人", "person_in_danger"),
+        ("The power line fell and a man is unconscious", "medical"),
+    ],
+)
+def test_a_genuine_emergency_outranks_linkage_work(
+    triage: Triage, text: str, emergency: str
+) -> None:
+    """Even when the linkage words score higher, the police/fire/medical emergency leads."""
+    assert top(triage, text)[0] == emergency
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "absent"),
+    [
+        ("没有着火，只是有一股煤气味", "gas_leak", "fire"),
+        ("没人受伤，就是水管爆了", "water_supply", "medical"),
+        ("路灯不亮，差点摔倒", "streetlight", "medical"),
+        ("There's a gas leak but no one is hurt", "gas_leak", "medical"),
+        ("燃气灶打不着火", "gas_supply", "fire"),
+    ],
+)
+def test_denied_or_feared_emergencies_do_not_count(
+    triage: Triage, text: str, expected: str, absent: str
+) -> None:
+    codes = top(triage, text)
+    assert codes[0] == expected
+    assert absent not in codes
+
+
+def test_a_hillside_fire_is_a_forest_fire(triage: Triage) -> None:
+    assert top(triage, "山上着火了，烧了一大片")[:2] == ["forest_fire", "fire"]
+    assert top(triage, "厨房着火了")[0] == "fire"
+
+
+def test_weak_hints_never_make_an_emergency(triage: Triage) -> None:
+    """Place words alone (山上) do not make a forest fire; the snake call stays linkage."""
+    assert top(triage, "山上有条蛇")[0] == "stray_animal"
+    result = triage.suggest("井盖不见了")
+    assert result.suggestions[0].category.code == "manhole"
+    assert result.verdict == "linkage"
+
+
+def test_every_top_suggestion_for_an_emergency_call_is_an_emergency(
+    triage: Triage, catalog: Catalog
+) -> None:
+    for text, expected in [*POLICE, *FIRE, *MEDICAL]:
+        first = triage.suggest(text).suggestions[0].category
+        assert first.emergency, (text, first.code)
+        assert catalog.category(expected).emergency
+
+
+# -- input handling ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t", "\u3000"])
+def test_empty_text_is_refused(triage: Triage, text: str) -> None:
+    with pytest.raises(BadInput) as err:
+        triage.suggest(text)
+    assert err.value.message("zh") != err.value.message("en")
+
+
+def test_huge_text_is_refused(triage: Triage) -> None:
+    triage.suggest("停" * MAX_TEXT)
+    with pytest.raises(BadInput) as err:
+        triage.suggest("停" * (MAX_TEXT + 1))
+    assert str(MAX_TEXT) in err.value.message("en")
+    assert str(MAX_TEXT) in err.value.message("zh")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "'; DROP TABLE x;--",
+        "Robert'); DROP TABLE incidents;--",
+        "[/b]",
+        "[bold red]停电了[/]",
+        "<script>alert(1)</script>",
+        "\x1b[31m着火\x1b[0m",
+        "%s %d {0} {text}",
+        "\x00\x01",
+    ],
+)
+def test_sql_and_markup_are_just_text(triage: Triage, text: str) -> None:
+    result = triage.suggest(text)
+    json.dumps(result.to_json(), ensure_ascii=False)
+    for s in result.suggestions:
+        assert all(word in text for word in s.matched)
+
+
+def test_markup_around_real_words_still_matches(triage: Triage) -> None:
+    assert top(triage, "[bold red]停电了[/]")[0] == "power_supply"
+
+
+def test_nothing_matched_is_an_empty_result(triage: Triage) -> None:
+    result = triage.suggest("嗯嗯，好的，谢谢")
+    assert result.suggestions == ()
+    assert result.verdict is None and result.transfer_to is None and result.top is None
+    assert result.to_json() == {"verdict": None, "transfer_to": None, "suggestions": []}
+
+
+def test_matched_words_are_reported_as_typed(triage: Triage) -> None:
+    assert triage.suggest("停電了").suggestions[0].matched == ("停電",)
+    assert triage.suggest("ＫＴＶ太吵了").suggestions[0].matched == ("ＫＴＶ", "太吵")
+    assert "Flooded" in triage.suggest("Flooded underpass").suggestions[0].matched
+
+
+def test_normalise_folds_width_case_and_traditional() -> None:
+    assert normalise("ＡＢＣ１２３") == "abc123"
+    assert normalise("停電了，樓裡漏水") == "停电了,楼里漏水"  # NFKC folds the full-width comma
+    assert normalise("Power’s OUT") == "power's out"
+
+
+def test_limit(triage: Triage) -> None:
+    text = "停电停水停气，路灯不亮，井盖没了"
+    assert len(triage.suggest(text, limit=2).suggestions) == 2
+    assert len(triage.suggest(text).suggestions) == 5
+    assert triage.suggest(text, limit=0).suggestions == ()
+
+
+def test_suggest_does_not_import_zhconv() -> None:
+    """The traditional→simplified table is read from zhconv's data file, not its module
+    (importing zhconv is slow: it pulls in pkg_resources)."""
+    code = (
+        "import sys\n"
+        "from console.catalog import load_catalog, default_data_dir\n"
+        "from console.triage import Triage\n"
+        "t = Triage(load_catalog(default_data_dir()))\n"
+        "assert t.suggest('停電了').suggestions[0].category.code == 'power_supply'\n"
+        "assert 'zhconv' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
+
+
+# -- units ------------------------------------------------------------------------------------
+
+
+def test_units_lead_first_then_co_units(triage: Triage) -> None:
+    s = triage.suggest("有个孩子掉河里了").suggestions[0]
+    assert s.category.code == "person_in_danger"
+    assert [u.code for u in s.units] == ["psb", "fire", "ems120", "rescue_team"]
+
+
+def test_on_duty_co_units_come_first_and_the_lead_stays_first(triage: Triage) -> None:
+    def on_duty(unit: Unit) -> bool:
+        return unit.code in ("rescue_team", "ems120")
+
+    s = triage.suggest("有个孩子掉河里了", on_duty=on_duty).suggestions[0]
+    assert [u.code for u in s.units] == ["psb", "ems120", "rescue_team", "fire"]
+
+    nobody = triage.suggest("有个孩子掉河里了", on_duty=lambda u: False).suggestions[0]
+    assert [u.code for u in nobody.units] == ["psb", "fire", "ems120", "rescue_team"]
+
+
+def test_json_form(triage: Triage) -> None:
+    data = triage.suggest("燃气泄漏已经着火了").to_json()
+    assert data["verdict"] == "fire" and data["transfer_to"] == "119"
+    first, second = data["suggestions"][:2]
+    assert first["category"] == "fire" and first["matched"] == ["着火"]
+    assert first["units"][0] == {"code": "fire", "name_zh": "县公安消防大队",
+                                 "name_en": "County Fire Brigade"}
+    assert second["category"] == "gas_leak" and second["emergency"] is True
+    assert json.loads(json.dumps(data, ensure_ascii=False)) == data
