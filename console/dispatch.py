@@ -91,6 +91,16 @@ def issue(ctx: Context, incident_ref: str | int, unit_query: str, *, at: str | N
         return _issue(ctx, tx, incident_ref, unit, when, note=note)
 
 
+def issue_many(ctx: Context, incident_ref: str | int, unit_queries: list[str], *,
+               at: str | None = None, note: str = "") -> list[Order]:
+    if not unit_queries:
+        raise BadInput("order.no_units", zh="请至少选择一个单位", en="choose at least one unit")
+    units = [resolve_unit(ctx, q) for q in unit_queries]
+    when = ctx.reported_time(at)
+    with ctx.transaction() as tx:
+        return [_issue(ctx, tx, incident_ref, unit, when, note=note) for unit in units]
+
+
 def _issue(ctx: Context, tx: Transaction, incident_ref: str | int, unit: Unit, when: datetime,
            *, note: str = "", handover_from: str | None = None,
            reassigned_from: str | None = None) -> Order:

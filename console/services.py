@@ -18,6 +18,8 @@ from console.clock import Clock, clock_from_env
 from console.config import Config, load_config
 from console.context import Context
 from console.deadlines import OrderClock, load_rules, order_clock
+from console.errors import BadInput
+from console.inputs import parse_phone, place_key
 from console.model import Call, Incident, Order
 from console.queries import (
     caller_history,
@@ -26,6 +28,7 @@ from console.queries import (
     get_order,
     merged_into,
     orders_of,
+    possible_duplicates,
 )
 from console.store import EventRecord, Store
 from console.triage import Triage, TriageResult
@@ -126,14 +129,34 @@ class Services:
         return intake.recategorize(self.ctx, ref, category)
 
     def history(self, phone: str) -> list[Call]:
-        from console.inputs import parse_phone
-
         return caller_history(self.store, parse_phone(phone), self.config.intake.history_limit)
+
+    def lookup_caller(self, phone: str) -> list[Call]:
+        """History while the number is being typed: an incomplete number simply has none."""
+        try:
+            number = parse_phone(phone)
+        except BadInput:
+            return []
+        return caller_history(self.store, number, self.config.intake.history_limit)
+
+    def duplicates(self, phone: str, address: str, category: str) -> list[Incident]:
+        """Live incidents a call being typed may repeat (nothing is written)."""
+        try:
+            number = parse_phone(phone) if phone.strip() else ""
+        except BadInput:
+            number = ""
+        since = self.ctx.clock.now() - timedelta(minutes=self.config.intake.duplicate_window_minutes)
+        return possible_duplicates(self.store, number, place_key(address), category, since)
 
     # -- orders ----------------------------------------------------------------------------
     def issue_order(self, incident: str | int, unit: str, at: str | None = None,
                     note: str = "") -> Order:
         return dispatch.issue(self.ctx, incident, unit, at=at, note=note)
+
+    def issue_orders(self, incident: str | int, units: list[str], at: str | None = None,
+                     note: str = "") -> list[Order]:
+        """Order several units at once, in one transaction: all are saved or none."""
+        return dispatch.issue_many(self.ctx, incident, units, at=at, note=note)
 
     def step(self, order: str | int, verb: str, at: str | None = None, note: str = "",
              reason: str = "") -> Order:
