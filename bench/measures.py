@@ -6,8 +6,7 @@ import itertools
 import random
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
@@ -21,13 +20,12 @@ from bench.seed import (
     seed_calls,
     seed_open_orders,
 )
-from console import dispatch, intake
+from console import intake
 from console.catalog import Catalog, default_data_dir, load_catalog
 from console.clock import FakeClock, SystemClock
-from console.context import Context
 from console.queries import caller_history
 from console.services import Services, open_services
-from console.store import PRAGMAS, Store, Transaction
+from console.store import PRAGMAS, Store
 from console.triage import Triage, normalise
 
 #: The categories the center must never treat as ordinary linkage work.
@@ -76,19 +74,6 @@ class RawCommit:
         self.commit(spec)
 
 
-@contextmanager
-def one_transaction(ctx: Context) -> Iterator[Transaction]:
-    """Run several service functions inside one ``Store.transaction``: while open, the
-    context hands every caller of ``ctx.transaction()`` this same transaction, so
-    ``intake.new_call`` and ``dispatch.issue`` run unchanged and COMMIT happens once."""
-    with ctx.store.transaction(ctx.seat, ctx.operator) as tx:
-        ctx.transaction = lambda: nullcontext(tx)  # type: ignore[method-assign]
-        try:
-            yield tx
-        finally:
-            del ctx.transaction
-
-
 def _new_call(svc: Services, spec: CallSpec) -> intake.IntakeResult:
     return svc.new_call(phone=spec.phone, text=spec.text, address=spec.address, area=spec.area,
                         category=spec.category)
@@ -119,10 +104,8 @@ def measure_writes(env: Env) -> list[Row]:
         _new_call(svc, spec)
 
     def pair_one_tx(spec: CallSpec) -> None:
-        with one_transaction(ctx):
-            result = intake.new_call(ctx, svc.triage_engine, phone=spec.phone, text=spec.text,
-                                     address=spec.address, area=spec.area, category=spec.category)
-            dispatch.issue(ctx, result.incident.no, spec.unit)
+        svc.new_call(phone=spec.phone, text=spec.text, address=spec.address, area=spec.area,
+                     category=spec.category, dispatch=[spec.unit])
 
     def pair_two_tx(spec: CallSpec) -> None:
         result = _new_call(svc, spec)
@@ -145,8 +128,8 @@ def measure_writes(env: Env) -> list[Row]:
         raise RuntimeError(f"write path inconsistent: {events} events, {outbox} outbox rows, {orders} orders")
     rows[0].notes.append(
         "writes: each subject runs interleaved with its raw sqlite3 commit (same pragmas: WAL, synchronous=FULL)"
-        " on the same disk; 'incident+order, 1 tx' runs intake.new_call + dispatch.issue unchanged inside one"
-        " Store.transaction (one COMMIT); the 2-tx pair is what a dispatcher does today"
+        " on the same disk; 'incident+order, 1 tx' is Services.new_call(dispatch=[unit]): the call and its"
+        " first order in one transaction (one COMMIT); the 2-tx pair records them one after the other"
     )
     svc.close()
     raw.conn.close()

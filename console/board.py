@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from console.context import Context
 from console.deadlines import OrderClock, order_clock
 from console.model import Incident, Order
-from console.queries import ORDER_SELECT, incident_from_row, order_from_row
+from console.queries import ORDER_COLUMNS, incident_from_row, order_from_row
 
 _STATE_RANK = {"overdue": 0, "due_soon": 1, "normal": 2, "none": 3}
 
@@ -41,14 +41,15 @@ def compute_board(ctx: Context, now: datetime | None = None) -> Board:
     at = now or ctx.clock.now()
     due_soon = timedelta(minutes=ctx.config.deadlines.due_soon_minutes)
     rows = []
-    for row in ctx.store.all(
-        ORDER_SELECT.replace("i.no AS incident_no", "i.no AS incident_no, i.category AS category,"
-                             " i.address AS address")
-        + " WHERE o.status NOT IN ('completed', 'reassigned', 'cancelled', 'handed_over')"
-    ):
+    cursor = ctx.store.conn.execute(
+        f"SELECT {ORDER_COLUMNS}, i.category, i.address FROM orders o"
+        " JOIN incidents i ON i.id = o.incident_id"
+        " WHERE o.status NOT IN ('completed', 'reassigned', 'cancelled', 'handed_over')"
+    )
+    cursor.row_factory = None  # plain tuples: positional access, no Row objects
+    for row in cursor:
         order = order_from_row(row)
-        rows.append(BoardRow(order, order_clock(order, at, due_soon), row["category"],
-                             row["address"]))
+        rows.append(BoardRow(order, order_clock(order, at, due_soon), row[18], row[19]))
     rows.sort(key=lambda r: (_STATE_RANK[r.clock.state],
                              r.clock.remaining_s if r.clock.remaining_s is not None else 1e12,
                              r.order.no))

@@ -139,13 +139,19 @@ class OrderClock:
 
 
 def order_clock(order: Order, now: datetime, due_soon: timedelta) -> OrderClock:
-    dues = {"ack": order.ack_due, "depart": order.depart_due, "arrive": order.arrive_due,
-            "feedback": order.feedback_due}
-    missed = tuple(stage for stage in STAGES if _missed(order, stage, dues[stage], now))
-    stages = _STAGE_FOR_STATUS.get(order.status, ())
-    for stage in stages:
-        due = dues[stage]
+    dues = (("ack", order.ack_due), ("depart", order.depart_due), ("arrive", order.arrive_due),
+            ("feedback", order.feedback_due))
+    met = _met_times(order)
+    missed = []
+    for stage, due in dues:
         if due is None:
+            continue
+        met_at = met.get(stage)
+        if (met_at > due) if met_at is not None else (order.is_open and now > due):
+            missed.append(stage)
+    racing = _STAGE_FOR_STATUS.get(order.status, ())
+    for stage, due in dues:
+        if due is None or stage not in racing:
             continue
         remaining = (due - now).total_seconds()
         if remaining < 0:
@@ -154,21 +160,28 @@ def order_clock(order: Order, now: datetime, due_soon: timedelta) -> OrderClock:
             state = "due_soon"
         else:
             state = "normal"
-        return OrderClock(stage, due, remaining, state, missed)
-    return OrderClock(None, None, None, "none", missed)
+        return OrderClock(stage, due, remaining, state, tuple(missed))
+    return OrderClock(None, None, None, "none", tuple(missed))
 
 
-def _missed(order: Order, stage: str, due: datetime | None, now: datetime) -> bool:
-    if due is None:
-        return False
-    met_at = _met_at(order, stage)
-    if met_at is not None:
-        return met_at > due
-    return order.is_open and now > due
+_MAIN_VALUES = tuple(s.value for s in MAIN_LINE)
+_MET_BY_VALUE = {status.value: stage for stage, status in STAGE_MET_BY.items()}
 
 
-def _met_at(order: Order, stage: str) -> datetime | None:
-    """When the stage was met: its own step, or the earliest later main-line step."""
-    start = MAIN_LINE.index(STAGE_MET_BY[stage])
-    times = [order.steps[s.value] for s in MAIN_LINE[start:] if s.value in order.steps]
-    return min(times) if times else None
+def _met_times(order: Order) -> dict[str, datetime]:
+    """When each stage was met: its own step, or the earliest later main-line step.
+
+    One backward walk over the main line, since the board asks this of every open order on
+    every repaint.
+    """
+    met: dict[str, datetime] = {}
+    earliest: datetime | None = None
+    steps = order.steps
+    for value in reversed(_MAIN_VALUES):
+        at = steps.get(value)
+        if at is not None and (earliest is None or at < earliest):
+            earliest = at
+        stage = _MET_BY_VALUE.get(value)
+        if stage is not None and earliest is not None:
+            met[stage] = earliest
+    return met

@@ -101,6 +101,11 @@ def issue_many(ctx: Context, incident_ref: str | int, unit_queries: list[str], *
         return [_issue(ctx, tx, incident_ref, unit, when, note=note) for unit in units]
 
 
+def issue_in(ctx: Context, tx: Transaction, incident_ref: str | int, unit: Unit, when: datetime) -> Order:
+    """Issue an order inside a transaction someone else opened (intake with dispatch)."""
+    return _issue(ctx, tx, incident_ref, unit, when)
+
+
 def _issue(ctx: Context, tx: Transaction, incident_ref: str | int, unit: Unit, when: datetime,
            *, note: str = "", handover_from: str | None = None,
            reassigned_from: str | None = None) -> Order:

@@ -6,13 +6,13 @@ a second incident; both calls are always kept, because the second caller may add
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from console.context import Context
 from console.errors import BadInput
 from console.inputs import normalize, parse_area, parse_phone, place_key
-from console.model import Call, Disposition, Incident, IncidentStatus
+from console.model import Call, Disposition, Incident, IncidentStatus, Order
 from console.queries import caller_history, get_incident, possible_duplicates
 from console.triage import Triage
 
@@ -33,6 +33,7 @@ class IntakeResult:
     history: list[Call]          # earlier calls from the same number
     duplicates: list[Incident]   # live incidents this call may repeat
     merged: bool                 # True when the call was attached to an existing incident
+    orders: list[Order] = field(default_factory=list)  # issued with the call, same transaction
 
 
 def check_text(ctx: Context, text: str) -> str:
@@ -49,6 +50,8 @@ def check_text(ctx: Context, text: str) -> str:
 
 def resolve_category(ctx: Context, triage: Triage, given: str | None, text: str) -> str:
     if given is not None and given.strip():
+        if given in ctx.catalog.categories:
+            return given
         matches = ctx.catalog.find_categories(given)
         if not matches:
             raise BadInput("intake.unknown_category", zh="未知的警情类别：{c}",
@@ -74,7 +77,12 @@ def new_call(
     caller_name: str = "",
     at: str | None = None,
     merge_into: str | int | None = None,
+    dispatch: list[str] | None = None,
 ) -> IntakeResult:
+    """Record a call; with ``dispatch`` the listed units are ordered in the same transaction,
+    so the incident and its first orders are saved together or not at all."""
+    from console.dispatch import issue_in, resolve_unit
+
     number = parse_phone(phone)
     body = check_text(ctx, text)
     where = normalize(address)[:500]
@@ -86,6 +94,10 @@ def new_call(
     key = place_key(where)
     window = timedelta(minutes=ctx.config.intake.duplicate_window_minutes)
     name = normalize(caller_name)[:100]
+    units = [resolve_unit(ctx, q) for q in dispatch or []]
+    if units and merge_into is not None:
+        raise BadInput("intake.merge_and_dispatch", zh="并入已有警情的来电不能同时派单",
+                       en="a call merged into an incident cannot also dispatch units")
     with ctx.transaction() as tx:
         target = get_incident(tx, merge_into) if merge_into is not None else None
         history = caller_history(tx, number, ctx.config.intake.history_limit, before=received)
@@ -107,8 +119,9 @@ def new_call(
              "disposition": Disposition.LINKAGE.value},
             subject=incident_id, happened_at=received,
         )
+        orders = [issue_in(ctx, tx, incident_id, unit, received) for unit in units]
         incident = get_incident(tx, incident_id)
-    return IntakeResult(incident, call_id, history, duplicates, merged=False)
+    return IntakeResult(incident, call_id, history, duplicates, merged=False, orders=orders)
 
 
 def _require_live(incident: Incident) -> None:
@@ -140,13 +153,19 @@ def merge(ctx: Context, duplicate: str | int, into: str | int, at: str | None = 
         return get_incident(tx, master.id)
 
 
-def transfer(ctx: Context, ref: str | int, target: str, note: str = "",
-             at: str | None = None) -> Incident:
-    """Record a transfer to 110/119/120/12345, or an answer given on the spot."""
+def transfer_disposition(target: str) -> Disposition:
+    """The disposition a transfer target stands for; checked before anything is written."""
     disposition = TRANSFER_TARGETS.get(normalize(target).lower())
     if disposition is None:
         raise BadInput("transfer.target", zh="转出目标只能是 110、119、120、12345 或 answered",
                        en="transfer target must be 110, 119, 120, 12345 or answered")
+    return disposition
+
+
+def transfer(ctx: Context, ref: str | int, target: str, note: str = "",
+             at: str | None = None) -> Incident:
+    """Record a transfer to 110/119/120/12345, or an answer given on the spot."""
+    disposition = transfer_disposition(target)
     when = ctx.reported_time(at)
     with ctx.transaction() as tx:
         incident = get_incident(tx, ref)

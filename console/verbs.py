@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console import render
+from console import intake, render
 from console.commands import REGISTRY, Invocation, Outcome, command
 from console.errors import BadInput
 
@@ -27,16 +27,20 @@ def _triage(inv: Invocation) -> Outcome:
 
 @command("call new", aliases=("new",),
          options=("phone", "text", "address", "area", "category", "name", "at", "merge-into",
-                  "transfer"),
-         zh="接警：登记一个来电（显示来电历史和可能的重复警情）",
-         en="take a call: record it (shows caller history and possible duplicates)")
+                  "transfer", "dispatch"),
+         zh="接警：登记一个来电（显示来电历史和可能的重复警情；--dispatch 单位[,单位] 同时派单）",
+         en="take a call: record it (shows caller history and possible duplicates;"
+            " --dispatch UNIT[,UNIT] orders units in the same transaction)")
 def _call_new(inv: Invocation) -> Outcome:
     s = inv.services
     transfer = inv.get("transfer")
+    if transfer:
+        intake.transfer_disposition(transfer)  # refuse a bad target before the call is saved
     result = s.new_call(
         phone=inv.need("phone"), text=inv.need("text"), address=inv.get("address") or "",
         area=inv.get("area"), category=inv.get("category"), caller_name=inv.get("name") or "",
         at=inv.get("at"), merge_into=inv.get("merge_into"),
+        dispatch=[u for u in (inv.get("dispatch") or "").replace("，", ",").split(",") if u.strip()],
     )
     incident = result.incident
     if transfer and not result.merged:
@@ -49,11 +53,14 @@ def _call_new(inv: Invocation) -> Outcome:
     if others:
         lines.append(t.pick("可能重复（incident merge 合并）：", "possible duplicates (incident merge):"))
         lines += ["  " + t.incident_line(d) for d in others]
+    for order in result.orders:
+        lines.append(t.order_line(order, s.clock_of(order)))
     if result.history:
         lines.append(t.pick("该号码的历史来电：", "earlier calls from this number:"))
         lines += [t.call_line(c) for c in result.history]
     return inv.outcome(
         {"incident": render.incident_json(incident), "call_id": result.call_id,
+         "orders": [render.order_json(o, s.clock_of(o)) for o in result.orders],
          "merged": result.merged, "duplicates": [render.incident_json(d) for d in others],
          "history": [render.call_json(c) for c in result.history]},
         lines,
