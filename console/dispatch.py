@@ -14,7 +14,7 @@ from console.clock import iso
 from console.context import Context
 from console.deadlines import due_times
 from console.errors import BadInput, IllegalTransition
-from console.inputs import normalize
+from console.inputs import clean_text, normalize
 from console.model import (
     CLOSED_STATUSES,
     INCIDENT_STATUS_LABELS,
@@ -130,7 +130,7 @@ def _issue(ctx: Context, tx: Transaction, incident_ref: str | int, unit: Unit, w
         {"order_id": order_id, "incident_id": incident.id, "unit": unit.code,
          "unit_kind": unit.kind, "area": incident.area, "first_contact": not existing,
          "handover_from": handover_from, "reassigned_from": reassigned_from,
-         "note": normalize(note)[:1000],
+         "note": clean_text(note)[:1000],
          **{f"{stage}_due": iso(due) for stage, due in dues.items()}},
         subject=incident.id, happened_at=when,
     )
@@ -144,7 +144,7 @@ def step(ctx: Context, order_ref: str | int, verb: str, *, at: str | None = None
         raise BadInput("order.unknown_step", zh="未知的派单步骤：{v}", en="unknown order step: {v}",
                        v=verb[:20])
     when = ctx.reported_time(at)
-    why = normalize(reason)
+    why = clean_text(reason)
     with ctx.transaction() as tx:
         order = get_order(tx, order_ref)
         _check_transition(order, target)
@@ -160,7 +160,7 @@ def step(ctx: Context, order_ref: str | int, verb: str, *, at: str | None = None
 def _record_step(tx: Transaction, order: Order, target: OrderStatus, when: datetime, *,
                  note: str = "", reason: str = "") -> None:
     tx.append("order.stepped",
-              {"order_id": order.id, "status": target.value, "note": normalize(note)[:1000],
+              {"order_id": order.id, "status": target.value, "note": clean_text(note)[:1000],
                "reason": reason[:1000]},
               subject=order.incident_id, happened_at=when)
 

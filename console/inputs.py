@@ -28,8 +28,21 @@ _LOCAL_DATETIME = re.compile(
 
 
 def normalize(text: str) -> str:
-    """NFKC turns an IME's full-width digits and punctuation into plain ones."""
+    """NFKC turns an IME's full-width digits and punctuation into plain ones.
+
+    For structured input only (numbers, times, codes, references): a person's words are kept
+    as typed, see ``clean_text``.
+    """
     return unicodedata.normalize("NFKC", text).strip()
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """Free text (a caller's account, an address, a note) exactly as typed, minus control
+    characters: an escape sequence in stored text must never reach a terminal."""
+    return _CONTROL.sub("", text).strip()
 
 
 def parse_phone(raw: str) -> str:

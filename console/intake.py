@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from console.context import Context
 from console.errors import BadInput
-from console.inputs import normalize, parse_area, parse_phone, place_key
+from console.inputs import clean_text, normalize, parse_area, parse_phone, place_key
 from console.model import Call, Disposition, Incident, IncidentStatus, Order
 from console.queries import caller_history, get_incident, possible_duplicates
 from console.triage import Triage
@@ -37,7 +37,7 @@ class IntakeResult:
 
 
 def check_text(ctx: Context, text: str) -> str:
-    clean = normalize(text)
+    clean = clean_text(text)
     if not clean:
         raise BadInput("intake.empty_text", zh="报警内容不能为空", en="the call text is empty")
     limit = ctx.config.intake.max_text_chars
@@ -85,7 +85,7 @@ def new_call(
 
     number = parse_phone(phone)
     body = check_text(ctx, text)
-    where = normalize(address)[:500]
+    where = clean_text(address)[:500]
     zone = parse_area(area, ctx.config.center.default_area)
     received = ctx.reported_time(at)
     # a repeat call attached to an incident takes its category; one given is still checked
@@ -93,7 +93,7 @@ def new_call(
             if merge_into is None or (category and category.strip()) else "")
     key = place_key(where)
     window = timedelta(minutes=ctx.config.intake.duplicate_window_minutes)
-    name = normalize(caller_name)[:100]
+    name = clean_text(caller_name)[:100]
     units = [resolve_unit(ctx, q) for q in dispatch or []]
     if units and merge_into is not None:
         raise BadInput("intake.merge_and_dispatch", zh="并入已有警情的来电不能同时派单",
@@ -181,13 +181,13 @@ def transfer(ctx: Context, ref: str | int, target: str, note: str = "",
                            no=incident.no)
         tx.append("incident.transferred",
                   {"incident_id": incident.id, "disposition": disposition.value,
-                   "note": normalize(note)[:1000]},
+                   "note": clean_text(note)[:1000]},
                   subject=incident.id, happened_at=when)
         return get_incident(tx, incident.id)
 
 
 def add_note(ctx: Context, ref: str | int, note: str, at: str | None = None) -> Incident:
-    text = normalize(note)
+    text = clean_text(note)
     if not text:
         raise BadInput("note.empty", zh="备注不能为空", en="the note is empty")
     when = ctx.reported_time(at)

@@ -36,6 +36,9 @@ def _call_new(inv: Invocation) -> Outcome:
     transfer = inv.get("transfer")
     if transfer:
         intake.transfer_disposition(transfer)  # refuse a bad target before the call is saved
+        if (inv.get("dispatch") or "").strip():
+            raise BadInput("intake.transfer_and_dispatch", zh="转出的来电不能同时派单",
+                           en="a transferred call cannot also dispatch units")
     result = s.new_call(
         phone=inv.need("phone"), text=inv.need("text"), address=inv.get("address") or "",
         area=inv.get("area"), category=inv.get("category"), caller_name=inv.get("name") or "",

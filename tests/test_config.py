@@ -107,10 +107,10 @@ def test_bad_config_stops_before_the_database_is_touched(tmp_path: Path, clock) 
 
 
 # -- the profile changes behaviour --------------------------------------------------------------
-def test_max_text_chars(tmp_path: Path, open_svc) -> None:
+def test_max_text_chars(tmp_path: Path, open_svc, unchanged) -> None:
     s = open_svc(config_path=write(tmp_path, "[intake]\nmax_text_chars = 10\n"))
     s.new_call(phone="13800000001", text="停" * 10, category="power_supply")
-    with pytest.raises(BadInput) as info:
+    with unchanged(s), pytest.raises(BadInput) as info:
         s.new_call(phone="13800000001", text="停" * 11, category="power_supply")
     assert info.value.code == "intake.text_too_long"
     assert "上限 10 字" in info.value.message("zh")
@@ -130,9 +130,9 @@ def test_default_area(tmp_path: Path, open_svc) -> None:
     assert result.incident.area == "rural"
 
 
-def test_future_tolerance(tmp_path: Path, open_svc) -> None:
+def test_future_tolerance(tmp_path: Path, open_svc, unchanged) -> None:
     s = open_svc(config_path=write(tmp_path, "[deadlines]\nfuture_tolerance_seconds = 0\n"))
-    with pytest.raises(BadInput) as info:
+    with unchanged(s), pytest.raises(BadInput) as info:
         s.new_call(phone="13800000001", text="停电", category="power_supply", at="14:00:30")
     assert info.value.code == "input.future_time"
 

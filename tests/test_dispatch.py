@@ -144,6 +144,22 @@ def test_order_for_incident_not_open_refused(services, call, unchanged, close) -
     with unchanged(services), pytest.raises(BadInput) as info:
         services.issue_order(1, "fire")
     assert info.value.code == "order.incident_not_open"
+    label_zh, label_en = {"transfer": ("已转出", "transferred"), "merge": ("已合并", "merged"),
+                          "complete": ("已办结", "closed")}[close]
+    assert info.value.message("zh") == f"警情 1 不在处置中（{label_zh}），不能派单"
+    assert info.value.message("en") == f"incident 1 is not open ({label_en}); cannot issue orders"
+
+
+def test_two_seats_cannot_both_order_the_same_unit(services, incident, open_svc, unchanged) -> None:
+    """Validation reads inside the write transaction, so a second session sees the first's order."""
+    other = open_svc()
+    services.issue_order(incident, "power")
+    with unchanged(services), pytest.raises(BadInput) as info:
+        other.issue_order(incident, "power")
+    assert info.value.code == "order.duplicate"
+    other.step(1, "ack")
+    with unchanged(services), pytest.raises(IllegalTransition):
+        services.step(1, "deliver")
 
 
 # -- the lifecycle --------------------------------------------------------------------------------
@@ -281,19 +297,19 @@ def test_illegal_transition_refused(services, incident, unchanged, before, verb,
     assert info.value.message("zh") and info.value.message("en")
 
 
-def test_transition_messages_in_both_languages(services, incident) -> None:
+def test_transition_messages_in_both_languages(services, incident, unchanged) -> None:
     services.issue_order(incident, "power")
     services.step(1, "arrive")
-    with pytest.raises(IllegalTransition) as info:
+    with unchanged(services), pytest.raises(IllegalTransition) as info:
         services.step(1, "ack")
     assert info.value.message("zh") == "派单 1 已“已到场”，不能再记录“已签收”"
     assert info.value.message("en") == "order 1 is already on scene; it cannot go back to acknowledged"
     assert info.value.exit_code == 2
 
 
-def test_return_reason_message(services, incident) -> None:
+def test_return_reason_message(services, incident, unchanged) -> None:
     services.issue_order(incident, "power")
-    with pytest.raises(BadInput) as info:
+    with unchanged(services), pytest.raises(BadInput) as info:
         services.step(1, "return")
     assert info.value.message("zh") == "退单必须填写原因（--reason）"
     assert info.value.message("en") == "a return needs a reason (--reason)"

@@ -147,18 +147,28 @@ def test_sql_metacharacters_stored_verbatim(services, call, text) -> None:
     assert [d.no for d in again.duplicates] == [result.incident.no]
 
 
-@pytest.mark.parametrize("text", ["[/b]", "[bold red]停电[/]", "<script>alert(1)</script>",
-                                  "\x1b[31m红色\x1b[0m"])
+@pytest.mark.parametrize("text", ["[/b]", "[bold red]停电[/]", "<script>alert(1)</script>"])
 def test_markup_stored_verbatim(services, call, text) -> None:
     result = call(text=f"停电 {text}", address=text)
     assert result.incident.text == f"停电 {text}"
     assert services.store.one("SELECT address FROM incidents")[0] == text
 
 
-def test_full_width_input_is_normalised(services, call) -> None:
-    result = call(text="停电１２小时", address="人民路１２号")
-    assert result.incident.text == "停电12小时"
-    assert result.incident.address == "人民路12号"
+def test_terminal_control_characters_are_stripped_words_kept(services, call) -> None:
+    """An escape sequence in stored text would drive the terminal of whoever prints it."""
+    result = call(text="停电 \x1b[31m红色\x1b[0m\x07", address="人民路\x1b[2J12号")
+    assert result.incident.text == "停电 [31m红色[0m"
+    assert result.incident.address == "人民路[2J12号"
+
+
+def test_caller_words_kept_as_typed_but_places_still_match(services, call) -> None:
+    """Full-width digits and punctuation from an IME stay in the caller's account as typed;
+    the duplicate search compares places in normalised form, so ｜１２号｜ matches ｜12号｜."""
+    first = call(text="停电１２小时，楼道全黑", address="人民路１２号")
+    assert first.incident.text == "停电１２小时，楼道全黑"
+    assert first.incident.address == "人民路１２号"
+    again = call(phone="13900000009", text="停电了", address="人民路 12号")
+    assert [d.no for d in again.duplicates] == [first.incident.no]
 
 
 # -- caller history ---------------------------------------------------------------------------

@@ -75,6 +75,12 @@ def test_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BadInput) as info:
         Store(path, FakeClock("2026-11-28T06:00:00Z"))
     assert info.value.code == "store.newer_schema"
+    conn = sqlite3.connect(path)
+    try:   # the refusal rolled back: the file is exactly as it was
+        assert conn.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall() == \
+            [(v,) for v in range(1, len(MIGRATIONS) + 1)] + [(999,)]
+    finally:
+        conn.close()
 
 
 def test_pragmas_wal_and_full_sync(services) -> None:
