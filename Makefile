@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run demo test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/linkage
+
+# The console with simulated callers ringing in (docs/call-feed.md); the simulator stops with it.
+DEMO_RATE ?= 2
+demo: $(STAMP)
+	@$(BIN)/linkage simulate-calls --rate $(DEMO_RATE) >$(VENV)/simulate-calls.log 2>&1 & sim=$$!; \
+	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/linkage
 
 lint: $(STAMP)

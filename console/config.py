@@ -51,11 +51,20 @@ class SyncConfig:
 
 
 @dataclass(frozen=True)
+class CallFeedConfig:
+    """The phone system's call feed (docs/call-feed.md)."""
+
+    path: str = ""                  # empty: callfeed.jsonl beside the database
+    ring_timeout_seconds: int = 60  # a ring nobody answers for this long is a missed call
+
+
+@dataclass(frozen=True)
 class Config:
     center: CenterConfig = field(default_factory=CenterConfig)
     intake: IntakeConfig = field(default_factory=IntakeConfig)
     deadlines: DeadlineConfig = field(default_factory=DeadlineConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
+    callfeed: CallFeedConfig = field(default_factory=CallFeedConfig)
     keymap: dict[str, str] = field(default_factory=dict)
     source: str = "<defaults>"
 
@@ -69,6 +78,7 @@ _SECTIONS: dict[str, type] = {
     "intake": IntakeConfig,
     "deadlines": DeadlineConfig,
     "sync": SyncConfig,
+    "callfeed": CallFeedConfig,
 }
 
 
@@ -148,3 +158,6 @@ def _check_values(config: Config, where: str) -> None:
                         tz=center.timezone) from exc
     if config.intake.max_text_chars < 1 or config.intake.duplicate_window_minutes < 1:
         raise DataError(f"{where} [intake]", zh="数值必须大于 0", en="values must be positive")
+    if not 5 <= config.callfeed.ring_timeout_seconds <= 3600:
+        raise DataError(f"{where} [callfeed] ring_timeout_seconds", zh="必须在 5 到 3600 秒之间",
+                        en="must be between 5 and 3600 seconds")

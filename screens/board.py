@@ -29,6 +29,7 @@ from screens.i18n import tr
 from screens.keys import localize
 from screens.step_dialog import StepDialog, StepRequest
 from screens.widgets.board_view import BoardView
+from screens.widgets.calls_panel import CallsPanel
 from screens.widgets.ime_input import ImeInput
 
 # verb → (binding id, key, letter alias, label key)
@@ -62,6 +63,7 @@ class BoardScreen(Screen[None]):
         self.words = Words(lang, cfg.tz, services.catalog)
         self.status = Static(id="status", markup=False)
         self.alarm_banner = Static(id="alarm", markup=False)
+        self.calls = CallsPanel(services, lang, poll_seconds=tick_seconds)
         self.board_view = BoardView(self.words, lang, services.ctx.clock.now,
                                     timedelta(minutes=cfg.deadlines.due_soon_minutes), id="orders")
         self.incidents = OptionList(id="incidents")
@@ -74,6 +76,7 @@ class BoardScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield self.status
+        yield self.calls
         yield self.alarm_banner
         yield self.board_view
         yield self.incidents
@@ -165,6 +168,14 @@ class BoardScreen(Screen[None]):
         self.alarm_banner.update(Text(tr("alarm.banner", self.lang, n=len(self.unacknowledged),
                                          items=items), style="bold white on red"))
         self.alarm_banner.display = True
+
+    def answer_ringing(self) -> None:
+        """F6: answer the call that has rung longest and open the intake form with its number."""
+        call = self.calls.answer_oldest()
+        if call is None:
+            self.answer.update(Text(tr("calls.nothing_ringing", self.lang)))
+            return
+        self.app.action_new_call(phone=call.phone or "hidden")  # type: ignore[attr-defined]
 
     def action_ack_alarm(self) -> None:
         self.unacknowledged.clear()

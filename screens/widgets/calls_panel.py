@@ -1,0 +1,200 @@
+"""Incoming calls: what is ringing now and what was just missed, from the phone system's feed.
+
+One to three lines under the status line, hidden when there is nothing to show. Each ringing
+call shows its number, trunk line, how long it has rung, and what the center already knows
+about the caller (earlier calls, the last one's date and category). F6 answers the oldest ring
+(``BoardScreen.answer_ringing``). A new ring rings the terminal bell once; when another screen
+covers the board it also raises a toast, so a call is never silent behind a form.
+
+The feed is polled on a timer (``poll_seconds``; 0 turns the timer off and tests call
+``poll()`` themselves). Reading it is a stat and a small read per second on the UI thread: the
+adapter appends a few hundred bytes per call. Caller data is shown as plain text, never markup.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rich.text import Text
+from textual.widgets import Static
+
+from console.callfeed import CallFeed, FeedCall, feed_path
+from console.errors import LinkageError
+from console.queries import get_incident
+from console.render import Text as Words
+from console.services import Services
+from screens.i18n import tr
+
+MISSED_VISIBLE = timedelta(minutes=10)   # a missed call stays on screen this long
+MAX_LINES = 3
+_INVISIBLE = dict.fromkeys([0xFE0F, 0x200D, 0x200B], None)  # VS16, ZWJ, ZWSP: widths disagree
+
+
+def plain(value: str, limit: int = 40) -> str:
+    """Caller-supplied text made safe for one aligned line (it is data: never markup)."""
+    return value.translate(_INVISIBLE).replace("\n", " ")[:limit]
+
+
+def span(delta: timedelta) -> str:
+    secs = max(0, int(delta.total_seconds()))
+    return f"{secs // 60}:{secs % 60:02d}"
+
+
+@dataclass(frozen=True)
+class CallerSummary:
+    count: int          # earlier calls found (at most the history limit)
+    limited: bool       # the limit was reached: "10+"
+    last_at: datetime | None
+    last_category: str
+
+
+class CallsPanel(Static):
+    DEFAULT_CSS = """
+    CallsPanel { height: auto; max-height: 3; padding: 0 1; background: $boost; }
+    """
+
+    def __init__(self, services: Services, lang: str, *, poll_seconds: float = 1.0,
+                 feed: CallFeed | None = None, id: str | None = "calls") -> None:
+        super().__init__(id=id, markup=False)
+        self.services = services
+        self.lang = lang
+        self.poll_seconds = poll_seconds
+        cfg = services.config
+        self.words = Words(lang, cfg.tz, services.catalog)
+        self.now = services.ctx.clock.now
+        if feed is None:
+            path = feed_path(cfg.callfeed.path, services.store.path)
+            if path is not None:
+                feed = CallFeed(path, self.now, timedelta(seconds=cfg.callfeed.ring_timeout_seconds))
+        self.feed = feed
+        self.summaries: dict[str, CallerSummary] = {}
+        self.answered: list[FeedCall] = []     # answered at this seat, this session (newest last)
+        self.bells = 0
+        self.error = ""
+
+    def on_mount(self) -> None:
+        self.display = False
+        if self.poll_seconds:
+            self.set_interval(self.poll_seconds, self.poll)
+            self.call_after_refresh(self.poll)
+
+    # -- feed --------------------------------------------------------------------------------
+    def poll(self) -> None:
+        """Read the feed, ring for new calls, repaint. Never raises: a timer must not kill the app."""
+        if self.feed is None or not self.is_attached:
+            return
+        try:
+            new, _late = self.feed.poll()
+            self.error = ""
+        except Exception as exc:  # an unreadable feed is shown, never fatal
+            new, self.error = [], str(exc)[:60]
+        for call in new:
+            self.summaries[call.call_ref] = self._summary(call.phone)
+        if new:
+            self.bells += 1
+            self.app.bell()
+            if self.app.screen is not self.screen:
+                call = new[-1]
+                self.app.notify(tr("calls.ringing_toast", self.lang, phone=self._phone(call),
+                                   line=tr("calls.line", self.lang, line=plain(call.line, 8))),
+                                severity="warning", timeout=self.feed.tracker.ring_timeout.total_seconds(),
+                                markup=False)
+        self.show()
+
+    def _summary(self, phone: str) -> CallerSummary:
+        if not phone:
+            return CallerSummary(0, False, None, "")
+        try:
+            calls = self.services.lookup_caller(phone)
+            category = get_incident(self.services.store, calls[0].incident_id).category if calls else ""
+        except (LinkageError, sqlite3.Error):   # a busy database costs the hint, never the ring
+            return CallerSummary(0, False, None, "")
+        limit = self.services.config.intake.history_limit
+        return CallerSummary(len(calls), len(calls) >= limit, calls[0].received_at if calls else None,
+                             category)
+
+    def answer_oldest(self) -> FeedCall | None:
+        """Answered at this seat: the call that has rung longest leaves the panel."""
+        if self.feed is None:
+            return None
+        self.poll()                          # a caller who just hung up is not "answered"
+        call = self.feed.answer()
+        if call is None:
+            return None
+        self.answered.append(call)
+        self.answered[:-20] = []
+        if call.say:
+            self.app.notify(plain(call.say, 500), title=tr("calls.say_title", self.lang),
+                            timeout=max(60.0, self.feed.tracker.ring_timeout.total_seconds()), markup=False)
+        self.show()
+        return call
+
+    # -- drawing -----------------------------------------------------------------------------
+    def _phone(self, call: FeedCall) -> str:
+        return plain(call.phone, 20) if call.phone else tr("calls.withheld", self.lang)
+
+    def _history(self, call: FeedCall) -> str:
+        s = self.summaries.get(call.call_ref)
+        if s is None or not s.count or s.last_at is None:
+            return tr("calls.first_call", self.lang) if call.phone else ""
+        when = s.last_at.astimezone(self.words.tz).strftime("%m-%d %H:%M")
+        n = f"{s.count}+" if s.limited else str(s.count)
+        return tr("calls.history", self.lang, n=n, when=when, category=self.words.category(s.last_category))
+
+    def ringing_line(self, call: FeedCall, now: datetime) -> Text:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f" {tr('calls.tag', self.lang)} ", style="bold black on yellow")
+        line.append(f" {self._phone(call)} ", style="bold")
+        if call.caller_name:
+            line.append(f"{plain(call.caller_name, 12)} ")
+        line.append(f"{tr('calls.line', self.lang, line=plain(call.line, 8))} ")
+        line.append(tr("calls.rang", self.lang, span=span(call.ringing_for(now))), style="bold")
+        history = self._history(call)
+        if history:
+            line.append(f" · {history}")
+        return line
+
+    def missed_line(self, missed: list[FeedCall]) -> Text:
+        line = Text(no_wrap=True, overflow="ellipsis", style="dim")
+        line.append(tr("calls.missed", self.lang, n=len(missed)))
+        items = []
+        for call in missed:
+            at = self.words.time(call.since)[:5]
+            items.append(f"{self._phone(call)} {at} {tr('calls.missed.' + call.reason, self.lang)}")
+        line.append(" · ".join(items))
+        if self.feed is not None and self.feed.bad_lines:
+            line.append(" " + tr("calls.bad_lines", self.lang, n=self.feed.bad_lines))
+        return line
+
+    def lines(self) -> list[Text]:
+        """What the panel shows now: ringing calls oldest first, then the recent missed ones."""
+        if self.feed is None:
+            return []
+        now = self.now()
+        ringing = self.feed.ringing()
+        out: list[Text] = []
+        if self.error:
+            out.append(Text(tr("calls.feed_error", self.lang, error=self.error), style="bold red",
+                            no_wrap=True, overflow="ellipsis"))
+        room = MAX_LINES - len(out)
+        if len(ringing) > room:
+            out += [self.ringing_line(c, now) for c in ringing[: room - 1]]
+            out.append(Text(tr("calls.more", self.lang, n=len(ringing) - room + 1), style="bold",
+                            no_wrap=True, overflow="ellipsis"))
+        else:
+            out += [self.ringing_line(c, now) for c in ringing]
+        missed = self.feed.missed(since=now - MISSED_VISIBLE)
+        if missed and len(out) < MAX_LINES:
+            out.append(self.missed_line(missed))
+        live = {c.call_ref for c in ringing}
+        for ref in [r for r in self.summaries if r not in live]:
+            del self.summaries[ref]
+        return out
+
+    def show(self) -> None:
+        lines = self.lines()
+        self.display = bool(lines)
+        if lines:
+            self.update(Text("\n").join(lines))
