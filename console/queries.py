@@ -127,9 +127,10 @@ def calls_of(db: Reader, incident_ids: list[str]) -> list[Call]:
     return [call_from_row(r) for r in rows]
 
 
-def merged_into(db: Reader, incident_id: str) -> list[str]:
-    """Ids of the incidents merged into this one (so their calls show with it)."""
-    return [r[0] for r in db.all("SELECT id FROM incidents WHERE merged_into = ?", (incident_id,))]
+def merged_into(db: Reader, incident_id: str) -> list[Incident]:
+    """The incidents merged into this one (so their calls and events show with it)."""
+    rows = db.all("SELECT * FROM incidents WHERE merged_into = ? ORDER BY no", (incident_id,))
+    return [incident_from_row(r) for r in rows]
 
 
 def caller_history(db: Reader, phone: str, limit: int, before: datetime | None = None) -> list[Call]:

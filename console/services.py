@@ -68,6 +68,7 @@ class IncidentDetail:
     orders: list[tuple[Order, OrderClock]]
     timeline: list[EventRecord]
     history: list[Call]
+    merged: list[Incident]       # repeat incidents merged into this one
 
 
 class Services:
@@ -192,12 +193,13 @@ class Services:
 
     def incident(self, ref: str | int) -> IncidentDetail:
         incident = get_incident(self.store, ref)
-        ids = [incident.id, *merged_into(self.store, incident.id)]
+        merged = merged_into(self.store, incident.id)
+        ids = [incident.id, *(m.id for m in merged)]
         orders = [(o, self.clock_of(o)) for o in orders_of(self.store, ids)]
         history = [c for c in caller_history(self.store, incident.phone, 50)
                    if c.incident_id not in ids][: self.config.intake.history_limit]
         return IncidentDetail(incident, calls_of(self.store, ids), orders,
-                              self.store.events_for(ids), history)
+                              self.store.events_for(ids), history, merged)
 
 
 def open_services(

@@ -84,7 +84,10 @@ class LinkageApp(App[int]):
             self.board.answer_ringing()
 
     def action_dispatch(self) -> None:
-        ref = self.board.selected_incident_ref() if self.board is not None else None
+        # a screen showing one incident (IncidentScreen) dispatches for that one, not the board's
+        ref = getattr(self.screen, "dispatch_incident_ref", None)
+        if ref is None and self.board is not None:
+            ref = self.board.selected_incident_ref()
         if ref is None:
             self.notify(tr("board.no_incident", self.lang), severity="warning", markup=False)
             return

@@ -1,0 +1,318 @@
+"""Incident detail: the header, every call, every order with its steps and deadlines, and
+the full timeline with both times (as reported, as recorded), seat and operator.
+
+Opened by Enter on a board order or a waiting incident. The orders are a list the dispatcher
+can move through (up/down) to record a step on one of them with the same ctrl-keys as the
+board; ctrl+n adds a note. Everything is read from ``Services.incident`` on every change, and
+the countdowns are recomputed from the stored deadlines at each tick, never counted down.
+Caller and unit text is data: it only ever reaches the screen inside ``Text``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static
+
+from console.errors import LinkageError
+from console.model import Order
+from console.render import Text as Words
+from console.services import IncidentDetail, Services
+from screens.i18n import tr
+from screens.keys import localize
+from screens.step_dialog import StepDialog, StepRequest
+from screens.widgets.ime_input import ImeInput
+from screens.widgets.incident_view import IncidentView
+
+# verb → (binding id, key, label key, shown in the footer); the board's keys, so hands know them
+STEP_KEYS = (
+    ("ack", "incident.ack", "ctrl+s", "binding.step.ack", True),
+    ("depart", "incident.depart", "ctrl+g", "binding.step.depart", True),
+    ("arrive", "incident.arrive", "ctrl+o", "binding.step.arrive", True),
+    ("feedback", "incident.feedback", "ctrl+f", "binding.step.feedback", False),
+    ("complete", "incident.complete", "ctrl+l", "binding.step.complete", True),
+    ("return", "incident.return", "ctrl+r", "binding.step.return", True),
+)
+
+
+class NoteDialog(ModalScreen[bool]):
+    """One line of note; a refusal (an empty note) is shown in place. ``True`` once saved."""
+
+    BINDINGS = [Binding("escape", "cancel", "binding.close", id="incident.note-cancel")]
+
+    def __init__(self, lang: str, title: str, save: Callable[[str], object]) -> None:
+        super().__init__()
+        self.lang = lang
+        localize(self, lang)
+        self.title_text = title
+        self.save = save
+        self.field = ImeInput(placeholder=tr("incident.note.placeholder", lang), id="note-text")
+        self.error = Static(id="note-error", markup=False)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text(self.title_text, style="bold"))
+            yield self.field
+            yield self.error
+            yield Static(Text(tr("incident.note.hint", self.lang), style="dim"))
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.field.focus)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        try:
+            self.save(self.field.value)
+        except LinkageError as exc:
+            self.error.update(Text(exc.message(self.lang), style="bold red"))
+            return
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class OrderCard(Static, can_focus=True):
+    """One order of the incident; the focused card is the order the step keys act on."""
+
+    # before the scrolling body's own up/down: they move between the orders
+    BINDINGS = [Binding("down", "screen.move(1)", show=False), Binding("up", "screen.move(-1)", show=False)]
+
+    def __init__(self, order_id: str, content: Text) -> None:
+        super().__init__(content, markup=False, classes="inc-order")
+        self.order_id = order_id
+        self._length = len(content.plain)
+
+    def show(self, content: Text, *, relayout: bool = False) -> None:
+        """New content; a countdown tick that keeps the text's length skips the relayout."""
+        length = len(content.plain)
+        self.update(content, layout=relayout or length != self._length)
+        self._length = length
+
+
+class IncidentScreen(Screen[None]):
+    AUTO_FOCUS = ""  # focus is placed after layout (IME anchor, no scroll jump), see on_mount
+    BINDINGS = [
+        Binding("escape", "back", "binding.incident.back", id="incident.back"),
+        Binding("ctrl+n", "note", "binding.incident.note", id="incident.note"),
+        *(Binding(key, f"step('{verb}')", desc, id=bid, show=show) for verb, bid, key, desc, show in STEP_KEYS),
+        Binding("ctrl+t", "reassign", "binding.reassign", id="incident.reassign", show=False),
+        Binding("ctrl+y", "handover", "binding.handover", id="incident.handover", show=False),
+        # with no order to focus: arrows and page keys scroll the whole detail
+        Binding("down", "move(1)", show=False),
+        Binding("up", "move(-1)", show=False),
+        Binding("pagedown", "page(1)", show=False),
+        Binding("pageup", "page(-1)", show=False),
+        Binding("home", "page(-1000)", show=False),
+        Binding("end", "page(1000)", show=False),
+    ]
+
+    def __init__(self, services: Services, lang: str, incident_ref: str | int, *,
+                 tick_seconds: float | None = None) -> None:
+        super().__init__()
+        self.services = services
+        self.lang = lang
+        self.ref = incident_ref
+        localize(self, lang)
+        self.words = Words(lang, services.config.tz, services.catalog)
+        self.tick_seconds = tick_seconds
+        self.detail: IncidentDetail | None = None
+        self.view: IncidentView | None = None
+        self._version = -1
+        self._timer: Timer | None = None
+        self.title_bar = Static(id="inc-title", markup=False)
+        self.body = VerticalScroll(id="inc-body", can_focus=False)
+        self.header = Static(id="inc-header", markup=False)
+        self.orders_head = Static(classes="inc-section", markup=False)
+        self.cards: list[OrderCard] = []
+        self._selected_id: str | None = None
+        self.timeline_head = Static(classes="inc-section", markup=False)
+        self.timeline = Static(id="inc-timeline", markup=False)
+        self.answer = Static(id="inc-answer", markup=False)
+
+    def compose(self) -> ComposeResult:
+        yield self.title_bar
+        with self.body:
+            yield self.header
+            yield self.orders_head
+            yield self.timeline_head
+            yield self.timeline
+        yield self.answer
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        seconds = self.tick_seconds
+        if seconds is None:
+            seconds = float(getattr(self.app, "tick_seconds", 1.0))
+        if seconds > 0:
+            self._timer = self.set_interval(seconds, self.tick)
+        self.call_after_refresh(self._initial_focus)
+
+    def _initial_focus(self) -> None:
+        """The first open order (else the first one), without scrolling the header away."""
+        card = self._card(self._selected_id)
+        if card is not None:
+            self.set_focus(card, scroll_visible=False)
+
+    def on_screen_resume(self) -> None:
+        if self.detail is not None:
+            self.reload()
+
+    # -- data -------------------------------------------------------------------------------
+    def _store_version(self) -> int:
+        """Changes when another connection (CLI, sync) committed; our own writes reload anyway."""
+        return int(self.services.store.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def reload(self) -> None:
+        try:
+            detail = self.services.incident(self.ref)
+            self._version = self._store_version()
+        except (LinkageError, sqlite3.Error) as exc:
+            message = exc.message(self.lang) if isinstance(exc, LinkageError) else str(exc)
+            self.title_bar.update(Text(message, style="bold red"))
+            return
+        self.detail = detail
+        view = self.view = IncidentView(self.words, self.lang, detail)
+        self.title_bar.update(view.title())
+        self.header.update(view.header())
+        ids = [o.id for o, _ in detail.orders]
+        if self._selected_id not in ids:
+            self._selected_id = next((o.id for o, _ in detail.orders if o.is_open), ids[0] if ids else None)
+        self.orders_head.update(Text(tr("incident.orders", self.lang, n=len(ids)) if ids
+                                     else tr("incident.no_orders", self.lang)))
+        blocks = [(o.id, view.order_block(o, c)) for o, c in detail.orders]
+        if [c.order_id for c in self.cards] == ids:
+            for card, (_, block) in zip(self.cards, blocks, strict=True):
+                card.show(block, relayout=True)
+        else:
+            refocus = isinstance(self.focused, OrderCard)
+            for card in self.cards:
+                card.remove()
+            self.cards = [OrderCard(order_id, block) for order_id, block in blocks]
+            if self.cards:
+                self.body.mount(*self.cards, after=self.orders_head)
+                if refocus:
+                    self.call_after_refresh(self._focus_selected)
+        self.timeline_head.update(Text(tr("incident.timeline", self.lang, n=len(detail.timeline))))
+        self.timeline.update(view.timeline())
+
+    def tick(self) -> None:
+        """Countdowns of this instant; a full reload when another connection wrote."""
+        if not self.is_mounted or self.app.screen is not self or self.detail is None or self.view is None:
+            return
+        try:
+            if self._store_version() != self._version:
+                self.reload()
+                return
+            for card, (order, _) in zip(self.cards, self.detail.orders, strict=False):
+                if order.is_open:
+                    card.show(self.view.order_block(order, self.services.clock_of(order)))
+        except (LinkageError, sqlite3.Error):
+            return  # shown at the next reload; a tick must never take the app down
+
+    def _card(self, order_id: str | None) -> OrderCard | None:
+        return next((c for c in self.cards if c.order_id == order_id), None)
+
+    def _focus_selected(self) -> None:
+        card = self._card(self._selected_id)
+        if card is not None:
+            card.focus()
+
+    def on_descendant_focus(self, event: object) -> None:
+        widget = getattr(event, "widget", None)
+        if isinstance(widget, OrderCard):
+            self._selected_id = widget.order_id
+
+    def selected_order(self) -> Order | None:
+        if self.detail is None:
+            return None
+        return next((o for o, _ in self.detail.orders if o.id == self._selected_id), None)
+
+    @property
+    def dispatch_incident_ref(self) -> str:
+        """F8 on this screen orders units for this incident (read by ``LinkageApp.action_dispatch``)."""
+        return self.detail.incident.id if self.detail is not None else str(self.ref)
+
+    def _say(self, text: str, style: str = "bold green") -> None:
+        self.answer.update(Text(text, style=style))
+
+    # -- actions ----------------------------------------------------------------------------
+    def action_back(self) -> None:
+        app = self.app
+        app.pop_screen()
+        board = getattr(app, "board", None)
+        if board is not None and app.screen is board:
+            board.reload()
+
+    def action_page(self, pages: int) -> None:
+        height = max(1, self.body.scrollable_content_region.height - 1)
+        self.body.scroll_relative(y=pages * height, animate=False)
+
+    def action_move(self, delta: int) -> None:
+        """Next/previous order; past the first or last one (or with none) scroll a line."""
+        focused = self.focused
+        if isinstance(focused, OrderCard) and focused in self.cards:
+            index = self.cards.index(focused) + delta
+            if 0 <= index < len(self.cards):
+                self.cards[index].focus()
+                return
+        self.body.scroll_relative(y=delta, animate=False)
+
+    def action_note(self) -> None:
+        if self.detail is None:
+            return
+        incident = self.detail.incident
+        title = tr("incident.note.title", self.lang, no=incident.no)
+
+        def done(saved: bool | None) -> None:
+            if saved:
+                self.reload()
+                self._say(tr("incident.note.saved", self.lang))
+
+        self.app.push_screen(NoteDialog(self.lang, title, lambda text: self.services.note(incident.id, text)), done)
+
+    def _open_step(self, order: Order, verb_label: str, perform: Callable[[StepRequest], object], *,
+                   reason: bool = False, unit: bool = False) -> None:
+        title = tr("step.title", self.lang, no=order.no, unit=self.words.unit(order.unit), step=verb_label)
+
+        def done(saved: bool | None) -> None:
+            if saved:
+                self.reload()
+                self._say(tr("incident.saved", self.lang, what=title))
+
+        self.app.push_screen(StepDialog(self.lang, title, perform, needs_reason=reason, needs_unit=unit), done)
+
+    def _selected_or_say(self) -> Order | None:
+        order = self.selected_order()
+        if order is None:
+            self._say(tr("incident.no_order_selected", self.lang), "bold red")
+        return order
+
+    def action_step(self, verb: str) -> None:
+        order = self._selected_or_say()
+        if order is None:
+            return
+        key = next(d for v, _, _, d, _ in STEP_KEYS if v == verb)
+        self._open_step(order, tr(key, self.lang),
+                        lambda r: self.services.step(order.no, verb, r.at, r.note, r.reason),
+                        reason=verb == "return")
+
+    def action_reassign(self) -> None:
+        order = self._selected_or_say()
+        if order is not None:
+            self._open_step(order, tr("binding.reassign", self.lang),
+                            lambda r: self.services.reassign(order.no, r.unit, r.at, r.note), unit=True)
+
+    def action_handover(self) -> None:
+        order = self._selected_or_say()
+        if order is not None:
+            self._open_step(order, tr("binding.handover", self.lang),
+                            lambda r: self.services.handover(order.no, r.unit, r.at, r.note), unit=True)
