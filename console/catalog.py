@@ -133,6 +133,10 @@ class Category:
     keywords_en: tuple[Keyword, ...]
     pinyin: tuple[str, ...] = ()
     initials: tuple[str, ...] = ()
+    #: Short example calls, in the caller's words. Triage compares a call that matches no
+    #: keyword with these (and the keywords) to still offer likely categories.
+    examples_zh: tuple[str, ...] = ()
+    examples_en: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -489,8 +493,30 @@ class _Entry:
             out.setdefault(word, Keyword(word, weight))
         return tuple(out.values())
 
+    def phrases(self, key: str) -> tuple[str, ...]:
+        """An optional list of short example phrases: strings, not empty, not repeated, at
+        most ``MAX_EXAMPLE`` characters (an example is a call's gist, not a transcript)."""
+        value = self._get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail("{k} 必须是字符串列表", "{k} must be a list of strings", k=key)
+        out: list[str] = []
+        for item in value:
+            text = item.strip()
+            if not text:
+                self.fail("{k} 中有空的例句", "{k} has an empty example", k=key)
+            if len(text) > MAX_EXAMPLE:
+                self.fail("{k} 中的例句过长（最多 {n} 个字符）：{v!r}",
+                          "{k}: example longer than {n} characters: {v!r}",
+                          k=key, n=MAX_EXAMPLE, v=text)
+            if text in out:
+                self.fail("{k} 中有重复的例句 {v!r}", "{k} repeats the example {v!r}", k=key, v=text)
+            out.append(text)
+        return tuple(out)
+
 
 _REQUIRED = object()
+#: Longest example phrase a category may give (characters).
+MAX_EXAMPLE = 80
 T = TypeVar("T", Unit, Category)
 
 _UNIT_FIELDS = (
@@ -499,7 +525,7 @@ _UNIT_FIELDS = (
 )
 _CATEGORY_FIELDS = (
     "code", "name_zh", "name_en", "route", "transfer_to", "severity", "emergency", "lead_unit",
-    "co_units", "keywords_zh", "keywords_en",
+    "co_units", "keywords_zh", "keywords_en", "examples_zh", "examples_en",
 )
 
 
@@ -583,6 +609,8 @@ def _parse_category(raw: Any, index: int, file: str) -> Category:
         co_units=co_units,
         keywords_zh=kw_zh,
         keywords_en=kw_en,
+        examples_zh=e.phrases("examples_zh"),
+        examples_en=e.phrases("examples_en"),
     )
 
 
@@ -650,6 +678,7 @@ def _category_to_dict(c: Category) -> dict[str, Any]:
         "transfer_to": c.transfer_to, "severity": c.severity, "emergency": c.emergency,
         "lead_unit": c.lead_unit, "co_units": list(c.co_units),
         "keywords_zh": _kw(c.keywords_zh), "keywords_en": _kw(c.keywords_en),
+        "examples_zh": list(c.examples_zh), "examples_en": list(c.examples_en),
         "pinyin": list(c.pinyin), "initials": list(c.initials),
     }
 
@@ -661,5 +690,8 @@ def _category_from_dict(d: Mapping[str, Any]) -> Category:
         lead_unit=d["lead_unit"], co_units=tuple(d["co_units"]),
         keywords_zh=_kw_back(d["keywords_zh"]),
         keywords_en=_kw_back(d["keywords_en"]),
+        # Snapshots made before examples existed have none: triage then falls back on the
+        # keywords alone until the next ``catalog reload``.
+        examples_zh=tuple(d.get("examples_zh", ())), examples_en=tuple(d.get("examples_en", ())),
         pinyin=tuple(d["pinyin"]), initials=tuple(d["initials"]),
     )

@@ -23,22 +23,35 @@ How it decides, in order (each rule is there for a reason a dispatcher would giv
    emergency is never handled as ordinary linkage work. An emergency linkage category whose
    evidence *contains* a police/fire/medical category's evidence is the more specific reading
    of the same words ("山上着火了" is a forest fire, not just a fire) and competes on score.
+5. **Resemblance fills the gaps.** Callers rarely use the exact words of a keyword list, so
+   every category also gets a resemblance score (``console.similar``: character n-gram
+   TF-IDF against the category's keywords and example phrases). It is added to the keyword
+   score, so it decides when keywords are absent, weak or tied, and it brings in categories
+   no keyword named. It never overrides rule 4: a category that only resembles the call is
+   ordinary, so a genuine police/fire/medical keyword match still comes first. Such a
+   suggestion has no matched words, which tells the dispatcher it is a guess.
+6. **When in doubt, the emergency.** When no word settles an emergency but a police, fire
+   or medical category is nearly as likely as the best guess, it is offered first.
 """
 
 from __future__ import annotations
 
+import gc
 import json
+import operator
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from console.catalog import EMERGENCY_ROUTES, Catalog, Category, Keyword, Route, Unit
+from console.catalog import EMERGENCY_ROUTES, Catalog, Category, Route, Unit
 from console.errors import BadInput
+from console.similar import Resemblance
 
 MAX_TEXT = 4000
 #: A keyword scores once; a few occurrences are kept only so that negation ("没有着火……后来
@@ -48,6 +61,16 @@ _MAX_OCCURRENCES = 4
 #: much (an ordinary two-character word). Vague words and place words (山上, 找不到) do not
 #: add up to an emergency, however many of them there are: they are hints, ranked by score.
 GENUINE = 1.0
+#: Resemblance (a cosine, 0–1) is worth this many keyword points. A call typically resembles
+#: its own category 0.06–0.25 (1–5 points: one or two clear words) and the others below 0.05
+#: (under a point: less than one vague word).
+RESEMBLANCE_POINTS = 20.0
+#: With no genuine emergency word, a police/fire/medical category scoring at least this
+#: share of the best candidate's score (and at least one ordinary word's worth, GENUINE) is
+#: offered first.
+LEAN = 0.7
+#: Ranking classes, best first (see ``Triage._classes``).
+_FIRST, _AFTER_POLICE, _EMERGENCY, _LIKELY_EMERGENCY, _ORDINARY, _ECHO = range(6)
 
 _NEGATED_ZH = re.compile(
     r"(?:没有?|并没有?|无人|未|不是|并非|不会|不|差点|差一点|险些|怕|害怕|担心|以免|防止|万一|"
@@ -111,6 +134,7 @@ def _normalise_with_map(text: str) -> tuple[str, list[int]]:
     return "".join(chars), index
 
 
+@lru_cache(maxsize=8192)
 def _stem(word: str) -> str:
     """A deliberately tiny English stemmer: possessives, plurals and -ed/-ing, applied to
     keywords and text alike so both sides meet in the middle."""
@@ -145,6 +169,7 @@ def _length_factor(norm_word: str, latin: bool) -> float:
 @dataclass(frozen=True)
 class Suggestion:
     category: Category
+    #: Keyword points plus resemblance points (``RESEMBLANCE_POINTS`` × ``resemblance``).
     score: float
     #: The matched words exactly as they appear in the caller's text, in text order.
     matched: tuple[str, ...]
@@ -152,6 +177,9 @@ class Suggestion:
     transfer_to: str | None
     #: Lead unit first, then co-units (on-duty ones first when an ``on_duty`` test was given).
     units: tuple[Unit, ...]
+    #: How much the call resembles the category's keywords and examples (0–1). With no
+    #: matched words the suggestion rests on this alone: a guess for the dispatcher to check.
+    resemblance: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON-ready data: codes, names, matched words."""
@@ -161,6 +189,7 @@ class Suggestion:
             "name_en": self.category.name_en,
             "score": round(self.score, 3),
             "matched": list(self.matched),
+            "resemblance": round(self.resemblance, 3),
             "verdict": self.verdict,
             "transfer_to": self.transfer_to,
             "emergency": self.category.emergency,
@@ -200,8 +229,7 @@ class TriageResult:
 # -- the matcher ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Kw:
+class _Kw(NamedTuple):
     cat: int  # index into Triage._cats
     norm: str  # normalised keyword (for latin: stems joined by spaces)
     stems: tuple[str, ...]  # latin only
@@ -223,32 +251,46 @@ class Triage:
     """Suggests categories for a call's text. Build once per catalog; ``suggest`` is cheap."""
 
     def __init__(self, catalog: Catalog) -> None:
+        with _no_gc():
+            self._build(catalog)
+
+    def _build(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self._cats: list[Category] = list(catalog.categories.values())
-        #: Chinese keywords indexed by first character; English ones by first stem.
-        self._by_char: dict[str, list[_Kw]] = {}
+        #: Chinese keywords indexed by their first two characters (one-character words by
+        #: that character), so a call only tries the words that can start in it; English
+        #: keywords by their first stem.
+        self._by_start: dict[str, list[_Kw]] = {}
         self._by_stem: dict[str, list[_Kw]] = {}
-        for i, cat in enumerate(self._cats):
-            guarded = cat.emergency
-            for kw in (*cat.keywords_zh, *cat.keywords_en):
-                self._index(i, kw, guarded)
+        entries = [
+            (i, kw) for i, cat in enumerate(self._cats) for kw in (*cat.keywords_zh, *cat.keywords_en)
+        ]
+        # Normalising thousands of words one call at a time is most of the start-up cost;
+        # one call over all of them, a word per line, does the same work at once.
+        norms = normalise("\n".join(kw.word for _, kw in entries)).split("\n")
+        if len(norms) != len(entries):  # a keyword with a line break in it: go one by one
+            norms = [normalise(kw.word) for _, kw in entries]
+        for (i, kw), norm in zip(entries, norms, strict=True):
+            self._index(i, norm.strip(), kw.weight, self._cats[i].emergency)
+        self._resemblance = Resemblance([_profile(c) for c in self._cats], normalise, _stem)
 
-    def _index(self, cat: int, kw: Keyword, guarded: bool) -> None:
-        norm = normalise(kw.word).strip()
+    def _index(self, cat: int, norm: str, weight: float, guarded: bool) -> None:
+        """File one normalised keyword under its first two characters (or its only one) or
+        its first English stem."""
         if not norm:
             return
         if _CJK_RE.search(norm):
-            points = kw.weight * _length_factor(norm, latin=False)
-            self._by_char.setdefault(norm[0], []).append(_Kw(cat, norm, (), points, guarded))
+            points = weight * _length_factor(norm, latin=False)
+            self._by_start.setdefault(norm[:2], []).append(_Kw(cat, norm, (), points, guarded))
             return
         words = _WORD_RE.findall(norm)
         if not words:
             # Pure punctuation or symbols: match as a plain substring.
-            points = kw.weight * _length_factor(norm, latin=False)
-            self._by_char.setdefault(norm[0], []).append(_Kw(cat, norm, (), points, guarded))
+            points = weight * _length_factor(norm, latin=False)
+            self._by_start.setdefault(norm[:2], []).append(_Kw(cat, norm, (), points, guarded))
             return
         stems = tuple(_stem(w) for w in words)
-        points = kw.weight * _length_factor(" ".join(words), latin=True)
+        points = weight * _length_factor(" ".join(words), latin=True)
         self._by_stem.setdefault(stems[0], []).append(
             _Kw(cat, " ".join(stems), stems, points, guarded)
         )
@@ -262,7 +304,8 @@ class Triage:
         on_duty: Callable[[Unit], bool] | None = None,
         limit: int = 5,
     ) -> TriageResult:
-        """Rank categories for ``text``; an empty result means nothing matched."""
+        """Rank categories for ``text``; an empty result means nothing matched and nothing
+        resembled (small talk, a wrong number)."""
         if not isinstance(text, str) or not text.strip():
             raise BadInput(
                 "triage.empty",
@@ -280,7 +323,8 @@ class Triage:
         norm, where = _normalise_with_map(text)
         hits = self._hits(norm)
         scored = self._score(hits)
-        ranked = self._rank(scored)
+        resemblance = self._resemblance.scores(_without(norm, [h for h in hits if h.negated]))
+        ranked = self._rank(scored, resemblance)
         out = []
         for cat_i, score, cat_hits in ranked[: max(0, limit)]:
             cat = self._cats[cat_i]
@@ -292,6 +336,7 @@ class Triage:
                     verdict=cat.route,
                     transfer_to=cat.transfer_to,
                     units=self._units(cat, on_duty),
+                    resemblance=resemblance[cat_i],
                 )
             )
         return TriageResult(tuple(out))
@@ -300,8 +345,8 @@ class Triage:
 
     def _hits(self, norm: str) -> list[_Hit]:
         hits: list[_Hit] = []
-        for ch in set(norm):
-            for kw in self._by_char.get(ch, ()):
+        for start in set(norm).union(map(operator.add, norm, norm[1:])):
+            for kw in self._by_start.get(start, ()):
                 pos, seen = norm.find(kw.norm), 0
                 while pos >= 0 and seen < _MAX_OCCURRENCES:
                     negated = kw.guarded and _negated(norm, pos, latin=False)
@@ -358,33 +403,66 @@ class Triage:
         return out
 
     def _rank(
-        self, scored: dict[int, tuple[float, list[_Hit]]]
+        self, scored: dict[int, tuple[float, list[_Hit]]], resemblance: list[float]
     ) -> list[tuple[int, float, list[_Hit]]]:
-        """Order: genuine police/fire/medical, genuine other emergencies, everything else.
+        """Order by class (see ``_classes``), then by keyword points plus resemblance."""
+        klass = self._classes(scored, resemblance)
+        total = {
+            i: (scored[i][0] if i in scored else 0.0) + RESEMBLANCE_POINTS * resemblance[i]
+            for i in klass
+        }
+        # No emergency word settled it, yet a police/fire/medical category is nearly as
+        # likely as the best guess, on real evidence: offer the emergency first. Wrongly
+        # offering 110 costs the dispatcher a keystroke; treating an emergency as routine
+        # costs far more.
+        if total and min(klass.values()) >= _ORDINARY:
+            best = max(total.values())
+            for i in klass:
+                cat = self._cats[i]
+                if cat.route in EMERGENCY_ROUTES and total[i] >= max(LEAN * best, GENUINE):
+                    klass[i] = _LIKELY_EMERGENCY
+        order = sorted(klass, key=lambda i: (klass[i], -total[i], i))
+        return [(i, total[i], scored[i][1] if i in scored else []) for i in order]
+
+    def _classes(
+        self, scored: dict[int, tuple[float, list[_Hit]]], resemblance: list[float]
+    ) -> dict[int, int]:
+        """Genuine police/fire/medical first, then genuine other emergencies, then the rest.
 
         An emergency linkage category whose hits contain a police/fire/medical category's
         hits and add more is the specific reading ("山上着火了" → forest fire) and joins the
         first class; one whose hits all lie inside such a category's hits only echoes it
-        ("燃气泄漏已经着火了" is a fire, not a forest fire) and goes last.
+        ("燃气泄漏已经着火了" is a fire, not a forest fire) and goes last. An injury in a
+        fight or a crash is the police matter's consequence: when a police category matched
+        at least as strongly, medical follows it. A category that only resembles the call,
+        with no keyword, is ordinary.
         """
         klass: dict[int, int] = {}
         for cat_i, (_, cat_hits) in scored.items():
             cat = self._cats[cat_i]
             if not cat.emergency or max(h.kw.points for h in cat_hits) < GENUINE:
-                klass[cat_i] = 2
+                klass[cat_i] = _ORDINARY
             else:
-                klass[cat_i] = 0 if cat.route in EMERGENCY_ROUTES else 1
-        first = [i for i, k in klass.items() if k == 0]
+                klass[cat_i] = _FIRST if cat.route in EMERGENCY_ROUTES else _EMERGENCY
+        for cat_i, r in enumerate(resemblance):
+            if r > 0:
+                klass.setdefault(cat_i, _ORDINARY)
+        first = [i for i, k in klass.items() if k == _FIRST]
         for cat_i, k in klass.items():
-            if k != 1:
+            if k != _EMERGENCY:
                 continue
             score, mine = scored[cat_i]
             if any(_covers(mine, scored[j][1]) and score > scored[j][0] for j in first):
-                klass[cat_i] = 0  # the more specific reading of the same words
+                klass[cat_i] = _FIRST  # the more specific reading of the same words
             elif any(_covers(scored[j][1], mine) for j in first):
-                klass[cat_i] = 3  # only echoes a police/fire/medical match: adds nothing
-        order = sorted(scored, key=lambda i: (klass[i], -scored[i][0], i))
-        return [(i, scored[i][0], scored[i][1]) for i in order]
+                klass[cat_i] = _ECHO  # only echoes a police/fire/medical match: adds nothing
+        police = [j for j in first if self._cats[j].route == "police"]
+        for i in first:
+            if self._cats[i].route == "medical" and any(
+                scored[j][0] >= scored[i][0] for j in police
+            ):
+                klass[i] = _AFTER_POLICE
+        return klass
 
     def _units(self, cat: Category, on_duty: Callable[[Unit], bool] | None) -> tuple[Unit, ...]:
         units = self.catalog.units
@@ -393,6 +471,37 @@ class Triage:
         if on_duty is not None:
             co.sort(key=lambda u: not on_duty(u))  # stable: file order among equals
         return (lead, *co)
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the indexes are built: they are tens of
+    thousands of small tuples and lists, none in a cycle, and the collector scanning them
+    again and again as they appear costs about as much as building them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _profile(cat: Category) -> list[str]:
+    """What a category's calls sound like: its names, keywords and example phrases."""
+    words = [k.word for k in (*cat.keywords_zh, *cat.keywords_en)]
+    return [cat.name_zh, cat.name_en, *words, *cat.examples_zh, *cat.examples_en]
+
+
+def _without(norm: str, hits: list[_Hit]) -> str:
+    """The text with the given hits blanked out: a denied emergency ("没有着火") must not
+    come back through resemblance either."""
+    if not hits:
+        return norm
+    chars = list(norm)
+    for h in hits:
+        chars[h.start : h.end] = " " * (h.end - h.start)
+    return "".join(chars)
 
 
 def _negated(norm: str, start: int, *, latin: bool) -> bool:

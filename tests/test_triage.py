@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from console.catalog import Catalog, Unit, default_data_dir, load_catalog
-from console.errors import BadInput
+from console.catalog import Catalog, Keyword, Unit, default_data_dir, load_catalog
+from console.errors import BadInput, DataError
 from console.triage import MAX_TEXT, Triage, normalise
 
 
@@ -254,6 +257,205 @@ def test_every_top_suggestion_for_an_emergency_call_is_an_emergency(
         assert catalog.category(expected).emergency
 
 
+# -- the fallback: resemblance ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("龙头里流出来的东西黄黄的", "water_supply"),
+        ("街面上凹进去一大块，开车过去咯噔一下", "road_damage"),
+        ("那家店卖给我的东西用两天就不行了", "consumer"),
+    ],
+)
+def test_a_call_with_no_keyword_still_gets_candidates(
+    triage: Triage, text: str, expected: str
+) -> None:
+    result = triage.suggest(text)
+    assert len(result.suggestions) >= 2
+    assert all(s.matched == () for s in result.suggestions), "no keyword is in these calls"
+    first = result.suggestions[0]
+    assert first.category.code == expected
+    assert first.resemblance > 0 and first.score > 0
+    scores = [s.score for s in result.suggestions]
+    assert scores == sorted(scores, reverse=True)
+    assert first.to_json()["matched"] == [] and first.to_json()["resemblance"] > 0
+
+
+def _mini(catalog: Catalog, **spec: tuple[list[str], list[str]]) -> Catalog:
+    """A catalog of a few shipped categories with the given keywords and examples only."""
+    cats = {
+        code: replace(
+            catalog.category(code),
+            keywords_zh=tuple(Keyword(w) for w in words),
+            keywords_en=(),
+            examples_zh=tuple(examples),
+            examples_en=(),
+        )
+        for code, (words, examples) in spec.items()
+    }
+    return Catalog(units=catalog.units, categories=cats)
+
+
+def test_resemblance_breaks_a_tie_between_keywords(catalog: Catalog) -> None:
+    """Both categories have the word 坏了; the one whose examples the call resembles wins,
+    whichever comes first in the file."""
+    mini = Triage(_mini(
+        catalog,
+        water_supply=(["坏了"], ["水龙头不出水"]),
+        power_supply=(["坏了"], ["家里的灯不亮"]),
+        noise=([], ["楼上很吵"]),
+        crime=([], ["钱包被偷了"]),
+    ))
+    assert [s.category.code for s in mini.suggest("水龙头坏了").suggestions] == [
+        "water_supply", "power_supply"]
+    assert mini.suggest("灯不亮了，开关坏了").suggestions[0].category.code == "power_supply"
+    assert mini.suggest("坏了").suggestions[0].category.code == "water_supply"  # file order
+
+
+def test_when_in_doubt_the_emergency_is_offered_first(catalog: Catalog) -> None:
+    """No keyword at all: a medical reading nearly as likely as the best guess leads; a much
+    less likely one does not."""
+    mini = Triage(_mini(
+        catalog,
+        medical=([], ["老人倒在地上不动了", "有人突然倒下了"]),
+        vagrant=([], ["有人躺在路边睡觉", "老人睡在桥下"]),
+        noise=([], ["楼上很吵"]),
+        crime=([], ["钱包被偷了"]),
+        water_supply=([], ["停水了"]),
+    ))
+    close = mini.suggest("有个老人躺在路边不动了").suggestions
+    assert [s.category.code for s in close] == ["medical", "vagrant"]
+    assert close[0].score < close[1].score  # first on doubt, not on score
+    assert close[0].verdict == "medical" and close[0].matched == ()
+    far = mini.suggest("有个老人倒在路边睡觉").suggestions
+    assert far[0].category.code == "vagrant"
+
+
+def test_resemblance_never_outranks_a_genuine_emergency(triage: Triage) -> None:
+    """A long account of linkage work resembles linkage categories far more, but the one
+    clear emergency word still puts the emergency first."""
+    text = "停水停电好几天了，路灯也不亮，垃圾没人收，路上全是坑，刚才我爸晕倒了"
+    result = triage.suggest(text, limit=8)
+    codes = [s.category.code for s in result.suggestions]
+    assert codes[0] == "medical", codes
+    assert {"water_supply", "power_supply", "streetlight"} <= set(codes)
+    assert result.suggestions[0].resemblance < max(s.resemblance for s in result.suggestions)
+
+
+def test_a_denied_emergency_does_not_come_back_through_resemblance(triage: Triage) -> None:
+    codes = top(triage, "没有着火，也没有冒烟，就是有一股煤气味")
+    assert codes[0] == "gas_leak"
+    assert "fire" not in codes and "forest_fire" not in codes
+
+
+TRIAGE_SAMPLES = [
+    *(t for t, _ in (*POLICE, *FIRE, *MEDICAL, *LINKAGE, *HOTLINE)),
+    "龙头里流出来的东西黄黄的",
+    "停水停电好几天了，路灯也不亮",
+    "嗯嗯，好的，谢谢",
+]
+
+
+def test_suggestions_are_deterministic(catalog: Catalog, triage: Triage) -> None:
+    """Same text, same answer: across calls and across engines built from the same catalog."""
+    again = Triage(catalog)
+    for text in TRIAGE_SAMPLES:
+        first = json.dumps(triage.suggest(text).to_json(), ensure_ascii=False)
+        assert json.dumps(triage.suggest(text).to_json(), ensure_ascii=False) == first
+        assert json.dumps(again.suggest(text).to_json(), ensure_ascii=False) == first
+
+
+def test_suggestions_do_not_depend_on_the_hash_seed() -> None:
+    """Set and dict order must never leak into scores or ties: two interpreters with
+    different string hashing give byte-identical answers."""
+    code = (
+        "import json, sys\n"
+        "from console.catalog import load_catalog, default_data_dir\n"
+        "from console.triage import Triage\n"
+        "t = Triage(load_catalog(default_data_dir()))\n"
+        "texts = json.loads(sys.stdin.read())\n"
+        "print(json.dumps([t.suggest(x).to_json() for x in texts], ensure_ascii=False))\n"
+    )
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", code], input=json.dumps(TRIAGE_SAMPLES), env=env,
+            capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent,
+        )
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
+
+
+# -- example phrases in the catalog (the fallback's data) ---------------------------------------
+
+
+def test_every_category_has_examples_in_both_languages(catalog: Catalog) -> None:
+    for cat in catalog.categories.values():
+        assert len(cat.examples_zh) >= 5, cat.code
+        assert len(cat.examples_en) >= 3, cat.code
+
+
+def test_examples_survive_the_snapshot(catalog: Catalog) -> None:
+    again = Catalog.from_json(catalog.to_json())
+    assert again.category("crime").examples_zh == catalog.category("crime").examples_zh
+    assert again.category("crime").examples_en == catalog.category("crime").examples_en
+
+
+def test_a_snapshot_from_before_examples_still_loads(catalog: Catalog) -> None:
+    doc = json.loads(catalog.to_json())
+    for cat in doc["categories"]:
+        del cat["examples_zh"], cat["examples_en"]
+    old = Catalog.from_json(json.dumps(doc))
+    assert old.category("crime").examples_zh == ()
+    assert Triage(old).suggest("家里停水了").suggestions[0].category.code == "water_supply"
+
+
+def _with_examples(tmp_path: Path, line: str) -> Path:
+    data = tmp_path / "data"
+    shutil.copytree(default_data_dir(), data)
+    path = data / "categories.toml"
+    text = _drop_field(path.read_text(encoding="utf-8"), "crime", "examples_zh")
+    anchor = 'code = "crime"\n'
+    path.write_text(text.replace(anchor, anchor + line + "\n", 1), encoding="utf-8")
+    return data
+
+
+def _drop_field(text: str, code: str, field: str) -> str:
+    """Remove ``field = [...]`` from the entry ``code`` (the shipped file has one)."""
+    start = text.index(f'code = "{code}"')
+    begin = text.index(f"\n{field} = [", start)
+    end = text.index("\n]", begin) + 2
+    return text[:begin] + text[end:]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('examples_zh = "家里被偷了"', "examples_zh must be a list of strings"),
+        ('examples_zh = ["家里被偷了", 3]', "examples_zh must be a list of strings"),
+        ('examples_zh = ["家里被偷了", "  "]', "examples_zh has an empty example"),
+        ('examples_zh = ["家里被偷了", "家里被偷了"]', "examples_zh repeats the example"),
+        ('examples_zh = ["' + "偷" * 81 + '"]', "examples_zh: example longer than 80"),
+    ],
+)
+def test_bad_examples_are_refused(tmp_path: Path, line: str, message: str) -> None:
+    with pytest.raises(DataError) as err:
+        load_catalog(_with_examples(tmp_path, line))
+    assert message in err.value.message("en")
+    assert "crime" in str(err.value.where)
+
+
+def test_examples_are_optional(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(default_data_dir(), data)
+    path = data / "categories.toml"
+    text = _drop_field(path.read_text(encoding="utf-8"), "crime", "examples_zh")
+    path.write_text(_drop_field(text, "crime", "examples_en"), encoding="utf-8")
+    assert load_catalog(data).category("crime").examples_zh == ()
+
+
 # -- input handling ---------------------------------------------------------------------------
 
 
@@ -294,6 +496,16 @@ def test_sql_and_markup_are_just_text(triage: Triage, text: str) -> None:
 
 def test_markup_around_real_words_still_matches(triage: Triage) -> None:
     assert top(triage, "[bold red]停电了[/]")[0] == "power_supply"
+
+
+@pytest.mark.parametrize(
+    "text", ["嗯嗯，好的，谢谢", "有情况需要处理", "我想说一下", "你好，我这边有点事", "hi, is anyone there?"]
+)
+def test_small_talk_is_an_empty_result(triage: Triage, text: str) -> None:
+    """Nothing matched and nothing specific resembled: no guess (intake then asks for a
+    category instead of filing the call under a random one)."""
+    result = triage.suggest(text)
+    assert result.suggestions == (), [s.category.code for s in result.suggestions]
 
 
 def test_nothing_matched_is_an_empty_result(triage: Triage) -> None:
