@@ -30,6 +30,7 @@ from console.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "triage_corpus.csv"
+HELDOUT = ROOT / "tests" / "data" / "triage_heldout.csv"
 STREETS = ("人民路", "解放路", "建设路", "中山路", "新华街", "文化路", "幸福里", "东风路", "胜利街", "和平路")
 
 

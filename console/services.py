@@ -7,6 +7,7 @@ the same methods, so there is exactly one way each action is carried out.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -75,7 +76,17 @@ class Services:
     def __init__(self, ctx: Context, data_dir: Path) -> None:
         self.ctx = ctx
         self.data_dir = data_dir
-        self.triage_engine = Triage(ctx.catalog)
+        self._triage: Triage | None = None
+        self._triage_lock = threading.Lock()
+
+    @property
+    def triage_engine(self) -> Triage:
+        """Built on first use (a few hundred ms: keyword index and character tables), so the
+        board opens without it; the console warms it in a worker thread after the first frame."""
+        with self._triage_lock:
+            if self._triage is None:
+                self._triage = Triage(self.ctx.catalog)
+            return self._triage
 
     # -- session ---------------------------------------------------------------------------
     @property
@@ -101,7 +112,8 @@ class Services:
         with self.ctx.transaction() as tx:
             tx.append("catalog.loaded", {"version": fresh.version, "body": fresh.to_json()})
         self.ctx.catalog = fresh
-        self.triage_engine = Triage(fresh)
+        with self._triage_lock:
+            self._triage = None
         return True
 
     # -- triage and intake -----------------------------------------------------------------

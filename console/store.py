@@ -14,10 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
-
-import sqlite_utils
 
 from console.clock import Clock, iso
 from console.errors import BadInput
@@ -156,12 +155,22 @@ class Store:
         self.conn.row_factory = sqlite3.Row
         for pragma in PRAGMAS:
             self.conn.execute(pragma)
-        self.db = sqlite_utils.Database(self.conn)
         self._lock = threading.RLock()
         self._migrate()
 
     def close(self) -> None:
         self.conn.close()
+
+    @cached_property
+    def db(self) -> Any:
+        """sqlite-utils over the same connection, for introspection and exports.
+
+        Imported on first use: it pulls in click and friends, which the console's start-up
+        does not need.
+        """
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     # -- schema ---------------------------------------------------------------------------
     def _migrate(self) -> None:

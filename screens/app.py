@@ -14,7 +14,7 @@ from screens.board import BoardScreen
 from screens.confirm import ConfirmQuit
 from screens.help import HelpScreen
 from screens.i18n import tr
-from screens.keys import localize
+from screens.keys import localize, unknown_keymap_ids
 
 
 class LinkageApp(App[int]):
@@ -28,6 +28,7 @@ class LinkageApp(App[int]):
         Binding("f5", "board", "binding.board", id="app.board"),
         Binding("f6", "answer", "binding.answer", id="calls.answer"),
         Binding("f8", "dispatch", "binding.dispatch", id="board.dispatch"),
+        Binding("f9", "ack_alarm", "binding.ack_alarm", id="app.ack-alarm"),
         Binding("ctrl+q", "request_quit", "binding.quit", id="app.quit", priority=True),
     ]
 
@@ -38,13 +39,24 @@ class LinkageApp(App[int]):
         self.tick_seconds = tick_seconds
         self.title = tr("app.title", lang)
         localize(self, lang)
-        self.board: BoardScreen | None = None
+        self.board = BoardScreen(services, lang, tick_seconds=tick_seconds)
         if services.config.keymap:
             self.set_keymap(services.config.keymap)
 
+    def get_default_screen(self) -> BoardScreen:
+        """The board is the bottom of the stack, so the very first frame already shows it."""
+        return self.board
+
     def on_mount(self) -> None:
-        self.board = BoardScreen(self.services, self.lang, tick_seconds=self.tick_seconds)
-        self.push_screen(self.board)
+        unknown = unknown_keymap_ids(self.services.config.keymap)
+        if unknown:
+            self.notify(tr("keymap.unknown", self.lang, ids=", ".join(unknown)), severity="warning",
+                        timeout=30, markup=False)
+        self.run_worker(self._warm_triage, thread=True, exit_on_error=False, group="warm")
+
+    def _warm_triage(self) -> None:
+        """Build the triage index off the UI thread, so the first call taken doesn't wait."""
+        self.services.triage_engine  # noqa: B018
 
     def current_keys(self, binding: Binding) -> str:
         """The keys a binding answers to now, after ``[keymap]``."""
@@ -57,10 +69,13 @@ class LinkageApp(App[int]):
         return cls(self.services, self.lang, *args, **kwargs)
 
     def back_to_board(self) -> None:
-        while len(self.screen_stack) > 2:
+        while len(self.screen_stack) > 1:
             self.pop_screen()
-        if self.board is not None:
-            self.board.reload()
+        self.board.reload()
+
+    def _already_on(self, name: str) -> bool:
+        """Pressing a screen's key again while it is showing does not stack a second copy."""
+        return type(self.screen).__name__ == name
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.lang))
@@ -70,23 +85,25 @@ class LinkageApp(App[int]):
 
     def action_command_bar(self) -> None:
         self.back_to_board()
-        if self.board is not None:
-            self.board.command.focus()
+        self.board.command.focus()
 
     def action_new_call(self, phone: str | None = None) -> None:
         self.push_screen(self._screen("screens.intake", "IntakeScreen", phone=phone))
 
     def action_roster(self) -> None:
-        self.push_screen(self._screen("screens.roster", "RosterScreen"))
+        if not self._already_on("RosterScreen"):
+            self.push_screen(self._screen("screens.roster", "RosterScreen"))
 
     def action_answer(self) -> None:
-        if self.board is not None:
-            self.board.answer_ringing()
+        self.board.answer_ringing()
+
+    def action_ack_alarm(self) -> None:
+        self.board.action_ack_alarm()
 
     def action_dispatch(self) -> None:
         # a screen showing one incident (IncidentScreen) dispatches for that one, not the board's
         ref = getattr(self.screen, "dispatch_incident_ref", None)
-        if ref is None and self.board is not None:
+        if ref is None:
             ref = self.board.selected_incident_ref()
         if ref is None:
             self.notify(tr("board.no_incident", self.lang), severity="warning", markup=False)

@@ -49,7 +49,6 @@ class BoardScreen(Screen[None]):
         Binding("ctrl+t", "reassign", "binding.reassign", id="board.reassign"),
         Binding("ctrl+y", "handover", "binding.handover", id="board.handover"),
         Binding("ctrl+n", "step('cancel')", "binding.step.cancel", id="board.cancel", show=False),
-        Binding("f9", "ack_alarm", "binding.ack_alarm", id="board.ack-alarm"),
         Binding("colon,slash", "command_bar", show=False),
     ]
 
@@ -120,23 +119,30 @@ class BoardScreen(Screen[None]):
         self.check_alarms()
 
     def _status(self, overdue: int) -> None:
+        """Counts first: at 80 columns the tail (center name) is what gets cut, not the numbers."""
         cfg = self.services.config
         now = self.words.time(self.services.ctx.clock.now(), with_date=True)
         name = cfg.center.name_zh if self.lang == "zh" else cfg.center.name_en
-        line = (f"{name} · {tr('status.seat', self.lang)} {cfg.center.seat} · "
-                f"{tr('status.operator', self.lang)} {self.services.ctx.operator} · {now} · "
+        line = (f"{tr('status.overdue', self.lang)} {overdue} · "
                 f"{tr('status.open_orders', self.lang)} {len(self.board_view.rows)} · "
-                f"{tr('status.overdue', self.lang)} {overdue} · {tr('status.waiting', self.lang)} "
-                f"{self._waiting} · {tr('status.sync', self.lang)}")
+                f"{tr('status.waiting', self.lang)} {self._waiting} · {now} · "
+                f"{tr('status.seat', self.lang)} {cfg.center.seat} · "
+                f"{tr('status.operator', self.lang)} {self.services.ctx.operator} · "
+                f"{tr('status.sync', self.lang)} · {name}")
         self.status.update(Text(line, style="bold white on red" if overdue else "bold"))
 
     # -- alarms -----------------------------------------------------------------------------
     def check_alarms(self) -> None:
-        """Ring once per order and stage when it turns overdue; keep it until acknowledged."""
+        """Ring once per order and stage when it turns overdue; keep it until acknowledged.
+
+        Orders that turn overdue together raise one bell and one notification, not one each:
+        a board opened after an outage may hold hundreds.
+        """
         now = self.services.ctx.clock.now()
         soon = timedelta(minutes=self.services.config.deadlines.due_soon_minutes)
         overdue = 0
         live: set[str] = set()
+        fresh: list[str] = []
         for row in self.board_view.rows:
             clock = order_clock(row.order, now, soon)
             if clock.state != "overdue" or clock.stage is None:
@@ -147,11 +153,15 @@ class BoardScreen(Screen[None]):
             if key not in self._alarmed:
                 self._alarmed.add(key)
                 stage = label(STAGE_LABELS, clock.stage, self.lang)
-                text = tr("alarm.overdue", self.lang, no=row.order.no,
-                          unit=self.words.unit(row.order.unit), stage=stage)
-                self.unacknowledged[key] = f"{row.order.no} {self.words.unit(row.order.unit)} {stage}"
-                self.app.bell()
-                self.notify(text, severity="error", timeout=math.inf, markup=False)
+                item = f"{row.order.no} {self.words.unit(row.order.unit)} {stage}"
+                self.unacknowledged[key] = item
+                fresh.append(tr("alarm.overdue", self.lang, no=row.order.no,
+                                unit=self.words.unit(row.order.unit), stage=stage))
+        if fresh:
+            self.app.bell()
+            text = fresh[0] if len(fresh) == 1 else tr("alarm.overdue_many", self.lang, n=len(fresh),
+                                                       first=fresh[0])
+            self.notify(text, severity="error", timeout=math.inf, markup=False)
         # an alarm whose order moved on (or closed) is handled
         for key in list(self.unacknowledged):
             if key not in live:

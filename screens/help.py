@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,6 +13,11 @@ from textual.widgets import Static
 from console.commands import REGISTRY
 from screens.i18n import tr
 from screens.keys import localize
+
+
+def pad(text: str, cells: int) -> str:
+    """Pad to a width in terminal cells (a Chinese character takes two), never truncating."""
+    return text + " " * max(0, cells - cell_len(text))
 
 
 def binding_rows(app: object, lang: str) -> list[tuple[str, str, str]]:
@@ -37,9 +43,9 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         lines = [tr("help.title", self.lang), "", tr("help.keys", self.lang)]
         for keys, bid, label in binding_rows(self.app, self.lang):
-            lines.append(f"  {keys:<18} {label:<14} {bid}")
+            lines.append(f"  {pad(keys, 18)} {pad(label, 14)} {bid}")
         lines += ["", tr("help.commands", self.lang)]
         for cmd in REGISTRY:
-            lines.append(f"  {cmd.usage():<58} {'/'.join(cmd.aliases):<12} {cmd.summary(self.lang)}")
+            lines.append(f"  {pad(cmd.usage(), 58)} {pad('/'.join(cmd.aliases), 12)} {cmd.summary(self.lang)}")
         with VerticalScroll(id="help-body"):
             yield Static(Text("\n".join(lines)), id="help")

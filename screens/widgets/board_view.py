@@ -34,7 +34,8 @@ _STYLES = {
 }
 _CURSOR = Style(reverse=True)
 # (key, width); the countdown column comes last so a tick repaints one region.
-COLUMNS = (("order", 5), ("incident", 6), ("category", 12), ("unit", 16), ("status", 8))
+# 80 columns: 5+6+12+16+12 cells and a space each (56), then the countdown (24).
+COLUMNS = (("order", 5), ("incident", 6), ("category", 12), ("unit", 16), ("status", 12))
 COUNTDOWN_WIDTH = 24
 
 
