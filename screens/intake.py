@@ -1,0 +1,546 @@
+"""Call intake (接警): one form, live triage as the account is typed, the caller's history and
+possible repeats beside it, and one key for each way a call can end.
+
+Keys are F7 and ctrl-combos (a Chinese IME swallows letters). The area is not a tab stop: it
+has a default and ``ctrl+g`` cycles it, so a standard call costs no keystroke for it.
+
+Nothing typed is lost: every change is written to the ``intake`` draft (coalesced per event
+loop turn, so an IME commit of several characters is one write; ~1 ms each), and again when
+the screen is left. A form is identified by a ``form_id``; when the draft slot holds another
+form (a second call answered while one was being typed), that form goes to a stash first,
+and F2 brings it back later. A successful save, merge or transfer clears the form's draft.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import uuid
+from typing import Any
+
+from rich.text import Text
+from textual import events
+from textual.actions import SkipAction
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static
+
+from console.catalog import EMERGENCY_ROUTES, Category
+from console.errors import LinkageError
+from console.intake import IntakeResult
+from console.model import AREA_LABELS, DISPOSITION_LABELS, Area, label
+from console.render import Text as Words
+from console.services import Services
+from console.triage import TriageResult
+from screens.i18n import tr
+from screens.keys import localize
+from screens.widgets.caller_panel import DuplicateList, HistoryView
+from screens.widgets.field_input import FieldInput
+from screens.widgets.triage_panel import TriagePanel, verdict_style
+
+DRAFT_KEY = "intake"
+STASH_KEY = "intake.stash"
+STASH_LIMIT = 10
+#: Triage and the history/duplicate queries run this long after the last change (each < 1 ms,
+#: but an IME commit arrives as a burst of keys and one refresh per burst is enough).
+LIVE_DELAY = 0.15
+AREAS = (Area.URBAN, Area.SUBURB, Area.RURAL)
+FIELDS = ("phone", "name", "address", "text", "category")
+
+
+def has_content(form: dict[str, Any] | None) -> bool:
+    """Whether a saved form holds anything a person typed (or a number an answered call gave)."""
+    return form is not None and any(str(form.get(k, "")).strip() for k in FIELDS)
+
+
+class IntakeScreen(Screen[None]):
+    # Keys typed in a burst (SSH batching, a busy machine) must act in typing order. Textual
+    # routes each key to the widget focused when it is read, but runs non-priority bindings
+    # later, against the focus of that moment. So the keys that move focus between fields are
+    # priority (typing right after Tab lands in the next field), while the action keys are
+    # not (ctrl+s right after typing saves every character typed before it). The fields run
+    # their own editing keys themselves (FieldInput), so a backspace never lands elsewhere.
+    BINDINGS = [
+        Binding("ctrl+y", "accept", "binding.intake.accept", id="intake.accept"),
+        Binding("f7", "dispatch", "binding.intake.dispatch", id="intake.dispatch"),
+        Binding("ctrl+s", "save", "binding.intake.save", id="intake.save"),
+        Binding("ctrl+t", "transfer", "binding.intake.transfer", id="intake.transfer-110"),
+        Binding("ctrl+b", "transfer_hotline", "binding.intake.transfer_12345", id="intake.transfer-12345"),
+        Binding("ctrl+r", "merge", "binding.intake.merge", id="intake.merge"),
+        Binding("ctrl+g", "cycle_area", "binding.intake.area", id="intake.area", show=False),
+        Binding("ctrl+o", "answered", "binding.intake.answered", id="intake.answered", show=False),
+        Binding("ctrl+up", "suggestion(-1)", "binding.intake.prev", id="intake.prev-suggestion", show=False),
+        Binding("ctrl+down", "suggestion(1)", "binding.intake.next", id="intake.next-suggestion", show=False),
+        Binding("escape", "back", "binding.intake.back", id="intake.back"),
+        Binding("tab", "field(1)", "binding.intake.next_field", id="intake.next-field", show=False,
+                priority=True),
+        Binding("shift+tab", "field(-1)", "binding.intake.previous_field", id="intake.previous-field",
+                show=False, priority=True),
+        Binding("enter", "enter_field", "binding.intake.next_field", id="intake.enter-next-field",
+                show=False, priority=True),
+    ]
+
+    def __init__(self, services: Services, lang: str, phone: str | None = None) -> None:
+        super().__init__()
+        self.services = services
+        self.lang = lang
+        localize(self, lang)
+        self.phone_given = phone.strip() if phone and phone.strip() else None
+        self.words = Words(lang, services.config.tz, services.catalog)
+        self.area = Area(services.config.center.default_area)
+        self.form_id = uuid.uuid4().hex
+        self.inputs: dict[str, FieldInput] = {
+            name: FieldInput(value=(self.phone_given or "") if name == "phone" else "",
+                             placeholder=tr(f"intake.ph.{name}", lang), id=f"intake-{name}", compact=True)
+            for name in FIELDS
+        }
+        self.area_view = Static(id="intake-area", markup=False)
+        self.verdict_view = Static(id="intake-verdict", markup=False)
+        self.sugg_head = Static(id="intake-sugg-head", markup=False)
+        self.suggestions = TriagePanel(lang, lambda s: self._accept(s.category), id="intake-suggestions")
+        self.dup_head = Static(id="intake-dup-head", markup=False)
+        self.duplicates = DuplicateList(self.words, id="intake-duplicates")
+        self.hist_head = Static(id="intake-hist-head", markup=False)
+        self.history = HistoryView(self.words, id="intake-history")
+        self.message = Static(id="intake-message", markup=False)
+        self.result: TriageResult | None = None
+        self.triage_error = ""
+        self.accepted: str | None = None      # category code the dispatcher accepted
+        self._accepted_label = ""              # what accepting wrote into the Type field
+        self._live_timer: Timer | None = None
+        self._draft_pending = False
+        self._finished = False                 # saved, transferred or merged: no more drafts
+        self._confirm_dispatch: str | None = None
+
+    # -- layout ------------------------------------------------------------------------------
+    def _label(self, key: str) -> Static:
+        return Static(Text(tr(f"intake.label.{key}", self.lang)), classes="intake-label")
+
+    def compose(self) -> ComposeResult:
+        i = self.inputs
+        with Vertical(id="intake-form"):
+            yield Static(Text(tr("intake.title", self.lang), style="bold"), id="intake-title")
+            with Horizontal(classes="intake-row"):
+                yield self._label("phone")
+                yield i["phone"]
+                yield self._label("name")
+                yield i["name"]
+            with Horizontal(classes="intake-row"):
+                yield self._label("address")
+                yield i["address"]
+                yield self.area_view
+            with Horizontal(classes="intake-row"):
+                yield self._label("text")
+                yield i["text"]
+            with Horizontal(classes="intake-row"):
+                yield self._label("category")
+                yield i["category"]
+                yield self.verdict_view
+            yield self.sugg_head
+            yield self.suggestions
+            with Horizontal(id="intake-lower"):
+                with Vertical(id="intake-dup-box"):
+                    yield self.dup_head
+                    yield self.duplicates
+                with Vertical(id="intake-hist-box"):
+                    yield self.hist_head
+                    yield self.history
+            yield self.message
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.phone_given is None and any(isinstance(s, IntakeScreen) and s is not self and not s.finished
+                                            for s in self.app.screen_stack):
+            # F2 while a call form is already open: that form is the new call; don't open a
+            # second copy of the same draft.
+            self._finished = True
+            self.call_after_refresh(self._leave_duplicate)
+            return
+        self._show_area()
+        self._open_draft()
+        self._refresh_live()
+        # ImeInput re-anchors the IME window after the first layout, so focusing now is safe,
+        # and keys typed right after F2/F6 reach the field instead of nothing.
+        (self.inputs["text"] if self.inputs["phone"].value.strip() else self.inputs["phone"]).focus()
+
+    @property
+    def finished(self) -> bool:
+        """The call was saved, merged or transferred (or this form stood down): no more drafts."""
+        return self._finished
+
+    def _leave_duplicate(self) -> None:
+        if self.app.screen is self:
+            self.app.pop_screen()
+
+    # -- drafts ------------------------------------------------------------------------------
+    def form(self) -> dict[str, Any]:
+        body: dict[str, Any] = {name: self.inputs[name].value for name in FIELDS}
+        body.update(form_id=self.form_id, area=self.area.value, accepted=self.accepted or "")
+        return body
+
+    def _stash(self) -> list[dict[str, Any]]:
+        stash = self.services.store.load_draft(STASH_KEY) or {}
+        return [f for f in stash.get("forms", []) if isinstance(f, dict)]
+
+    def _put_stash(self, forms: list[dict[str, Any]]) -> None:
+        store = self.services.store
+        if forms:
+            store.save_draft(STASH_KEY, {"forms": forms[-STASH_LIMIT:]})
+        else:
+            store.clear_draft(STASH_KEY)
+
+    def _open_draft(self) -> None:
+        """Without a number: continue the unfinished form. With one: a new caller, so an
+        unfinished form in the slot is stashed (F2 brings it back) and this one takes the slot."""
+        try:
+            if self.phone_given is not None:
+                if self._write_draft():
+                    self._say(tr("intake.draft_stashed", self.lang))
+                return
+            draft = self.services.store.load_draft(DRAFT_KEY)
+            stash = self._stash()
+            if not has_content(draft) and stash:
+                draft = stash[-1]
+            if draft is None or not has_content(draft):
+                return
+            self._put_stash([f for f in stash if f.get("form_id") != draft.get("form_id")])
+            self._apply(draft)
+            self._write_draft()
+            self._say(tr("intake.draft_restored", self.lang))
+        except sqlite3.Error as exc:
+            self._say(tr("intake.draft_failed", self.lang, reason=str(exc)), error=True)
+
+    def _apply(self, draft: dict[str, Any]) -> None:
+        self.form_id = str(draft.get("form_id") or self.form_id)
+        for name in FIELDS:
+            value = str(draft.get(name, ""))
+            self.inputs[name].value = value
+            self.inputs[name].cursor_position = len(value)
+        with contextlib.suppress(ValueError):
+            self.area = Area(str(draft.get("area") or self.area.value))
+        self._show_area()
+        code = str(draft.get("accepted") or "")
+        category = self.services.catalog.categories.get(code)
+        if category is not None and self.inputs["category"].value == self._category_name(category):
+            self.accepted = code
+            self._accepted_label = self._category_name(category)
+
+    def _write_draft(self) -> bool:
+        """Save this form to the slot; a different unfinished form found there is stashed first.
+        Returns whether something was stashed."""
+        store = self.services.store
+        current = store.load_draft(DRAFT_KEY)
+        stashed = False
+        if current is not None and has_content(current) and current.get("form_id") != self.form_id:
+            stash = [f for f in self._stash() if f.get("form_id") != current.get("form_id")]
+            self._put_stash([*stash, current])
+            stashed = True
+        store.save_draft(DRAFT_KEY, self.form())
+        return stashed
+
+    def _schedule_draft(self) -> None:
+        if not self._draft_pending:
+            self._draft_pending = True
+            self.call_later(self._flush_draft)
+
+    def _flush_draft(self) -> None:
+        self._draft_pending = False
+        self.save_draft()
+
+    def save_draft(self) -> None:
+        """Write the form now, unless the call was already saved. Never raises: a failed draft
+        write is shown, and the form on screen still holds everything."""
+        if self._finished:
+            return
+        try:
+            self._write_draft()
+        except sqlite3.Error as exc:
+            self._say(tr("intake.draft_failed", self.lang, reason=str(exc)), error=True)
+
+    def _clear_draft(self) -> None:
+        store = self.services.store
+        try:
+            current = store.load_draft(DRAFT_KEY)
+            if current is None or current.get("form_id") in (self.form_id, None):
+                store.clear_draft(DRAFT_KEY)
+            stash = self._stash()
+            if any(f.get("form_id") == self.form_id for f in stash):
+                self._put_stash([f for f in stash if f.get("form_id") != self.form_id])
+        except sqlite3.Error:
+            pass  # the call itself is saved; a stale draft only comes back as a form to discard
+
+    def on_screen_suspend(self, event: events.ScreenSuspend) -> None:
+        self.save_draft()
+
+    def on_unmount(self) -> None:
+        if self._live_timer is not None:
+            self._live_timer.stop()
+        self.save_draft()
+        self._finished = True
+
+    # -- live triage, history, duplicates ------------------------------------------------------
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input not in self.inputs.values():
+            return
+        event.stop()
+        self._confirm_dispatch = None
+        if event.input is self.inputs["category"] and event.value != self._accepted_label:
+            self.accepted = None
+        self._schedule_draft()
+        if self._live_timer is not None:
+            self._live_timer.stop()
+        self._live_timer = self.set_timer(LIVE_DELAY, self._refresh_live)
+
+    def _ensure_fresh(self) -> None:
+        """Actions see the form as typed, even within the debounce window."""
+        if self._live_timer is not None:
+            self._live_timer.stop()
+            self._refresh_live()
+
+    def _refresh_live(self) -> None:
+        self._live_timer = None
+        if self._finished or not self.is_attached:
+            return
+        text = self.inputs["text"].value
+        self.result, self.triage_error = None, ""
+        if text.strip():
+            try:
+                self.result = self.services.triage(text)
+            except LinkageError as exc:
+                self.triage_error = exc.message(self.lang)
+        self.suggestions.show(self.result, self.accepted)
+        phone = self.inputs["phone"].value
+        category = self.effective_category()
+        self.duplicates.show(self.services.duplicates(phone, self.inputs["address"].value,
+                                                      category.code if category else ""))
+        self.history.show(self.services.lookup_caller(phone))
+        self._show_heads()
+
+    def _show_heads(self) -> None:
+        lang = self.lang
+        if self.triage_error:
+            head = Text(self.triage_error, style="bold red")
+        elif not self.inputs["text"].value.strip():
+            head = Text(tr("intake.suggestions.wait", lang), style="dim")
+        elif self.result is None or not self.result.suggestions:
+            head = Text(tr("intake.suggestions.none", lang), style="bold yellow")
+        else:
+            head = Text(tr("intake.suggestions", lang), style="bold")
+        self.sugg_head.update(head)
+        n = len(self.duplicates.incidents)
+        self.dup_head.update(Text(tr("intake.duplicates", lang, n=n), style="bold yellow") if n
+                             else Text(tr("intake.duplicates.none", lang), style="dim"))
+        n = len(self.history.calls)
+        self.hist_head.update(Text(tr("intake.history", lang, n=n), style="bold") if n
+                              else Text(tr("intake.history.none", lang), style="dim"))
+        self._show_verdict()
+
+    def _category_name(self, category: Category) -> str:
+        return category.name_zh if self.lang == "zh" else category.name_en
+
+    def effective_category(self) -> Category | None:
+        """What the call is, as things stand: accepted, else typed, else the highlighted suggestion."""
+        catalog = self.services.catalog
+        if self.accepted and self.accepted in catalog.categories:
+            return catalog.categories[self.accepted]
+        typed = self.inputs["category"].value.strip()
+        if typed:
+            found = catalog.find_categories(typed)
+            return found[0] if found else None
+        chosen = self.suggestions.chosen
+        return chosen.category if chosen else None
+
+    def _show_verdict(self) -> None:
+        category = self.effective_category()
+        if category is None:
+            typed = self.inputs["category"].value.strip()
+            self.verdict_view.update(Text(tr("intake.category.unknown", self.lang), style="bold red")
+                                     if typed else Text(""))
+            return
+        name = self._category_name(category)
+        if category.transfer_to:
+            verdict = tr("intake.verdict.transfer", self.lang, to=category.transfer_to)
+        else:
+            verdict = tr("intake.verdict.linkage", self.lang)
+        if category.route in EMERGENCY_ROUTES:
+            line = tr("intake.verdict.line_emergency", self.lang, category=name, verdict=verdict)
+        else:
+            line = tr("intake.verdict.line", self.lang, category=name, verdict=verdict,
+                      lead=self.words.unit(category.lead_unit))
+        self.verdict_view.update(Text(line, style=verdict_style(category.route), no_wrap=True,
+                                      overflow="crop"))
+
+    def _show_area(self) -> None:
+        self.area_view.update(Text(tr("intake.area", self.lang, area=label(AREA_LABELS, self.area, self.lang)),
+                                   style="bold"))
+
+    def _say(self, message: str, *, error: bool = False) -> None:
+        self.message.update(Text(message, style="bold red" if error else "green"))
+
+    # -- keys ----------------------------------------------------------------------------------
+    def action_enter_field(self) -> None:
+        """Enter in number, name or place moves on (like Tab); elsewhere it is the widget's."""
+        if self.focused not in (self.inputs["phone"], self.inputs["name"], self.inputs["address"]):
+            raise SkipAction()
+        self.focus_next()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the account or the type never submits the call by accident."""
+        event.stop()
+        self._say(tr("intake.enter_hint", self.lang))
+
+    def action_field(self, delta: int) -> None:
+        if delta > 0:
+            self.focus_next()
+        else:
+            self.focus_previous()
+
+    def action_cycle_area(self) -> None:
+        self.area = AREAS[(AREAS.index(self.area) + 1) % len(AREAS)]
+        self._show_area()
+        self._schedule_draft()
+
+    def action_suggestion(self, delta: int) -> None:
+        self._ensure_fresh()
+        self.suggestions.move(delta)
+        self._show_verdict()
+
+    def action_accept(self) -> None:
+        self._ensure_fresh()
+        chosen = self.suggestions.chosen
+        if chosen is None:
+            self._say(tr("intake.nothing_to_accept", self.lang), error=True)
+            return
+        self._accept(chosen.category)
+
+    def _accept(self, category: Category) -> None:
+        self.accepted = category.code
+        self._accepted_label = self._category_name(category)
+        self.inputs["category"].value = self._accepted_label
+        self.inputs["category"].cursor_position = len(self._accepted_label)
+        self.suggestions.show(self.result, self.accepted)
+        self._show_verdict()
+        self._schedule_draft()
+        self._say(tr("intake.accepted", self.lang, category=self._accepted_label))
+
+    def _category_arg(self) -> str | None:
+        typed = self.inputs["category"].value.strip()
+        if self.accepted and typed == self._accepted_label:
+            return self.accepted
+        return typed or None
+
+    def _save_call(self, *, category: str | None, merge_into: str | None = None) -> IntakeResult | None:
+        """The one write of this screen. A refusal is shown in place and every field stays."""
+        i = self.inputs
+        try:
+            result = self.services.new_call(
+                phone=i["phone"].value, text=i["text"].value, address=i["address"].value,
+                area=self.area.value, category=category, caller_name=i["name"].value,
+                merge_into=merge_into)
+        except LinkageError as exc:
+            reason = (tr("intake.need_category", self.lang) if exc.code == "intake.no_category"
+                      else exc.message(self.lang))
+            self._say(reason, error=True)
+            return None
+        self._finished = True
+        if self._live_timer is not None:
+            self._live_timer.stop()
+        self._clear_draft()
+        return result
+
+    def _back_to_board(self, message: str, *, error: bool = False) -> None:
+        app = self.app
+        app.back_to_board()  # type: ignore[attr-defined]
+        board = getattr(app, "board", None)
+        if board is not None:
+            board.answer.update(Text(message, style="bold red" if error else "bold green"))
+
+    def action_save(self) -> None:
+        self._ensure_fresh()
+        result = self._save_call(category=self._category_arg())
+        if result is not None:
+            self._back_to_board(tr("intake.saved", self.lang, no=result.incident.no,
+                                   category=self.words.category(result.incident.category)))
+
+    def action_dispatch(self) -> None:
+        self._ensure_fresh()
+        if not self.accepted and not self.inputs["category"].value.strip() and self.suggestions.chosen:
+            self._accept(self.suggestions.chosen.category)
+        category = self.effective_category()
+        if category is not None and category.route in EMERGENCY_ROUTES \
+                and self._confirm_dispatch != category.code:
+            verdict = tr("intake.verdict.transfer", self.lang, to=category.transfer_to or "")
+            self._say(tr("intake.confirm_dispatch", self.lang, verdict=verdict), error=True)
+            self._confirm_dispatch = category.code
+            return
+        result = self._save_call(category=self._category_arg())
+        if result is not None:
+            # the picker opens over this (finished) form; closing it returns to the board
+            self.app.open_picker(result.incident.id)  # type: ignore[attr-defined]
+
+    def action_transfer(self) -> None:
+        """ctrl+t: to 110, 119 or 120, whichever the call's category goes to."""
+        self._ensure_fresh()
+        category = self.effective_category()
+        if category is None:
+            self._say(tr("intake.need_category", self.lang), error=True)
+            return
+        if category.route not in EMERGENCY_ROUTES or not category.transfer_to:
+            verdict = (tr("intake.verdict.transfer", self.lang, to=category.transfer_to)
+                       if category.transfer_to else tr("intake.verdict.linkage", self.lang))
+            self._say(tr("intake.not_emergency", self.lang, verdict=verdict), error=True)
+            return
+        self._transfer(category.transfer_to, category.code)
+
+    def _hotline_category(self) -> str | None:
+        """A call handed to 12345 or answered needs a category; the consultation one fits
+        when the account matched nothing."""
+        category = self.effective_category()
+        if category is not None:
+            return category.code
+        typed = self.inputs["category"].value.strip()
+        if typed:
+            return typed  # unknown: the core says so in words
+        for cat in self.services.catalog.categories.values():
+            if cat.route == "hotline":
+                return cat.code
+        return None
+
+    def action_transfer_hotline(self) -> None:
+        self._ensure_fresh()
+        self._transfer("12345", self._hotline_category())
+
+    def action_answered(self) -> None:
+        self._ensure_fresh()
+        self._transfer("answered", self._hotline_category())
+
+    def _transfer(self, target: str, category: str | None) -> None:
+        result = self._save_call(category=category)
+        if result is None:
+            return
+        no = result.incident.no
+        try:
+            incident = self.services.transfer(result.incident.id, target)
+        except LinkageError as exc:
+            self._back_to_board(tr("intake.transfer_failed", self.lang, no=no, reason=exc.message(self.lang)),
+                                error=True)
+            return
+        disposition = label(DISPOSITION_LABELS, incident.disposition, self.lang)
+        self._back_to_board(tr("intake.transferred", self.lang, no=no, disposition=disposition))
+
+    def action_merge(self) -> None:
+        self._ensure_fresh()
+        target = self.duplicates.chosen
+        if target is None:
+            self._say(tr("intake.no_duplicate", self.lang), error=True)
+            return
+        result = self._save_call(category=None, merge_into=target.id)
+        if result is not None:
+            self._back_to_board(tr("intake.merged", self.lang, no=result.incident.no))
+
+    def action_back(self) -> None:
+        self.save_draft()
+        self.app.back_to_board()  # type: ignore[attr-defined]
