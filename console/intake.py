@@ -78,9 +78,11 @@ def new_call(
     at: str | None = None,
     merge_into: str | int | None = None,
     dispatch: list[str] | None = None,
+    transfer: str | None = None,
 ) -> IntakeResult:
-    """Record a call; with ``dispatch`` the listed units are ordered in the same transaction,
-    so the incident and its first orders are saved together or not at all."""
+    """Record a call. With ``dispatch`` the listed units are ordered, with ``transfer`` the call
+    is recorded as transferred (110/119/120/12345/answered), in the same transaction: the
+    incident and what was decided about it are saved together or not at all."""
     from console.dispatch import issue_in, resolve_unit
 
     number = parse_phone(phone)
@@ -95,9 +97,13 @@ def new_call(
     window = timedelta(minutes=ctx.config.intake.duplicate_window_minutes)
     name = clean_text(caller_name)[:100]
     units = [resolve_unit(ctx, q) for q in dispatch or []]
-    if units and merge_into is not None:
-        raise BadInput("intake.merge_and_dispatch", zh="并入已有警情的来电不能同时派单",
-                       en="a call merged into an incident cannot also dispatch units")
+    disposition = transfer_disposition(transfer) if transfer else None
+    if (units or disposition) and merge_into is not None:
+        raise BadInput("intake.merge_and_dispatch", zh="并入已有警情的来电不能同时派单或转出",
+                       en="a call merged into an incident cannot also dispatch units or be transferred")
+    if units and disposition:
+        raise BadInput("intake.transfer_and_dispatch", zh="转出的来电不能同时派单",
+                       en="a transferred call cannot also dispatch units")
     with ctx.transaction() as tx:
         target = get_incident(tx, merge_into) if merge_into is not None else None
         history = caller_history(tx, number, ctx.config.intake.history_limit, before=received)
@@ -120,6 +126,10 @@ def new_call(
             subject=incident_id, happened_at=received,
         )
         orders = [issue_in(ctx, tx, incident_id, unit, received) for unit in units]
+        if disposition is not None:
+            tx.append("incident.transferred",
+                      {"incident_id": incident_id, "disposition": disposition.value, "note": ""},
+                      subject=incident_id, happened_at=received)
         incident = get_incident(tx, incident_id)
     return IntakeResult(incident, call_id, history, duplicates, merged=False, orders=orders)
 

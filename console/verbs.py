@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console import intake, render
+from console import render
 from console.commands import REGISTRY, Invocation, Outcome, command
 from console.errors import BadInput
 
@@ -33,21 +33,13 @@ def _triage(inv: Invocation) -> Outcome:
             " --dispatch UNIT[,UNIT] orders units in the same transaction)")
 def _call_new(inv: Invocation) -> Outcome:
     s = inv.services
-    transfer = inv.get("transfer")
-    if transfer:
-        intake.transfer_disposition(transfer)  # refuse a bad target before the call is saved
-        if (inv.get("dispatch") or "").strip():
-            raise BadInput("intake.transfer_and_dispatch", zh="转出的来电不能同时派单",
-                           en="a transferred call cannot also dispatch units")
     result = s.new_call(
         phone=inv.need("phone"), text=inv.need("text"), address=inv.get("address") or "",
         area=inv.get("area"), category=inv.get("category"), caller_name=inv.get("name") or "",
-        at=inv.get("at"), merge_into=inv.get("merge_into"),
+        at=inv.get("at"), merge_into=inv.get("merge_into"), transfer=inv.get("transfer"),
         dispatch=[u for u in (inv.get("dispatch") or "").replace("，", ",").split(",") if u.strip()],
     )
     incident = result.incident
-    if transfer and not result.merged:
-        incident = s.transfer(incident.no, transfer)
     t = inv.text
     lines = [t.pick("已保存 ", "saved ") + t.incident_line(incident)]
     if result.merged:

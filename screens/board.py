@@ -1,7 +1,8 @@
 """The home screen: status line, incoming calls, live order board, incidents, command bar.
 
-Order steps are keys on the selected order (ctrl-combos work while a Chinese IME is on; the
-single letters are aliases only while the board itself has focus). Every step opens a small
+Order steps are keys on the selected order: ctrl-combos, which work while a Chinese IME is on.
+There are deliberately no single-letter aliases: letters typed in the instant before a form
+has opened would land on the board and start an order step. Every step opens a small
 dialog for the time the unit said. An order turning overdue rings the bell, raises a sticky
 notification and a banner that stays until F9 acknowledges it.
 """
@@ -32,20 +33,20 @@ from screens.widgets.board_view import BoardView
 from screens.widgets.calls_panel import CallsPanel
 from screens.widgets.ime_input import ImeInput
 
-# verb → (binding id, key, letter alias, label key)
+# verb → (binding id, key, label key)
 STEP_KEYS = (
-    ("ack", "board.ack", "ctrl+s", "a", "binding.step.ack"),
-    ("depart", "board.depart", "ctrl+g", "g", "binding.step.depart"),
-    ("arrive", "board.arrive", "ctrl+o", "o", "binding.step.arrive"),
-    ("feedback", "board.feedback", "ctrl+f", "f", "binding.step.feedback"),
-    ("complete", "board.complete", "ctrl+l", "c", "binding.step.complete"),
-    ("return", "board.return", "ctrl+r", "r", "binding.step.return"),
+    ("ack", "board.ack", "ctrl+s", "binding.step.ack"),
+    ("depart", "board.depart", "ctrl+g", "binding.step.depart"),
+    ("arrive", "board.arrive", "ctrl+o", "binding.step.arrive"),
+    ("feedback", "board.feedback", "ctrl+f", "binding.step.feedback"),
+    ("complete", "board.complete", "ctrl+l", "binding.step.complete"),
+    ("return", "board.return", "ctrl+r", "binding.step.return"),
 )
 
 
 class BoardScreen(Screen[None]):
     BINDINGS = [
-        *(Binding(key, f"step('{verb}')", desc, id=bid) for verb, bid, key, _, desc in STEP_KEYS),
+        *(Binding(key, f"step('{verb}')", desc, id=bid) for verb, bid, key, desc in STEP_KEYS),
         Binding("ctrl+t", "reassign", "binding.reassign", id="board.reassign"),
         Binding("ctrl+y", "handover", "binding.handover", id="board.handover"),
         Binding("ctrl+n", "step('cancel')", "binding.step.cancel", id="board.cancel", show=False),
@@ -214,7 +215,7 @@ class BoardScreen(Screen[None]):
         order = self._selected()
         if order is None:
             return
-        key = next((d for v, _, _, _, d in STEP_KEYS if v == verb), "binding.step.cancel")
+        key = next((d for v, _, _, d in STEP_KEYS if v == verb), "binding.step.cancel")
         self._open_step(order, tr(key, self.lang),
                         lambda r: self.services.step(order.no, verb, r.at, r.note, r.reason),
                         reason=verb == "return")
@@ -230,17 +231,6 @@ class BoardScreen(Screen[None]):
         if order is not None:
             self._open_step(order, tr("binding.handover", self.lang),
                             lambda r: self.services.handover(order.no, r.unit, r.at, r.note), unit=True)
-
-    def on_key(self, event: object) -> None:
-        """Single-letter aliases for the step keys, only while the board itself has focus."""
-        key = getattr(event, "key", "")
-        if self.focused is not self.board_view:
-            return
-        for verb, _, _, letter, _ in STEP_KEYS:
-            if key == letter:
-                event.stop()
-                self.action_step(verb)
-                return
 
     # -- selection and command bar ------------------------------------------------------------
     def selected_incident_ref(self) -> str | None:

@@ -432,14 +432,15 @@ class IntakeScreen(Screen[None]):
             return self.accepted
         return typed or None
 
-    def _save_call(self, *, category: str | None, merge_into: str | None = None) -> IntakeResult | None:
+    def _save_call(self, *, category: str | None, merge_into: str | None = None,
+                   transfer: str | None = None) -> IntakeResult | None:
         """The one write of this screen. A refusal is shown in place and every field stays."""
         i = self.inputs
         try:
             result = self.services.new_call(
                 phone=i["phone"].value, text=i["text"].value, address=i["address"].value,
                 area=self.area.value, category=category, caller_name=i["name"].value,
-                merge_into=merge_into)
+                merge_into=merge_into, transfer=transfer)
         except LinkageError as exc:
             reason = (tr("intake.need_category", self.lang) if exc.code == "intake.no_category"
                       else exc.message(self.lang))
@@ -518,18 +519,12 @@ class IntakeScreen(Screen[None]):
         self._transfer("answered", self._hotline_category())
 
     def _transfer(self, target: str, category: str | None) -> None:
-        result = self._save_call(category=category)
+        """The call and its transfer are one transaction: a refusal leaves nothing saved."""
+        result = self._save_call(category=category, transfer=target)
         if result is None:
             return
-        no = result.incident.no
-        try:
-            incident = self.services.transfer(result.incident.id, target)
-        except LinkageError as exc:
-            self._back_to_board(tr("intake.transfer_failed", self.lang, no=no, reason=exc.message(self.lang)),
-                                error=True)
-            return
-        disposition = label(DISPOSITION_LABELS, incident.disposition, self.lang)
-        self._back_to_board(tr("intake.transferred", self.lang, no=no, disposition=disposition))
+        disposition = label(DISPOSITION_LABELS, result.incident.disposition, self.lang)
+        self._back_to_board(tr("intake.transferred", self.lang, no=result.incident.no, disposition=disposition))
 
     def action_merge(self) -> None:
         self._ensure_fresh()

@@ -72,7 +72,7 @@ def keymap_markdown() -> str:
         "```",
         "",
         "Every action is an F-key or a ctrl-combination, so it works while a Chinese IME is on;",
-        "single letters exist only as aliases on the board. F1 (or F12) shows this table in the app.",
+        "no action is a bare letter. F1 (or F12) shows this table in the app.",
         "",
         "| id | keys | 中文 | English |",
         "|---|---|---|---|",

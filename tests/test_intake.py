@@ -463,3 +463,17 @@ def test_recategorize(services, call, unchanged) -> None:
     with unchanged(services), pytest.raises(BadInput) as info:
         services.recategorize(1, "zzz_not_a_category")
     assert info.value.code == "intake.unknown_category"
+
+
+def test_call_and_transfer_are_one_transaction(services, call) -> None:
+    """`new_call(transfer=…)` saves the incident already transferred; a bad target saves nothing."""
+    result = call(text="有人在砸车", transfer="110")
+    assert result.incident.status.value == "transferred"
+    assert result.incident.disposition.value == "transfer_110"
+    kinds = [r[0] for r in services.store.all("SELECT kind FROM events WHERE subject = ? ORDER BY seq",
+                                              (result.incident.id,))]
+    assert kinds == ["incident.created", "incident.transferred"]
+    before = services.store.one("SELECT count(*) FROM events")[0]
+    with pytest.raises(BadInput):
+        call(text="有人在砸车", transfer="911")
+    assert services.store.one("SELECT count(*) FROM events")[0] == before

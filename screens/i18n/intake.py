@@ -38,8 +38,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "intake.nothing_to_accept": ("没有可采纳的研判建议", "no triage suggestion to accept"),
     "intake.saved": ("已保存警情 #{no}（{category}）", "incident #{no} saved ({category})"),
     "intake.transferred": ("警情 #{no} 已记录为{disposition}", "incident #{no} recorded as {disposition}"),
-    "intake.transfer_failed": ("警情 #{no} 已保存，但转出失败：{reason}",
-                               "incident #{no} saved, but the transfer failed: {reason}"),
     "intake.merged": ("来电已并入警情 #{no}", "call added to incident #{no}"),
     "intake.not_emergency": ("研判结果是「{verdict}」，不是110/119/120警情；转12345 用 ctrl+b",
                              "the verdict is '{verdict}', not 110/119/120; ctrl+b transfers to 12345"),
