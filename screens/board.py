@@ -9,7 +9,6 @@ notification and a banner that stays until F9 acknowledges it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -33,6 +32,7 @@ from screens.widgets.board_view import BoardView
 from screens.widgets.calls_panel import CallsPanel
 from screens.widgets.ime_input import ImeInput
 
+ALARM_TOAST_SECONDS = 20
 # verb → (binding id, key, label key)
 STEP_KEYS = (
     ("ack", "board.ack", "ctrl+s", "binding.step.ack"),
@@ -46,9 +46,11 @@ STEP_KEYS = (
 
 class BoardScreen(Screen[None]):
     BINDINGS = [
-        *(Binding(key, f"step('{verb}')", desc, id=bid) for verb, bid, key, desc in STEP_KEYS),
-        Binding("ctrl+t", "reassign", "binding.reassign", id="board.reassign"),
-        Binding("ctrl+y", "handover", "binding.handover", id="board.handover"),
+        # the Footer has room at 80 columns for the F-keys and three steps; F1 lists the rest
+        *(Binding(key, f"step('{verb}')", desc, id=bid, show=verb in ("ack", "arrive", "complete"))
+          for verb, bid, key, desc in STEP_KEYS),
+        Binding("ctrl+t", "reassign", "binding.reassign", id="board.reassign", show=False),
+        Binding("ctrl+y", "handover", "binding.handover", id="board.handover", show=False),
         Binding("ctrl+n", "step('cancel')", "binding.step.cancel", id="board.cancel", show=False),
         Binding("colon,slash", "command_bar", show=False),
     ]
@@ -82,7 +84,7 @@ class BoardScreen(Screen[None]):
         yield self.incidents
         yield self.answer
         yield self.command
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.alarm_banner.display = False
@@ -162,7 +164,8 @@ class BoardScreen(Screen[None]):
             self.app.bell()
             text = fresh[0] if len(fresh) == 1 else tr("alarm.overdue_many", self.lang, n=len(fresh),
                                                        first=fresh[0])
-            self.notify(text, severity="error", timeout=math.inf, markup=False)
+            # the banner above the board stays until F9; the toast only draws the eye
+            self.notify(text, severity="error", timeout=ALARM_TOAST_SECONDS, markup=False)
         # an alarm whose order moved on (or closed) is handled
         for key in list(self.unacknowledged):
             if key not in live:

@@ -18,7 +18,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "board.col.unit": ("单位", "unit"),
     "board.col.status": ("状态", "status"),
     "board.col.countdown": ("倒计时", "countdown"),
-    "board.overdue_mark": ("超时", "LATE"),
     "board.incidents": ("待派/处置中警情", "incidents waiting / open"),
     "board.no_incidents": ("（无待派警情）", "(no incident waiting)"),
     "board.no_selection": ("请先在看板上选中一条派单", "select an order on the board first"),

@@ -135,9 +135,7 @@ class BoardView(ScrollView, can_focus=True):
         clock = order_clock(row.order, self.now(), self.due_soon)
         values = [str(row.order.no), f"#{row.order.incident_no}", self.words.category(row.category),
                   self.words.unit(row.order.unit), label(STATUS_LABELS, row.order.status, self.lang)]
-        countdown = self.words.remaining(clock)
-        if clock.state == "overdue":
-            countdown = f"{tr('board.overdue_mark', self.lang)} {countdown}"
+        countdown = self.words.remaining(clock)  # says 超时 / OVERDUE in words, not only in red
         base = _CURSOR if index - 1 == self.cursor and self.has_focus else (
             Style(underline=True) if index - 1 == self.cursor else Style())
         segments = self._cells(values, base)

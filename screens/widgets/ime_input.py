@@ -1,6 +1,6 @@
 """An Input that behaves under a Chinese IME.
 
-Full-width characters an IME commits (１２３, ：) are folded to ASCII, the terminal cursor that
+Full-width digits and letters an IME commits (１２３) are folded to ASCII, the terminal cursor that
 anchors the IME candidate window is re-synced after focus and resize, the first commit never
 replaces a selection made by focusing, and the caret does not blink (a blink repaints twice a
 second, which costs bytes over SSH and makes snapshots nondeterministic).
@@ -11,12 +11,13 @@ from __future__ import annotations
 from textual import events
 from textual.widgets import Input
 
-_FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
-_FULL_WIDTH[0x3000] = 0x20  # ideographic space
+# Full-width digits and Latin letters only (０-９ Ａ-Ｚ ａ-ｚ): an IME in Chinese mode types
+# them for numbers and plates. Chinese punctuation (，。：) is part of the caller's words and
+# stays as typed.
+_FULL_WIDTH = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF1A), (0xFF21, 0xFF3B), (0xFF41, 0xFF5B)) for c in range(*r)}
 
 
 def fold_full_width(text: str) -> str:
-    """Fold only U+FF01–FF5E and the ideographic space; other characters are the caller's words."""
     return text.translate(_FULL_WIDTH)
 
 
