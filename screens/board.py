@@ -9,7 +9,6 @@ notification and a banner that stays until F9 acknowledges it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 from rich.text import Text
@@ -27,30 +26,18 @@ from console.render import Text as Words
 from console.services import Services
 from screens.i18n import tr
 from screens.keys import localize
-from screens.step_dialog import StepDialog, StepRequest
+from screens.step_dialog import OrderStepActions, step_bindings
 from screens.widgets.board_view import BoardView
 from screens.widgets.calls_panel import CallsPanel
 from screens.widgets.ime_input import ImeInput
 
 ALARM_TOAST_SECONDS = 20
-# verb → (binding id, key, label key)
-STEP_KEYS = (
-    ("ack", "board.ack", "ctrl+s", "binding.step.ack"),
-    ("depart", "board.depart", "ctrl+g", "binding.step.depart"),
-    ("arrive", "board.arrive", "ctrl+o", "binding.step.arrive"),
-    ("feedback", "board.feedback", "ctrl+f", "binding.step.feedback"),
-    ("complete", "board.complete", "ctrl+l", "binding.step.complete"),
-    ("return", "board.return", "ctrl+r", "binding.step.return"),
-)
 
 
-class BoardScreen(Screen[None]):
+class BoardScreen(OrderStepActions, Screen[None]):
     BINDINGS = [
         # the Footer has room at 80 columns for the F-keys and three steps; F1 lists the rest
-        *(Binding(key, f"step('{verb}')", desc, id=bid, show=verb in ("ack", "arrive", "complete"))
-          for verb, bid, key, desc in STEP_KEYS),
-        Binding("ctrl+t", "reassign", "binding.reassign", id="board.reassign", show=False),
-        Binding("ctrl+y", "handover", "binding.handover", id="board.handover", show=False),
+        *step_bindings("board", shown=("ack", "arrive", "complete")),
         Binding("ctrl+n", "step('cancel')", "binding.step.cancel", id="board.cancel", show=False),
         Binding("colon,slash", "command_bar", show=False),
     ]
@@ -197,43 +184,14 @@ class BoardScreen(Screen[None]):
         self._banner()
 
     # -- order steps ------------------------------------------------------------------------
-    def _selected(self) -> Order | None:
+    def order_for_step(self) -> Order | None:
         order = self.board_view.selected
         if order is None:
             self.answer.update(Text(tr("board.no_selection", self.lang), style="bold red"))
         return order
 
-    def _open_step(self, order: Order, verb_label: str, perform: Callable[[StepRequest], object], *,
-                   reason: bool = False, unit: bool = False) -> None:
-        title = tr("step.title", self.lang, no=order.no, unit=self.words.unit(order.unit), step=verb_label)
-
-        def done(saved: bool | None) -> None:
-            if saved:
-                self.reload()
-
-        self.app.push_screen(StepDialog(self.lang, title, perform, needs_reason=reason, needs_unit=unit),
-                             done)
-
-    def action_step(self, verb: str) -> None:
-        order = self._selected()
-        if order is None:
-            return
-        key = next((d for v, _, _, d in STEP_KEYS if v == verb), "binding.step.cancel")
-        self._open_step(order, tr(key, self.lang),
-                        lambda r: self.services.step(order.no, verb, r.at, r.note, r.reason),
-                        reason=verb == "return")
-
-    def action_reassign(self) -> None:
-        order = self._selected()
-        if order is not None:
-            self._open_step(order, tr("binding.reassign", self.lang),
-                            lambda r: self.services.reassign(order.no, r.unit, r.at, r.note), unit=True)
-
-    def action_handover(self) -> None:
-        order = self._selected()
-        if order is not None:
-            self._open_step(order, tr("binding.handover", self.lang),
-                            lambda r: self.services.handover(order.no, r.unit, r.at, r.note), unit=True)
+    def step_saved(self, title: str) -> None:
+        self.reload()
 
     # -- selection and command bar ------------------------------------------------------------
     def selected_incident_ref(self) -> str | None:

@@ -27,19 +27,9 @@ from console.render import Text as Words
 from console.services import IncidentDetail, Services
 from screens.i18n import tr
 from screens.keys import localize
-from screens.step_dialog import StepDialog, StepRequest
+from screens.step_dialog import OrderStepActions, step_bindings
 from screens.widgets.ime_input import ImeInput
 from screens.widgets.incident_view import IncidentView
-
-# verb → (binding id, key, label key, shown in the footer); the board's keys, so hands know them
-STEP_KEYS = (
-    ("ack", "incident.ack", "ctrl+s", "binding.step.ack", True),
-    ("depart", "incident.depart", "ctrl+g", "binding.step.depart", True),
-    ("arrive", "incident.arrive", "ctrl+o", "binding.step.arrive", True),
-    ("feedback", "incident.feedback", "ctrl+f", "binding.step.feedback", False),
-    ("complete", "incident.complete", "ctrl+l", "binding.step.complete", True),
-    ("return", "incident.return", "ctrl+r", "binding.step.return", True),
-)
 
 
 class NoteDialog(ModalScreen[bool]):
@@ -97,14 +87,12 @@ class OrderCard(Static, can_focus=True):
         self._length = length
 
 
-class IncidentScreen(Screen[None]):
+class IncidentScreen(OrderStepActions, Screen[None]):
     AUTO_FOCUS = ""  # focus is placed after layout (IME anchor, no scroll jump), see on_mount
     BINDINGS = [
         Binding("escape", "back", "binding.incident.back", id="incident.back"),
         Binding("ctrl+n", "note", "binding.incident.note", id="incident.note"),
-        *(Binding(key, f"step('{verb}')", desc, id=bid, show=show) for verb, bid, key, desc, show in STEP_KEYS),
-        Binding("ctrl+t", "reassign", "binding.reassign", id="incident.reassign", show=False),
-        Binding("ctrl+y", "handover", "binding.handover", id="incident.handover", show=False),
+        *step_bindings("incident", shown=("ack", "depart", "arrive", "complete", "return")),
         # with no order to focus: arrows and page keys scroll the whole detail
         Binding("down", "move(1)", show=False),
         Binding("up", "move(-1)", show=False),
@@ -279,40 +267,12 @@ class IncidentScreen(Screen[None]):
 
         self.app.push_screen(NoteDialog(self.lang, title, lambda text: self.services.note(incident.id, text)), done)
 
-    def _open_step(self, order: Order, verb_label: str, perform: Callable[[StepRequest], object], *,
-                   reason: bool = False, unit: bool = False) -> None:
-        title = tr("step.title", self.lang, no=order.no, unit=self.words.unit(order.unit), step=verb_label)
-
-        def done(saved: bool | None) -> None:
-            if saved:
-                self.reload()
-                self._say(tr("incident.saved", self.lang, what=title))
-
-        self.app.push_screen(StepDialog(self.lang, title, perform, needs_reason=reason, needs_unit=unit), done)
-
-    def _selected_or_say(self) -> Order | None:
+    def order_for_step(self) -> Order | None:
         order = self.selected_order()
         if order is None:
             self._say(tr("incident.no_order_selected", self.lang), "bold red")
         return order
 
-    def action_step(self, verb: str) -> None:
-        order = self._selected_or_say()
-        if order is None:
-            return
-        key = next(d for v, _, _, d, _ in STEP_KEYS if v == verb)
-        self._open_step(order, tr(key, self.lang),
-                        lambda r: self.services.step(order.no, verb, r.at, r.note, r.reason),
-                        reason=verb == "return")
-
-    def action_reassign(self) -> None:
-        order = self._selected_or_say()
-        if order is not None:
-            self._open_step(order, tr("binding.reassign", self.lang),
-                            lambda r: self.services.reassign(order.no, r.unit, r.at, r.note), unit=True)
-
-    def action_handover(self) -> None:
-        order = self._selected_or_say()
-        if order is not None:
-            self._open_step(order, tr("binding.handover", self.lang),
-                            lambda r: self.services.handover(order.no, r.unit, r.at, r.note), unit=True)
+    def step_saved(self, title: str) -> None:
+        self.reload()
+        self._say(tr("incident.saved", self.lang, what=title))

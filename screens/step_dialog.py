@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,6 +19,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from console.errors import LinkageError
+from console.model import Order
+from console.render import Text as Words
+from console.services import Services
 from screens.i18n import tr
 from screens.keys import localize
 from screens.widgets.ime_input import ImeInput
@@ -85,3 +89,75 @@ class StepDialog(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+# verb → (key, label key); the same keys wherever an order is selected (board, incident detail)
+STEPS = (
+    ("ack", "ctrl+s", "binding.step.ack"),
+    ("depart", "ctrl+g", "binding.step.depart"),
+    ("arrive", "ctrl+o", "binding.step.arrive"),
+    ("feedback", "ctrl+f", "binding.step.feedback"),
+    ("complete", "ctrl+l", "binding.step.complete"),
+    ("return", "ctrl+r", "binding.step.return"),
+)
+
+
+def step_bindings(prefix: str, shown: tuple[str, ...]) -> list[Binding]:
+    """The order-step bindings of a screen, ids ``<prefix>.<verb>``; ``shown`` go in the Footer."""
+    return [
+        *(Binding(key, f"step('{verb}')", desc, id=f"{prefix}.{verb}", show=verb in shown)
+          for verb, key, desc in STEPS),
+        Binding("ctrl+t", "reassign", "binding.reassign", id=f"{prefix}.reassign", show=False),
+        Binding("ctrl+y", "handover", "binding.handover", id=f"{prefix}.handover", show=False),
+    ]
+
+
+class OrderStepActions:
+    """Step, reassign and hand over the selected order through ``StepDialog``.
+
+    A screen mixing this in provides ``services``, ``lang``, ``words``, ``app``, the selected
+    order (``order_for_step``, which says why when there is none) and what to do once a step
+    is saved (``step_saved``).
+    """
+
+    services: Services
+    lang: str
+    words: Words
+    app: Any
+
+    def order_for_step(self) -> Order | None:
+        raise NotImplementedError
+
+    def step_saved(self, title: str) -> None:
+        raise NotImplementedError
+
+    def _open_step(self, order: Order, verb_label: str, perform: Callable[[StepRequest], object], *,
+                   reason: bool = False, unit: bool = False) -> None:
+        title = tr("step.title", self.lang, no=order.no, unit=self.words.unit(order.unit), step=verb_label)
+
+        def done(saved: bool | None) -> None:
+            if saved:
+                self.step_saved(title)
+
+        self.app.push_screen(StepDialog(self.lang, title, perform, needs_reason=reason, needs_unit=unit), done)
+
+    def action_step(self, verb: str) -> None:
+        order = self.order_for_step()
+        if order is None:
+            return
+        label_key = next((d for v, _, d in STEPS if v == verb), "binding.step.cancel")
+        self._open_step(order, tr(label_key, self.lang),
+                        lambda r: self.services.step(order.no, verb, r.at, r.note, r.reason),
+                        reason=verb == "return")
+
+    def action_reassign(self) -> None:
+        order = self.order_for_step()
+        if order is not None:
+            self._open_step(order, tr("binding.reassign", self.lang),
+                            lambda r: self.services.reassign(order.no, r.unit, r.at, r.note), unit=True)
+
+    def action_handover(self) -> None:
+        order = self.order_for_step()
+        if order is not None:
+            self._open_step(order, tr("binding.handover", self.lang),
+                            lambda r: self.services.handover(order.no, r.unit, r.at, r.note), unit=True)
