@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console import render
-from console.errors import BadInput
+from console.errors import BadInput, LinkageError
 from console.inputs import normalize
 from console.services import Services
 
@@ -187,3 +187,40 @@ def run(services: Services, tokens: list[str] | str, lang: str | None = None) ->
 # Commands live in console/verbs.py; importing it fills REGISTRY.
 from console import simulate as _simulate  # noqa: E402,F401
 from console import verbs as _verbs  # noqa: E402,F401
+
+
+def complete(services: Services, line: str) -> str | None:
+    """The command-bar line with its last word completed, or None.
+
+    Completes verbs (``ord`` → ``order``, ``order a`` → ``order ack``, aliases too) and, where
+    the grammar expects a unit, unit codes, pinyin initials or pinyin (``dp 12 gd`` →
+    ``dp 12 gdj``). The UI shows the rest dimmed; → accepts it.
+    """
+    if not line or line.endswith(" "):
+        return None
+    words = line.split(" ")
+    last = words[-1].lower()
+    done = [w.lower() for w in words[:-1]]
+    verbs = sorted({*(c.name for c in REGISTRY), *(a for c in REGISTRY for a in c.aliases)})
+    if not done or (len(done) == 1 and any(c.name.startswith(done[0] + " ") for c in REGISTRY)):
+        prefix = " ".join([*done, last])
+        names = [v for v in verbs if v.startswith(prefix) and v != prefix]
+        if not names:
+            return None
+        word = names[0][len(" ".join(done)) + (1 if done else 0):].split(" ")[0]
+        return line + word[len(last):] if word != last else None
+    try:
+        cmd, rest = find_command([w for w in words[:-1] if w])
+    except LinkageError:
+        return None
+    positionals = [w for w in rest if not w.startswith("--")]
+    slot = len(positionals)
+    if slot >= len(cmd.positionals) or cmd.positionals[slot].rstrip("?*") != "unit":
+        return None
+    units = list(services.catalog.units.values())
+    for forms in ([u.code] for u in units), (u.initials for u in units), (u.pinyin for u in units):
+        for group in forms:
+            for form in group:
+                if form.startswith(last) and form != last:
+                    return line + form[len(last):]
+    return None

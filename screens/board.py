@@ -28,6 +28,7 @@ from screens.i18n import tr
 from screens.keys import localize
 from screens.step_dialog import OrderStepActions, step_bindings
 from screens.widgets.board_view import BoardView
+from screens.widgets.command_suggester import CommandSuggester
 from screens.widgets.calls_panel import CallsPanel
 from screens.widgets.ime_input import ImeInput
 
@@ -57,7 +58,8 @@ class BoardScreen(OrderStepActions, Screen[None]):
                                     timedelta(minutes=cfg.deadlines.due_soon_minutes), id="orders")
         self.incidents = OptionList(id="incidents")
         self.answer = Static(id="answer", markup=False)
-        self.command = ImeInput(placeholder=tr("command.placeholder", lang), id="command")
+        self.command = ImeInput(placeholder=tr("command.placeholder", lang), id="command",
+                                suggester=CommandSuggester(services))
         self._data_version = -1
         self._waiting = 0
         self._alarmed: set[str] = set()      # order ids already alarmed for their current stage

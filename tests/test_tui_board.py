@@ -69,3 +69,32 @@ def test_command_bar_refusal_is_shown_in_place_and_keeps_text(tmp_path: Path) ->
     asyncio.run(scenario())
     assert services.store.one("SELECT count(*) FROM events")[0] == before
     services.close()
+
+
+def test_command_bar_completes_verbs_and_units(tmp_path: Path) -> None:
+    """`ord` offers `order`; `dp 1 gd` offers `dp 1 gdj`; → accepts, Enter issues the order."""
+    from console.commands import complete
+
+    services, _ = _services(tmp_path)
+    assert complete(services, "ord") == "order"
+    assert complete(services, "order a") == "order ack"
+    assert complete(services, "dp 1 pow") == "dp 1 power"
+    assert complete(services, "ack 3") is None  # an order number is not guessed
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "zh", tick_seconds=0)
+        async with app.run_test(size=(100, 24)) as pilot:
+            await pilot.pause()
+            await pilot.press("f4")
+            for ch in "dp 1 gd":
+                await pilot.press(ch if ch != " " else "space")
+            await pilot.pause()
+            await pilot.press("right")
+            command = app.screen.query_one("#command")
+            assert command.value == "dp 1 gdj"
+            await pilot.press("enter")
+            await pilot.pause()
+
+    asyncio.run(scenario())
+    assert [r["unit"] for r in services.store.all("SELECT unit FROM orders")] == ["power"]
+    services.close()
