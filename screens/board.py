@@ -28,8 +28,8 @@ from screens.i18n import tr
 from screens.keys import localize
 from screens.step_dialog import OrderStepActions, step_bindings
 from screens.widgets.board_view import BoardView
-from screens.widgets.command_suggester import CommandSuggester
 from screens.widgets.calls_panel import CallsPanel
+from screens.widgets.command_suggester import CommandSuggester
 from screens.widgets.ime_input import ImeInput
 
 ALARM_TOAST_SECONDS = 20
