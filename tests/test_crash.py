@@ -47,6 +47,7 @@ class Run:
         )
         self.saved: list[str] = []
         self.ready = threading.Event()
+        self.writing = threading.Event()   # set once the first save of this run is reported
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -60,6 +61,7 @@ class Run:
                 self.ready.set()
             elif line and line[0] == "saved":
                 self.saved.extend(line[1:])
+                self.writing.set()
 
     def kill(self) -> int:
         if self.proc.poll() is not None:
@@ -109,6 +111,9 @@ def test_kill_9_loses_no_confirmed_event_and_leaves_a_consistent_store(tmp_path:
             at_startup += 1
         else:
             assert run.ready.wait(READY_TIMEOUT_S), f"writer never became ready:\n{stderr.read_text()}"
+            # kill while it writes: after its first save (however slow a loaded CI box makes
+            # start-up), then a random few ms to 0.1 s into the stream of transactions
+            assert run.writing.wait(READY_TIMEOUT_S), f"writer never saved anything:\n{stderr.read_text()}"
             threading.Event().wait(rnd.uniform(0.003, 0.1))
             mid_write += 1
         code = run.kill()
