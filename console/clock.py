@@ -58,6 +58,11 @@ def iso(instant: datetime) -> str:
     return to_utc(instant).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def stored(instant: datetime) -> datetime:
+    """An instant exactly as it reads back from the store (UTC, milliseconds)."""
+    return parse_instant(iso(instant))
+
+
 def clock_from_env() -> Clock:
     """A fixed clock when ``LINKAGE_NOW`` is set (scripted tests, demos), else the system's."""
     fixed = os.environ.get(FIXED_CLOCK_ENV)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from console.catalog import Unit
-from console.clock import iso
+from console.clock import iso, stored
 from console.context import Context
 from console.deadlines import due_times
 from console.errors import BadInput, IllegalTransition
@@ -20,6 +20,7 @@ from console.model import (
     INCIDENT_STATUS_LABELS,
     MAIN_LINE,
     STATUS_LABELS,
+    Incident,
     IncidentStatus,
     Order,
     OrderStatus,
@@ -101,15 +102,18 @@ def issue_many(ctx: Context, incident_ref: str | int, unit_queries: list[str], *
         return [_issue(ctx, tx, incident_ref, unit, when, note=note) for unit in units]
 
 
-def issue_in(ctx: Context, tx: Transaction, incident_ref: str | int, unit: Unit, when: datetime) -> Order:
-    """Issue an order inside a transaction someone else opened (intake with dispatch)."""
-    return _issue(ctx, tx, incident_ref, unit, when)
+def issue_in(ctx: Context, tx: Transaction, incident: Incident, unit: Unit, when: datetime,
+             existing: list[Order]) -> Order:
+    """Issue an order inside a transaction someone else opened (intake with dispatch), for an
+    incident it holds already: no need to read back what it has just written."""
+    return _issue(ctx, tx, incident.id, unit, when, known=(incident, existing))
 
 
 def _issue(ctx: Context, tx: Transaction, incident_ref: str | int, unit: Unit, when: datetime,
            *, note: str = "", handover_from: str | None = None,
-           reassigned_from: str | None = None) -> Order:
-    incident = get_incident(tx, incident_ref)
+           reassigned_from: str | None = None,
+           known: tuple[Incident, list[Order]] | None = None) -> Order:
+    incident, existing = known if known is not None else (get_incident(tx, incident_ref), None)
     if incident.status != IncidentStatus.OPEN:
         raise BadInput("order.incident_not_open", zh="警情 {no} 不在处置中（{s_zh}），不能派单",
                        en="incident {no} is not open ({s}); cannot issue orders",
@@ -118,7 +122,8 @@ def _issue(ctx: Context, tx: Transaction, incident_ref: str | int, unit: Unit, w
     if when < incident.created_at:
         raise BadInput("order.before_incident", zh="派单时间早于接警时间",
                        en="the order time is before the call was received")
-    existing = orders_of(tx, [incident.id])
+    if existing is None:
+        existing = orders_of(tx, [incident.id])
     if any(o.unit == unit.code and o.is_open for o in existing):
         raise BadInput("order.duplicate", zh="{u} 已有该警情的未结派单",
                        en="{u_en} already has an open order for this incident", u=unit.name_zh,
@@ -134,7 +139,17 @@ def _issue(ctx: Context, tx: Transaction, incident_ref: str | int, unit: Unit, w
          **{f"{stage}_due": iso(due) for stage, due in dues.items()}},
         subject=incident.id, happened_at=when,
     )
-    return get_order(tx, order_id)
+    # the order as it now reads back, built from what was just written
+    no = tx.one("SELECT no FROM orders WHERE id = ?", (order_id,))
+    assert no is not None
+    issued, due = stored(when), {stage: stored(at) for stage, at in dues.items()}
+    return Order(
+        no=no[0], id=order_id, incident_id=incident.id, incident_no=incident.no, unit=unit.code,
+        unit_kind=unit.kind, area=incident.area, status=OrderStatus.ISSUED, first_contact=not existing,
+        handover_from=handover_from, reassigned_from=reassigned_from, issued_at=issued,
+        steps={OrderStatus.ISSUED.value: issued}, ack_due=due.get("ack"), depart_due=due.get("depart"),
+        arrive_due=due.get("arrive"), feedback_due=due.get("feedback"), return_reason="",
+    )
 
 
 def step(ctx: Context, order_ref: str | int, verb: str, *, at: str | None = None,

@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from console.clock import stored
 from console.context import Context
 from console.errors import BadInput
 from console.inputs import clean_text, normalize, parse_area, parse_phone, place_key
 from console.model import Call, Disposition, Incident, IncidentStatus, Order
 from console.queries import caller_history, get_incident, possible_duplicates
+from console.store import Transaction
 from console.triage import Triage
 
 TRANSFER_TARGETS = {
@@ -125,13 +127,30 @@ def new_call(
              "disposition": Disposition.LINKAGE.value},
             subject=incident_id, happened_at=received,
         )
-        orders = [issue_in(ctx, tx, incident_id, unit, received) for unit in units]
         if disposition is not None:
             tx.append("incident.transferred",
                       {"incident_id": incident_id, "disposition": disposition.value, "note": ""},
                       subject=incident_id, happened_at=received)
-        incident = get_incident(tx, incident_id)
+            incident = get_incident(tx, incident_id)
+        else:
+            incident = _created(tx, incident_id, payload, key, code, received)
+        orders: list[Order] = []
+        for unit in units:
+            orders.append(issue_in(ctx, tx, incident, unit, received, existing=list(orders)))
     return IntakeResult(incident, call_id, history, duplicates, merged=False, orders=orders)
+
+
+def _created(tx: Transaction, incident_id: str, payload: dict[str, str], key: str, code: str,
+             received: datetime) -> Incident:
+    """The incident as it now reads back, built from the payload just written."""
+    row = tx.one("SELECT no, seat FROM incidents WHERE id = ?", (incident_id,))
+    assert row is not None
+    return Incident(
+        no=row[0], id=incident_id, created_at=stored(received), phone=payload["phone"],
+        caller_name=payload["caller_name"], address=payload["address"], area=payload["area"],
+        category=code, text=payload["text"], status=IncidentStatus.OPEN, disposition=Disposition.LINKAGE,
+        merged_into=None, closed_at=None, seat=row[1],
+    )
 
 
 def _require_live(incident: Incident) -> None:

@@ -477,3 +477,15 @@ def test_call_and_transfer_are_one_transaction(services, call) -> None:
     with pytest.raises(BadInput):
         call(text="有人在砸车", transfer="911")
     assert services.store.one("SELECT count(*) FROM events")[0] == before
+
+
+def test_call_with_dispatch_returns_exactly_what_reads_back(services, call) -> None:
+    """new_call builds its answer from what it wrote (no read-back on the hot path); it must
+    equal the rows as any later reader sees them."""
+    from console.queries import get_incident, get_order
+
+    result = call(text="小区停电两个小时了", category="power_supply", dispatch=["power", "housing"], at="-2m")
+    assert result.incident == get_incident(services.store, result.incident.id)
+    assert [o.first_contact for o in result.orders] == [True, False]
+    for order in result.orders:
+        assert order == get_order(services.store, order.id)
