@@ -47,9 +47,16 @@ def compute_board(ctx: Context, now: datetime | None = None) -> Board:
         " WHERE o.status NOT IN ('completed', 'reassigned', 'cancelled', 'handed_over')"
     )
     cursor.row_factory = None  # plain tuples: positional access, no Row objects
+    # An order whose row has not changed since the last board is the same Order: reuse it
+    # (the board is recomputed on every change and most rows are untouched). Clocks are
+    # always computed afresh, for this instant.
+    previous, current = ctx.board_orders, {}
     for row in cursor:
-        order = order_from_row(row)
+        cached = previous.get(row[1])
+        order = cached[1] if cached is not None and cached[0] == row else order_from_row(row)
+        current[row[1]] = (row, order)
         rows.append(BoardRow(order, order_clock(order, at, due_soon), row[18], row[19]))
+    ctx.board_orders = current
     rows.sort(key=lambda r: (_STATE_RANK[r.clock.state],
                              r.clock.remaining_s if r.clock.remaining_s is not None else 1e12,
                              r.order.no))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from console.clock import Clock
 from console.config import Config
 from console.deadlines import DeadlineRule
 from console.inputs import parse_reported_time
+from console.model import Order
 from console.store import Store
 
 if TYPE_CHECKING:
@@ -25,6 +26,8 @@ class Context:
     rules: tuple[DeadlineRule, ...]
     seat: str
     operator: str
+    # order id → (board row, Order) from the last board, see board.compute_board
+    board_orders: dict[str, tuple[Any, Order]] = field(default_factory=dict)
 
     def transaction(self):  # type: ignore[no-untyped-def]
         return self.store.transaction(self.seat, self.operator)

@@ -111,3 +111,15 @@ def test_waiting_list(services, call) -> None:
     board = services.board()
     assert [i.no for i in board.waiting] == [1, 2]
     assert [(r.order.no, r.order.status) for r in board.rows] == [(2, OrderStatus.RETURNED)]
+
+
+def test_a_changed_order_is_never_served_from_the_previous_board(services, call) -> None:
+    """The board reuses unchanged orders between computations; a step must show at once."""
+    first = call(text="停电了", category="power_supply", dispatch=["power", "housing"])
+    before = services.board()
+    kept = {r.order.id: r.order for r in before.rows}
+    services.step(first.orders[0].no, "ack")
+    after = {r.order.id: r.order for r in services.board().rows}
+    assert after[first.orders[0].id].status == OrderStatus.ACKNOWLEDGED
+    assert after[first.orders[0].id] is not kept[first.orders[0].id]
+    assert after[first.orders[1].id] is kept[first.orders[1].id]       # untouched: the same object
