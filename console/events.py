@@ -34,10 +34,6 @@ def apply_event(conn: sqlite3.Connection, event: EventRecord) -> None:
     fn(conn, event)
 
 
-def known_kinds() -> frozenset[str]:
-    return frozenset(APPLIERS)
-
-
 @applier("catalog.loaded")
 def _catalog_loaded(conn: sqlite3.Connection, e: EventRecord) -> None:
     conn.execute(

@@ -237,7 +237,3 @@ def recategorize(ctx: Context, ref: str | int, category: str) -> Incident:
         tx.append("incident.recategorized",
                   {"incident_id": incident.id, "category": matches[0].code}, subject=incident.id)
         return get_incident(tx, incident.id)
-
-
-def received_window(ctx: Context, at: datetime) -> datetime:
-    return at - timedelta(minutes=ctx.config.intake.duplicate_window_minutes)

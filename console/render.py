@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from console.board import Board
 from console.catalog import Catalog, Unit
-from console.clock import iso, parse_instant
+from console.clock import iso
 from console.deadlines import STAGE_LABELS, OrderClock
 from console.model import (
     AREA_LABELS,
@@ -171,7 +171,3 @@ class Text:
         for i in board.waiting:
             lines.append(self.pick("待派 ", "waiting ") + self.incident_line(i))
         return lines
-
-
-def parse(value: str) -> datetime:
-    return parse_instant(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from console import render
+from console.clock import iso, parse_instant
 from console.commands import REGISTRY, Invocation, Outcome, command
 from console.errors import BadInput
 
@@ -82,8 +83,8 @@ def _incident_show(inv: Invocation) -> Outcome:
     lines += [t.order_line(o, c) for o, c in d.orders] or [t.pick("  （无）", "  (none)")]
     lines.append(t.pick("时间线（发生 / 记录）：", "timeline (happened / recorded):"))
     for e in d.timeline:
-        happened = t.time(render.parse(e.happened_at), True)
-        recorded = t.time(render.parse(e.recorded_at))
+        happened = t.time(parse_instant(e.happened_at), True)
+        recorded = t.time(parse_instant(e.recorded_at))
         note = e.payload.get("note") or e.payload.get("reason") or e.payload.get("status") or ""
         lines.append(f"  {happened} / {recorded} {e.kind} {note} [{e.operator}@{e.seat}]")
     return inv.outcome(
@@ -196,7 +197,7 @@ def _order_show(inv: Invocation) -> Outcome:
 def _board(inv: Invocation) -> Outcome:
     board = inv.services.board()
     return inv.outcome(
-        {"at": render.iso(board.at), "overdue": board.overdue,
+        {"at": iso(board.at), "overdue": board.overdue,
          "orders": [{**render.order_json(r.order, r.clock), "category": r.category,
                      "address": r.address} for r in board.rows],
          "waiting": [render.incident_json(i) for i in board.waiting]},
