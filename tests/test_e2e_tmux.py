@@ -27,7 +27,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,14 +41,15 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 
 
 class Tmux:
-    """One private tmux server holding one window with the console in it."""
+    """One private tmux server holding one window with the console in it; its socket lives
+    in the test's own tmp dir, so nothing is left behind in the shared tmux directory."""
 
     def __init__(self, socket: str, env: dict[str, str]) -> None:
         self.socket = socket
         self.env = env
 
     def __call__(self, *args: str, check: bool = True) -> str:
-        done = subprocess.run(["tmux", "-L", self.socket, *args], env=self.env, capture_output=True,
+        done = subprocess.run(["tmux", "-S", self.socket, *args], env=self.env, capture_output=True,
                               text=True, timeout=10)
         if check and done.returncode != 0:
             raise AssertionError(f"tmux {' '.join(args)} failed: {done.stderr.strip()}")
@@ -112,7 +112,7 @@ def console(tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
     app_env = {"LANG": "C.UTF-8", "TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none", "LINKAGE_NOW": NOW,
                "LINKAGE_LANG": "zh", "HOME": str(tmp_path)}
     command = " ".join(["env", *(f"{k}={v}" for k, v in app_env.items()), str(linkage), "--db", str(db)])
-    tmux = Tmux(f"linkage-e2e-{os.getpid()}-{uuid.uuid4().hex[:8]}", env)
+    tmux = Tmux(str(tmp_path / "tmux.sock"), env)
     try:
         tmux("-f", "/dev/null", "new-session", "-d", "-s", "e2e", "-x", str(WIDTH), "-y", str(HEIGHT), command,
              ";", "set-option", "-sg", "escape-time", "10",
