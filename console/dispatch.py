@@ -217,6 +217,17 @@ def _close_incident_if_done(tx: Transaction, incident_id: str, when: datetime) -
                   happened_at=when)
 
 
+def _pass_on(ctx: Context, tx: Transaction, order: Order, unit: Unit, when: datetime, note: str,
+             closing: OrderStatus) -> Order:
+    """Close ``order`` as handed over or reassigned and issue ``unit``'s order, linked back."""
+    _check_time(ctx, order, when)
+    _record_step(tx, order, closing, when, note=note)
+    handed = closing == OrderStatus.HANDED_OVER
+    return _issue(ctx, tx, order.incident_id, unit, when, note=note,
+                  handover_from=order.id if handed else None,
+                  reassigned_from=None if handed else order.id)
+
+
 def handover(ctx: Context, order_ref: str | int, unit_query: str, *, at: str | None = None,
              note: str = "") -> Order:
     """First-contact unit hands the job to the responsible unit after initial handling."""
@@ -233,9 +244,7 @@ def handover(ctx: Context, order_ref: str | int, unit_query: str, *, at: str | N
         if unit.code == order.unit:
             raise BadInput("order.handover_self", zh="不能移交给同一单位",
                            en="cannot hand over to the same unit")
-        _check_time(ctx, order, when)
-        _record_step(tx, order, OrderStatus.HANDED_OVER, when, note=note)
-        return _issue(ctx, tx, order.incident_id, unit, when, note=note, handover_from=order.id)
+        return _pass_on(ctx, tx, order, unit, when, note, OrderStatus.HANDED_OVER)
 
 
 def reassign(ctx: Context, order_ref: str | int, unit_query: str, *, at: str | None = None,
@@ -253,7 +262,4 @@ def reassign(ctx: Context, order_ref: str | int, unit_query: str, *, at: str | N
         if unit.code == order.unit:
             raise BadInput("order.reassign_self", zh="不能改派给同一单位",
                            en="cannot reassign to the same unit")
-        _check_time(ctx, order, when)
-        _record_step(tx, order, OrderStatus.REASSIGNED, when, note=note)
-        return _issue(ctx, tx, order.incident_id, unit, when, note=note,
-                      reassigned_from=order.id)
+        return _pass_on(ctx, tx, order, unit, when, note, OrderStatus.REASSIGNED)

@@ -50,15 +50,20 @@ def check_text(ctx: Context, text: str) -> str:
     return clean
 
 
+def category_code(ctx: Context, given: str) -> str:
+    """A category from its code, name, pinyin or a keyword; refused when nothing matches."""
+    if given in ctx.catalog.categories:
+        return given
+    matches = ctx.catalog.find_categories(given)
+    if not matches:
+        raise BadInput("intake.unknown_category", zh="未知的警情类别：{c}",
+                       en="unknown category: {c}", c=given[:40])
+    return matches[0].code
+
+
 def resolve_category(ctx: Context, triage: Triage, given: str | None, text: str) -> str:
     if given is not None and given.strip():
-        if given in ctx.catalog.categories:
-            return given
-        matches = ctx.catalog.find_categories(given)
-        if not matches:
-            raise BadInput("intake.unknown_category", zh="未知的警情类别：{c}",
-                           en="unknown category: {c}", c=given[:40])
-        return matches[0].code
+        return category_code(ctx, given)
     result = triage.suggest(text)
     if not result.suggestions:
         raise BadInput("intake.no_category",
@@ -228,12 +233,9 @@ def add_note(ctx: Context, ref: str | int, note: str, at: str | None = None) -> 
 
 
 def recategorize(ctx: Context, ref: str | int, category: str) -> Incident:
-    matches = ctx.catalog.find_categories(category)
-    if not matches:
-        raise BadInput("intake.unknown_category", zh="未知的警情类别：{c}",
-                       en="unknown category: {c}", c=category[:40])
+    code = category_code(ctx, category)
     with ctx.transaction() as tx:
         incident = get_incident(tx, ref)
         tx.append("incident.recategorized",
-                  {"incident_id": incident.id, "category": matches[0].code}, subject=incident.id)
+                  {"incident_id": incident.id, "category": code}, subject=incident.id)
         return get_incident(tx, incident.id)

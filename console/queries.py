@@ -79,30 +79,26 @@ def order_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Order:
 Reader = Store | Transaction
 
 
-def get_incident(db: Reader, ref: str | int) -> Incident:
-    key = parse_ref(str(ref), "警情", "incident")
+def _one_by_ref(db: Reader, ref: str | int, select: str, alias: str, what: tuple[str, str]) -> sqlite3.Row:
+    """The row a person's reference names: a local number or a (prefix of a) global id."""
+    key = parse_ref(str(ref), *what)
     if isinstance(key, int):
-        row = db.one("SELECT * FROM incidents WHERE no = ?", (key,))
+        row = db.one(f"{select} WHERE {alias}no = ?", (key,))
     else:
-        where, param = _id_match("id", key)
-        row = db.one(f"SELECT * FROM incidents WHERE {where} ORDER BY id LIMIT 1", (param,))
+        where, param = _id_match(f"{alias}id", key)
+        row = db.one(f"{select} WHERE {where} ORDER BY {alias}id LIMIT 1", (param,))
     if row is None:
-        raise NotFound("incident.not_found", zh="找不到警情 {ref}", en="no incident {ref}",
-                       ref=str(ref)[:40])
-    return incident_from_row(row)
+        raise NotFound(f"{what[1]}.not_found", zh="找不到{what_zh} {ref}", en="no {what_en} {ref}",
+                       what_zh=what[0], what_en=what[1], ref=str(ref)[:40])
+    return row
+
+
+def get_incident(db: Reader, ref: str | int) -> Incident:
+    return incident_from_row(_one_by_ref(db, ref, "SELECT * FROM incidents", "", ("警情", "incident")))
 
 
 def get_order(db: Reader, ref: str | int) -> Order:
-    key = parse_ref(str(ref), "派单", "order")
-    if isinstance(key, int):
-        row = db.one(ORDER_SELECT + " WHERE o.no = ?", (key,))
-    else:
-        where, param = _id_match("o.id", key)
-        row = db.one(f"{ORDER_SELECT} WHERE {where} ORDER BY o.id LIMIT 1", (param,))
-    if row is None:
-        raise NotFound("order.not_found", zh="找不到派单 {ref}", en="no order {ref}",
-                       ref=str(ref)[:40])
-    return order_from_row(row)
+    return order_from_row(_one_by_ref(db, ref, ORDER_SELECT, "o.", ("派单", "order")))
 
 
 def orders_of(db: Reader, incident_ids: list[str]) -> list[Order]:
