@@ -47,7 +47,12 @@ class DeadlineConfig:
 
 @dataclass(frozen=True)
 class SyncConfig:
-    server: str = ""
+    """The city server (docs/sync-protocol.md); no server = this seat works alone."""
+
+    server: str = ""             # e.g. "https://sync.example.gov.cn"; empty: no sync
+    token_file: str = ""         # empty: sync-token beside the database
+    deadline_seconds: int = 15   # the whole of one request, however slow the server
+    interval_seconds: int = 5    # between passes while all is well
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,12 @@ def _check_values(config: Config, where: str) -> None:
                         tz=center.timezone) from exc
     if config.intake.max_text_chars < 1 or config.intake.duplicate_window_minutes < 1:
         raise DataError(f"{where} [intake]", zh="数值必须大于 0", en="values must be positive")
+    if not 1 <= config.sync.deadline_seconds <= 300 or not 1 <= config.sync.interval_seconds <= 3600:
+        raise DataError(f"{where} [sync]", zh="deadline_seconds 应在 1–300，interval_seconds 应在 1–3600",
+                        en="deadline_seconds must be 1–300 and interval_seconds 1–3600")
+    if config.sync.server and not config.sync.server.startswith(("http://", "https://")):
+        raise DataError(f"{where} [sync] server", zh="必须以 http:// 或 https:// 开头",
+                        en="must start with http:// or https://")
     if not 5 <= config.callfeed.ring_timeout_seconds <= 3600:
         raise DataError(f"{where} [callfeed] ring_timeout_seconds", zh="必须在 5 到 3600 秒之间",
                         en="must be between 5 and 3600 seconds")

@@ -17,14 +17,41 @@ if TYPE_CHECKING:
 
 Applier = Callable[[sqlite3.Connection, "EventRecord"], None]
 APPLIERS: dict[str, Applier] = {}
+# kind → the payload keys its applier reads; the sync server refuses an event without them,
+# so one seat's bug cannot stop every other seat's projection.
+REQUIRES: dict[str, tuple[str, ...]] = {}
 
 
-def applier(kind: str) -> Callable[[Applier], Applier]:
+def applier(kind: str, *requires: str) -> Callable[[Applier], Applier]:
     def register(fn: Applier) -> Applier:
         APPLIERS[kind] = fn
+        REQUIRES[kind] = requires
         return fn
 
     return register
+
+
+def missing_keys(kind: str, payload: dict[str, Any]) -> list[str]:
+    return [k for k in REQUIRES.get(kind, ()) if k not in payload]
+
+
+def unmet_reference(conn: sqlite3.Connection, event: EventRecord) -> str | None:
+    """What a pulled event refers to that this seat has not got yet, or None.
+
+    Events from other seats may arrive before the incident or order they act on (after a
+    server restore, seats re-push in their own order), so such an event waits as pending.
+    """
+    p = event.payload
+    if event.kind not in ("incident.created", "catalog.loaded") and "incident_id" in p:
+        ids = [p["incident_id"]] + ([p["into"]] if "into" in p else [])
+        for incident_id in ids:
+            if conn.execute("SELECT 1 FROM incidents WHERE id=?", (incident_id,)).fetchone() is None:
+                return f"incident {incident_id}"
+    if event.kind != "order.issued" and "order_id" in p and conn.execute(
+        "SELECT 1 FROM orders WHERE id=?", (p["order_id"],)
+    ).fetchone() is None:
+        return f"order {p['order_id']}"
+    return None
 
 
 def apply_event(conn: sqlite3.Connection, event: EventRecord) -> None:
@@ -34,14 +61,19 @@ def apply_event(conn: sqlite3.Connection, event: EventRecord) -> None:
     fn(conn, event)
 
 
-@applier("catalog.loaded")
+@applier("catalog.loaded", "version", "body")
 def _catalog_loaded(conn: sqlite3.Connection, e: EventRecord) -> None:
+    """The newest registry wins (by event id), wherever it was loaded."""
     conn.execute(
-        "INSERT INTO catalog_snapshot (id, version, body, loaded_at) VALUES (1, ?, ?, ?)"
+        "INSERT INTO catalog_snapshot (id, version, body, loaded_at, event_id) VALUES (1, ?, ?, ?, ?)"
         " ON CONFLICT(id) DO UPDATE SET version=excluded.version, body=excluded.body,"
-        " loaded_at=excluded.loaded_at",
-        (e.payload["version"], e.payload["body"], e.recorded_at),
+        " loaded_at=excluded.loaded_at, event_id=excluded.event_id"
+        " WHERE excluded.event_id > catalog_snapshot.event_id",
+        (e.payload["version"], e.payload["body"], e.recorded_at, e.id),
     )
+
+
+_CALL_KEYS = ("call_id", "incident_id", "phone", "caller_name", "text", "address", "area")
 
 
 def _insert_call(conn: sqlite3.Connection, e: EventRecord, p: dict[str, Any]) -> None:
@@ -53,69 +85,73 @@ def _insert_call(conn: sqlite3.Connection, e: EventRecord, p: dict[str, Any]) ->
     )
 
 
-@applier("incident.created")
+@applier("incident.created", *_CALL_KEYS, "place_key", "category", "disposition")
 def _incident_created(conn: sqlite3.Connection, e: EventRecord) -> None:
     p = e.payload
     conn.execute(
         "INSERT INTO incidents (id, created_at, seat, phone, caller_name, address, place_key, area,"
-        " category, text, status, disposition) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)",
+        " category, text, status, disposition, status_event, category_event)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
         (p["incident_id"], e.happened_at, e.seat, p["phone"], p["caller_name"], p["address"],
-         p["place_key"], p["area"], p["category"], p["text"], p["disposition"]),
+         p["place_key"], p["area"], p["category"], p["text"], p["disposition"], e.id, e.id),
     )
     _insert_call(conn, e, p)
 
 
-@applier("call.added")
+@applier("call.added", *_CALL_KEYS)
 def _call_added(conn: sqlite3.Connection, e: EventRecord) -> None:
     _insert_call(conn, e, e.payload)
 
 
-@applier("incident.merged")
-def _incident_merged(conn: sqlite3.Connection, e: EventRecord) -> None:
+# Incident status and category are last-writer-wins by event id: ids are UUIDv7 and a seat
+# never mints one below an id it has seen, so an action taken after seeing another wins over
+# it whatever order the two reach a third seat in. ``status_event`` / ``category_event`` hold
+# the id of the event that set the value now shown.
+def _set_status(conn: sqlite3.Connection, e: EventRecord, status: str, *,
+                closed_at: str | None, merged_into: str | None = None,
+                disposition: str | None = None) -> None:
     conn.execute(
-        "UPDATE incidents SET status='merged', merged_into=?, closed_at=? WHERE id=?",
-        (e.payload["into"], e.happened_at, e.payload["incident_id"]),
+        "UPDATE incidents SET status=?, closed_at=?, merged_into=?,"
+        " disposition=coalesce(?, disposition), status_event=? WHERE id=? AND status_event < ?",
+        (status, closed_at, merged_into, disposition, e.id, e.payload["incident_id"], e.id),
     )
 
 
-@applier("incident.recategorized")
+@applier("incident.merged", "incident_id", "into")
+def _incident_merged(conn: sqlite3.Connection, e: EventRecord) -> None:
+    _set_status(conn, e, "merged", closed_at=e.happened_at, merged_into=e.payload["into"])
+
+
+@applier("incident.recategorized", "incident_id", "category")
 def _incident_recategorized(conn: sqlite3.Connection, e: EventRecord) -> None:
     conn.execute(
-        "UPDATE incidents SET category=? WHERE id=?",
-        (e.payload["category"], e.payload["incident_id"]),
+        "UPDATE incidents SET category=?, category_event=? WHERE id=? AND category_event < ?",
+        (e.payload["category"], e.id, e.payload["incident_id"], e.id),
     )
 
 
-@applier("incident.transferred")
+@applier("incident.transferred", "incident_id", "disposition")
 def _incident_transferred(conn: sqlite3.Connection, e: EventRecord) -> None:
     status = "closed" if e.payload["disposition"] == "answered" else "transferred"
-    conn.execute(
-        "UPDATE incidents SET status=?, disposition=?, closed_at=? WHERE id=?",
-        (status, e.payload["disposition"], e.happened_at, e.payload["incident_id"]),
-    )
+    _set_status(conn, e, status, closed_at=e.happened_at, disposition=e.payload["disposition"])
 
 
-@applier("incident.noted")
+@applier("incident.noted", "incident_id")
 def _incident_noted(conn: sqlite3.Connection, e: EventRecord) -> None:
     """Notes live only in the event log; the timeline reads them from there."""
 
 
-@applier("incident.closed")
+@applier("incident.closed", "incident_id")
 def _incident_closed(conn: sqlite3.Connection, e: EventRecord) -> None:
-    conn.execute(
-        "UPDATE incidents SET status='closed', closed_at=? WHERE id=?",
-        (e.happened_at, e.payload["incident_id"]),
-    )
+    _set_status(conn, e, "closed", closed_at=e.happened_at)
 
 
-@applier("incident.reopened")
+@applier("incident.reopened", "incident_id")
 def _incident_reopened(conn: sqlite3.Connection, e: EventRecord) -> None:
-    conn.execute(
-        "UPDATE incidents SET status='open', closed_at=NULL WHERE id=?", (e.payload["incident_id"],)
-    )
+    _set_status(conn, e, "open", closed_at=None)
 
 
-@applier("order.issued")
+@applier("order.issued", "order_id", "incident_id", "unit", "unit_kind", "area", "first_contact")
 def _order_issued(conn: sqlite3.Connection, e: EventRecord) -> None:
     p = e.payload
     conn.execute(
@@ -129,14 +165,30 @@ def _order_issued(conn: sqlite3.Connection, e: EventRecord) -> None:
     )
 
 
-@applier("order.stepped")
+# Order steps only move forward: the status shown is the highest-ranked step recorded on any
+# seat, so two seats recording steps of one order converge. Closing side paths outrank the
+# main line; "returned" outranks it too, as the order then needs a dispatcher.
+STEP_RANK = {s: i for i, s in enumerate((
+    "issued", "delivered", "acknowledged", "en_route", "on_scene", "feedback", "returned",
+    "completed", "handed_over", "reassigned", "cancelled",
+))}
+
+
+@applier("order.stepped", "order_id", "status")
 def _order_stepped(conn: sqlite3.Connection, e: EventRecord) -> None:
     p = e.payload
-    row = conn.execute("SELECT steps FROM orders WHERE id=?", (p["order_id"],)).fetchone()
-    steps = json.loads(row[0]) if row else {}
-    steps[p["status"]] = e.happened_at
-    conn.execute(
-        "UPDATE orders SET status=?, steps=?, return_reason=CASE WHEN ?='' THEN return_reason"
-        " ELSE ? END WHERE id=?",
-        (p["status"], json.dumps(steps), p.get("reason", ""), p.get("reason", ""), p["order_id"]),
-    )
+    row = conn.execute("SELECT steps, status, return_reason FROM orders WHERE id=?",
+                       (p["order_id"],)).fetchone()
+    if row is None:
+        return
+    steps = json.loads(row[0])
+    new = p["status"]
+    # A step recorded on two seats keeps the earlier reported time (ISO UTC sorts as text).
+    steps[new] = min(steps.get(new, e.happened_at), e.happened_at)
+    status = max(row[1], new, key=lambda s: STEP_RANK.get(s, -1))
+    reason = p.get("reason", "")
+    if not reason or (row[2] and row[2] <= reason):
+        reason = row[2]
+    ordered = dict(sorted(steps.items(), key=lambda kv: (kv[1], STEP_RANK.get(kv[0], 99))))
+    conn.execute("UPDATE orders SET status=?, steps=?, return_reason=? WHERE id=?",
+                 (status, json.dumps(ordered), reason, p["order_id"]))

@@ -31,3 +31,16 @@ def uuid7(unix_ms: int) -> str:
     rand_b = int.from_bytes(os.urandom(8), "big") & 0x3FFFFFFFFFFFFFFF
     value = (ms & 0xFFFFFFFFFFFF) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | rand_b
     return str(uuid.UUID(int=value))
+
+
+def observe(unix_ms: int) -> None:
+    """Move the id clock past ``unix_ms``: ids made after this sort above one seen with it.
+
+    Like a hybrid logical clock's receive step, so an action taken after seeing another
+    seat's event always carries the larger id, whatever the two wall clocks say.
+    """
+    global _last_ms, _counter
+    with _lock:
+        if unix_ms >= _last_ms:
+            _last_ms = unix_ms
+            _counter = 0xFFF  # the next id moves to unix_ms + 1 or beyond

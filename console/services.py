@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -32,7 +33,11 @@ from console.queries import (
     possible_duplicates,
 )
 from console.store import EventRecord, Store
+from console.sync.status import SyncStatus, read_status
 from console.triage import Triage, TriageResult
+
+if TYPE_CHECKING:
+    from console.sync.client import PassReport, SyncSettings
 
 DB_ENV = "LINKAGE_DB"
 
@@ -115,6 +120,46 @@ class Services:
         with self._triage_lock:
             self._triage = None
         return True
+
+    def refresh_catalog(self) -> bool:
+        """Adopt a registry another seat loaded (it arrived by sync into the snapshot)."""
+        row = self.store.one("SELECT version, body FROM catalog_snapshot WHERE id = 1")
+        if row is None or row["version"] == self.ctx.catalog.version:
+            return False
+        self.ctx.catalog = Catalog.from_json(row["body"])
+        with self._triage_lock:
+            self._triage = None
+        return True
+
+    # -- sync (docs/sync-protocol.md) ----------------------------------------------------------
+    def sync_settings(self) -> SyncSettings | None:
+        # httpx and the client load only when sync is used: plain CLI commands stay quick.
+        from console.sync.worker import settings_for
+
+        return settings_for(self.config, self.store.path)
+
+    def sync_status(self) -> SyncStatus:
+        return read_status(self.store, configured=bool(self.config.sync.server))
+
+    def sync_once(self, transport: Any = None) -> PassReport:
+        """One pass, headless, on this session's connection (``linkage sync``)."""
+        settings = self.sync_settings()
+        if settings is None:
+            raise BadInput("sync.no_server", zh="未配置同步服务器（config.toml [sync] server）",
+                           en="no sync server configured (config.toml [sync] server)")
+        if not settings.token:
+            raise BadInput("sync.no_token", zh="本席位还没有同步令牌：linkage sync token FILE",
+                           en="this seat has no sync token yet: linkage sync token FILE")
+        from console.sync.client import SyncClient
+
+        report = SyncClient(self.store, settings, self.ctx.clock, transport=transport).run_pass()
+        self.refresh_catalog()
+        return report
+
+    def save_sync_token(self, token: str) -> str:
+        from console.sync.worker import save_token
+
+        return str(save_token(self.config, self.store.path, token))
 
     # -- triage and intake -----------------------------------------------------------------
     def triage(self, text: str) -> TriageResult:

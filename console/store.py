@@ -20,8 +20,8 @@ from typing import Any
 
 from console.clock import Clock, iso
 from console.errors import BadInput
-from console.events import apply_event
-from console.ids import uuid7
+from console.events import apply_event, unmet_reference
+from console.ids import observe, uuid7
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -126,6 +126,34 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "sync: server seqs, quarantine, pending remote events, cursor; last-writer-wins marks",
+        """
+        ALTER TABLE events ADD COLUMN server_seq INTEGER;
+        ALTER TABLE outbox ADD COLUMN quarantined INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE incidents ADD COLUMN status_event TEXT NOT NULL DEFAULT '';
+        ALTER TABLE incidents ADD COLUMN category_event TEXT NOT NULL DEFAULT '';
+        ALTER TABLE catalog_snapshot ADD COLUMN event_id TEXT NOT NULL DEFAULT '';
+        CREATE TABLE pending_events (
+            event_id TEXT PRIMARY KEY REFERENCES events(id),
+            waiting_for TEXT NOT NULL
+        );
+        CREATE TABLE sync_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            epoch TEXT NOT NULL DEFAULT '',
+            after_seq INTEGER NOT NULL DEFAULT 0,
+            high_watermark INTEGER NOT NULL DEFAULT 0,
+            last_ok_at TEXT,
+            last_attempt_at TEXT,
+            offline_since TEXT,
+            error_code TEXT NOT NULL DEFAULT '',
+            error_detail TEXT NOT NULL DEFAULT '',
+            failures INTEGER NOT NULL DEFAULT 0,
+            skew_ms INTEGER NOT NULL DEFAULT 0
+        );
+        INSERT INTO sync_state (id) VALUES (1)
+        """,
+    ),
 )
 
 
@@ -157,6 +185,11 @@ class Store:
             self.conn.execute(pragma)
         self._lock = threading.RLock()
         self._migrate()
+        # Never mint an id below one already in the log (clock set back, restart, pulled
+        # events from a seat whose clock runs ahead): ids double as last-writer-wins stamps.
+        newest = self.conn.execute("SELECT max(id) FROM events").fetchone()[0]
+        if newest:
+            observe(_id_millis(newest))
 
     def close(self) -> None:
         self.conn.close()
@@ -233,7 +266,7 @@ class Store:
     def events_for(self, subjects: list[str]) -> list[EventRecord]:
         marks = ",".join("?" * len(subjects))
         rows = self.all(f"SELECT * FROM events WHERE subject IN ({marks}) ORDER BY seq", tuple(subjects))
-        return [_record(r) for r in rows]
+        return [record_from_row(r) for r in rows]
 
     # -- drafts ---------------------------------------------------------------------------
     # A form being typed is scratch state, not a record: it is neither an event nor synced.
@@ -255,7 +288,7 @@ class Store:
             self.conn.execute("DELETE FROM drafts WHERE key = ?", (key,))
 
     def outbox_count(self) -> int:
-        return int(self.conn.execute("SELECT count(*) FROM outbox").fetchone()[0])
+        return int(self.conn.execute("SELECT count(*) FROM outbox WHERE quarantined = 0").fetchone()[0])
 
 
 class Transaction:
@@ -267,6 +300,7 @@ class Transaction:
         self.seat = seat
         self.operator = operator
         self.appended: list[EventRecord] = []
+        self.received: list[EventRecord] = []
 
     def one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Row | None:
         return self.store.one(sql, params)
@@ -309,8 +343,57 @@ class Transaction:
         self.appended.append(record)
         return record
 
+    def receive(self, record: EventRecord, server_seq: int) -> bool:
+        """Take in an event pulled from the server; False if this seat already had it.
 
-def _record(row: sqlite3.Row) -> EventRecord:
+        Same transaction discipline as ``append`` but no outbox row: the event came from the
+        server. One that refers to what has not arrived yet waits in ``pending_events``.
+        """
+        if self.conn.execute("SELECT 1 FROM events WHERE id = ?", (record.id,)).fetchone():
+            self.conn.execute("UPDATE events SET server_seq = ? WHERE id = ? AND server_seq IS NULL",
+                              (server_seq, record.id))
+            return False
+        observe(_id_millis(record.id))
+        self.conn.execute(
+            "INSERT INTO events (id, kind, subject, happened_at, recorded_at, seat, operator, payload,"
+            " origin, server_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'remote', ?)",
+            (record.id, record.kind, record.subject, record.happened_at, record.recorded_at,
+             record.seat, record.operator,
+             json.dumps(record.payload, ensure_ascii=False, separators=(",", ":")), server_seq),
+        )
+        waiting = unmet_reference(self.conn, record)
+        if waiting is not None:
+            self.conn.execute("INSERT INTO pending_events VALUES (?, ?)", (record.id, waiting))
+            return True
+        apply_event(self.conn, record)
+        self.received.append(record)
+        return True
+
+    def apply_pending(self) -> int:
+        """Apply waiting events whose references have now arrived; how many were applied."""
+        applied = 0
+        progress = True
+        while progress:
+            progress = False
+            rows = self.conn.execute(
+                "SELECT e.* FROM pending_events p JOIN events e ON e.id = p.event_id ORDER BY e.seq"
+            ).fetchall()
+            for row in rows:
+                record = record_from_row(row)
+                if unmet_reference(self.conn, record) is None:
+                    self.conn.execute("DELETE FROM pending_events WHERE event_id = ?", (record.id,))
+                    apply_event(self.conn, record)
+                    self.received.append(record)
+                    applied += 1
+                    progress = True
+        return applied
+
+
+def _id_millis(event_id: str) -> int:
+    return int(event_id.replace("-", "")[:12], 16)
+
+
+def record_from_row(row: sqlite3.Row) -> EventRecord:
     return EventRecord(
         id=row["id"], kind=row["kind"], subject=row["subject"], happened_at=row["happened_at"],
         recorded_at=row["recorded_at"], seat=row["seat"], operator=row["operator"],

@@ -6,6 +6,7 @@ from console import render
 from console.clock import iso, parse_instant
 from console.commands import REGISTRY, Invocation, Outcome, command
 from console.errors import BadInput
+from console.sync.status import SyncStatus, describe_error
 
 
 @command("triage", aliases=("tr",), args=("text*",),
@@ -271,3 +272,72 @@ def _help(inv: Invocation) -> Outcome:
     lines = [f"{r['usage']:<64} {'/'.join(r['aliases'])}  "
              f"{r['summary_zh'] if inv.lang == 'zh' else r['summary_en']}" for r in rows]
     return inv.outcome({"commands": rows}, lines)
+
+
+# -- sync (docs/sync-protocol.md) -----------------------------------------------------------
+def _sync_lines(inv: Invocation, status: SyncStatus) -> list[str]:
+    t = inv.text
+    when = (lambda v: t.time(parse_instant(v)) if v else "-")
+    state = {"off": t.pick("未配置", "not configured"), "never": t.pick("尚未同步", "never synced"),
+             "online": t.pick("在线", "online"), "offline": t.pick("离线", "offline"),
+             "error": t.pick("出错", "error")}[status.state]
+    lines = [t.pick(f"同步：{state}", f"sync: {state}"),
+             t.pick(f"待上传 {status.queued} 条（最早 {when(status.oldest_queued_at)}）",
+                    f"queued {status.queued} (oldest {when(status.oldest_queued_at)})"),
+             t.pick(f"上次成功 {when(status.last_ok_at)}", f"last success {when(status.last_ok_at)}"),
+             t.pick(f"服务器领先 {status.lag} 条，时钟偏差 {status.skew_ms / 1000:+.1f} 秒",
+                    f"server ahead by {status.lag}, clock skew {status.skew_ms / 1000:+.1f} s")]
+    if status.offline_since:
+        lines.append(t.pick(f"离线自 {when(status.offline_since)}", f"offline since {when(status.offline_since)}"))
+    if status.error_code:
+        lines.append(f"{describe_error(status.error_code, inv.lang)}: {status.error_detail}")
+    if status.quarantined:
+        lines.append(t.pick(f"被服务器拒收 {status.quarantined} 条（本地保留）",
+                            f"{status.quarantined} refused by the server (kept locally)"))
+    if status.pending:
+        lines.append(t.pick(f"{status.pending} 条等待关联数据", f"{status.pending} waiting for related events"))
+    return lines
+
+
+@command("sync", zh="同步一次：上传待传事件，下载其他席位的事件",
+         en="sync once: push queued events, pull other seats' events")
+def _sync(inv: Invocation) -> Outcome:
+    s = inv.services
+    report = s.sync_once()
+    t = inv.text
+    head = (t.pick(f"上传 {report.pushed} 条，下载 {report.pulled} 条", f"pushed {report.pushed}, pulled {report.pulled}")
+            if report.ok else describe_error(report.error_code, inv.lang) + f": {report.error_detail}")
+    status = s.sync_status()
+    data = {"pass": {"ok": report.ok, "pushed": report.pushed, "pulled": report.pulled,
+                     "quarantined": report.quarantined, "repushed": report.repushed,
+                     "requests": report.requests, "error_code": report.error_code,
+                     "error_detail": report.error_detail},
+            "status": status.to_json()}
+    if not report.ok:
+        raise BadInput(f"sync.{report.error_code}", zh="同步失败：{m}", en="sync failed: {m}",
+                       m=head)
+    return inv.outcome(data, [head, *_sync_lines(inv, status)[1:]])
+
+
+@command("sync status", zh="同步状态：待上传数、上次成功、服务器领先多少",
+         en="sync status: queue length, last success, server lag")
+def _sync_status(inv: Invocation) -> Outcome:
+    status = inv.services.sync_status()
+    return inv.outcome(status.to_json(), _sync_lines(inv, status))
+
+
+@command("sync token", args=("file",),
+         zh="保存本席位的同步令牌（从文件读取，- 表示标准输入；文件权限 0600）",
+         en="store this seat's sync token (read from FILE, - for stdin; kept with mode 0600)")
+def _sync_token(inv: Invocation) -> Outcome:
+    import sys
+    from pathlib import Path
+
+    source = inv.need("file")
+    try:
+        token = sys.stdin.readline() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BadInput("sync.token_file", zh="读不了令牌文件：{e}", en="cannot read the token file: {e}",
+                       e=exc.strerror) from exc
+    path = inv.services.save_sync_token(token)
+    return inv.outcome({"token_file": path}, [inv.text.pick(f"令牌已保存到 {path}", f"token saved to {path}")])

@@ -1,0 +1,388 @@
+"""The seat's sync client: push the outbox, pull other seats' events, converge.
+
+One pass = hello (probe, epoch, clock skew) → push every queued event → pull every page.
+It runs headless (``linkage sync``) or in the console's background thread
+(``console/sync/worker.py``), always on its own SQLite connection, never on the UI thread.
+
+What makes it safe (docs/sync-protocol.md): an outbox row is removed only after the server
+acked that event id; a pulled page and the cursor move in one local transaction; a request
+whose outcome is unknown is simply repeated (event ids make that harmless); and every request
+runs under an overall deadline that cancels it however slowly the server drips bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from console.clock import Clock, iso, parse_instant
+from console.store import Store, record_from_row
+from console.sync.protocol import (
+    MAX_BATCH_EVENTS,
+    MAX_BODY_BYTES,
+    MAX_MISSING_IDS,
+    MAX_PULL_LIMIT,
+    PROTOCOL,
+    check_event,
+    from_wire,
+    to_wire,
+)
+from console.sync.status import TRANSIENT
+
+SYNC_OPERATOR = "sync"
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    server: str
+    token: str
+    county: str
+    seat: str
+    deadline_s: float = 15.0
+    batch_events: int = MAX_BATCH_EVENTS
+    page_events: int = MAX_PULL_LIMIT
+    interval_s: float = 5.0
+    backoff_base_s: float = 1.0
+    backoff_cap_s: float = 60.0
+
+
+class SyncError(Exception):
+    """A pass stopped: ``code`` says why (``console/sync/status.TRANSIENT`` = try later)."""
+
+    def __init__(self, code: str, detail: str, *, retry_after: float | None = None,
+                 body: dict[str, Any] | None = None) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+        self.retry_after = retry_after
+        self.body = body or {}
+
+    @property
+    def transient(self) -> bool:
+        return self.code in TRANSIENT
+
+
+@dataclass
+class PassReport:
+    ok: bool = False
+    pushed: int = 0
+    pulled: int = 0
+    quarantined: int = 0
+    repushed: int = 0
+    requests: int = 0
+    error_code: str = ""
+    error_detail: str = ""
+    retry_after: float | None = None
+    epoch_changed: bool = False
+    applied_ids: list[str] = field(default_factory=list)
+
+    @property
+    def transient(self) -> bool:
+        return self.error_code in TRANSIENT
+
+
+class SyncClient:
+    def __init__(self, store: Store, settings: SyncSettings, clock: Clock, *,
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 should_stop: Callable[[], bool] = lambda: False) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.transport = transport
+        self.should_stop = should_stop
+
+    # -- one pass ----------------------------------------------------------------------------
+    def run_pass(self) -> PassReport:
+        report = PassReport()
+        try:
+            asyncio.run(self._pass(report))
+            report.ok = True
+        except SyncError as exc:
+            report.error_code, report.error_detail = exc.code, exc.detail[:300]
+            report.retry_after = exc.retry_after
+        self._record(report)
+        return report
+
+    async def _pass(self, report: PassReport) -> None:
+        s = self.settings
+        timeout = httpx.Timeout(connect=min(3.0, s.deadline_s), read=min(10.0, s.deadline_s),
+                                write=min(10.0, s.deadline_s), pool=min(2.0, s.deadline_s))
+        async with httpx.AsyncClient(
+            base_url=s.server.rstrip("/"), transport=self.transport, timeout=timeout,
+            headers={"authorization": f"Bearer {s.token}", "user-agent": "linkage-console"},
+        ) as client:
+            await self._hello(client, report)
+            await self._push_all(client, report)
+            await self._pull_all(client, report)
+
+    # -- requests ----------------------------------------------------------------------------
+    async def _call(self, client: httpx.AsyncClient, method: str, path: str, report: PassReport,
+                    **kwargs: Any) -> dict[str, Any]:
+        if self.should_stop():
+            raise SyncError("stopped", "the console is closing")
+        report.requests += 1
+        try:
+            async with asyncio.timeout(self.settings.deadline_s):
+                response = await client.request(method, path, **kwargs)
+        except TimeoutError as exc:
+            raise SyncError("timeout", f"no full answer within {self.settings.deadline_s:g} s") from exc
+        except httpx.TimeoutException as exc:
+            raise SyncError("timeout", type(exc).__name__) from exc
+        except httpx.HTTPError as exc:
+            raise SyncError("unreachable", f"{type(exc).__name__}: {exc}"[:200]) from exc
+        body = _json_object(response)
+        if response.status_code == 200:
+            if body is None:
+                raise SyncError("bad_response", f"{method} {path}: the answer is not a JSON object")
+            return body
+        retry_after = _retry_after(response.headers.get("retry-after"))
+        detail = str((body or {}).get("detail") or response.reason_phrase)[:200]
+        if response.status_code == 429:
+            raise SyncError("rate_limited", detail, retry_after=retry_after)
+        if response.status_code >= 500:
+            raise SyncError("server_error", f"HTTP {response.status_code}: {detail}",
+                            retry_after=retry_after)
+        code = str((body or {}).get("code") or f"http_{response.status_code}")
+        raise SyncError(code, detail, body=body)
+
+    async def _hello(self, client: httpx.AsyncClient, report: PassReport) -> None:
+        body = await self._call(client, "GET", "/v1/hello", report)
+        protocols = body.get("protocols") or body.get("protocol") or []
+        if isinstance(protocols, list) and protocols and PROTOCOL not in protocols:
+            raise SyncError("unsupported_protocol", f"the server speaks {protocols}, this seat {PROTOCOL}")
+        try:
+            skew = parse_instant(str(body["server_time"])) - self.clock.now()
+            self._state("skew_ms = ?", int(skew.total_seconds() * 1000))
+        except (KeyError, ValueError):
+            pass
+        epoch = body.get("epoch")
+        if isinstance(epoch, str) and epoch:
+            stored = self._state_row()["epoch"]
+            if not stored:
+                self._state("epoch = ?", epoch)
+            elif stored != epoch:
+                await self._reconcile(client, epoch, report)
+
+    async def _reconcile(self, client: httpx.AsyncClient, epoch: str, report: PassReport) -> None:
+        """The server was restored from a backup: re-queue what it lost, pull again from 0."""
+        ids = [r[0] for r in self.store.all("SELECT id FROM events WHERE origin = 'local' ORDER BY seq")]
+        missing: list[str] = []
+        for start in range(0, len(ids), MAX_MISSING_IDS):
+            chunk = ids[start:start + MAX_MISSING_IDS]
+            body = await self._call(client, "POST", f"/v1/streams/{self.settings.county}/events:missing",
+                                    report, json={"ids": chunk})
+            got = body.get("missing")
+            if not isinstance(got, list):
+                raise SyncError("bad_response", "events:missing answered without a list")
+            known = set(chunk)
+            missing += [i for i in got if i in known]
+        now = iso(self.clock.now())
+        with self.store.transaction(self.settings.seat, SYNC_OPERATOR) as tx:
+            for event_id in missing:
+                tx.conn.execute("INSERT OR IGNORE INTO outbox (event_id, queued_at) VALUES (?, ?)",
+                                (event_id, now))
+                tx.conn.execute("UPDATE events SET server_seq = NULL WHERE id = ?", (event_id,))
+            tx.conn.execute("UPDATE sync_state SET epoch = ?, after_seq = 0, high_watermark = 0"
+                            " WHERE id = 1", (epoch,))
+        report.epoch_changed = True
+        report.repushed = len(missing)
+
+    # -- push --------------------------------------------------------------------------------
+    async def _push_all(self, client: httpx.AsyncClient, report: PassReport) -> None:
+        limit = max(1, min(self.settings.batch_events, MAX_BATCH_EVENTS))
+        path = f"/v1/streams/{self.settings.county}/events:push"
+        while True:
+            batch = self._next_batch(limit)
+            if not batch:
+                return
+            body = _encode({"protocol": PROTOCOL, "seat": self.settings.seat, "events": batch})
+            while len(body) > MAX_BODY_BYTES and len(batch) > 1:
+                batch = batch[: len(batch) // 2]
+                body = _encode({"protocol": PROTOCOL, "seat": self.settings.seat, "events": batch})
+            try:
+                answer = await self._call(client, "POST", path, report, content=body,
+                                          headers={"content-type": "application/json"})
+            except SyncError as exc:
+                if exc.code == "too_large" and len(batch) > 1:
+                    limit = max(1, len(batch) // 2)
+                    continue
+                if exc.code == "too_large":
+                    self._quarantine({batch[0]["id"]: "too_large"}, report)
+                    continue
+                if exc.code == "invalid_events":
+                    bad = _invalid_ids(exc.body, batch)
+                    if not bad:
+                        raise
+                    self._quarantine(bad, report)
+                    continue
+                raise
+            if not self._take_acks(batch, answer, report):
+                raise SyncError("bad_response", "the push was answered without usable acks")
+
+    def _next_batch(self, limit: int) -> list[dict[str, Any]]:
+        rows = self.store.all(
+            "SELECT e.* FROM outbox o JOIN events e ON e.id = o.event_id"
+            " WHERE o.quarantined = 0 ORDER BY e.seq LIMIT ?", (limit,))
+        return [to_wire(record_from_row(r)) for r in rows]
+
+    def _take_acks(self, batch: list[dict[str, Any]], answer: dict[str, Any], report: PassReport) -> bool:
+        acks = answer.get("acks")
+        if not isinstance(acks, list):
+            return False
+        sent = {e["id"] for e in batch}
+        done: list[tuple[int, str]] = []
+        refused: dict[str, str] = {}
+        for ack in acks:
+            if not isinstance(ack, dict) or ack.get("id") not in sent:
+                continue
+            if ack.get("status") in ("accepted", "duplicate") and isinstance(ack.get("seq"), int):
+                done.append((ack["seq"], ack["id"]))
+            elif ack.get("status") in ("conflict", "rejected"):
+                refused[ack["id"]] = str(ack.get("code") or ack.get("status"))
+        if not done and not refused:
+            return False
+        with self.store.transaction(self.settings.seat, SYNC_OPERATOR) as tx:
+            for seq, event_id in done:
+                tx.conn.execute("DELETE FROM outbox WHERE event_id = ?", (event_id,))
+                tx.conn.execute("UPDATE events SET server_seq = ? WHERE id = ?", (seq, event_id))
+            self._mark_quarantined(tx.conn, refused)
+        report.pushed += len(done)
+        report.quarantined += len(refused)
+        return True
+
+    def _quarantine(self, refused: dict[str, str], report: PassReport) -> None:
+        with self.store.transaction(self.settings.seat, SYNC_OPERATOR) as tx:
+            self._mark_quarantined(tx.conn, refused)
+        report.quarantined += len(refused)
+
+    @staticmethod
+    def _mark_quarantined(conn: Any, refused: dict[str, str]) -> None:
+        for event_id, code in refused.items():
+            conn.execute("UPDATE outbox SET quarantined = 1, last_error = ?, attempts = attempts + 1"
+                         " WHERE event_id = ?", (code, event_id))
+
+    # -- pull --------------------------------------------------------------------------------
+    async def _pull_all(self, client: httpx.AsyncClient, report: PassReport) -> None:
+        path = f"/v1/streams/{self.settings.county}/events"
+        limit = max(1, min(self.settings.page_events, MAX_PULL_LIMIT))
+        while True:
+            state = self._state_row()
+            after = int(state["after_seq"])
+            page = await self._call(client, "GET", path, report, params={"after": after, "limit": limit})
+            events, next_after, high = _check_page(page, after)
+            epoch = page.get("epoch")
+            if state["epoch"] and isinstance(epoch, str) and epoch != state["epoch"]:
+                raise SyncError("server_error", "the server's epoch changed during the pass")
+            with self.store.transaction(self.settings.seat, SYNC_OPERATOR) as tx:
+                for wire in events:
+                    seq = wire.pop("seq")
+                    wire.pop("received_at", None)
+                    tx.receive(from_wire(wire), seq)
+                tx.apply_pending()
+                tx.conn.execute("UPDATE sync_state SET after_seq = ?, high_watermark = ? WHERE id = 1",
+                                (next_after, high))
+                report.applied_ids += [r.id for r in tx.received]
+            report.pulled += len(events)
+            if not events or next_after >= high:
+                return
+
+    # -- sync_state --------------------------------------------------------------------------
+    def _state_row(self) -> Any:
+        return self.store.one("SELECT * FROM sync_state WHERE id = 1")
+
+    def _state(self, assignment: str, *values: Any) -> None:
+        with self.store.transaction(self.settings.seat, SYNC_OPERATOR) as tx:
+            tx.conn.execute(f"UPDATE sync_state SET {assignment} WHERE id = 1", values)
+
+    def _record(self, report: PassReport) -> None:
+        now = iso(self.clock.now())
+        if report.ok:
+            self._state("last_ok_at = ?, last_attempt_at = ?, offline_since = NULL, error_code = '',"
+                        " error_detail = '', failures = 0", now, now)
+        elif report.error_code == "stopped":
+            return
+        else:
+            self._state("last_attempt_at = ?, error_code = ?, error_detail = ?, failures = failures + 1,"
+                        " offline_since = coalesce(offline_since, ?)",
+                        now, report.error_code, report.error_detail, now)
+
+    def failures(self) -> int:
+        return int(self._state_row()["failures"])
+
+
+def next_delay(report: PassReport, failures: int, settings: SyncSettings, rng: random.Random) -> float:
+    """Seconds until the next pass: the interval when fine, full-jitter backoff when not.
+
+    ``uniform(0, min(cap, base·2^n))`` spreads a county's seats over the window so a server
+    back from an outage is not hit by all of them at once; never sooner than Retry-After, and
+    never more often than twice a second.
+    """
+    if report.ok:
+        return settings.interval_s
+    if not report.transient:
+        return settings.backoff_cap_s  # a person must fix it; look again now and then
+    window = min(settings.backoff_cap_s, settings.backoff_base_s * 2 ** max(0, failures - 1))
+    delay = max(0.5, rng.uniform(0, window))
+    if report.retry_after is not None:
+        delay = max(delay, report.retry_after)
+    return delay
+
+
+# -- helpers --------------------------------------------------------------------------------
+def _encode(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(0.0, min(3600.0, float(value)))
+    except ValueError:
+        return None
+
+
+def _invalid_ids(body: dict[str, Any], batch: list[dict[str, Any]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for entry in body.get("errors") or []:
+        if not isinstance(entry, dict):
+            continue
+        index = entry.get("index")
+        if isinstance(index, int) and 0 <= index < len(batch):
+            out[batch[index]["id"]] = str(entry.get("code") or "invalid")
+    return out
+
+
+def _check_page(page: dict[str, Any], after: int) -> tuple[list[dict[str, Any]], int, int]:
+    """The page, checked like any untrusted input; the cursor never moves past a bad one."""
+    events, next_after, high = page.get("events"), page.get("next_after"), page.get("high_watermark")
+    if not isinstance(events, list) or not isinstance(next_after, int) or not isinstance(high, int):
+        raise SyncError("bad_response", "a pull page lacks events, next_after or high_watermark")
+    last = after
+    out = []
+    for wire in events:
+        if not isinstance(wire, dict) or not isinstance(wire.get("seq"), int) or wire["seq"] <= last:
+            raise SyncError("bad_response", "a pull page is out of order")
+        last = wire["seq"]
+        body = {k: v for k, v in wire.items() if k not in ("seq", "received_at")}
+        problem = check_event(body)
+        if problem is not None:
+            raise SyncError("bad_response", f"event {str(wire.get('id'))[:40]}: {problem[1]}")
+        out.append(dict(wire))
+    if (out and next_after < last) or next_after < after:
+        raise SyncError("bad_response", "a pull page moves the cursor backwards")
+    return out, next_after, high

@@ -1,0 +1,105 @@
+"""Sync protocol v1: the event on the wire, its checks, and the limits.
+
+One module for both ends (the seat client and the ``central`` server), so the two can never
+disagree on what a valid event is. See docs/sync-protocol.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from console.clock import parse_instant
+from console.events import APPLIERS, missing_keys
+from console.store import EventRecord
+
+PROTOCOL = 1
+SUPPORTED = (1,)
+MAX_BATCH_EVENTS = 500
+MAX_BODY_BYTES = 1 << 20
+MAX_PULL_LIMIT = 1000
+MAX_MISSING_IDS = 1000
+MAX_EVENT_BYTES = 256 * 1024
+FIELDS = ("id", "kind", "subject", "happened_at", "recorded_at", "seat", "operator", "payload")
+
+_UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def to_wire(record: EventRecord) -> dict[str, Any]:
+    return {
+        "id": record.id, "kind": record.kind, "subject": record.subject,
+        "happened_at": record.happened_at, "recorded_at": record.recorded_at,
+        "seat": record.seat, "operator": record.operator, "payload": record.payload,
+    }
+
+
+def from_wire(wire: dict[str, Any]) -> EventRecord:
+    """A checked wire event as a record (call ``check_event`` first)."""
+    return EventRecord(
+        id=wire["id"], kind=wire["kind"], subject=wire["subject"],
+        happened_at=wire["happened_at"], recorded_at=wire["recorded_at"], seat=wire["seat"],
+        operator=wire["operator"], payload=wire["payload"],
+    )
+
+
+def canonical(wire: dict[str, Any]) -> str:
+    """The one text form that is hashed and stored: sorted keys, no spaces."""
+    return json.dumps({k: wire[k] for k in FIELDS}, ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":"))
+
+
+def content_hash(wire: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(wire).encode()).hexdigest()
+
+
+def id_millis(event_id: str) -> int:
+    """The Unix milliseconds a UUIDv7 carries in its first 48 bits."""
+    return int(event_id.replace("-", "")[:12], 16)
+
+
+def valid_name(value: object) -> bool:
+    """County and seat names: short, ASCII, safe in a URL path and a log line."""
+    return isinstance(value, str) and bool(_NAME.match(value))
+
+
+def check_event(wire: object, *, seat: str | None = None) -> tuple[str, str] | None:
+    """(code, English detail) for an event that must not be stored, or None if it is fine."""
+    if not isinstance(wire, dict):
+        return "not_an_object", "an event must be a JSON object"
+    unknown = sorted(set(wire) - set(FIELDS))
+    if unknown:
+        return "unknown_field", f"unknown field {unknown[0]!r}"
+    absent = [k for k in FIELDS if k not in wire]
+    if absent:
+        return "missing_field", f"missing field {absent[0]!r}"
+    if not isinstance(wire["id"], str) or not _UUID7.match(wire["id"]):
+        return "bad_id", "id must be a lowercase UUIDv7"
+    if not isinstance(wire["kind"], str) or wire["kind"] not in APPLIERS:
+        return "unknown_kind", f"unknown event kind {str(wire['kind'])[:64]!r}"
+    if wire["subject"] is not None and not isinstance(wire["subject"], str):
+        return "bad_field", "subject must be a string or null"
+    for key in ("happened_at", "recorded_at"):
+        value = wire[key]
+        if not isinstance(value, str) or len(value) > 40:
+            return "bad_time", f"{key} must be an ISO 8601 instant"
+        try:
+            parse_instant(value)
+        except ValueError:
+            return "bad_time", f"{key} must be an ISO 8601 instant"
+    if not valid_name(wire["seat"]):
+        return "bad_seat", "seat must be a short ASCII name"
+    if seat is not None and wire["seat"] != seat:
+        return "wrong_seat", "an event's seat must be the seat of the token that pushes it"
+    if not isinstance(wire["operator"], str) or not 0 < len(wire["operator"]) <= 64:
+        return "bad_field", "operator must be a non-empty string of at most 64 characters"
+    if not isinstance(wire["payload"], dict):
+        return "bad_payload", "payload must be a JSON object"
+    absent = missing_keys(wire["kind"], wire["payload"])
+    if absent:
+        return "bad_payload", f"{wire['kind']} payload lacks {absent[0]!r}"
+    if len(canonical(wire).encode()) > MAX_EVENT_BYTES:
+        return "too_large", f"an event must be at most {MAX_EVENT_BYTES} bytes"
+    return None

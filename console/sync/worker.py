@@ -1,0 +1,133 @@
+"""The background sync loop: a thread with its own SQLite connection.
+
+The console's UI thread never waits on the network: it only commits locally. This thread
+notices new local commits (``PRAGMA data_version`` moves when another connection commits),
+pushes them, pulls what other seats did, and backs off with full jitter while the server is
+away. It reports each pass through a callback; the UI reads the rest from ``sync_state``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from console.clock import Clock
+from console.config import Config
+from console.errors import BadInput
+from console.store import Store
+from console.sync.client import PassReport, SyncClient, SyncSettings, next_delay
+
+POLL_S = 1.0  # how often an idle loop looks for new local commits
+
+
+def token_path(config: Config, db_path: str) -> Path:
+    if config.sync.token_file:
+        return Path(config.sync.token_file).expanduser()
+    return Path(db_path).resolve().parent / "sync-token"
+
+
+def save_token(config: Config, db_path: str, token: str) -> Path:
+    """Keep this seat's token beside its database, readable by its user only."""
+    token = token.strip()
+    if not token or len(token) > 512 or any(c.isspace() for c in token):
+        raise BadInput("sync.bad_token", zh="令牌格式不对（一行，无空格）",
+                       en="a token is one word on one line")
+    path = token_path(config, db_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(token + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def settings_for(config: Config, db_path: str) -> SyncSettings | None:
+    """This seat's sync settings, or None when no server is configured."""
+    if not config.sync.server:
+        return None
+    path = token_path(config, db_path)
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        token = ""
+    return SyncSettings(
+        server=config.sync.server, token=token, county=config.center.county,
+        seat=config.center.seat, deadline_s=float(config.sync.deadline_seconds),
+        interval_s=float(config.sync.interval_seconds),
+    )
+
+
+class SyncWorker:
+    def __init__(self, db_path: str, settings: SyncSettings, clock: Clock, *,
+                 on_pass: Callable[[PassReport], None] | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 rng: random.Random | None = None) -> None:
+        self.db_path = db_path
+        self.settings = settings
+        self.clock = clock
+        self.on_pass = on_pass
+        self.transport = transport
+        self.rng = rng or random.Random()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.passes = 0
+        self.last: PassReport | None = None
+
+    def start(self) -> None:
+        # A daemon: a pass stuck in a request must not keep a closing console alive; the
+        # deadline bounds the request and SQLite's WAL makes an abandoned write harmless.
+        self._thread = threading.Thread(target=self._run, name="linkage-sync", daemon=True)
+        self._thread.start()
+
+    def nudge(self) -> None:
+        """Sync now (a new local commit, or a person asked)."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        store = Store(self.db_path, self.clock)
+        try:
+            client = SyncClient(store, self.settings, self.clock, transport=self.transport,
+                                should_stop=self._stop.is_set)
+            while not self._stop.is_set():
+                report = client.run_pass()
+                self.passes += 1
+                self.last = report
+                if self.on_pass is not None and not self._stop.is_set():
+                    self.on_pass(report)
+                delay = next_delay(report, client.failures(), self.settings, self.rng)
+                self._sleep(store, delay, urgent_on_commit=report.ok)
+        finally:
+            store.close()
+
+    def _sleep(self, store: Store, delay: float, *, urgent_on_commit: bool) -> None:
+        """Wait ``delay`` s, or less if nudged or (while online) another connection commits."""
+        version = _data_version(store)
+        left = delay
+        while left > 0 and not self._stop.is_set():
+            step = min(POLL_S, left)
+            if self._wake.wait(step):
+                self._wake.clear()
+                return
+            left -= step
+            if urgent_on_commit and _data_version(store) != version and store.outbox_count():
+                return
+
+
+def _data_version(store: Store) -> int:
+    return int(store.conn.execute("PRAGMA data_version").fetchone()[0])
