@@ -277,7 +277,10 @@ def _help(inv: Invocation) -> Outcome:
 # -- sync (docs/sync-protocol.md) -----------------------------------------------------------
 def _sync_lines(inv: Invocation, status: SyncStatus) -> list[str]:
     t = inv.text
-    when = (lambda v: t.time(parse_instant(v)) if v else "-")
+
+    def when(value: str | None) -> str:
+        return t.time(parse_instant(value)) if value else "-"
+
     state = {"off": t.pick("未配置", "not configured"), "never": t.pick("尚未同步", "never synced"),
              "online": t.pick("在线", "online"), "offline": t.pick("离线", "offline"),
              "error": t.pick("出错", "error")}[status.state]
@@ -305,7 +308,8 @@ def _sync(inv: Invocation) -> Outcome:
     s = inv.services
     report = s.sync_once()
     t = inv.text
-    head = (t.pick(f"上传 {report.pushed} 条，下载 {report.pulled} 条", f"pushed {report.pushed}, pulled {report.pulled}")
+    head = (t.pick(f"上传 {report.pushed} 条，下载 {report.pulled} 条",
+                   f"pushed {report.pushed}, pulled {report.pulled}")
             if report.ok else describe_error(report.error_code, inv.lang) + f": {report.error_detail}")
     status = s.sync_status()
     data = {"pass": {"ok": report.ok, "pushed": report.pushed, "pulled": report.pulled,
