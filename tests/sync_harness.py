@@ -1,0 +1,159 @@
+"""A county in a box for the sync tests: one real central server app, N real seats.
+
+The server is the real ``central`` app and SQLite store, reached through httpx's ASGI
+transport wrapped in ``FaultyTransport``, which can refuse, time out, fail with 500/503, lose a
+response after the server committed, deliver a request twice, or hold one back and deliver it
+later. Seats are real ``Services`` on their own SQLite files, syncing with the real client.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from central.app import create_app
+from central.store import CentralStore
+from console.clock import Clock
+from console.services import Services, open_services
+
+COUNTY = "demo-county"
+FAULTS = ("refused", "timeout", "http500", "http503", "lost", "duplicate", "hold", "replay")
+
+
+class FaultyTransport(httpx.AsyncBaseTransport):
+    """Consumes one planned fault per request; with no plan, requests go straight through."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.plan: list[str] = []
+        self.held: list[tuple[str, str, dict[str, str], bytes]] = []
+        self.injected: Counter[str] = Counter()
+        self.requests = 0
+
+    async def _deliver(self, method: str, url: str, headers: dict[str, str], body: bytes) -> httpx.Response:
+        request = httpx.Request(method, url, headers=headers, content=body)
+        response = await self.inner.handle_async_request(request)
+        await response.aread()
+        return response
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        body = await request.aread()
+        parts = (request.method, str(request.url), dict(request.headers), body)
+        fault = self.plan.pop(0) if self.plan else "ok"
+        if fault != "ok":
+            self.injected[fault] += 1
+        if fault == "refused":
+            raise httpx.ConnectError("connection refused", request=request)
+        if fault == "timeout":
+            raise httpx.ReadTimeout("timed out", request=request)
+        if fault == "http500":
+            return httpx.Response(500, json={"code": "boom", "detail": "injected"}, request=request)
+        if fault == "http503":
+            return httpx.Response(503, headers={"retry-after": "3"}, json={"detail": "busy"},
+                                  request=request)
+        if fault == "hold":  # delivered later, after newer requests: a reordered request
+            self.held.append(parts)
+            raise httpx.ReadTimeout("held back", request=request)
+        if fault == "replay" and self.held:
+            await self._deliver(*self.held.pop(0))
+        response = await self._deliver(*parts)
+        if fault == "duplicate":
+            response = await self._deliver(*parts)
+        if fault == "lost":  # the server committed; the seat never hears of it
+            raise httpx.ReadError("connection reset after the server answered", request=request)
+        return httpx.Response(response.status_code, headers=response.headers, content=response.content,
+                              request=request)
+
+    async def flush_held(self) -> None:
+        while self.held:
+            await self._deliver(*self.held.pop(0))
+
+
+class County:
+    def __init__(self, root: Path, clock: Clock, seats: int = 3) -> None:
+        self.root = root
+        self.clock = clock
+        self.central = CentralStore(root / "central.db", clock)
+        self.app = create_app(self.central, clock=clock, rate=1e9, burst=10**9)
+        self.transport = FaultyTransport(httpx.ASGITransport(app=self.app))
+        self.names = [f"seat-{n:02d}" for n in range(1, seats + 1)]
+        self.tokens = {name: self.central.add_token(COUNTY, name) for name in self.names}
+        self.seats: dict[str, Services] = {}
+        for name in self.names:
+            (root / name).mkdir()
+            (root / name / "config.toml").write_text(
+                f'[center]\ncounty = "{COUNTY}"\nseat = "{name}"\n'
+                '[sync]\nserver = "http://central.test"\n', encoding="utf-8")
+            self.seats[name] = self.open(name)
+            self.seats[name].save_sync_token(self.tokens[name])
+
+    def open(self, name: str) -> Services:
+        return open_services(self.root / name / "linkage.db", config_path=self.root / name / "config.toml",
+                             clock=self.clock)
+
+    def restart(self, name: str) -> None:
+        self.seats[name].close()
+        self.seats[name] = self.open(name)
+
+    def sync(self, name: str) -> Any:
+        return self.seats[name].sync_once(transport=self.transport)
+
+    def close(self) -> None:
+        for services in self.seats.values():
+            services.close()
+        self.central.close()
+
+    # -- what the assertions look at ------------------------------------------------------------
+    def server_ids(self) -> list[str]:
+        return [r[0] for r in self.central.conn.execute("SELECT id FROM events WHERE county = ?", (COUNTY,))]
+
+    def server_seqs(self) -> list[int]:
+        return [r[0] for r in self.central.conn.execute(
+            "SELECT seq FROM events WHERE county = ? ORDER BY seq", (COUNTY,))]
+
+    def local_ids(self, name: str) -> set[str]:
+        return {r[0] for r in self.seats[name].store.all("SELECT id FROM events WHERE origin = 'local'")}
+
+    def all_ids(self, name: str) -> set[str]:
+        return {r[0] for r in self.seats[name].store.all("SELECT id FROM events")}
+
+    def queued(self, name: str) -> set[str]:
+        return {r[0] for r in self.seats[name].store.all("SELECT event_id FROM outbox")}
+
+    def projection(self, name: str) -> dict[str, Any]:
+        """The seat's current-state tables, minus seat-local numbering."""
+        store = self.seats[name].store
+        return {
+            "incidents": sorted(tuple(r) for r in store.all(
+                "SELECT id, status, category, disposition, merged_into, closed_at, phone, text"
+                " FROM incidents")),
+            "calls": sorted(tuple(r) for r in store.all("SELECT id, incident_id, phone, text FROM calls")),
+            "orders": sorted((r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in store.all(
+                "SELECT id, incident_id, status, steps, return_reason FROM orders")),
+            "catalog": store.one("SELECT version FROM catalog_snapshot")[0],
+            "pending": store.one("SELECT count(*) FROM pending_events")[0],
+        }
+
+    def drain(self, rounds: int = 6) -> int:
+        """Heal the network and sync every seat until all queues are empty and all caught up."""
+        self.transport.plan.clear()
+        passes = 0
+        for _ in range(rounds):
+            for name in self.names:
+                report = self.sync(name)
+                passes += 1
+                assert report.ok, (name, report.error_code, report.error_detail)
+            if all(not self.queued(n) for n in self.names) and all(
+                self.seats[n].sync_status().lag == 0 for n in self.names
+            ):
+                # one more round so every seat has pulled the last pushes of the others
+                for name in self.names:
+                    assert self.sync(name).ok
+                    passes += 1
+                return passes
+        raise AssertionError("the queues did not drain")

@@ -1,0 +1,135 @@
+"""Conflict rules: two seats edit the same incident while cut off from each other, then sync.
+
+Each case is built so that the two seats receive the other's edit in opposite orders; only
+order-independent projection rules make them agree (docs/sync-protocol.md).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sync_harness import County
+
+from console import intake
+from console.clock import FakeClock
+
+
+@pytest.fixture
+def county(tmp_path: Path):
+    c = County(tmp_path, FakeClock("2026-11-28T06:00:00Z"), seats=2)
+    yield c
+    c.close()
+
+
+def _shared_incident(county: County) -> tuple[int, int, str]:
+    """An incident with one order made on seat 1 and seen by seat 2; (no on 1, no on 2, id)."""
+    a = county.seats["seat-01"]
+    result = intake.new_call(a.ctx, None, phone="13800000001", text="井盖丢失", category="public_order",
+                             dispatch=["housing"])
+    for name in ("seat-01", "seat-02", "seat-01"):
+        assert county.sync(name).ok
+    b = county.seats["seat-02"]
+    no_b = b.store.one("SELECT no FROM incidents WHERE id = ?", (result.incident.id,))[0]
+    return result.incident.no, no_b, result.incident.id
+
+
+def _converge(county: County) -> None:
+    county.drain()
+    assert county.projection("seat-01") == county.projection("seat-02")
+
+
+def test_order_steps_on_two_seats_move_forward_only(county: County) -> None:
+    a, b = county.seats["seat-01"], county.seats["seat-02"]
+    _shared_incident(county)
+    order_id = a.store.one("SELECT id FROM orders")[0]
+    county.clock.advance(60)
+    a.step(1, "ack")                      # seat 1 hears the unit acknowledge …
+    county.clock.advance(60)
+    b.step(1, "arrive")                   # … seat 2, not knowing, records it on scene
+    for name in ("seat-02", "seat-01", "seat-02"):   # 1 gets "arrive" after its "ack", 2 the reverse
+        assert county.sync(name).ok
+    _converge(county)
+    for s in (a, b):
+        status, steps = s.store.one("SELECT status, steps FROM orders WHERE id = ?", (order_id,))
+        assert status == "on_scene"
+        assert set(json.loads(steps)) == {"issued", "acknowledged", "on_scene"}
+    print("\nsteps from two seats:", status, json.loads(steps))
+
+
+def test_close_and_reopen_concurrently_last_writer_wins_everywhere(county: County) -> None:
+    a, b = county.seats["seat-01"], county.seats["seat-02"]
+    _, no_b, incident_id = _shared_incident(county)
+    with a.ctx.transaction() as tx:
+        tx.append("incident.closed", {"incident_id": incident_id}, subject=incident_id)
+    county.clock.advance(5)
+    with b.ctx.transaction() as tx:
+        later = tx.append("incident.reopened", {"incident_id": incident_id}, subject=incident_id)
+    for name in ("seat-01", "seat-02", "seat-01"):
+        assert county.sync(name).ok
+    _converge(county)
+    for s in (a, b):
+        status, stamp = s.store.one("SELECT status, status_event FROM incidents WHERE id = ?", (incident_id,))
+        assert (status, stamp) == ("open", later.id)
+    # the losing close is still in both logs and on the timeline
+    for s in (a, b):
+        assert s.store.one("SELECT count(*) FROM events WHERE kind = 'incident.closed'")[0] == 1
+
+
+def test_category_edits_converge_and_notes_all_kept(county: County) -> None:
+    a, b = county.seats["seat-01"], county.seats["seat-02"]
+    no_a, no_b, incident_id = _shared_incident(county)
+    intake.recategorize(a.ctx, no_a, "crime")
+    intake.add_note(a.ctx, no_a, "来自一号席")
+    county.clock.advance(1)
+    intake.recategorize(b.ctx, no_b, "traffic_accident")
+    intake.add_note(b.ctx, no_b, "来自二号席")
+    for name in ("seat-02", "seat-01", "seat-02"):
+        assert county.sync(name).ok
+    _converge(county)
+    for s in (a, b):
+        assert s.store.one("SELECT category FROM incidents WHERE id = ?", (incident_id,))[0] == "traffic_accident"
+        notes = {json.loads(r[0])["note"] for r in s.store.all(
+            "SELECT payload FROM events WHERE kind = 'incident.noted'")}
+        assert notes == {"来自一号席", "来自二号席"}
+
+
+def test_incidents_made_on_two_seats_stay_two(county: County) -> None:
+    a, b = county.seats["seat-01"], county.seats["seat-02"]
+    intake.new_call(a.ctx, None, phone="13800000009", text="路灯不亮", category="public_order")
+    intake.new_call(b.ctx, None, phone="13800000009", text="路灯不亮", category="public_order")
+    _converge(county)
+    for s in (a, b):
+        rows = s.store.all("SELECT seat, status FROM incidents ORDER BY created_at")
+        assert sorted(tuple(r) for r in rows) == [("seat-01", "open"), ("seat-02", "open")]
+        # each seat numbers them itself; both show on its board as waiting
+        assert len(s.board().waiting) == 2
+
+
+def test_an_event_arriving_before_what_it_refers_to_waits(county: County, tmp_path: Path) -> None:
+    """After a server restore seats re-push in their own order: an order may reach a third seat
+    before its incident. It waits as pending and is applied when the incident arrives."""
+    from console.store import EventRecord
+
+    b = county.seats["seat-02"]
+    a = county.seats["seat-01"]
+    result = intake.new_call(a.ctx, None, phone="13800000002", text="水管爆裂", category="public_order",
+                             dispatch=["housing"])
+    events = a.store.events_for([result.incident.id])
+    rows = {r["id"]: r for r in a.store.all("SELECT * FROM events")}
+    order_event = next(e for e in a.store.all("SELECT * FROM events WHERE kind = 'order.issued'"))
+    with b.store.transaction("seat-02", "sync") as tx:
+        record = EventRecord(order_event["id"], order_event["kind"], order_event["subject"],
+                             order_event["happened_at"], order_event["recorded_at"], order_event["seat"],
+                             order_event["operator"], json.loads(order_event["payload"]))
+        assert tx.receive(record, 99)
+    assert b.store.one("SELECT count(*) FROM pending_events")[0] == 1
+    assert b.store.one("SELECT count(*) FROM orders")[0] == 0
+    created = next(e for e in events if e.kind == "incident.created")
+    with b.store.transaction("seat-02", "sync") as tx:
+        tx.receive(created, 100)
+        assert tx.apply_pending() == 1
+    assert b.store.one("SELECT count(*) FROM pending_events")[0] == 0
+    assert b.store.one("SELECT status FROM orders")[0] == "issued"
+    assert rows  # the writing seat still holds everything
