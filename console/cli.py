@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     if lang is not None and lang not in ("zh", "en"):
         sys.stderr.write("linkage: --lang must be zh or en\n")
         return 2
+    if tokens and tokens[0] in ("serve", "server"):
+        return _run_server(tokens, lang)
     try:
         from console.services import open_services
 
@@ -92,6 +94,14 @@ def _refuse(exc: LinkageError, lang: str, as_json: bool) -> int:
                                     ensure_ascii=False) + "\n")
     sys.stderr.write(f"linkage: {exc.message(lang)}\n")
     return exc.exit_code
+
+
+def _run_server(tokens: list[str], lang: str | None) -> int:
+    """The city server lives in ``central``; imported only here so the console never loads it."""
+    import importlib
+
+    server_cli = importlib.import_module("central.cli")
+    return int(server_cli.main(tokens, lang))
 
 
 def _open_console(services: object, lang: str) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
 
 from console.services import Services
 from screens.board import BoardScreen
@@ -15,6 +16,14 @@ from screens.confirm import ConfirmQuit
 from screens.help import HelpScreen
 from screens.i18n import tr
 from screens.keys import localize, unknown_keymap_ids
+
+
+class SyncPassed(Message):
+    """Posted from the sync thread after each pass (Message posting is thread-safe)."""
+
+    def __init__(self, pulled: int) -> None:
+        super().__init__()
+        self.pulled = pulled
 
 
 class LinkageApp(App[int]):
@@ -40,6 +49,7 @@ class LinkageApp(App[int]):
         self.title = tr("app.title", lang)
         localize(self, lang)
         self.board = BoardScreen(services, lang, tick_seconds=tick_seconds)
+        self.sync_worker: Any = None
         if services.config.keymap:
             self.set_keymap(services.config.keymap)
 
@@ -53,6 +63,28 @@ class LinkageApp(App[int]):
             self.notify(tr("keymap.unknown", self.lang, ids=", ".join(unknown)), severity="warning",
                         timeout=30, markup=False)
         self.run_worker(self._warm_triage, thread=True, exit_on_error=False, group="warm")
+        self.start_sync()
+
+    def start_sync(self, transport: Any = None) -> None:
+        """Sync runs on its own thread and connection: typing never waits on the network."""
+        settings = self.services.sync_settings()
+        if settings is None or not settings.token or self.sync_worker is not None:
+            return
+        from console.sync.worker import SyncWorker
+
+        self.sync_worker = SyncWorker(
+            self.services.store.path, settings, self.services.ctx.clock,
+            on_pass=lambda report: self.post_message(SyncPassed(report.pulled)), transport=transport)
+        self.sync_worker.start()
+
+    def on_sync_passed(self, message: SyncPassed) -> None:
+        if message.pulled and self.services.refresh_catalog():
+            self.board.reload()
+        self.board.check_alarms()  # repaints the status line, sync indicator included
+
+    def on_unmount(self) -> None:
+        if self.sync_worker is not None:
+            self.sync_worker.stop(timeout=1.0)
 
     def _warm_triage(self) -> None:
         """Build the triage index off the UI thread, so the first call taken doesn't wait."""
@@ -129,5 +161,9 @@ class LinkageApp(App[int]):
 
 def run_app(services: Services, lang: str) -> int:
     app = LinkageApp(services, lang)
-    app.run()
+    try:
+        app.run()
+    finally:
+        if app.sync_worker is not None:
+            app.sync_worker.stop(timeout=1.0)
     return app.return_code or 0

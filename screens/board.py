@@ -18,12 +18,14 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.clock import parse_instant
 from console.commands import run
 from console.deadlines import STAGE_LABELS, order_clock
 from console.errors import LinkageError
 from console.model import Order, label
 from console.render import Text as Words
 from console.services import Services
+from console.sync.status import describe_error
 from screens.i18n import tr
 from screens.keys import localize
 from screens.step_dialog import OrderStepActions, step_bindings
@@ -110,6 +112,26 @@ class BoardScreen(OrderStepActions, Screen[None]):
         self.board_view.tick()
         self.check_alarms()
 
+    def sync_indicator(self) -> str:
+        """Online / offline since HH:MM with N queued / error with its reason: read from the
+        store (the sync thread writes it), so it never waits on the network."""
+        status = self.services.sync_status()
+        if status.state == "off":
+            return tr("status.sync.off", self.lang)
+        if getattr(self.app, "sync_worker", None) is None and status.state in ("never", "online"):
+            text = tr("status.sync.no_token", self.lang)
+        elif status.state == "offline":
+            since = status.offline_since
+            text = tr("status.sync.offline", self.lang,
+                      since=self.words.time(parse_instant(since)) if since else "-")
+        elif status.state == "error":
+            text = tr("status.sync.error", self.lang, reason=describe_error(status.error_code, self.lang))
+        else:
+            text = tr(f"status.sync.{status.state}", self.lang)
+        if status.queued:
+            text += " " + tr("status.sync.queued", self.lang, n=status.queued)
+        return text
+
     def _status(self, overdue: int) -> None:
         """Counts first: at 80 columns the tail (center name) is what gets cut, not the numbers."""
         cfg = self.services.config
@@ -120,7 +142,7 @@ class BoardScreen(OrderStepActions, Screen[None]):
                 f"{tr('status.waiting', self.lang)} {self._waiting} · {now} · "
                 f"{tr('status.seat', self.lang)} {cfg.center.seat} · "
                 f"{tr('status.operator', self.lang)} {self.services.ctx.operator} · "
-                f"{tr('status.sync', self.lang)} · {name}")
+                f"{self.sync_indicator()} · {name}")
         self.status.update(Text(line, style="bold white on red" if overdue else "bold"))
 
     # -- alarms -----------------------------------------------------------------------------
@@ -219,6 +241,13 @@ class BoardScreen(OrderStepActions, Screen[None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         line = event.value.strip()
         if not line:
+            return
+        worker = getattr(self.app, "sync_worker", None)
+        if worker is not None and line.lstrip(":：/").strip().lower() == "sync":
+            # the sync thread does it; the UI thread never waits on the network
+            worker.nudge()
+            self.command.value = ""
+            self.answer.update(Text(tr("sync.nudged", self.lang)))
             return
         try:
             outcome = run(self.services, line, self.lang)

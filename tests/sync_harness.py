@@ -157,3 +157,99 @@ class County:
                     passes += 1
                 return passes
         raise AssertionError("the queues did not drain")
+
+
+class LiveServer:
+    """The real central app on a real uvicorn, on 127.0.0.1 and a free port, in a thread."""
+
+    def __init__(self, store: CentralStore, clock: Clock, **limits: Any) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        self.store = store
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        app = create_app(store, clock=clock, **limits)
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        import time
+
+        self.thread.start()
+        for _ in range(200):
+            if self.server.started:
+                return self
+            time.sleep(0.025)
+        raise RuntimeError("the central server did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sock.close()
+
+
+class DripServer:
+    """A server that answers any request with headers and then one body byte every ``every`` s.
+
+    httpx's read timeout is per chunk, so only an overall deadline stops a request to it. It
+    records when a client connected and whether the client hung up before the drip ended.
+    """
+
+    def __init__(self, every: float = 0.2, total: float = 60.0) -> None:
+        import socket
+        import threading
+
+        self.every, self.total = every, total
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.connected = threading.Event()
+        self.hung_up = threading.Event()
+        self.finished = threading.Event()
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        import threading
+
+        self.sock.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+
+    def _drip(self, conn: Any) -> None:
+        import time
+
+        self.connected.set()
+        try:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n")
+            end = time.monotonic() + self.total
+            while time.monotonic() < end and not self._stop.is_set():
+                conn.sendall(b" ")
+                time.sleep(self.every)
+            self.finished.set()
+        except OSError:
+            self.hung_up.set()
+        finally:
+            conn.close()
+
+    def __enter__(self) -> DripServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self.thread.join(5)
+        self.sock.close()

@@ -60,7 +60,7 @@ def test_order_steps_on_two_seats_move_forward_only(county: County) -> None:
 
 def test_close_and_reopen_concurrently_last_writer_wins_everywhere(county: County) -> None:
     a, b = county.seats["seat-01"], county.seats["seat-02"]
-    _, no_b, incident_id = _shared_incident(county)
+    _, _, incident_id = _shared_incident(county)
     with a.ctx.transaction() as tx:
         tx.append("incident.closed", {"incident_id": incident_id}, subject=incident_id)
     county.clock.advance(5)

@@ -21,11 +21,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from sync_harness import FAULTS, County
 
 from console import intake
 from console.clock import FakeClock
 from console.errors import LinkageError
-from sync_harness import FAULTS, County
 
 SEATS = ("seat-01", "seat-02", "seat-03")
 CATEGORIES = ("public_order", "traffic_accident", "crime")

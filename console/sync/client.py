@@ -101,7 +101,7 @@ class SyncClient:
     def run_pass(self) -> PassReport:
         report = PassReport()
         try:
-            asyncio.run(self._pass(report))
+            _run_coroutine(self._pass(report))
             report.ok = True
         except SyncError as exc:
             report.error_code, report.error_detail = exc.code, exc.detail[:300]
@@ -335,6 +335,30 @@ def next_delay(report: PassReport, failures: int, settings: SyncSettings, rng: r
 
 
 # -- helpers --------------------------------------------------------------------------------
+def _run_coroutine(coro: Any) -> None:
+    """``asyncio.run``, or on a thread of its own if this thread already runs a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coro)
+        return
+    import threading
+
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(coro)
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=target, name="linkage-sync-once")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
 def _encode(body: dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
