@@ -1,0 +1,376 @@
+"""The city server's HTTP API (Starlette), as specified in docs/sync-protocol.md.
+
+Every refusal is an RFC 9457 problem (``application/problem+json``) with a stable ``code`` the
+seat acts on, and a refused request stores nothing: a push is checked whole before its one
+transaction opens. Checks run cheapest first (token, stream, rate, size, JSON, shape, events)
+so a bad or hostile client costs the server as little as possible.
+
+Endpoints are async but call the store directly: its calls are short SQLite transactions and
+the server runs one worker process, so a thread hop would buy nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import time
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import Any, TypeGuard
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from central.openapi import build_spec
+from central.store import AuthError, CentralStore, Credential
+from console.clock import Clock, iso
+from console.sync import protocol
+
+logger = logging.getLogger("linkage.central")
+
+PROBLEM_TYPE = "application/problem+json"
+DEFAULT_PULL_LIMIT = 500
+MAX_AFTER = (1 << 63) - 1
+PUSH_FIELDS = frozenset({"protocol", "seat", "events"})
+_DIGITS = re.compile(r"[0-9]{1,19}")
+_REALM = 'Bearer realm="linkage"'
+
+
+class Problem(Exception):
+    """A refusal on its way to the client; nothing has been stored when one is raised."""
+
+    def __init__(self, status: int, code: str, detail: str, *, headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+    def response(self) -> JSONResponse:
+        body = {"type": "about:blank", "title": HTTPStatus(self.status).phrase, "status": self.status,
+                "code": self.code, "detail": self.detail, **self.extra}
+        return JSONResponse(body, status_code=self.status, headers=self.headers, media_type=PROBLEM_TYPE)
+
+
+class TokenBucket:
+    """``rate`` tokens a second up to ``burst``; ``take`` says how long to wait if empty."""
+
+    def __init__(self, rate: float, burst: int, now: float) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self.tokens = float(burst)
+        self.updated = now
+
+    def take(self, now: float) -> float:
+        self.tokens = min(self.burst, self.tokens + max(0.0, now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.rate if self.rate > 0 else math.inf
+
+
+class AccessLog:
+    """One JSON line per request on ``linkage.central``; endpoints add who and how much.
+
+    The token is never logged: only the credential's county and seat.
+    """
+
+    def __init__(self, app: ASGIApp, log: logging.Logger = logger) -> None:
+        self.app = app
+        self.log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        info: dict[str, Any] = {"county": None, "seat": None, "events": None, "accepted": None, "code": None}
+        scope["linkage"] = info
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            line = {"method": scope["method"], "path": str(scope["path"])[:200], "status": status, **info,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2)}
+            self.log.info(json.dumps(line, ensure_ascii=False))
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _guarded(fn: Handler) -> Handler:
+    """Problems become problem responses; anything unexpected a bare 500 (no stack trace)."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await fn(request)
+        except Problem as problem:
+            _note(request, code=problem.code)
+            return problem.response()
+        except Exception:
+            logger.exception("unexpected failure in %s", request.url.path[:200])
+            _note(request, code="internal")
+            return Problem(500, "internal", "the server failed; try again later").response()
+
+    return endpoint
+
+
+def _note(request: Request, **values: Any) -> None:
+    info = request.scope.get("linkage")
+    if isinstance(info, dict):
+        info.update(values)
+
+
+def _is_int(value: object) -> TypeGuard[int | float]:
+    return (isinstance(value, int) and not isinstance(value, bool)) or (
+        isinstance(value, float) and value.is_integer())
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def create_app(
+    store: CentralStore,
+    *,
+    clock: Clock,
+    rate: float = 20,
+    burst: int = 60,
+    log: logging.Logger = logger,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> Starlette:
+    """The API over ``store``. ``rate``/``burst`` size each seat's push and pull buckets;
+    ``monotonic`` is the rate limiter's time source (injectable so tests need not sleep)."""
+    buckets: dict[tuple[str, str, str], TokenBucket] = {}
+    spec = build_spec()
+
+    def now() -> str:
+        return iso(clock.now())
+
+    # -- who is asking ----------------------------------------------------------------------
+    def credential(request: Request, *, required: bool = True) -> Credential | None:
+        header = request.headers.get("authorization")
+        if header is None:
+            if not required:
+                return None
+            raise Problem(401, "unauthenticated", "this endpoint needs 'Authorization: Bearer <token>'",
+                          headers={"WWW-Authenticate": _REALM})
+        scheme, _, token = header.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise Problem(401, "unauthenticated", "the Authorization header must be 'Bearer <token>'",
+                          headers={"WWW-Authenticate": _REALM})
+        try:
+            cred = store.authenticate(token)
+        except AuthError as exc:
+            detail = ("this token has been revoked; ask the city administrator for a new one"
+                      if exc.reason == "token_revoked" else "unknown token")
+            raise Problem(401, exc.reason, detail,
+                          headers={"WWW-Authenticate": f'{_REALM}, error="invalid_token"'}) from None
+        _note(request, county=cred.county, seat=cred.seat)
+        return cred
+
+    def stream_for(request: Request, cred: Credential, *, write: bool) -> str:
+        """The path's county, if this credential may use it; another county's stream is
+        answered exactly like a stream that does not exist."""
+        county = str(request.path_params["county"])
+        if write:
+            if "push" not in cred.scopes:
+                raise Problem(403, "forbidden", "this token may read but not write")
+            if cred.county != county:
+                raise Problem(404, "no_such_stream", "no such stream for this token")
+            return county
+        if cred.is_city and "read-all" in cred.scopes:
+            if not store.has_stream(county):
+                raise Problem(404, "no_such_stream", "no such stream")
+            return county
+        if "pull" not in cred.scopes:
+            raise Problem(403, "forbidden", "this token may not read streams")
+        if cred.county != county:
+            raise Problem(404, "no_such_stream", "no such stream for this token")
+        return county
+
+    def throttle(cred: Credential, kind: str) -> None:
+        key = (cred.county, cred.seat, kind)
+        t = monotonic()
+        bucket = buckets.get(key)
+        if bucket is None:
+            bucket = buckets[key] = TokenBucket(rate, burst, t)
+        wait = bucket.take(t)
+        if wait > 0:
+            seconds = max(1, math.ceil(wait)) if math.isfinite(wait) else 3600
+            raise Problem(429, "rate_limited", f"too many {kind} requests from this seat; retry in {seconds} s",
+                          headers={"Retry-After": str(seconds)})
+
+    async def read_object(request: Request) -> dict[str, Any]:
+        """The body as a JSON object, never reading more than MAX_BODY_BYTES."""
+        cap = protocol.MAX_BODY_BYTES
+        length = request.headers.get("content-length")
+        if length is not None and length.strip().isdigit() and int(length) > cap:
+            raise Problem(413, "too_large", f"the body must be at most {cap} bytes")
+        data = bytearray()
+        async for chunk in request.stream():
+            data += chunk
+            if len(data) > cap:
+                raise Problem(413, "too_large", f"the body must be at most {cap} bytes")
+        try:
+            value = json.loads(bytes(data), parse_constant=_reject_constant)
+        except (ValueError, RecursionError):
+            raise Problem(400, "malformed_json", "the body is not valid JSON") from None
+        if not isinstance(value, dict):
+            raise Problem(400, "malformed_json", "the body must be a JSON object")
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except (UnicodeEncodeError, RecursionError):
+            raise Problem(400, "malformed_json", "the body holds text that is not valid Unicode") from None
+        return value
+
+    def invalid(detail: str) -> Problem:
+        return Problem(422, "invalid_request", detail)
+
+    # -- endpoints --------------------------------------------------------------------------
+    async def hello(request: Request) -> Response:
+        answer: dict[str, Any] = {
+            "server_time": now(), "protocol": protocol.PROTOCOL, "supported": list(protocol.SUPPORTED),
+            "limits": {"max_batch_events": protocol.MAX_BATCH_EVENTS, "max_body_bytes": protocol.MAX_BODY_BYTES,
+                       "max_pull_limit": protocol.MAX_PULL_LIMIT, "max_missing_ids": protocol.MAX_MISSING_IDS,
+                       "max_event_bytes": protocol.MAX_EVENT_BYTES, "rate_per_second": rate, "burst": burst},
+        }
+        cred = credential(request, required=False)
+        if cred is not None:
+            answer.update(county=cred.county, seat=cred.seat, scopes=list(cred.scopes),
+                          epoch=None if cred.is_city else store.epoch(cred.county))
+        return JSONResponse(answer)
+
+    async def push(request: Request) -> Response:
+        cred = credential(request)
+        assert cred is not None
+        county = stream_for(request, cred, write=True)
+        throttle(cred, "push")
+        body = await read_object(request)
+        raw_version = body.get("protocol")
+        if not _is_int(raw_version):
+            raise invalid("'protocol' must be an integer")
+        version = int(raw_version)
+        if version not in protocol.SUPPORTED:
+            raise Problem(426, "unsupported_protocol", f"protocol {version} is not spoken here; update required",
+                          supported=list(protocol.SUPPORTED))
+        unknown = sorted(set(body) - PUSH_FIELDS)
+        if unknown:
+            raise invalid(f"unknown field {unknown[0][:64]!r}")
+        events = body.get("events")
+        if not isinstance(events, list):
+            raise invalid("'events' must be a list")
+        if not protocol.valid_name(body.get("seat")):
+            raise invalid("'seat' must be a short ASCII name")
+        if body["seat"] != cred.seat:
+            raise invalid("'seat' is not the seat of this token")
+        if len(events) > protocol.MAX_BATCH_EVENTS:
+            raise Problem(413, "too_large", f"at most {protocol.MAX_BATCH_EVENTS} events per push")
+        _note(request, events=len(events))
+        errors = []
+        for index, event in enumerate(events):
+            problem = protocol.check_event(event, seat=cred.seat)
+            if problem is not None:
+                event_id = event.get("id") if isinstance(event, dict) else None
+                errors.append({"index": index, "id": event_id if isinstance(event_id, str) else None,
+                               "code": problem[0], "detail": problem[1]})
+        if errors:
+            raise Problem(422, "invalid_events", f"{len(errors)} of {len(events)} events were refused;"
+                          " nothing was stored", errors=errors)
+        acks = store.apply_batch(county, cred.seat, events)
+        _note(request, accepted=sum(1 for a in acks if a["status"] == "accepted"))
+        return JSONResponse({"acks": acks, "epoch": store.epoch(county), "server_time": now()})
+
+    async def pull(request: Request) -> Response:
+        cred = credential(request)
+        assert cred is not None
+        county = stream_for(request, cred, write=False)
+        throttle(cred, "pull")
+        after = _query_int(request, "after", 0, 0, MAX_AFTER)
+        limit = _query_int(request, "limit", DEFAULT_PULL_LIMIT, 1, protocol.MAX_PULL_LIMIT)
+        events, next_after, high = store.pull(county, after, limit)
+        _note(request, events=len(events))
+        return JSONResponse({"epoch": store.epoch(county), "events": events, "next_after": next_after,
+                             "high_watermark": high, "server_time": now()})
+
+    async def missing(request: Request) -> Response:
+        cred = credential(request)
+        assert cred is not None
+        county = stream_for(request, cred, write=True)
+        throttle(cred, "pull")
+        body = await read_object(request)
+        unknown = sorted(set(body) - {"ids"})
+        if unknown:
+            raise invalid(f"unknown field {unknown[0][:64]!r}")
+        ids = body.get("ids")
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise invalid("'ids' must be a list of strings")
+        if len(ids) > protocol.MAX_MISSING_IDS:
+            raise invalid(f"at most {protocol.MAX_MISSING_IDS} ids per request")
+        _note(request, events=len(ids))
+        return JSONResponse({"missing": store.missing(county, ids), "epoch": store.epoch(county),
+                             "server_time": now()})
+
+    async def registry(request: Request) -> Response:
+        cred = credential(request)
+        assert cred is not None
+        county = stream_for(request, cred, write=False)
+        throttle(cred, "pull")
+        return JSONResponse({"registry": store.registry(county), "epoch": store.epoch(county),
+                             "server_time": now()})
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(spec)
+
+    async def http_problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        _note(request, code=code)
+        return Problem(exc.status_code, code, HTTPStatus(exc.status_code).description or code,
+                       headers=dict(exc.headers or {})).response()
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return Problem(500, "internal", "the server failed; try again later").response()
+
+    routes = [
+        Route("/v1/hello", _guarded(hello), methods=["GET"]),
+        Route("/v1/streams/{county}/events:push", _guarded(push), methods=["POST"]),
+        Route("/v1/streams/{county}/events:missing", _guarded(missing), methods=["POST"]),
+        Route("/v1/streams/{county}/events", _guarded(pull), methods=["GET"]),
+        Route("/v1/streams/{county}/registry", _guarded(registry), methods=["GET"]),
+        Route("/v1/openapi.json", _guarded(openapi), methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(AccessLog, log=log)],
+        exception_handlers={HTTPException: http_problem, Exception: server_error},
+    )
+    app.state.store = store  # for tests and tools that hold only the app
+    return app
+
+
+def _query_int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not _DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
+        raise Problem(422, "invalid_request", f"'{name}' must be an integer from {low} to {high}")
+    return int(raw)

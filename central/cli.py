@@ -1,0 +1,260 @@
+"""``linkage serve`` and ``linkage server …``: run the city server and administer its store.
+
+Reached from ``console.cli`` through importlib, so the seat's console never imports the server
+(or Starlette and uvicorn) unless one of these commands is asked for. Messages to people are
+Chinese by default and English with ``--lang en``; a refusal exits 2 with nothing changed.
+``serve`` prints one JSON line on stdout once it is listening (with the real port, so
+``--port 0`` works for tests and scripts); request logs are JSON lines on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+from console.clock import SystemClock
+from console.errors import BadInput, LinkageError
+from console.sync import protocol
+
+STORE_ENV = "LINKAGE_CENTRAL_DB"
+
+
+class Usage(BadInput):
+    """The command line itself is wrong."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that refuses through ``LinkageError`` instead of exiting on its own."""
+
+    def error(self, message: str) -> NoReturn:
+        raise Usage("central.usage", zh="命令用法有误：{msg}\n{usage}", en="{msg}\n{usage}",
+                    msg=message, usage=self.format_usage().strip())
+
+
+def _parser() -> argparse.ArgumentParser:
+    top = _Parser(prog="linkage", add_help=False)
+    top.add_argument("--lang", choices=("zh", "en"))
+    commands = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    serve = commands.add_parser("serve", help="run the city server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--store")
+    serve.add_argument("--rate", type=float, default=20.0)
+    serve.add_argument("--burst", type=int, default=60)
+    server = commands.add_parser("server", help="administer the city server's store")
+    admin = server.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    add = admin.add_parser("add-seat")
+    add.add_argument("--county")
+    add.add_argument("--seat", required=True)
+    add.add_argument("--city", action="store_true")
+    revoke = admin.add_parser("revoke")
+    revoke.add_argument("--county")
+    revoke.add_argument("--seat", required=True)
+    revoke.add_argument("--city", action="store_true")
+    admin.add_parser("seats")
+    backup = admin.add_parser("backup")
+    backup.add_argument("--to", required=True)
+    restore = admin.add_parser("restore")
+    restore.add_argument("--from", dest="source", required=True)
+    for sub in (add, revoke, admin.choices["seats"], backup, restore):
+        sub.add_argument("--store")
+    return top
+
+
+def main(argv: list[str] | None = None, lang: str | None = None) -> int:
+    """Run one ``serve``/``server`` command; 0 done, 2 refused (message on stderr)."""
+    args_list = sys.argv[1:] if argv is None else list(argv)
+    lang = lang or os.environ.get("LINKAGE_LANG") or "zh"
+    try:
+        args = _parser().parse_args(args_list)
+        lang = args.lang or lang
+        if args.command == "serve":
+            return _serve(args, lang)
+        return _admin(args, lang)
+    except LinkageError as exc:
+        sys.stderr.write(f"linkage: {exc.message(lang)}\n")
+        return exc.exit_code
+
+
+def store_path(spec: str | None) -> Path:
+    """``sqlite:PATH``, else $LINKAGE_CENTRAL_DB, else ``central.db`` in the user data dir."""
+    if spec is None:
+        env = os.environ.get(STORE_ENV)
+        if env:
+            return Path(env)
+        import platformdirs
+
+        return Path(platformdirs.user_data_dir("linkage-console")) / "central.db"
+    kind, colon, path = spec.partition(":")
+    if kind != "sqlite" or not colon or not path:
+        raise Usage("central.bad_store", zh="--store 应写作 sqlite:路径", en="--store must be sqlite:PATH")
+    return Path(path)
+
+
+def _names(args: argparse.Namespace) -> tuple[str, str]:
+    """(county, seat) of add-seat/revoke; the county of a city-level token is ``*``."""
+    from central.store import CITY
+
+    if not protocol.valid_name(args.seat):
+        raise Usage("central.bad_seat", zh="席位名不合法：{v}", en="invalid seat name: {v}", v=args.seat)
+    if args.city:
+        return CITY, args.seat
+    if args.county is None:
+        raise Usage("central.no_county", zh="请用 --county 指定县（城市级只读令牌用 --city）",
+                    en="give --county (or --city for a city-level reader)")
+    if not protocol.valid_name(args.county):
+        raise Usage("central.bad_county", zh="县名不合法：{v}", en="invalid county name: {v}", v=args.county)
+    return args.county, args.seat
+
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def _admin(args: argparse.Namespace, lang: str) -> int:
+    from central.store import CITY_SCOPES, SEAT_SCOPES, CentralStore
+
+    zh = lang == "zh"
+    path = store_path(args.store)
+    if args.action == "restore":
+        streams = CentralStore.restore(args.source, path, SystemClock())
+        _say(f"已从备份恢复，共 {len(streams)} 个县的事件流，均已换新纪元（epoch）"
+             if zh else f"restored from the backup; {len(streams)} streams, each with a new epoch")
+        for s in streams:
+            _say(f"  {s['county']}  seq {s['last_seq']}  epoch {s['epoch']}")
+        return 0
+    store = CentralStore(path, SystemClock())
+    try:
+        if args.action == "add-seat":
+            county, seat = _names(args)
+            token = store.add_token(county, seat, CITY_SCOPES if args.city else SEAT_SCOPES)
+            _say(token)
+            _say("请妥善保管此令牌：它只显示这一次，服务器只保存其摘要。"
+                 if zh else "Keep this token safe: it is shown only this once; the server keeps only its hash.")
+            return 0
+        if args.action == "revoke":
+            county, seat = _names(args)
+            count = store.revoke(county, seat)
+            if count == 0:
+                raise BadInput("central.no_token", zh="{county}/{seat} 没有可吊销的令牌",
+                               en="{county}/{seat} has no live token to revoke", county=county, seat=seat)
+            _say(f"已吊销 {county}/{seat} 的 {count} 个令牌，下一次请求起生效"
+                 if zh else f"revoked {count} token(s) of {county}/{seat}; effective from the next request")
+            return 0
+        if args.action == "seats":
+            rows = store.seats()
+            if not rows:
+                _say("尚无席位令牌" if zh else "no seat tokens yet")
+            for row in rows:
+                state = (("已吊销 " if zh else "revoked ") + row["revoked_at"]) if row["revoked_at"] else (
+                    "有效" if zh else "active")
+                _say(f"{row['county']}\t{row['seat']}\t{row['scopes']}\t{row['created_at']}\t{state}")
+            return 0
+        target = Path(args.to)
+        store.backup(target)
+        _say(f"已备份到 {target}" if zh else f"backed up to {target}")
+        return 0
+    finally:
+        store.close()
+
+
+def _serve(args: argparse.Namespace, lang: str) -> int:
+    import uvicorn
+
+    from central.app import create_app
+    from central.store import CentralStore
+
+    if args.rate <= 0 or args.burst < 1:
+        raise Usage("central.bad_rate", zh="--rate 须大于 0，--burst 至少为 1",
+                    en="--rate must be above 0 and --burst at least 1")
+    if not 0 <= args.port <= 65535:
+        raise Usage("central.bad_port", zh="端口须在 0–65535 之间", en="the port must be 0–65535")
+    path = store_path(args.store)
+    clock = SystemClock()
+    store = CentralStore(path, clock)
+    try:
+        sock = _listen(args.host, args.port)
+        log = logging.getLogger("linkage.central")
+        if not log.handlers:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            log.addHandler(handler)
+            log.setLevel(logging.INFO)
+            log.propagate = False
+        app = create_app(store, clock=clock, rate=args.rate, burst=args.burst, log=log)
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        server = _server_class()(config)
+        port = sock.getsockname()[1]
+        ready = {"listening": True, "url": f"http://{_url_host(args.host)}:{port}", "host": args.host,
+                 "port": port, "pid": os.getpid(), "protocol": protocol.PROTOCOL}
+        asyncio.run(_run(server, sock, ready))
+        return 0
+    finally:
+        store.close()
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown, which would kill the
+        process before the store is closed; here a signal ends the command cleanly (exit 0)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            originals = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in originals.items():
+                    signal.signal(sig, handler)
+
+    return Server
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise BadInput("central.cannot_listen", zh="无法在 {host}:{port} 监听：{err}",
+                       en="cannot listen on {host}:{port}: {err}", host=host, port=port,
+                       err=exc.strerror or str(exc)) from None
+    return sock
+
+
+async def _run(server: Any, sock: socket.socket, ready: dict[str, Any]) -> None:
+    """Serve until SIGINT/SIGTERM; announce readiness only once uvicorn has started."""
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started and not task.done():
+        await asyncio.sleep(0.02)
+    if server.started:
+        _say(json.dumps(ready))
+    await task
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,408 @@
+"""The city server's SQLite store: one event stream per county, and the seat tokens.
+
+The server keeps every event id forever (the ``events`` primary key), so a re-sent event is
+recognised by its id alone and a reused id is a conflict, never a silent overwrite. ``seq``
+is bumped inside the same ``BEGIN IMMEDIATE`` that inserts the event, so each county's stream
+is gap-free and numbered in commit order. Tokens are stored as their SHA-256 only.
+
+One connection guarded by a lock: the app runs one worker process, and SQLite serialises
+writers anyway; the lock keeps one request's transaction from interleaving with another's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from console.clock import Clock, iso
+from console.errors import BadInput
+from console.sync import protocol
+
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA busy_timeout=5000",
+)
+
+CITY = "*"  # the county of a city-level (read-all) token
+SEAT_SCOPES = ("push", "pull")
+CITY_SCOPES = ("read-all",)
+
+# Append-only: a shipped migration is never edited; a change is a new entry.
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    (
+        "streams, events, tokens",
+        """
+        CREATE TABLE streams (
+            county TEXT PRIMARY KEY,
+            last_seq INTEGER NOT NULL DEFAULT 0,
+            epoch TEXT NOT NULL
+        );
+        CREATE TABLE events (
+            county TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            id TEXT PRIMARY KEY,
+            seat TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            body TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            UNIQUE (county, seq)
+        );
+        CREATE INDEX events_kind ON events(county, kind, id);
+        CREATE TABLE tokens (
+            hash TEXT PRIMARY KEY,
+            county TEXT NOT NULL,
+            seat TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        CREATE INDEX tokens_seat ON tokens(county, seat);
+        """,
+    ),
+)
+OUR_TABLES = ("streams", "events", "tokens", "schema_migrations")
+
+
+@dataclass(frozen=True)
+class Credential:
+    """Who a token speaks for. ``county`` is ``*`` for a city-level reader."""
+
+    county: str
+    seat: str
+    scopes: tuple[str, ...]
+
+    @property
+    def is_city(self) -> bool:
+        return self.county == CITY
+
+
+class AuthError(Exception):
+    """A token that does not open the door; ``reason`` is the wire code."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_epoch() -> str:
+    return secrets.token_hex(8)
+
+
+def _not_a_store(path: str) -> BadInput:
+    return BadInput(
+        "central.not_a_store",
+        zh="{path} 不是联动服务器的数据库",
+        en="{path} is not a Linkage server store",
+        path=path,
+    )
+
+
+class CentralStore:
+    """The server's one database. Thread-safe through one lock; one instance per process."""
+
+    def __init__(self, path: Path | str, clock: Clock) -> None:
+        self.path = str(path)
+        self.clock = clock
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.conn.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        try:
+            for pragma in PRAGMAS:
+                self.conn.execute(pragma)
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise _not_a_store(self.path) from exc
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+    # -- schema ---------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self._tx():
+            tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if "outbox" in tables or ("events" in tables and "streams" not in tables):
+                # A seat's database has an ``events`` table too; never mix the two.
+                raise _not_a_store(self.path)
+            self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            done = {r[0] for r in self.conn.execute("SELECT version FROM schema_migrations")}
+            if max(done, default=0) > len(MIGRATIONS):
+                raise BadInput(
+                    "store.newer_schema",
+                    zh="服务器数据库由更新版本的程序创建，请升级后再打开",
+                    en="the server store was made by a newer version; upgrade first",
+                )
+            for version, (name, sql) in enumerate(MIGRATIONS, start=1):
+                if version in done:
+                    continue
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                self.conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, iso(self.clock.now()))
+                )
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` … ``COMMIT``; any exception rolls the whole of it back."""
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+                self.conn.execute("COMMIT")
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+
+    def _stream(self, conn: sqlite3.Connection, county: str) -> sqlite3.Row:
+        conn.execute("INSERT OR IGNORE INTO streams (county, last_seq, epoch) VALUES (?, 0, ?)",
+                     (county, new_epoch()))
+        row: sqlite3.Row = conn.execute("SELECT * FROM streams WHERE county = ?", (county,)).fetchone()
+        return row
+
+    # -- the stream -----------------------------------------------------------------------
+    def apply_batch(self, county: str, seat: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Store a checked batch in one transaction; one ack per event, in the pushed order.
+
+        ``seat`` is the pushing seat (each event's own ``seat`` was already checked to be it).
+        A reused id is answered ``conflict`` without the stored event's seq or content, and
+        without saying whether it lives in this county or another.
+        """
+        acks: list[dict[str, Any]] = []
+        now = iso(self.clock.now())
+        with self._tx() as conn:
+            last_seq = int(self._stream(conn, county)["last_seq"])
+            for wire in events:
+                body = protocol.canonical(wire)
+                digest = protocol.content_hash(wire)
+                row = conn.execute("SELECT county, seq, hash FROM events WHERE id = ?", (wire["id"],)).fetchone()
+                if row is not None:
+                    if row["county"] == county and row["hash"] == digest:
+                        acks.append({"id": wire["id"], "status": "duplicate", "seq": row["seq"]})
+                    else:
+                        acks.append({"id": wire["id"], "status": "conflict", "code": "id_reused"})
+                    continue
+                last_seq += 1
+                conn.execute(
+                    "INSERT INTO events (county, seq, id, seat, kind, body, hash, received_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (county, last_seq, wire["id"], seat, wire["kind"], body, digest, now),
+                )
+                acks.append({"id": wire["id"], "status": "accepted", "seq": last_seq})
+            conn.execute("UPDATE streams SET last_seq = ? WHERE county = ?", (last_seq, county))
+        return acks
+
+    def pull(self, county: str, after: int, limit: int) -> tuple[list[dict[str, Any]], int, int]:
+        """(events after ``after`` as wire dicts + seq + received_at, next_after, high_watermark)."""
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT seq, body, received_at FROM events WHERE county = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (county, after, limit),
+            ).fetchall()
+            top = self.conn.execute("SELECT last_seq FROM streams WHERE county = ?", (county,)).fetchone()
+        events = [{**json.loads(r["body"]), "seq": r["seq"], "received_at": r["received_at"]} for r in rows]
+        next_after = events[-1]["seq"] if events else after
+        return events, next_after, int(top[0]) if top else 0
+
+    def missing(self, county: str, ids: list[str]) -> list[str]:
+        """The ids this county's stream lacks, in the asked order (an id kept under another
+        county counts as lacking here; pushing it will answer ``conflict``)."""
+        if not ids:
+            return []
+        with self._lock:
+            have: set[str] = set()
+            unique = list(dict.fromkeys(ids))
+            for start in range(0, len(unique), 500):
+                chunk = unique[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                have.update(r[0] for r in self.conn.execute(
+                    f"SELECT id FROM events WHERE county = ? AND id IN ({marks})", (county, *chunk)))
+        return [i for i in unique if i not in have]
+
+    def registry(self, county: str) -> dict[str, Any] | None:
+        """The newest (highest event id) ``catalog.loaded`` of the county, or None."""
+        with self._lock:
+            row = self.conn.execute(
+                "SELECT id, seq, body FROM events WHERE county = ? AND kind = 'catalog.loaded'"
+                " ORDER BY id DESC LIMIT 1",
+                (county,),
+            ).fetchone()
+        if row is None:
+            return None
+        wire = json.loads(row["body"])
+        return {"event_id": row["id"], "seq": row["seq"], "recorded_at": wire["recorded_at"],
+                "version": wire["payload"]["version"], "body": wire["payload"]["body"]}
+
+    def epoch(self, county: str) -> str:
+        """The county stream's epoch, minting the stream on first use."""
+        with self._tx() as conn:
+            return str(self._stream(conn, county)["epoch"])
+
+    def has_stream(self, county: str) -> bool:
+        with self._lock:
+            return self.conn.execute("SELECT 1 FROM streams WHERE county = ?", (county,)).fetchone() is not None
+
+    def streams(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(r) for r in self.conn.execute("SELECT * FROM streams ORDER BY county")]
+
+    def count_events(self, county: str | None = None) -> int:
+        with self._lock:
+            if county is None:
+                return int(self.conn.execute("SELECT count(*) FROM events").fetchone()[0])
+            return int(self.conn.execute("SELECT count(*) FROM events WHERE county = ?", (county,)).fetchone()[0])
+
+    # -- tokens ---------------------------------------------------------------------------
+    def add_token(self, county: str, seat: str, scopes: tuple[str, ...] | list[str] = SEAT_SCOPES) -> str:
+        """Mint a 256-bit token; only its SHA-256 is kept, so this is the one time it is seen."""
+        if not (county == CITY or protocol.valid_name(county)) or not protocol.valid_name(seat):
+            raise BadInput("central.bad_name", zh="县名或席位名不合法", en="invalid county or seat name")
+        token = secrets.token_urlsafe(32)
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO tokens (hash, county, seat, scopes, created_at) VALUES (?, ?, ?, ?, ?)",
+                (token_hash(token), county, seat, " ".join(scopes), iso(self.clock.now())),
+            )
+            if county != CITY:
+                self._stream(conn, county)
+        return token
+
+    def revoke(self, county: str, seat: str) -> int:
+        """Revoke every live token of (county, seat); how many were revoked."""
+        with self._tx() as conn:
+            cursor = conn.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE county = ? AND seat = ? AND revoked_at IS NULL",
+                (iso(self.clock.now()), county, seat),
+            )
+            return int(cursor.rowcount)
+
+    def seats(self) -> list[dict[str, Any]]:
+        """Every token ever issued (never the token itself), oldest first."""
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT county, seat, scopes, created_at, revoked_at FROM tokens ORDER BY created_at, county, seat"
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def authenticate(self, token: str) -> Credential:
+        with self._lock:
+            row = self.conn.execute(
+                "SELECT county, seat, scopes, revoked_at FROM tokens WHERE hash = ?", (token_hash(token),)
+            ).fetchone()
+        if row is None:
+            raise AuthError("unauthenticated")
+        if row["revoked_at"] is not None:
+            raise AuthError("token_revoked")
+        return Credential(row["county"], row["seat"], tuple(row["scopes"].split()))
+
+    # -- backup and restore ---------------------------------------------------------------
+    def backup(self, to_path: Path | str) -> None:
+        """An online, consistent copy (SQLite backup API), written beside and renamed into place."""
+        target = Path(to_path)
+        if self.path != ":memory:" and _same_file(target, Path(self.path)):
+            raise BadInput("central.backup_onto_store", zh="备份文件不能是服务器数据库本身",
+                           en="the backup cannot be the server store itself")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        partial.unlink(missing_ok=True)
+        dest = sqlite3.connect(partial)
+        try:
+            with self._lock:
+                self.conn.backup(dest)
+            dest.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            dest.close()
+        partial.replace(target)
+
+    @classmethod
+    def restore(cls, from_path: Path | str, store_path: Path | str, clock: Clock) -> list[dict[str, Any]]:
+        """Put a backup in place of the store, then mint a new epoch for every stream.
+
+        Events received after the backup are gone and their seqs will be handed out again, so
+        seats must not take the restored stream for the old one: the new epoch tells them to
+        re-push what the server lost. Tokens are configuration, not data: the tokens of the
+        store being replaced are carried over, so a seat revoked after the backup stays
+        revoked and one enrolled after it keeps working. Stop the server first.
+        Returns the streams with their new epochs.
+        """
+        source = Path(from_path)
+        if not source.is_file():
+            raise BadInput("central.no_backup", zh="找不到备份文件 {path}", en="no backup file {path}",
+                           path=str(source))
+        if _same_file(source, Path(store_path)):
+            raise BadInput("central.restore_onto_itself", zh="备份文件就是服务器数据库本身",
+                           en="the backup is the server store itself")
+        _check_backup(source)
+        kept: list[tuple[Any, ...]] = []
+        if Path(store_path).exists():
+            with suppress(sqlite3.DatabaseError):
+                current = sqlite3.connect(store_path)
+                try:
+                    kept = [tuple(r) for r in current.execute(
+                        "SELECT hash, county, seat, scopes, created_at, revoked_at FROM tokens")]
+                finally:
+                    current.close()
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        dest = sqlite3.connect(store_path)
+        try:
+            src.backup(dest)
+        finally:
+            src.close()
+            dest.close()
+        store = cls(store_path, clock)
+        try:
+            with store._tx() as conn:
+                conn.executemany(
+                    "INSERT INTO tokens (hash, county, seat, scopes, created_at, revoked_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(hash) DO UPDATE SET revoked_at ="
+                    " coalesce(tokens.revoked_at, excluded.revoked_at)",
+                    kept,
+                )
+                for row in conn.execute("SELECT county FROM streams").fetchall():
+                    conn.execute("UPDATE streams SET epoch = ? WHERE county = ?", (new_epoch(), row[0]))
+            return store.streams()
+        finally:
+            store.close()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()
+
+
+def _check_backup(path: Path) -> None:
+    """Refuse to restore anything but an intact server store."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            ok = conn.execute("PRAGMA quick_check").fetchone()[0]
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise _not_a_store(str(path)) from exc
+    if ok != "ok" or not set(OUR_TABLES) <= tables:
+        raise _not_a_store(str(path))

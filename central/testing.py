@@ -1,0 +1,144 @@
+"""Helpers for tests that need a real city server: its own tests and the seat client's.
+
+No mocks: ``serve_in_thread`` runs the real app under real uvicorn on 127.0.0.1 (an ephemeral
+port) over a real SQLite file, and ``serve_subprocess`` runs ``linkage serve`` as its own
+process, the way a deployment does. ``wire_event`` makes a valid event for a seat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from central.store import CentralStore
+from console.clock import Clock, SystemClock
+from console.events import REQUIRES
+from console.ids import uuid7
+
+LOOPBACK = "127.0.0.1"
+
+
+def wire_event(seat: str = "seat-01", kind: str = "incident.noted", *, payload: dict[str, Any] | None = None,
+               at: str = "2026-11-28T06:00:00.000Z", operator: str = "duty",
+               subject: str | None = None) -> dict[str, Any]:
+    """A valid wire event with a fresh UUIDv7; payload keys the kind requires default to "x"."""
+    body: dict[str, Any] = {key: "x" for key in REQUIRES[kind]}
+    body.update(payload or {})
+    return {"id": uuid7(int(time.time() * 1000)), "kind": kind, "subject": subject, "happened_at": at,
+            "recorded_at": at, "seat": seat, "operator": operator, "payload": body}
+
+
+def push_body(events: list[dict[str, Any]], seat: str = "seat-01") -> dict[str, Any]:
+    return {"protocol": 1, "seat": seat, "events": events}
+
+
+def asgi_request(app: Any, method: str, url: str, **kwargs: Any) -> Any:
+    """One request to the app in-process (httpx.ASGITransport), from synchronous test code."""
+    import httpx
+
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://central.test") as client:
+            response = await client.request(method, url, **kwargs)
+            await response.aread()
+            return response
+
+    return asyncio.run(send())
+
+
+@contextmanager
+def serve_in_thread(store: CentralStore, *, clock: Clock | None = None, rate: float = 1000,
+                    burst: int = 1000) -> Iterator[str]:
+    """Real uvicorn in a background thread; yields the base URL (``http://127.0.0.1:PORT``)."""
+    import uvicorn
+
+    from central.app import create_app
+
+    app = create_app(store, clock=clock or SystemClock(), rate=rate, burst=burst)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((LOOPBACK, 0))
+    sock.listen(128)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the in-thread server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://{LOOPBACK}:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@dataclass
+class ServerProcess:
+    """A running ``linkage serve``: its URL, the ready line it printed, and the process."""
+
+    url: str
+    ready: dict[str, Any]
+    process: subprocess.Popen[str]
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``python -m console.cli ARGS`` as a real process (exit code, stdout, stderr)."""
+    return subprocess.run([sys.executable, "-m", "console.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=cwd, env=_child_env())
+
+
+@contextmanager
+def serve_subprocess(store_path: Path, *extra: str, timeout: float = 30) -> Iterator[ServerProcess]:
+    """``linkage serve --port 0 --store sqlite:PATH`` on 127.0.0.1; terminated on exit."""
+    cmd = [sys.executable, "-m", "console.cli", "serve", "--host", LOOPBACK, "--port", "0",
+           "--store", f"sqlite:{store_path}", *extra]
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_child_env())
+    try:
+        line = _read_line(process, timeout)
+        ready = json.loads(line)
+        yield ServerProcess(ready["url"], ready, process)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def _read_line(process: subprocess.Popen[str], timeout: float) -> str:
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            raise RuntimeError(f"linkage serve printed nothing in {timeout} s")
+    line = process.stdout.readline()
+    if not line:
+        err = process.stderr.read() if process.stderr else ""
+        raise RuntimeError(f"linkage serve exited ({process.wait()}): {err[-2000:]}")
+    return line
+
+
+def _child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINKAGE_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
