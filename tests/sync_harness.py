@@ -33,6 +33,7 @@ class FaultyTransport(httpx.AsyncBaseTransport):
         self.held: list[tuple[str, str, dict[str, str], bytes]] = []
         self.injected: Counter[str] = Counter()
         self.requests = 0
+        self.down = False  # the server is unreachable: every request is refused
 
     async def _deliver(self, method: str, url: str, headers: dict[str, str], body: bytes) -> httpx.Response:
         request = httpx.Request(method, url, headers=headers, content=body)
@@ -42,6 +43,8 @@ class FaultyTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.requests += 1
+        if self.down:
+            raise httpx.ConnectError("connection refused (server down)", request=request)
         body = await request.aread()
         parts = (request.method, str(request.url), dict(request.headers), body)
         fault = self.plan.pop(0) if self.plan else "ok"
@@ -95,6 +98,14 @@ class County:
     def open(self, name: str) -> Services:
         return open_services(self.root / name / "linkage.db", config_path=self.root / name / "config.toml",
                              clock=self.clock)
+
+    def restore_server(self, backup: Path) -> None:
+        """Put the server back to an older backup, as an operator would after losing it."""
+        self.central.close()
+        CentralStore.restore(backup, self.root / "central.db", self.clock)
+        self.central = CentralStore(self.root / "central.db", self.clock)
+        self.app = create_app(self.central, clock=self.clock, rate=1e9, burst=10**9)
+        self.transport.inner = httpx.ASGITransport(app=self.app)
 
     def restart(self, name: str) -> None:
         self.seats[name].close()
