@@ -23,7 +23,7 @@ demo: $(STAMP)
 	$(BIN)/linkage
 
 lint: $(STAMP)
-	$(BIN)/ruff check console screens tests bench
+	$(BIN)/ruff check console central screens tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -87,7 +87,7 @@ def build_spec() -> dict[str, Any]:
     schemas: dict[str, Any] = {
         "Name": {"type": "string", "pattern": NAME_PATTERN},
         "EventId": {"type": "string", "pattern": UUID7_PATTERN, "description": "lowercase UUIDv7"},
-        "Instant": {"type": "string", "format": "date-time", "maxLength": 40},
+        "Instant": {"type": "string", "format": "date-time", "pattern": f"^{protocol.INSTANT}$"},
         "Event": {
             "description": "One event on the wire. `kind` must be known and its payload must carry the "
                            "keys that kind requires; unknown fields are refused. Every event's `seat` must "

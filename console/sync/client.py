@@ -153,7 +153,7 @@ class SyncClient:
 
     async def _hello(self, client: httpx.AsyncClient, report: PassReport) -> None:
         body = await self._call(client, "GET", "/v1/hello", report)
-        protocols = body.get("protocols") or body.get("protocol") or []
+        protocols = body.get("supported") or []
         if isinstance(protocols, list) and protocols and PROTOCOL not in protocols:
             raise SyncError("unsupported_protocol", f"the server speaks {protocols}, this seat {PROTOCOL}")
         try:

@@ -24,8 +24,12 @@ MAX_MISSING_IDS = 1000
 MAX_EVENT_BYTES = 256 * 1024
 FIELDS = ("id", "kind", "subject", "happened_at", "recorded_at", "seat", "operator", "payload")
 
-_UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_UUID7 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# The one text form of an instant (console.clock.iso): UTC, milliseconds. One form only, so
+# instants from different seats compare correctly as text (order steps keep the earlier one).
+INSTANT = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"
+_INSTANT = re.compile(INSTANT)
 
 
 def to_wire(record: EventRecord) -> dict[str, Any]:
@@ -62,7 +66,7 @@ def id_millis(event_id: str) -> int:
 
 def valid_name(value: object) -> bool:
     """County and seat names: short, ASCII, safe in a URL path and a log line."""
-    return isinstance(value, str) and bool(_NAME.match(value))
+    return isinstance(value, str) and bool(_NAME.fullmatch(value))
 
 
 def check_event(wire: object, *, seat: str | None = None) -> tuple[str, str] | None:
@@ -75,7 +79,7 @@ def check_event(wire: object, *, seat: str | None = None) -> tuple[str, str] | N
     absent = [k for k in FIELDS if k not in wire]
     if absent:
         return "missing_field", f"missing field {absent[0]!r}"
-    if not isinstance(wire["id"], str) or not _UUID7.match(wire["id"]):
+    if not isinstance(wire["id"], str) or not _UUID7.fullmatch(wire["id"]):
         return "bad_id", "id must be a lowercase UUIDv7"
     if not isinstance(wire["kind"], str) or wire["kind"] not in APPLIERS:
         return "unknown_kind", f"unknown event kind {str(wire['kind'])[:64]!r}"
@@ -83,12 +87,12 @@ def check_event(wire: object, *, seat: str | None = None) -> tuple[str, str] | N
         return "bad_field", "subject must be a string or null"
     for key in ("happened_at", "recorded_at"):
         value = wire[key]
-        if not isinstance(value, str) or len(value) > 40:
-            return "bad_time", f"{key} must be an ISO 8601 instant"
+        if not isinstance(value, str) or not _INSTANT.fullmatch(value):
+            return "bad_time", f"{key} must be a UTC instant like 2026-11-28T06:00:00.000Z"
         try:
             parse_instant(value)
         except ValueError:
-            return "bad_time", f"{key} must be an ISO 8601 instant"
+            return "bad_time", f"{key} is not a real instant"
     if not valid_name(wire["seat"]):
         return "bad_seat", "seat must be a short ASCII name"
     if seat is not None and wire["seat"] != seat:
