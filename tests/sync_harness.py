@@ -170,41 +170,6 @@ class County:
         raise AssertionError("the queues did not drain")
 
 
-class LiveServer:
-    """The real central app on a real uvicorn, on 127.0.0.1 and a free port, in a thread."""
-
-    def __init__(self, store: CentralStore, clock: Clock, **limits: Any) -> None:
-        import socket
-        import threading
-
-        import uvicorn
-
-        self.store = store
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        app = create_app(store, clock=clock, **limits)
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        import time
-
-        self.thread.start()
-        for _ in range(200):
-            if self.server.started:
-                return self
-            time.sleep(0.025)
-        raise RuntimeError("the central server did not start")
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.sock.close()
-
-
 class DripServer:
     """A server that answers any request with headers and then one body byte every ``every`` s.
 

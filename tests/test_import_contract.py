@@ -1,4 +1,4 @@
-"""The core never imports the UI: checked statically (import-linter) and at run time."""
+"""The core never imports the UI or the server: checked statically (import-linter) and at run time."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ def test_lint_imports_contract_is_kept() -> None:
 
 def test_headless_modules_load_no_ui() -> None:
     code = ("import console.services, console.commands, console.cli, sys; "
-            "print(any(m.split('.')[0] in ('textual','rich','screens') for m in sys.modules))")
+            "print(any(m.split('.')[0] in ('textual','rich','screens','central','starlette','uvicorn')"
+            " for m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -38,3 +39,15 @@ def test_a_headless_command_loads_no_ui(tmp_path: Path) -> None:
                             text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "0 False"
+
+
+def test_the_sync_client_loads_neither_ui_nor_server() -> None:
+    """The seat's sync thread needs httpx only (whose optional CLI pulls in rich; that is httpx's
+    business, not a UI import), never Textual, the screens or the city server's stack."""
+    code = ("import console.sync.worker, sys; "
+            "print(any(m.split('.')[0] in ('textual','screens','central','starlette','uvicorn')"
+            " for m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

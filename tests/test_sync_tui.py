@@ -10,9 +10,10 @@ import asyncio
 import time
 from pathlib import Path
 
-from sync_harness import COUNTY, DripServer, LiveServer
+from sync_harness import COUNTY, DripServer
 
 from central.store import CentralStore
+from central.testing import serve_in_thread
 from console import intake
 from console.clock import FakeClock, SystemClock
 from console.services import Services, open_services
@@ -101,9 +102,9 @@ async def _other_seats_scenario(tmp_path: Path) -> None:
     clock = FakeClock("2026-11-28T06:00:00Z")
     central = CentralStore(tmp_path / "central.db", SystemClock())
     tokens = {name: central.add_token(COUNTY, name) for name in ("seat-01", "seat-02")}
-    with LiveServer(central, SystemClock()) as server:
-        other = _seat(tmp_path, "seat-01", server.url, tokens["seat-01"], clock)
-        mine = _seat(tmp_path, "seat-02", server.url, tokens["seat-02"], clock, interval_seconds=1)
+    with serve_in_thread(central) as url:
+        other = _seat(tmp_path, "seat-01", url, tokens["seat-01"], clock)
+        mine = _seat(tmp_path, "seat-02", url, tokens["seat-02"], clock, interval_seconds=1)
         app = LinkageApp(mine, "zh", tick_seconds=0.2)
         try:
             async with app.run_test(size=(140, 40)) as pilot:
