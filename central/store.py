@@ -24,6 +24,7 @@ from typing import Any
 
 from console.clock import Clock, iso
 from console.errors import BadInput
+from console.events import registry_rank
 from console.sync import protocol
 
 PRAGMAS = (
@@ -244,15 +245,15 @@ class CentralStore:
         return [i for i in unique if i not in have]
 
     def registry(self, county: str) -> dict[str, Any] | None:
-        """The newest (highest event id) ``catalog.loaded`` of the county, or None."""
+        """The county's winning ``catalog.loaded`` (the rule every seat applies), or None."""
         with self._lock:
-            row = self.conn.execute(
-                "SELECT id, seq, body FROM events WHERE county = ? AND kind = 'catalog.loaded'"
-                " ORDER BY id DESC LIMIT 1",
+            rows = self.conn.execute(
+                "SELECT id, seq, body FROM events WHERE county = ? AND kind = 'catalog.loaded'",
                 (county,),
-            ).fetchone()
-        if row is None:
+            ).fetchall()
+        if not rows:
             return None
+        row = max(rows, key=lambda r: registry_rank(r["id"], json.loads(r["body"])["payload"]))
         wire = json.loads(row["body"])
         return {"event_id": row["id"], "seq": row["seq"], "recorded_at": wire["recorded_at"],
                 "version": wire["payload"]["version"], "body": wire["payload"]["body"]}

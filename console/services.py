@@ -279,7 +279,8 @@ def open_services(
         if row is None:
             catalog = load_catalog(data)
             with store.transaction(seat, who) as tx:
-                tx.append("catalog.loaded", {"version": catalog.version, "body": catalog.to_json()})
+                tx.append("catalog.loaded", {"version": catalog.version, "body": catalog.to_json(),
+                                             "seed": True})
         else:
             catalog = Catalog.from_json(row["body"])
     except BaseException:
