@@ -23,6 +23,8 @@ from console.errors import BadInput
 from console.events import apply_event, unmet_reference
 from console.ids import observe, uuid7
 
+UNAPPLIABLE = "error: "  # pending_events.waiting_for of a pulled event that cannot be applied
+
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
@@ -365,9 +367,26 @@ class Transaction:
         if waiting is not None:
             self.conn.execute("INSERT INTO pending_events VALUES (?, ?)", (record.id, waiting))
             return True
-        apply_event(self.conn, record)
-        self.received.append(record)
+        self._apply_remote(record)
         return True
+
+    def _apply_remote(self, record: EventRecord) -> None:
+        """Apply one pulled event; one that cannot be applied is parked, not fatal.
+
+        Another seat's bug (say, a call id used twice) must not stop this seat's cursor for
+        ever: the event stays in the log and is listed as pending with the error.
+        """
+        self.conn.execute("SAVEPOINT remote_event")
+        try:
+            apply_event(self.conn, record)
+        except (sqlite3.Error, KeyError, TypeError, ValueError) as exc:
+            self.conn.execute("ROLLBACK TO remote_event")
+            self.conn.execute("RELEASE remote_event")
+            self.conn.execute("INSERT OR REPLACE INTO pending_events VALUES (?, ?)",
+                              (record.id, f"{UNAPPLIABLE}{type(exc).__name__}: {exc}"[:300]))
+            return
+        self.conn.execute("RELEASE remote_event")
+        self.received.append(record)
 
     def apply_pending(self) -> int:
         """Apply waiting events whose references have now arrived; how many were applied."""
@@ -376,14 +395,14 @@ class Transaction:
         while progress:
             progress = False
             rows = self.conn.execute(
-                "SELECT e.* FROM pending_events p JOIN events e ON e.id = p.event_id ORDER BY e.seq"
+                "SELECT e.* FROM pending_events p JOIN events e ON e.id = p.event_id"
+                " WHERE p.waiting_for NOT LIKE ? ORDER BY e.seq", (UNAPPLIABLE + "%",)
             ).fetchall()
             for row in rows:
                 record = record_from_row(row)
                 if unmet_reference(self.conn, record) is None:
                     self.conn.execute("DELETE FROM pending_events WHERE event_id = ?", (record.id,))
-                    apply_event(self.conn, record)
-                    self.received.append(record)
+                    self._apply_remote(record)
                     applied += 1
                     progress = True
         return applied

@@ -133,3 +133,28 @@ def test_an_event_arriving_before_what_it_refers_to_waits(county: County, tmp_pa
     assert b.store.one("SELECT count(*) FROM pending_events")[0] == 0
     assert b.store.one("SELECT status FROM orders")[0] == "issued"
     assert rows  # the writing seat still holds everything
+
+
+def test_an_event_that_cannot_be_applied_is_parked_not_fatal(county: County) -> None:
+    """Another seat's bug (a call id used twice) must not wedge this seat's cursor."""
+    from central.testing import wire_event
+
+    a = county.seats["seat-01"]
+    result = intake.new_call(a.ctx, None, phone="13800000003", text="路面塌陷", category="public_order")
+    assert county.sync("seat-01").ok
+    call_id = a.store.one("SELECT id FROM calls")[0]
+    bad = wire_event("seat-02", "call.added", subject=result.incident.id, payload={
+        "call_id": call_id, "incident_id": result.incident.id, "phone": "13800000004",
+        "caller_name": "", "text": "重复的来电编号", "address": "", "area": "urban"})
+    good = wire_event("seat-02", "incident.noted", subject=result.incident.id,
+                      payload={"incident_id": result.incident.id, "note": "之后的备注照常到达"})
+    acks = county.central.apply_batch("demo-county", "seat-02", [bad, good])
+    assert [x["status"] for x in acks] == ["accepted", "accepted"]
+    report = county.sync("seat-01")
+    assert report.ok
+    status = a.sync_status()
+    assert status.lag == 0 and status.pending == 1
+    waiting = a.store.one("SELECT waiting_for FROM pending_events")[0]
+    assert waiting.startswith("error: IntegrityError")
+    assert a.store.one("SELECT count(*) FROM events WHERE id = ?", (good["id"],))[0] == 1
+    assert a.store.one("SELECT count(*) FROM calls")[0] == 1  # the bad call changed nothing

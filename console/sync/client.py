@@ -106,6 +106,8 @@ class SyncClient:
         except SyncError as exc:
             report.error_code, report.error_detail = exc.code, exc.detail[:300]
             report.retry_after = exc.retry_after
+        except Exception as exc:  # a bug or a locked disk must not end the sync thread
+            report.error_code, report.error_detail = "internal", f"{type(exc).__name__}: {exc}"[:300]
         self._record(report)
         return report
 

@@ -85,6 +85,7 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
     "forbidden": ("令牌无此权限", "token lacks permission"),
     "unsupported_protocol": ("需要升级程序", "update required"),
     "stopped": ("已停止", "stopped"),
+    "internal": ("程序内部错误（已记录，稍后重试）", "internal error (recorded; will retry)"),
 }
 
 

@@ -105,12 +105,17 @@ class SyncWorker:
             client = SyncClient(store, self.settings, self.clock, transport=self.transport,
                                 should_stop=self._stop.is_set)
             while not self._stop.is_set():
-                report = client.run_pass()
+                try:
+                    report = client.run_pass()
+                    failures = client.failures()
+                except Exception as exc:  # e.g. the disk is full: keep the thread, try later
+                    report = PassReport(error_code="internal", error_detail=f"{type(exc).__name__}: {exc}")
+                    failures = 1
                 self.passes += 1
                 self.last = report
                 if self.on_pass is not None and not self._stop.is_set():
                     self.on_pass(report)
-                delay = next_delay(report, client.failures(), self.settings, self.rng)
+                delay = next_delay(report, failures, self.settings, self.rng)
                 self._sleep(store, delay, urgent_on_commit=report.ok)
         finally:
             store.close()
