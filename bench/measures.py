@@ -22,6 +22,7 @@ from bench.seed import (
     seed_calls,
     seed_open_orders,
 )
+from bench.sync import measure_sync_catchup, measure_sync_push
 from bench.tui import measure_tui_keys, measure_tui_start
 from console import intake
 from console.catalog import Catalog, default_data_dir, load_catalog
@@ -338,6 +339,8 @@ MEASURES: tuple[Measure, ...] = (
     Measure("accuracy", "triage accuracy", measure_triage_accuracy),
     Measure("tui_start", "console start: first frame and memory, 10,000 past incidents", measure_tui_start),
     Measure("tui_keys", "board keystroke → frame, 500 open orders", measure_tui_keys),
+    Measure("sync_push", "sync: push throughput, 20,000 events, loopback", measure_sync_push),
+    Measure("sync_catch", "sync: catch-up after 100,000 events offline", measure_sync_catchup),
 )
 
 
