@@ -351,18 +351,18 @@ class Transaction:
         Same transaction discipline as ``append`` but no outbox row: the event came from the
         server. One that refers to what has not arrived yet waits in ``pending_events``.
         """
-        if self.conn.execute("SELECT 1 FROM events WHERE id = ?", (record.id,)).fetchone():
+        inserted = self.conn.execute(
+            "INSERT OR IGNORE INTO events (id, kind, subject, happened_at, recorded_at, seat, operator,"
+            " payload, origin, server_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'remote', ?)",
+            (record.id, record.kind, record.subject, record.happened_at, record.recorded_at,
+             record.seat, record.operator,
+             json.dumps(record.payload, ensure_ascii=False, separators=(",", ":")), server_seq),
+        ).rowcount
+        if not inserted:
             self.conn.execute("UPDATE events SET server_seq = ? WHERE id = ? AND server_seq IS NULL",
                               (server_seq, record.id))
             return False
         observe(_id_millis(record.id))
-        self.conn.execute(
-            "INSERT INTO events (id, kind, subject, happened_at, recorded_at, seat, operator, payload,"
-            " origin, server_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'remote', ?)",
-            (record.id, record.kind, record.subject, record.happened_at, record.recorded_at,
-             record.seat, record.operator,
-             json.dumps(record.payload, ensure_ascii=False, separators=(",", ":")), server_seq),
-        )
         waiting = unmet_reference(self.conn, record)
         if waiting is not None:
             self.conn.execute("INSERT INTO pending_events VALUES (?, ?)", (record.id, waiting))

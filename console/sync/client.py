@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from console.clock import Clock, iso, parse_instant
-from console.store import Store, record_from_row
+from console.store import Store
 from console.sync.protocol import (
     MAX_BATCH_EVENTS,
     MAX_BODY_BYTES,
@@ -31,11 +31,11 @@ from console.sync.protocol import (
     PROTOCOL,
     check_event,
     from_wire,
-    to_wire,
 )
 from console.sync.status import TRANSIENT
 
 SYNC_OPERATOR = "sync"
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -203,10 +203,11 @@ class SyncClient:
             batch = self._next_batch(limit)
             if not batch:
                 return
-            body = _encode({"protocol": PROTOCOL, "seat": self.settings.seat, "events": batch})
+            body = self._push_body(batch)
             while len(body) > MAX_BODY_BYTES and len(batch) > 1:
                 batch = batch[: len(batch) // 2]
-                body = _encode({"protocol": PROTOCOL, "seat": self.settings.seat, "events": batch})
+                body = self._push_body(batch)
+            ids = [event_id for event_id, _ in batch]
             try:
                 answer = await self._call(client, "POST", path, report, content=body,
                                           headers={"content-type": "application/json"})
@@ -215,29 +216,44 @@ class SyncClient:
                     limit = max(1, len(batch) // 2)
                     continue
                 if exc.code == "too_large":
-                    self._quarantine({batch[0]["id"]: "too_large"}, report)
+                    self._quarantine({ids[0]: "too_large"}, report)
                     continue
                 if exc.code == "invalid_events":
-                    bad = _invalid_ids(exc.body, batch)
+                    bad = _invalid_ids(exc.body, ids)
                     if not bad:
                         raise
                     self._quarantine(bad, report)
                     continue
                 raise
-            if not self._take_acks(batch, answer, report):
+            if not self._take_acks(ids, answer, report):
                 raise SyncError("bad_response", "the push was answered without usable acks")
 
-    def _next_batch(self, limit: int) -> list[dict[str, Any]]:
-        rows = self.store.all(
-            "SELECT e.* FROM outbox o JOIN events e ON e.id = o.event_id"
-            " WHERE o.quarantined = 0 ORDER BY e.seq LIMIT ?", (limit,))
-        return [to_wire(record_from_row(r)) for r in rows]
+    def _next_batch(self, limit: int) -> list[tuple[str, str]]:
+        """The oldest queued events as (id, wire JSON); the stored payload text goes out as is.
 
-    def _take_acks(self, batch: list[dict[str, Any]], answer: dict[str, Any], report: PassReport) -> bool:
+        Outbox rows are in the order their events were made (re-queued ones, after a server
+        restore, are appended in that order too), so the rowid order needs no sort.
+        """
+        rows = self.store.conn.execute(
+            "SELECT e.id, e.kind, e.subject, e.happened_at, e.recorded_at, e.seat, e.operator, e.payload"
+            " FROM outbox o JOIN events e ON e.id = o.event_id WHERE o.quarantined = 0 ORDER BY o.rowid LIMIT ?",
+            (limit,)).fetchall()
+        batch = []
+        for r in rows:
+            head = _COMPACT.encode({"id": r[0], "kind": r[1], "subject": r[2], "happened_at": r[3],
+                                    "recorded_at": r[4], "seat": r[5], "operator": r[6]})
+            batch.append((r[0], f'{head[:-1]},"payload":{r[7]}}}'))
+        return batch
+
+    def _push_body(self, batch: list[tuple[str, str]]) -> bytes:
+        head = json.dumps({"protocol": PROTOCOL, "seat": self.settings.seat}, separators=(",", ":"))
+        return f'{head[:-1]},"events":[{",".join(wire for _, wire in batch)}]}}'.encode()
+
+    def _take_acks(self, ids: list[str], answer: dict[str, Any], report: PassReport) -> bool:
         acks = answer.get("acks")
         if not isinstance(acks, list):
             return False
-        sent = {e["id"] for e in batch}
+        sent = set(ids)
         done: list[tuple[int, str]] = []
         refused: dict[str, str] = {}
         for ack in acks:
@@ -250,9 +266,8 @@ class SyncClient:
         if not done and not refused:
             return False
         with self.store.transaction(self.settings.seat, SYNC_OPERATOR) as tx:
-            for seq, event_id in done:
-                tx.conn.execute("DELETE FROM outbox WHERE event_id = ?", (event_id,))
-                tx.conn.execute("UPDATE events SET server_seq = ? WHERE id = ?", (seq, event_id))
+            tx.conn.executemany("DELETE FROM outbox WHERE event_id = ?", [(i,) for _, i in done])
+            tx.conn.executemany("UPDATE events SET server_seq = ? WHERE id = ?", done)
             self._mark_quarantined(tx.conn, refused)
         report.pushed += len(done)
         report.quarantined += len(refused)
@@ -282,9 +297,20 @@ class SyncClient:
             if state["epoch"] and isinstance(epoch, str) and epoch != state["epoch"]:
                 raise SyncError("server_error", "the server's epoch changed during the pass")
             with self.store.transaction(self.settings.seat, SYNC_OPERATOR) as tx:
+                have = _known_ids(tx.conn, [w["id"] for w in events])
                 for wire in events:
                     seq = wire.pop("seq")
                     wire.pop("received_at", None)
+                    if wire["id"] in have:  # an echo of this seat's own push, or a repeat
+                        if not have[wire["id"]]:  # its ack was lost: learn its seq now
+                            tx.conn.execute("UPDATE events SET server_seq = ? WHERE id = ?", (seq, wire["id"]))
+                        continue
+                    # untrusted input: checked before it touches a projection (the page as a
+                    # whole was bounded by the response, so no per-event size check); a rollback
+                    # of this transaction leaves the cursor where it was
+                    problem = check_event(wire, check_size=False)
+                    if problem is not None:
+                        raise SyncError("bad_response", f"event {str(wire.get('id'))[:40]}: {problem[1]}")
                     tx.receive(from_wire(wire), seq)
                 tx.apply_pending()
                 tx.conn.execute("UPDATE sync_state SET after_seq = ?, high_watermark = ? WHERE id = 1",
@@ -361,10 +387,6 @@ def _run_coroutine(coro: Any) -> None:
         raise failure[0]
 
 
-def _encode(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-
-
 def _json_object(response: httpx.Response) -> dict[str, Any] | None:
     try:
         body = response.json()
@@ -382,33 +404,39 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-def _invalid_ids(body: dict[str, Any], batch: list[dict[str, Any]]) -> dict[str, str]:
+def _invalid_ids(body: dict[str, Any], ids: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for entry in body.get("errors") or []:
         if not isinstance(entry, dict):
             continue
         index = entry.get("index")
-        if isinstance(index, int) and 0 <= index < len(batch):
-            out[batch[index]["id"]] = str(entry.get("code") or "invalid")
+        if isinstance(index, int) and 0 <= index < len(ids):
+            out[ids[index]] = str(entry.get("code") or "invalid")
     return out
 
 
 def _check_page(page: dict[str, Any], after: int) -> tuple[list[dict[str, Any]], int, int]:
-    """The page, checked like any untrusted input; the cursor never moves past a bad one."""
+    """The page's shape and order; the cursor never moves past a page that fails them."""
     events, next_after, high = page.get("events"), page.get("next_after"), page.get("high_watermark")
     if not isinstance(events, list) or not isinstance(next_after, int) or not isinstance(high, int):
         raise SyncError("bad_response", "a pull page lacks events, next_after or high_watermark")
     last = after
-    out = []
     for wire in events:
-        if not isinstance(wire, dict) or not isinstance(wire.get("seq"), int) or wire["seq"] <= last:
+        if not isinstance(wire, dict) or not isinstance(wire.get("seq"), int) or wire["seq"] <= last \
+                or not isinstance(wire.get("id"), str):
             raise SyncError("bad_response", "a pull page is out of order")
         last = wire["seq"]
-        body = {k: v for k, v in wire.items() if k not in ("seq", "received_at")}
-        problem = check_event(body)
-        if problem is not None:
-            raise SyncError("bad_response", f"event {str(wire.get('id'))[:40]}: {problem[1]}")
-        out.append(dict(wire))
-    if (out and next_after < last) or next_after < after:
+    if (events and next_after < last) or next_after < after:
         raise SyncError("bad_response", "a pull page moves the cursor backwards")
-    return out, next_after, high
+    return events, next_after, high
+
+
+def _known_ids(conn: Any, ids: list[str]) -> dict[str, bool]:
+    """Which of ``ids`` this seat holds → whether it knows their server seq."""
+    have: dict[str, bool] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        have.update((r[0], r[1] is not None) for r in conn.execute(
+            f"SELECT id, server_seq FROM events WHERE id IN ({marks})", chunk))
+    return have

@@ -23,6 +23,7 @@ MAX_PULL_LIMIT = 1000
 MAX_MISSING_IDS = 1000
 MAX_EVENT_BYTES = 256 * 1024
 FIELDS = ("id", "kind", "subject", "happened_at", "recorded_at", "seat", "operator", "payload")
+_FIELD_SET = frozenset(FIELDS)
 
 _UUID7 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -49,10 +50,12 @@ def from_wire(wire: dict[str, Any]) -> EventRecord:
     )
 
 
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def canonical(wire: dict[str, Any]) -> str:
     """The one text form that is hashed and stored: sorted keys, no spaces."""
-    return json.dumps({k: wire[k] for k in FIELDS}, ensure_ascii=False, sort_keys=True,
-                      separators=(",", ":"))
+    return _CANONICAL.encode({k: wire[k] for k in FIELDS})
 
 
 def content_hash(wire: dict[str, Any]) -> str:
@@ -69,15 +72,19 @@ def valid_name(value: object) -> bool:
     return isinstance(value, str) and bool(_NAME.fullmatch(value))
 
 
-def check_event(wire: object, *, seat: str | None = None) -> tuple[str, str] | None:
-    """(code, English detail) for an event that must not be stored, or None if it is fine."""
+def check_event(wire: object, *, seat: str | None = None, check_size: bool = True) -> tuple[str, str] | None:
+    """(code, English detail) for an event that must not be stored, or None if it is fine.
+
+    ``check_size=False`` leaves the size to the caller, who encodes the event anyway (the
+    server hashes the canonical form) or already bounded the whole page it came in.
+    """
     if not isinstance(wire, dict):
         return "not_an_object", "an event must be a JSON object"
-    unknown = sorted(set(wire) - set(FIELDS))
-    if unknown:
-        return "unknown_field", f"unknown field {unknown[0]!r}"
-    absent = [k for k in FIELDS if k not in wire]
-    if absent:
+    if wire.keys() != _FIELD_SET:
+        unknown = sorted(set(wire) - _FIELD_SET)
+        if unknown:
+            return "unknown_field", f"unknown field {unknown[0]!r}"
+        absent = [k for k in FIELDS if k not in wire]
         return "missing_field", f"missing field {absent[0]!r}"
     if not isinstance(wire["id"], str) or not _UUID7.fullmatch(wire["id"]):
         return "bad_id", "id must be a lowercase UUIDv7"
@@ -104,6 +111,9 @@ def check_event(wire: object, *, seat: str | None = None) -> tuple[str, str] | N
     absent = missing_keys(wire["kind"], wire["payload"])
     if absent:
         return "bad_payload", f"{wire['kind']} payload lacks {absent[0]!r}"
-    if len(canonical(wire).encode()) > MAX_EVENT_BYTES:
-        return "too_large", f"an event must be at most {MAX_EVENT_BYTES} bytes"
+    if check_size and len(canonical(wire).encode()) > MAX_EVENT_BYTES:
+        return TOO_LARGE
     return None
+
+
+TOO_LARGE = ("too_large", f"an event must be at most {MAX_EVENT_BYTES} bytes")
