@@ -39,6 +39,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,13 @@ class Run:
         self.err.close()
         return code
 
+    def abandon(self) -> None:
+        """The test failed half-way: leave no writer behind."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(30)
+        self.err.close()
+
 
 class Seat:
     def __init__(self, root: Path, name: str, token: str) -> None:
@@ -164,6 +172,10 @@ class Seat:
 
     def errors(self) -> str:
         return self.stderr.read_text(errors="replace")[-3000:]
+
+    def abandon(self) -> None:
+        for run in self.runs:
+            run.abandon()
 
 
 class Server:
@@ -251,6 +263,17 @@ class Server:
         self.drain.join(30)
         self.cm.__exit__(None, None, None)
         self.cm = self.sp = None
+
+    def abandon(self) -> None:
+        """The test failed half-way: leave no server behind."""
+        if self.sp is not None and self.cm is not None:
+            if self.sp.process.poll() is None:
+                self.sp.process.kill()
+                self.sp.process.wait(30)
+            if self.drain is not None:
+                self.drain.join(30)
+            self.cm.__exit__(None, None, None)
+            self.cm = self.sp = None
 
     def stop(self) -> None:
         assert self.sp is not None and self.cm is not None and self.drain is not None
@@ -371,8 +394,18 @@ def _drain(seats: dict[str, Services]) -> int:
     raise AssertionError(f"the queues did not drain in {DRAIN_ROUNDS} rounds")
 
 
+@pytest.fixture
+def leftovers() -> Iterator[list[Seat | Server]]:
+    """Seats and servers to kill if the test stops half-way (a failed assertion)."""
+    things: list[Seat | Server] = []
+    yield things
+    for thing in things:
+        thing.abandon()
+
+
 @pytest.mark.slow
-def test_kill_9_during_writes_and_sync_loses_nothing_and_converges(tmp_path: Path) -> None:
+def test_kill_9_during_writes_and_sync_loses_nothing_and_converges(
+        tmp_path: Path, leftovers: list[Seat | Server]) -> None:
     started = time.monotonic()
     seed = int(os.environ.get("SYNC_CRASH_SEED") or random.randrange(1 << 30))
     print(f"\nsync crash test seed {seed} (SYNC_CRASH_SEED={seed} repeats the same plan, roughly)")
@@ -383,6 +416,7 @@ def test_kill_9_during_writes_and_sync_loses_nothing_and_converges(tmp_path: Pat
         seats = [Seat(tmp_path, name, central.add_token(COUNTY, name)) for name in SEATS]
     finally:
         central.close()
+    leftovers.extend(seats)
 
     plan = list(PLAN)
     rnd.shuffle(plan)
@@ -413,6 +447,7 @@ def test_kill_9_during_writes_and_sync_loses_nothing_and_converges(tmp_path: Pat
         return run
 
     server = Server(store)
+    leftovers.append(server)
     server.start()
     for seat in seats:
         seat.start(server.url, next(next_seed))
