@@ -23,7 +23,7 @@ from typing import Any, TypeGuard
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -56,7 +56,11 @@ class Problem(Exception):
         self.extra = extra
 
     def response(self) -> JSONResponse:
-        body = {"type": "about:blank", "title": HTTPStatus(self.status).phrase, "status": self.status,
+        try:
+            title = HTTPStatus(self.status).phrase
+        except ValueError:  # 499, nginx's "client closed request": logged, never delivered
+            title = "Client Closed Request"
+        body = {"type": "about:blank", "title": title, "status": self.status,
                 "code": self.code, "detail": self.detail, **self.extra}
         return JSONResponse(body, status_code=self.status, headers=self.headers, media_type=PROBLEM_TYPE)
 
@@ -226,10 +230,15 @@ def create_app(
         if length is not None and length.strip().isdigit() and int(length) > cap:
             raise Problem(413, "too_large", f"the body must be at most {cap} bytes")
         data = bytearray()
-        async for chunk in request.stream():
-            data += chunk
-            if len(data) > cap:
-                raise Problem(413, "too_large", f"the body must be at most {cap} bytes")
+        try:
+            async for chunk in request.stream():
+                data += chunk
+                if len(data) > cap:
+                    raise Problem(413, "too_large", f"the body must be at most {cap} bytes")
+        except ClientDisconnect:
+            # the seat went away mid-upload (killed, network cut): nothing stored, nobody to
+            # answer; logged as such, not as a server failure
+            raise Problem(499, "client_disconnected", "the client went away while sending") from None
         try:
             value = json.loads(bytes(data), parse_constant=_reject_constant)
         except (ValueError, RecursionError):

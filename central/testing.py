@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,11 +89,14 @@ def serve_in_thread(store: CentralStore, *, clock: Clock | None = None, rate: fl
 
 @dataclass
 class ServerProcess:
-    """A running ``linkage serve``: its URL, the ready line it printed, and the process."""
+    """A running ``linkage serve``: its URL, the ready line it printed, the process, and its
+    log (stderr) lines so far. The log is read by a thread as it comes: the server writes a
+    line per request, and a pipe nobody reads would stall it after some 64 KiB."""
 
     url: str
     ready: dict[str, Any]
     process: subprocess.Popen[str]
+    log: list[str]
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -103,15 +106,30 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 60) -> subproc
 
 
 @contextmanager
-def serve_subprocess(store_path: Path, *extra: str, timeout: float = 30) -> Iterator[ServerProcess]:
-    """``linkage serve --port 0 --store sqlite:PATH`` on 127.0.0.1; terminated on exit."""
+def serve_subprocess(store_path: Path, *extra: str, timeout: float = 30,
+                     on_log: Callable[[str], None] | None = None) -> Iterator[ServerProcess]:
+    """``linkage serve --port 0 --store sqlite:PATH`` on 127.0.0.1; terminated on exit.
+
+    Each stderr line is kept in ``ServerProcess.log`` and handed to ``on_log`` as it arrives."""
     cmd = [sys.executable, "-m", "console.cli", "serve", "--host", LOOPBACK, "--port", "0",
            "--store", f"sqlite:{store_path}", *extra]
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_child_env())
+    log: list[str] = []
+
+    def drain() -> None:
+        assert process.stderr is not None
+        for raw in process.stderr:
+            line = raw.rstrip("\n")
+            log.append(line)
+            if on_log is not None:
+                on_log(line)
+
+    reader = threading.Thread(target=drain, name="serve-log", daemon=True)
     try:
         line = _read_line(process, timeout)
         ready = json.loads(line)
-        yield ServerProcess(ready["url"], ready, process)
+        reader.start()
+        yield ServerProcess(ready["url"], ready, process, log)
     finally:
         if process.poll() is None:
             process.terminate()
@@ -120,6 +138,8 @@ def serve_subprocess(store_path: Path, *extra: str, timeout: float = 30) -> Iter
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
+        if reader.is_alive():
+            reader.join(10)
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()

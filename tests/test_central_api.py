@@ -181,3 +181,33 @@ def test_one_json_log_line_per_request(api: Api, caplog: pytest.LogCaptureFixtur
     assert all(isinstance(line["duration_ms"], float) for line in lines)
     assert not any(api.token in r.getMessage() for r in caplog.records)
     print("log line:", json.dumps(first))
+
+
+def test_a_client_that_goes_away_mid_upload_is_logged_not_a_server_failure(tmp_path, caplog) -> None:
+    """A seat killed while sending a push: real uvicorn, a raw socket that sends half a body."""
+    import logging
+    import socket
+    import time
+
+    from central.store import CentralStore
+    from central.testing import serve_in_thread
+    from console.clock import SystemClock
+
+    store = CentralStore(tmp_path / "c.db", SystemClock())
+    token = store.add_token("c1", "seat-01")
+    caplog.set_level(logging.INFO, logger="linkage.central")
+    with serve_in_thread(store) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            sock.sendall((f"POST /v1/streams/c1/events:push HTTP/1.1\r\nhost: x\r\n"
+                          f"authorization: Bearer {token}\r\ncontent-type: application/json\r\n"
+                          "content-length: 5000\r\n\r\n" + '{"protocol": 1, "events": [').encode())
+        for _ in range(200):
+            if any("client_disconnected" in r.getMessage() for r in caplog.records):
+                break
+            time.sleep(0.02)
+    lines = [r.getMessage() for r in caplog.records if r.name == "linkage.central"]
+    assert any('"code": "client_disconnected"' in line and '"status": 499' in line for line in lines), lines
+    assert not any(r.levelno >= logging.ERROR for r in caplog.records)  # no traceback
+    assert store.count_events() == 0
+    store.close()
