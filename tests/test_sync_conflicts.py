@@ -158,3 +158,15 @@ def test_an_event_that_cannot_be_applied_is_parked_not_fatal(county: County) -> 
     assert waiting.startswith("error: IntegrityError")
     assert a.store.one("SELECT count(*) FROM events WHERE id = ?", (good["id"],))[0] == 1
     assert a.store.one("SELECT count(*) FROM calls")[0] == 1  # the bad call changed nothing
+
+
+def test_text_that_needs_escaping_travels_intact(county: County) -> None:
+    """Push bodies are assembled from stored text; anything unusual is escaped, not pasted."""
+    a, b = county.seats["seat-01"], county.seats["seat-02"]
+    _, _, incident_id = _shared_incident(county)
+    odd = 'a "quoted" subject \\ with\nnewline'
+    with a.ctx.transaction() as tx:
+        noted = tx.append("incident.noted", {"incident_id": incident_id, "note": '引号"和\\反斜杠'}, subject=odd)
+    assert county.sync("seat-01").ok and county.sync("seat-02").ok
+    row = b.store.one("SELECT subject, payload FROM events WHERE id = ?", (noted.id,))
+    assert row["subject"] == odd and json.loads(row["payload"])["note"] == '引号"和\\反斜杠'

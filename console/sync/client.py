@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ from console.sync.status import TRANSIENT
 
 SYNC_OPERATOR = "sync"
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_PLAIN = re.compile(r"[A-Za-z0-9_.:+-]*")  # needs no JSON escaping
 
 
 @dataclass(frozen=True)
@@ -240,10 +242,19 @@ class SyncClient:
             " FROM outbox o JOIN events e ON e.id = o.event_id WHERE o.quarantined = 0 ORDER BY o.rowid LIMIT ?",
             (limit,)).fetchall()
         batch = []
+        text = _COMPACT.encode
         for r in rows:
-            head = _COMPACT.encode({"id": r[0], "kind": r[1], "subject": r[2], "happened_at": r[3],
-                                    "recorded_at": r[4], "seat": r[5], "operator": r[6]})
-            batch.append((r[0], f'{head[:-1]},"payload":{r[7]}}}'))
+            # id, subject (an id), kind and the two instants are this seat's own fixed forms and
+            # go out as they are; anything else is escaped properly
+            fixed = (r[0], r[1], r[3], r[4]) if r[2] is None else (r[0], r[1], r[2], r[3], r[4])
+            if _PLAIN.fullmatch("".join(fixed)):
+                subject = "null" if r[2] is None else f'"{r[2]}"'
+                head = (f'{{"id":"{r[0]}","kind":"{r[1]}","subject":{subject},"happened_at":"{r[3]}",'
+                        f'"recorded_at":"{r[4]}","seat":{text(r[5])},"operator":{text(r[6])},')
+            else:
+                head = text({"id": r[0], "kind": r[1], "subject": r[2], "happened_at": r[3],
+                             "recorded_at": r[4], "seat": r[5], "operator": r[6]})[:-1] + ","
+            batch.append((r[0], f'{head}"payload":{r[7]}}}'))
         return batch
 
     def _push_body(self, batch: list[tuple[str, str]]) -> bytes:
