@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import selectors
-import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from central.cli import listen
 from central.store import CentralStore
 from console.clock import Clock, SystemClock
 from console.events import REQUIRES
@@ -67,10 +67,7 @@ def serve_in_thread(store: CentralStore, *, clock: Clock | None = None, rate: fl
     from central.app import create_app
 
     app = create_app(store, clock=clock or SystemClock(), rate=rate, burst=burst)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((LOOPBACK, 0))
-    sock.listen(128)
+    sock = listen(LOOPBACK, 0)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

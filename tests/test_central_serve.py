@@ -163,3 +163,24 @@ def test_the_body_cap_holds_over_real_http_and_the_connection_survives(tmp_path:
             assert fine.status_code == 200 and fine.json()["acks"][0]["status"] == "accepted"
     finally:
         store.close()
+
+
+def test_accepted_connections_have_nagle_off() -> None:
+    """uvicorn writes a response's headers and body apart; with Nagle on, the body waits for
+    the client's delayed ACK (~40 ms a request). The listening socket carries TCP_NODELAY so
+    every accepted connection inherits it."""
+    import socket
+
+    from central.cli import listen
+
+    server = listen("127.0.0.1", 0)
+    try:
+        client = socket.create_connection(server.getsockname(), timeout=5)
+        accepted, _ = server.accept()
+        try:
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        finally:
+            accepted.close()
+            client.close()
+    finally:
+        server.close()
