@@ -96,10 +96,10 @@ def _incident_created(conn: sqlite3.Connection, e: EventRecord) -> None:
     p = e.payload
     conn.execute(
         "INSERT INTO incidents (id, created_at, seat, phone, caller_name, address, place_key, area,"
-        " category, text, status, disposition, status_event, category_event)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+        " category, text, status, disposition, status_event, category_event, disposition_event)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)",
         (p["incident_id"], e.happened_at, e.seat, p["phone"], p["caller_name"], p["address"],
-         p["place_key"], p["area"], p["category"], p["text"], p["disposition"], e.id, e.id),
+         p["place_key"], p["area"], p["category"], p["text"], p["disposition"], e.id, e.id, e.id),
     )
     _insert_call(conn, e, p)
 
@@ -109,17 +109,17 @@ def _call_added(conn: sqlite3.Connection, e: EventRecord) -> None:
     _insert_call(conn, e, e.payload)
 
 
-# Incident status and category are last-writer-wins by event id: ids are UUIDv7 and a seat
-# never mints one below an id it has seen, so an action taken after seeing another wins over
-# it whatever order the two reach a third seat in. ``status_event`` / ``category_event`` hold
-# the id of the event that set the value now shown.
+# Incident status (with closed_at and merged_into), category and disposition are each a
+# last-writer-wins register by event id: ids are UUIDv7 and a seat never mints one below an id
+# it has seen, so an action taken after seeing another wins over it whatever order the two
+# reach a third seat in. ``status_event`` / ``category_event`` / ``disposition_event`` hold the
+# id of the event that set the value now shown.
 def _set_status(conn: sqlite3.Connection, e: EventRecord, status: str, *,
-                closed_at: str | None, merged_into: str | None = None,
-                disposition: str | None = None) -> None:
+                closed_at: str | None, merged_into: str | None = None) -> None:
     conn.execute(
-        "UPDATE incidents SET status=?, closed_at=?, merged_into=?,"
-        " disposition=coalesce(?, disposition), status_event=? WHERE id=? AND status_event < ?",
-        (status, closed_at, merged_into, disposition, e.id, e.payload["incident_id"], e.id),
+        "UPDATE incidents SET status=?, closed_at=?, merged_into=?, status_event=?"
+        " WHERE id=? AND status_event < ?",
+        (status, closed_at, merged_into, e.id, e.payload["incident_id"], e.id),
     )
 
 
@@ -139,7 +139,11 @@ def _incident_recategorized(conn: sqlite3.Connection, e: EventRecord) -> None:
 @applier("incident.transferred", "incident_id", "disposition")
 def _incident_transferred(conn: sqlite3.Connection, e: EventRecord) -> None:
     status = "closed" if e.payload["disposition"] == "answered" else "transferred"
-    _set_status(conn, e, status, closed_at=e.happened_at, disposition=e.payload["disposition"])
+    _set_status(conn, e, status, closed_at=e.happened_at)
+    conn.execute(
+        "UPDATE incidents SET disposition=?, disposition_event=? WHERE id=? AND disposition_event < ?",
+        (e.payload["disposition"], e.id, e.payload["incident_id"], e.id),
+    )
 
 
 @applier("incident.noted", "incident_id")

@@ -156,6 +156,12 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         INSERT INTO sync_state (id) VALUES (1)
         """,
     ),
+    (
+        "disposition is its own last-writer-wins register (a transfer, then a reopen)",
+        """
+        ALTER TABLE incidents ADD COLUMN disposition_event TEXT NOT NULL DEFAULT ''
+        """,
+    ),
 )
 
 

@@ -170,3 +170,23 @@ def test_text_that_needs_escaping_travels_intact(county: County) -> None:
     assert county.sync("seat-01").ok and county.sync("seat-02").ok
     row = b.store.one("SELECT subject, payload FROM events WHERE id = ?", (noted.id,))
     assert row["subject"] == odd and json.loads(row["payload"])["note"] == '引号"和\\反斜杠'
+
+
+def test_a_transfer_and_a_reopen_on_two_seats_agree_on_the_disposition(county: County) -> None:
+    a, b = county.seats["seat-01"], county.seats["seat-02"]
+    intake_result = intake.new_call(a.ctx, None, phone="13800000005", text="邻居吵架", category="public_order")
+    for name in ("seat-01", "seat-02"):
+        assert county.sync(name).ok
+    incident_id = intake_result.incident.id
+    intake.transfer(a.ctx, intake_result.incident.no, "110")
+    county.clock.advance(5)
+    with b.ctx.transaction() as tx:  # seat 2 had not seen the transfer; it reopens (a later id)
+        tx.append("incident.reopened", {"incident_id": incident_id}, subject=incident_id)
+    for name in ("seat-01", "seat-02", "seat-01"):
+        assert county.sync(name).ok
+    _converge(county)
+    for s in (a, b):
+        row = s.store.one("SELECT status, disposition FROM incidents WHERE id = ?", (incident_id,))
+        # the reopen wins the status; the transfer is still the newest word on the disposition
+        assert tuple(row) == ("open", "transfer_110")
+    assert county.projection("seat-01") == county.projection("seat-02")

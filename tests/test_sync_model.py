@@ -85,7 +85,7 @@ class SyncModel(RuleBasedStateMachine):
                       reason="no crew" if verb == "return" else "")
 
     @rule(name=seat, pick=st.integers(0, 50), what=st.sampled_from(("note", "category", "close",
-                                                                    "reopen", "merge")))
+                                                                    "reopen", "merge", "transfer")))
     def edit(self, name: str, pick: int, what: str) -> None:
         services = self.county.seats[name]
         nos = self._incidents(name)
@@ -98,6 +98,8 @@ class SyncModel(RuleBasedStateMachine):
             self._act(intake.recategorize, services.ctx, no, CATEGORIES[pick % len(CATEGORIES)])
         elif what == "merge" and len(nos) > 1:
             self._act(intake.merge, services.ctx, no, nos[(pick + 1) % len(nos)])
+        elif what == "transfer":
+            self._act(intake.transfer, services.ctx, no, ("110", "12345", "answered")[pick % 3])
         elif what in ("close", "reopen"):
             kind = "incident.closed" if what == "close" else "incident.reopened"
 
