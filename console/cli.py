@@ -20,6 +20,7 @@ USAGE = (
     "usage: linkage [--db PATH] [--config PATH] [--lang zh|en] [--json] COMMAND …\n"
     "       linkage help        every command\n"
     "       linkage             open the console\n"
+    "       linkage serve …     run the city sync server; linkage server … administers it\n"
 )
 
 
