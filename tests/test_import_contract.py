@@ -51,3 +51,12 @@ def test_the_sync_client_loads_neither_ui_nor_server() -> None:
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_reading_sync_settings_loads_no_http_stack() -> None:
+    """Every console start asks for its sync settings; only a configured seat loads httpx."""
+    code = ("import console.services, console.sync.worker, sys; print('httpx' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

@@ -33,25 +33,12 @@ from console.sync.protocol import (
     check_event,
     from_wire,
 )
+from console.sync.settings import SyncSettings
 from console.sync.status import TRANSIENT
 
 SYNC_OPERATOR = "sync"
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _PLAIN = re.compile(r"[A-Za-z0-9_.:+-]*")  # needs no JSON escaping
-
-
-@dataclass(frozen=True)
-class SyncSettings:
-    server: str
-    token: str
-    county: str
-    seat: str
-    deadline_s: float = 15.0
-    batch_events: int = MAX_BATCH_EVENTS
-    page_events: int = MAX_PULL_LIMIT
-    interval_s: float = 5.0
-    backoff_base_s: float = 1.0
-    backoff_cap_s: float = 60.0
 
 
 class SyncError(Exception):

@@ -13,14 +13,18 @@ import random
 import threading
 from collections.abc import Callable
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from console.clock import Clock
 from console.config import Config
 from console.errors import BadInput
 from console.store import Store
-from console.sync.client import PassReport, SyncClient, SyncSettings, next_delay
+from console.sync.settings import SyncSettings
+
+if TYPE_CHECKING:
+    import httpx
+
+    from console.sync.client import PassReport
 
 POLL_S = 1.0  # how often an idle loop looks for new local commits
 
@@ -100,6 +104,9 @@ class SyncWorker:
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
+        # httpx and the client load here, on the sync thread: a seat without sync never pays
+        from console.sync.client import PassReport, SyncClient, next_delay
+
         store = Store(self.db_path, self.clock)
         try:
             client = SyncClient(store, self.settings, self.clock, transport=self.transport,

@@ -1,0 +1,24 @@
+"""This seat's sync settings, apart from the client so reading them loads no HTTP stack.
+
+The console asks for them on every start; only a configured seat goes on to load httpx.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from console.sync.protocol import MAX_BATCH_EVENTS, MAX_PULL_LIMIT
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    server: str
+    token: str
+    county: str
+    seat: str
+    deadline_s: float = 15.0
+    batch_events: int = MAX_BATCH_EVENTS
+    page_events: int = MAX_PULL_LIMIT
+    interval_s: float = 5.0
+    backoff_base_s: float = 1.0
+    backoff_cap_s: float = 60.0
