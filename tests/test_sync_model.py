@@ -175,7 +175,7 @@ class SyncModel(RuleBasedStateMachine):
 
 
 SyncModel.TestCase.settings = settings(
-    max_examples=25, stateful_step_count=40, deadline=None,
+    max_examples=50, stateful_step_count=40, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 
