@@ -64,12 +64,21 @@ class CallFeedConfig:
 
 
 @dataclass(frozen=True)
+class DutyConfig:
+    """Duty rosters (值班表) and filing (备案): when a unit is flagged as stale."""
+
+    filing_max_age_days: int = 30   # a unit whose latest filing is older than this is stale
+    gap_horizon_hours: int = 24     # a Tier 1 roster must cover this far ahead without a gap
+
+
+@dataclass(frozen=True)
 class Config:
     center: CenterConfig = field(default_factory=CenterConfig)
     intake: IntakeConfig = field(default_factory=IntakeConfig)
     deadlines: DeadlineConfig = field(default_factory=DeadlineConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
     callfeed: CallFeedConfig = field(default_factory=CallFeedConfig)
+    duty: DutyConfig = field(default_factory=DutyConfig)
     keymap: dict[str, str] = field(default_factory=dict)
     source: str = "<defaults>"
 
@@ -84,6 +93,7 @@ _SECTIONS: dict[str, type] = {
     "deadlines": DeadlineConfig,
     "sync": SyncConfig,
     "callfeed": CallFeedConfig,
+    "duty": DutyConfig,
 }
 
 
@@ -172,3 +182,9 @@ def _check_values(config: Config, where: str) -> None:
     if not 5 <= config.callfeed.ring_timeout_seconds <= 3600:
         raise DataError(f"{where} [callfeed] ring_timeout_seconds", zh="必须在 5 到 3600 秒之间",
                         en="must be between 5 and 3600 seconds")
+    if not 1 <= config.duty.filing_max_age_days <= 366:
+        raise DataError(f"{where} [duty] filing_max_age_days", zh="必须在 1 到 366 天之间",
+                        en="must be between 1 and 366 days")
+    if not 1 <= config.duty.gap_horizon_hours <= 168:
+        raise DataError(f"{where} [duty] gap_horizon_hours", zh="必须在 1 到 168 小时之间",
+                        en="must be between 1 and 168 hours")

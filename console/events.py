@@ -202,3 +202,24 @@ def _order_stepped(conn: sqlite3.Connection, e: EventRecord) -> None:
     ordered = dict(sorted(steps.items(), key=lambda kv: (kv[1], STEP_RANK.get(kv[0], 99))))
     conn.execute("UPDATE orders SET status=?, steps=?, return_reason=? WHERE id=?",
                  (status, json.dumps(ordered), reason, p["order_id"]))
+
+
+# A roster filing (备案) is stored whole, never edited: which filing rules an instant is decided
+# on read (console/rosters.py: the newest filing whose period covers it), so the tables are the
+# same whatever order filings arrive in, and superseded filings stay visible.
+@applier("roster.filed", "unit", "period_from", "period_to", "filed_at", "shifts")
+def _roster_filed(conn: sqlite3.Connection, e: EventRecord) -> None:
+    p = e.payload
+    shifts = p["shifts"]
+    conn.execute(
+        "INSERT INTO roster_filings (event_id, unit, period_from, period_to, filed_at, recorded_at,"
+        " seat, operator, shifts, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (e.id, p["unit"], p["period_from"], p["period_to"], p["filed_at"], e.recorded_at, e.seat,
+         e.operator, len(shifts), p.get("source", "")),
+    )
+    conn.executemany(
+        "INSERT INTO roster_shifts (event_id, start_at, n, unit, end_at, person, phone, vehicle,"
+        " contact, responsible) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(e.id, s["start"], n, p["unit"], s["end"], s["person"], s["phone"], s.get("vehicle", ""),
+          s.get("contact", ""), s.get("responsible", "")) for n, s in enumerate(shifts)],
+    )

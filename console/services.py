@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console import dispatch, intake
+from console import dispatch, intake, rosters
 from console.board import Board, compute_board
 from console.catalog import Catalog, Unit, default_data_dir, load_catalog
 from console.clock import Clock, clock_from_env
@@ -32,6 +32,8 @@ from console.queries import (
     orders_of,
     possible_duplicates,
 )
+from console.rostercsv import RosterFile, read_roster
+from console.rosters import Shift
 from console.store import EventRecord, Store
 from console.sync.status import SyncStatus, read_status
 from console.triage import Triage, TriageResult
@@ -53,11 +55,27 @@ def default_db_path() -> Path:
 
 @dataclass(frozen=True)
 class RosterEntry:
-    """A unit as the live roster shows it at one instant."""
+    """A unit as the live roster shows it at one instant.
+
+    ``source`` says where ``on_duty`` comes from: ``roster`` (a filed duty roster covers the
+    instant; ``shift`` is the shift on, if any) or ``hours`` (no filing covers it: the unit's
+    published duty hours).
+    """
 
     unit: Unit
     on_duty: bool
     open_orders: int
+    source: str = "hours"
+    shift: Shift | None = None
+
+    @property
+    def duty_phone(self) -> str:
+        """The phone to ring now: the shift's if the roster names one, else the registry's."""
+        return self.shift.phone if self.shift else self.unit.duty_phone
+
+    @property
+    def duty_person(self) -> str:
+        return self.shift.person if self.shift else ""
 
     @property
     def state(self) -> str:
@@ -166,9 +184,14 @@ class Services:
         intake.check_text(self.ctx, text)
         return self.triage_engine.suggest(text, on_duty=self.on_duty)
 
-    def on_duty(self, unit: Unit) -> bool:
-        """Duty hours from the registry; rosters (a later issue) will refine this."""
-        return unit.within_duty_hours(self.ctx.clock.now().astimezone(self.ctx.config.tz))
+    def on_duty(self, unit: Unit, at: datetime | None = None) -> bool:
+        """On duty at ``at`` (now): the filed roster where one covers it, else duty hours."""
+        return self.duty(unit, at).on_duty
+
+    def duty(self, unit: Unit, at: datetime | None = None) -> rosters.Duty:
+        at = at or self.ctx.clock.now()
+        found = rosters.duty_at(self.store, at, [unit.code])
+        return rosters.duty_of(unit, found, at.astimezone(self.config.tz))
 
     def new_call(self, **kwargs: object) -> intake.IntakeResult:
         return intake.new_call(self.ctx, self.triage_engine, **kwargs)  # type: ignore[arg-type]
@@ -232,13 +255,56 @@ class Services:
     def board(self, now: datetime | None = None) -> Board:
         return compute_board(self.ctx, now)
 
-    def roster(self) -> list[RosterEntry]:
-        """Every unit with its duty state and current load (one grouped query)."""
+    def roster(self, at: datetime | None = None) -> list[RosterEntry]:
+        """Every unit with its duty state at ``at`` (now) and current load: two queries, one
+        for the filed rosters covering the instant and one grouped count of open orders."""
+        at = at or self.ctx.clock.now()
+        local = at.astimezone(self.config.tz)
+        filed = rosters.duty_at(self.store, at)
         load = {r[0]: r[1] for r in self.store.all(
             "SELECT unit, count(*) FROM orders WHERE status NOT IN"
             " ('completed', 'reassigned', 'cancelled', 'handed_over') GROUP BY unit")}
-        return [RosterEntry(u, self.on_duty(u), load.get(u.code, 0))
-                for u in self.catalog.units.values()]
+        entries = []
+        for u in self.catalog.units.values():
+            duty = rosters.duty_of(u, filed, local)
+            entries.append(RosterEntry(u, duty.on_duty, load.get(u.code, 0), duty.source, duty.shift))
+        return entries
+
+    # -- duty rosters and filing (值班表 / 备案) ------------------------------------------------
+    def stale_units(self, at: datetime | None = None) -> list[rosters.Staleness]:
+        """Units to chase for their filing: latest filing older than ``[duty]
+        filing_max_age_days``, or a Tier 1 roster with a gap in the next ``gap_horizon_hours``."""
+        duty = self.config.duty
+        return rosters.stale_units(self.store, self.catalog, at or self.ctx.clock.now(),
+                                   timedelta(days=duty.filing_max_age_days),
+                                   timedelta(hours=duty.gap_horizon_hours))
+
+    def file_roster(self, shifts: dict[str, list[rosters.Shift]], *,
+                    period: tuple[datetime, datetime] | None = None,
+                    filed_at: datetime | None = None, source: str = "") -> list[str]:
+        """Record filings (one per unit) in one transaction; returns the event ids."""
+        return rosters.file_roster(self.ctx, shifts, period=period, filed_at=filed_at, source=source)
+
+    def import_roster(self, path: Path, *, period: tuple[datetime, datetime] | None = None,
+                      filed_at: datetime | None = None) -> tuple[RosterFile, list[str]]:
+        """Check a whole roster CSV, then file it in one transaction (nothing if any row is bad)."""
+        if period and period[1] <= period[0]:
+            raise BadInput("roster.period", zh="--to 必须晚于 --from", en="--to must be after --from")
+        checked = read_roster(path, self.catalog, self.config.tz, period)
+        ids = self.file_roster(checked.shifts, period=period, filed_at=filed_at,
+                               source=f"import:{path.name}"[:120])
+        return checked, ids
+
+    def roster_shifts(self, start: datetime, end: datetime,
+                      units: list[str] | None = None) -> list[rosters.Shift]:
+        """The shifts in force between ``start`` and ``end`` (superseded parts left out)."""
+        found = rosters.effective_shifts(self.store, start, end, units)
+        order = {code: n for n, code in enumerate(self.catalog.units)}
+        return sorted((s for pieces in found.values() for s in pieces),
+                      key=lambda s: (order.get(s.unit, len(order)), s.unit, s.start))
+
+    def filings(self, unit: str, limit: int = 20) -> list[rosters.Filing]:
+        return rosters.filings_of(self.store, unit, limit)
 
     def order(self, ref: str | int) -> tuple[Order, OrderClock]:
         order = get_order(self.store, ref)

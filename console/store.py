@@ -162,6 +162,39 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ALTER TABLE incidents ADD COLUMN disposition_event TEXT NOT NULL DEFAULT ''
         """,
     ),
+    (
+        "duty rosters: every filing and its shifts (the effective roster is computed on read;"
+        " shifts clustered by filing and start, so 'the shift on at t' is one b-tree seek)",
+        """
+        CREATE TABLE roster_filings (
+            event_id TEXT PRIMARY KEY,
+            unit TEXT NOT NULL,
+            period_from TEXT NOT NULL,
+            period_to TEXT NOT NULL,
+            filed_at TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            seat TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            shifts INTEGER NOT NULL,
+            source TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX roster_filings_filed ON roster_filings(unit, filed_at);
+        CREATE INDEX roster_filings_period ON roster_filings(unit, period_to, period_from, event_id);
+        CREATE TABLE roster_shifts (
+            event_id TEXT NOT NULL REFERENCES roster_filings(event_id),
+            start_at TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            unit TEXT NOT NULL,
+            end_at TEXT NOT NULL,
+            person TEXT NOT NULL,
+            phone TEXT NOT NULL,
+            vehicle TEXT NOT NULL DEFAULT '',
+            contact TEXT NOT NULL DEFAULT '',
+            responsible TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (event_id, start_at, n)
+        ) WITHOUT ROWID
+        """,
+    ),
 )
 
 

@@ -6,6 +6,7 @@ from console import render
 from console.clock import iso, parse_instant
 from console.commands import REGISTRY, Invocation, Outcome, command
 from console.errors import BadInput
+from console.roster_verbs import stale_text
 from console.sync.status import SyncStatus, describe_error
 
 
@@ -207,12 +208,17 @@ def _board(inv: Invocation) -> Outcome:
 
 
 @command("units", aliases=("u",), args=("query*",), options=("tier", "kind", "category"),
-         zh="联动单位名录（可按名称、拼音、首字母查找）",
-         en="linkage units (search by name, pinyin or initials)")
+         flags=("stale",),
+         zh="联动单位名录（可按名称、拼音、首字母查找；--stale 只列备案过期或一级单位24小时内有值班空档的）",
+         en="linkage units (search by name, pinyin or initials; --stale: filing out of date or"
+            " a tier 1 roster gap in the next 24 h)")
 def _units(inv: Invocation) -> Outcome:
     s = inv.services
     query = inv.get("query")
     units = s.catalog.find_units(query) if query else list(s.catalog.units.values())
+    stale = {x.unit: x for x in s.stale_units()}
+    if inv.get("stale"):
+        units = [u for u in units if u.code in stale]
     tier, kind, category = inv.get("tier"), inv.get("kind"), inv.get("category")
     if tier is not None:
         if tier not in ("1", "2", "3"):
@@ -224,14 +230,28 @@ def _units(inv: Invocation) -> Outcome:
         codes = {c.code for c in s.catalog.find_categories(category)}
         units = [u for u in units if codes & set(u.categories)]
     t = inv.text
+    live = {e.unit.code: e for e in s.roster()}
     lines = []
+    rows = []
     for u in units:
-        duty = s.on_duty(u)
+        entry = live[u.code]
+        duty = entry.on_duty
         state = t.pick("在岗" if duty else "不在岗", "on duty" if duty else "off duty")
         tier = t.pick("一二三"[u.tier - 1] + "级", f"tier {u.tier}")
-        lines.append(f"{u.code:<14} {t.unit(u.code)} · {tier} · {u.duty_phone} · {state}")
-    return inv.outcome({"units": [render.unit_json(u, s.on_duty(u)) for u in units]},
-                       lines or [t.pick("没有符合条件的单位", "no units match")])
+        person = f" {entry.duty_person}" if entry.duty_person else ""
+        line = f"{u.code:<14} {t.unit(u.code)} · {tier} · {entry.duty_phone}{person} · {state}"
+        if u.code in stale:
+            line += " · ⚠ " + stale_text(t, stale[u.code])
+        lines.append(line)
+        row = render.unit_json(u, duty)
+        row.update({"duty_source": entry.source, "duty_person": entry.duty_person,
+                    "current_phone": entry.duty_phone,
+                    "stale": stale[u.code].to_json() if u.code in stale else None})
+        rows.append(row)
+    empty = t.pick("没有符合条件的单位", "no units match")
+    if inv.get("stale") and not units:
+        empty = t.pick("没有备案过期或有值班空档的单位", "no unit has an out-of-date filing or a roster gap")
+    return inv.outcome({"units": rows}, lines or [empty])
 
 
 @command("categories", aliases=("cats",), args=("query*",),
