@@ -9,6 +9,7 @@ notification and a banner that stays until F9 acknowledges it.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from rich.text import Text
@@ -35,6 +36,9 @@ from screens.widgets.command_suggester import CommandSuggester
 from screens.widgets.ime_input import ImeInput
 
 ALARM_TOAST_SECONDS = 20
+
+
+STALE_EVERY_S = 60.0
 
 
 class BoardScreen(OrderStepActions, Screen[None]):
@@ -64,6 +68,8 @@ class BoardScreen(OrderStepActions, Screen[None]):
                                 suggester=CommandSuggester(services))
         self._data_version = -1
         self._waiting = 0
+        self._stale = 0                      # units whose roster filing is due (备案待补)
+        self._stale_checked = -STALE_EVERY_S
         self._alarmed: set[str] = set()      # order ids already alarmed for their current stage
         self.unacknowledged: dict[str, str] = {}  # order id → banner text, until F9
 
@@ -132,14 +138,29 @@ class BoardScreen(OrderStepActions, Screen[None]):
             text += " " + tr("status.sync.queued", self.lang, n=status.queued)
         return text
 
+    def stale_count(self) -> int:
+        """Units whose duty-roster filing is old or has a gap (``linkage units --stale``).
+
+        Filings change rarely and the check reads every shift of the next day, so it runs at
+        most once a minute, not on every one-second tick.
+        """
+        now = time.monotonic()
+        if now - self._stale_checked >= STALE_EVERY_S:
+            self._stale_checked = now
+            self._stale = len(self.services.stale_units())
+        return self._stale
+
     def _status(self, overdue: int) -> None:
         """Counts first: at 80 columns the tail (center name) is what gets cut, not the numbers."""
         cfg = self.services.config
         now = self.words.time(self.services.ctx.clock.now(), with_date=True)
         name = cfg.center.name_zh if self.lang == "zh" else cfg.center.name_en
+        stale = self.stale_count()
         line = (f"{tr('status.overdue', self.lang)} {overdue} · "
                 f"{tr('status.open_orders', self.lang)} {len(self.board_view.rows)} · "
-                f"{tr('status.waiting', self.lang)} {self._waiting} · {now} · "
+                f"{tr('status.waiting', self.lang)} {self._waiting} · "
+                + (f"{tr('status.stale', self.lang, n=stale)} · " if stale else "")
+                + f"{now} · "
                 f"{tr('status.seat', self.lang)} {cfg.center.seat} · "
                 f"{tr('status.operator', self.lang)} {self.services.ctx.operator} · "
                 f"{self.sync_indicator()} · {name}")
@@ -256,4 +277,5 @@ class BoardScreen(OrderStepActions, Screen[None]):
             return
         self.command.value = ""
         self.answer.update(Text("\n".join(outcome.lines[-8:])))
+        self._stale_checked = -STALE_EVERY_S  # a command may have filed a roster: count again now
         self.reload()

@@ -9,6 +9,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "status.overdue": ("超时", "overdue"),
     "status.open_orders": ("未结派单", "open orders"),
     "status.waiting": ("待派", "waiting"),
+    "status.stale": ("备案待补 {n}", "{n} rosters due"),
     "status.sync.off": ("同步：未配置", "sync: off"),
     "status.sync.no_token": ("同步：无令牌", "sync: no token"),
     "status.sync.never": ("同步：连接中", "sync: connecting"),
