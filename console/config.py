@@ -43,6 +43,7 @@ class DeadlineConfig:
     immediate_minutes: int = 5
     due_soon_minutes: int = 5
     future_tolerance_seconds: int = 60
+    supervise_minutes: int = 30     # a supervise order's own deadline unless --minutes
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,9 @@ def _check_values(config: Config, where: str) -> None:
     if config.sync.server and not config.sync.server.startswith(("http://", "https://")):
         raise DataError(f"{where} [sync] server", zh="必须以 http:// 或 https:// 开头",
                         en="must start with http:// or https://")
+    if not 1 <= config.deadlines.supervise_minutes <= 10080:
+        raise DataError(f"{where} [deadlines] supervise_minutes", zh="必须在 1 到 10080 分钟之间",
+                        en="must be between 1 and 10080 minutes")
     if not 5 <= config.callfeed.ring_timeout_seconds <= 3600:
         raise DataError(f"{where} [callfeed] ring_timeout_seconds", zh="必须在 5 到 3600 秒之间",
                         en="must be between 5 and 3600 seconds")

@@ -223,3 +223,40 @@ def _roster_filed(conn: sqlite3.Connection, e: EventRecord) -> None:
         [(e.id, s["start"], n, p["unit"], s["end"], s["person"], s["phone"], s.get("vehicle", ""),
           s.get("contact", ""), s.get("responsible", "")) for n, s in enumerate(shifts)],
     )
+
+
+# Urges (催办), supervisions (督办) and callbacks (回访) only append, one row per event: the
+# count of urges, the current supervise level (the highest; its deadline from the highest-level
+# event, ties to the larger id) and the latest callback (larger id) are computed on read
+# (console/accountability.py), so the tables are the same whatever order the events arrive in.
+@applier("order.urged", "order_id", "to", "how")
+def _order_urged(conn: sqlite3.Connection, e: EventRecord) -> None:
+    p = e.payload
+    conn.execute(
+        "INSERT INTO order_urges (event_id, order_id, urged_at, operator, seat, to_whom, how, note)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (e.id, p["order_id"], e.happened_at, e.operator, e.seat, p["to"], p["how"],
+         p.get("note", "")),
+    )
+
+
+@applier("order.supervised", "order_id", "level", "reason", "due")
+def _order_supervised(conn: sqlite3.Connection, e: EventRecord) -> None:
+    p = e.payload
+    conn.execute(
+        "INSERT INTO order_supervisions (event_id, order_id, supervised_at, operator, seat, level,"
+        " reason, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (e.id, p["order_id"], e.happened_at, e.operator, e.seat, int(p["level"]), p["reason"],
+         p["due"]),
+    )
+
+
+@applier("incident.called_back", "incident_id", "result")
+def _incident_called_back(conn: sqlite3.Connection, e: EventRecord) -> None:
+    p = e.payload
+    conn.execute(
+        "INSERT INTO incident_callbacks (event_id, incident_id, called_at, operator, seat, result,"
+        " note, reopen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (e.id, p["incident_id"], e.happened_at, e.operator, e.seat, p["result"], p.get("note", ""),
+         1 if p.get("reopen") else 0),
+    )

@@ -153,7 +153,8 @@ class Text:
     def call_line(self, c: Call) -> str:
         return f"  {self.time(c.received_at, True)} {c.phone or '-'} {c.text}"
 
-    def board_lines(self, board: Board) -> list[str]:
+    def board_lines(self, board: Board, marks: dict[str, str] | None = None) -> list[str]:
+        """The board as text; ``marks`` adds a note to an order's line (order id → text)."""
         head = self.pick(
             f"看板 {self.time(board.at, True)} · 未结派单 {len(board.rows)} · 超时 {board.overdue}"
             f" · 待派警情 {len(board.waiting)}",
@@ -167,6 +168,7 @@ class Text:
                 f"{mark}{self.pick('派单', 'order')} {r.order.no} · #{r.order.incident_no}"
                 f" {self.category(r.category)} · {self.unit(r.order.unit)}"
                 f" · {label(STATUS_LABELS, r.order.status, self.lang)} · {self.remaining(r.clock)}"
+                + (f" · {marks[r.order.id]}" if marks and r.order.id in marks else "")
             )
         for i in board.waiting:
             lines.append(self.pick("待派 ", "waiting ") + self.incident_line(i))

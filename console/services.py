@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console import dispatch, intake, rosters
+from console import accountability, dispatch, intake, rosters
 from console.board import Board, compute_board
 from console.catalog import Catalog, Unit, default_data_dir, load_catalog
 from console.clock import Clock, clock_from_env
@@ -252,6 +252,35 @@ class Services:
         return dispatch.reassign(self.ctx, order, unit, at=at, note=note)
 
     # -- reads -----------------------------------------------------------------------------
+    # -- accountability: urge (催办), supervise (督办), callback (回访) ----------------------
+    def urge(self, order: str | int, to: str, how: str = "phone", note: str = "",
+             at: str | None = None) -> accountability.Urge:
+        return accountability.urge(self.ctx, order, to=to, how=how, note=note, at=at)
+
+    def supervise(self, order: str | int, level: str | int, reason: str,
+                  minutes: str | int | None = None, at: str | None = None) -> accountability.Supervision:
+        return accountability.supervise(self.ctx, order, level=level, reason=reason,
+                                        minutes=minutes, at=at)
+
+    def callback(self, incident: str | int, result: str, note: str = "", reopen: bool = False,
+                 at: str | None = None) -> accountability.Callback:
+        return accountability.callback(self.ctx, incident, result, note=note, reopen=reopen, at=at)
+
+    def urges(self, order_id: str) -> list[accountability.Urge]:
+        return accountability.urges_of(self.store, order_id)
+
+    def urge_counts(self, order_ids: list[str]) -> dict[str, tuple[int, datetime]]:
+        return accountability.urge_counts(self.store, order_ids)
+
+    def supervision(self, order_id: str) -> accountability.Supervision | None:
+        return accountability.supervision_of(self.store, order_id)
+
+    def supervisions(self, order_ids: list[str]) -> dict[str, accountability.Supervision]:
+        return accountability.supervisions_of(self.store, order_ids)
+
+    def callbacks(self, incident_id: str) -> list[accountability.Callback]:
+        return accountability.callbacks_of(self.store, [incident_id])
+
     def board(self, now: datetime | None = None) -> Board:
         return compute_board(self.ctx, now)
 

@@ -195,6 +195,45 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ) WITHOUT ROWID
         """,
     ),
+    (
+        "accountability: urges (催办), supervisions (督办) and callbacks (回访), insert only"
+        " (the current supervise level and the latest callback are computed on read)",
+        """
+        CREATE TABLE order_urges (
+            event_id TEXT PRIMARY KEY,
+            order_id TEXT NOT NULL,
+            urged_at TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            seat TEXT NOT NULL,
+            to_whom TEXT NOT NULL,
+            how TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX order_urges_order ON order_urges(order_id, urged_at);
+        CREATE TABLE order_supervisions (
+            event_id TEXT PRIMARY KEY,
+            order_id TEXT NOT NULL,
+            supervised_at TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            seat TEXT NOT NULL,
+            level INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            due_at TEXT NOT NULL
+        );
+        CREATE INDEX order_supervisions_order ON order_supervisions(order_id, level, event_id);
+        CREATE TABLE incident_callbacks (
+            event_id TEXT PRIMARY KEY,
+            incident_id TEXT NOT NULL,
+            called_at TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            seat TEXT NOT NULL,
+            result TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            reopen INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX incident_callbacks_incident ON incident_callbacks(incident_id, event_id)
+        """,
+    ),
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from console import render
+from console import accountability, render
 from console.clock import iso, parse_instant
 from console.commands import REGISTRY, Invocation, Outcome, command
 from console.errors import BadInput
@@ -87,10 +87,20 @@ def _incident_show(inv: Invocation) -> Outcome:
     for e in d.timeline:
         happened = t.time(parse_instant(e.happened_at), True)
         recorded = t.time(parse_instant(e.recorded_at))
-        note = e.payload.get("note") or e.payload.get("reason") or e.payload.get("status") or ""
-        lines.append(f"  {happened} / {recorded} {e.kind} {note} [{e.operator}@{e.seat}]")
+        named = accountability.timeline_text(e.kind, e.payload, inv.lang)
+        if named is not None:
+            kind, note = named
+        else:
+            kind = e.kind
+            note = e.payload.get("note") or e.payload.get("reason") or e.payload.get("status") or ""
+        lines.append(f"  {happened} / {recorded} {kind} {note} [{e.operator}@{e.seat}]")
+    latest = accountability.latest_callback(inv.services.store, d.incident.id)
+    if latest is not None:
+        result = accountability.pick(accountability.CALLBACK_RESULTS[latest.result], inv.lang)
+        lines.append(t.pick(f"回访结果：{result}", f"callback: {result}"))
     return inv.outcome(
         {"incident": render.incident_json(d.incident),
+         "callback": latest.to_json() if latest else None,
          "calls": [render.call_json(c) for c in d.calls],
          "orders": [render.order_json(o, c) for o, c in d.orders],
          "timeline": [render.event_json(e) for e in d.timeline],
@@ -189,21 +199,42 @@ def _order_reassign(inv: Invocation) -> Outcome:
 @command("order show", aliases=("os",), args=("order",),
          zh="派单详情与倒计时", en="order detail and countdown")
 def _order_show(inv: Invocation) -> Outcome:
-    order, clock = inv.services.order(inv.need("order"))
-    return inv.outcome({"order": render.order_json(order, clock)},
-                       [inv.text.order_line(order, clock)])
+    s = inv.services
+    order, clock = s.order(inv.need("order"))
+    t = inv.text
+    urges = s.urges(order.id)
+    sup = s.supervision(order.id)
+    now = s.ctx.clock.now()
+    lines = [t.order_line(order, clock)]
+    if sup is not None:
+        lines.append("  " + accountability.supervise_text(t, sup, now) + f" · {sup.reason}")
+    for u in urges:
+        how = accountability.pick(accountability.URGE_METHODS.get(u.how, (u.how, u.how)), inv.lang)
+        lines.append(t.pick(f"  催办 {t.time(u.at, True)} {how} {u.to} [{u.operator}]",
+                            f"  urged {t.time(u.at, True)} by {how} via {u.to} [{u.operator}]"))
+    return inv.outcome({"order": render.order_json(order, clock),
+                        "urges": [u.to_json() for u in urges],
+                        "supervise": sup.to_json(now) if sup else None}, lines)
 
 
 @command("board", aliases=("b",), zh="看板：未结派单及倒计时、待派警情",
          en="board: open orders with countdowns, incidents waiting")
 def _board(inv: Invocation) -> Outcome:
-    board = inv.services.board()
+    s = inv.services
+    board = s.board()
+    ids = [r.order.id for r in board.rows]
+    sups = s.supervisions(ids)
+    urged = s.urge_counts(ids)
+    marks = {oid: accountability.supervise_text(inv.text, sup, board.at) for oid, sup in sups.items()}
     return inv.outcome(
         {"at": iso(board.at), "overdue": board.overdue,
+         "supervise_overdue": sum(1 for sup in sups.values() if sup.overdue(board.at)),
          "orders": [{**render.order_json(r.order, r.clock), "category": r.category,
-                     "address": r.address} for r in board.rows],
+                     "address": r.address,
+                     "supervise": sups[r.order.id].to_json(board.at) if r.order.id in sups else None,
+                     "urges": urged.get(r.order.id, (0, None))[0]} for r in board.rows],
          "waiting": [render.incident_json(i) for i in board.waiting]},
-        inv.text.board_lines(board),
+        inv.text.board_lines(board, marks),
     )
 
 
@@ -365,3 +396,7 @@ def _sync_token(inv: Invocation) -> Outcome:
                        e=exc.strerror) from exc
     path = inv.services.save_sync_token(token)
     return inv.outcome({"token_file": path}, [inv.text.pick(f"令牌已保存到 {path}", f"token saved to {path}")])
+
+
+# Registered after every verb above, so the help lists them last.
+from console import accountability_verbs as _accountability_verbs  # noqa: E402,F401
