@@ -431,3 +431,35 @@ def test_projections_are_order_independent(services, call, clock) -> None:
             assert _state(fresh, order.id, incident_b) == expected
         finally:
             fresh.close()
+
+
+def test_two_seats_converge_through_the_server(tmp_path) -> None:
+    """Two seats supervise, urge and call back on their own, then sync: same answers on both."""
+    from sync_harness import County
+
+    from console import intake
+
+    county = County(tmp_path, FakeClock("2026-11-28T06:00:00Z"), seats=2)
+    try:
+        a, b = county.seats["seat-01"], county.seats["seat-02"]
+        result = intake.new_call(a.ctx, None, phone="13800000001", text="井盖丢失",
+                                 category="public_order", dispatch=["housing"])
+        order_id = result.orders[0].id
+        for name in ("seat-01", "seat-02", "seat-01"):
+            assert county.sync(name).ok
+        # each seat acts without seeing the other's action (b's id is the newer one)
+        a.supervise(order_id, 2, "超时未签收")
+        a.urge(order_id, "张工", "phone")
+        b.supervise(order_id, 1, "督促")
+        b.urge(order_id, "李工", "radio")
+        county.drain()
+        assert county.projection("seat-01") == county.projection("seat-02")
+        answers = []
+        for s in (a, b):
+            sup = s.supervision(order_id)
+            assert sup is not None and (sup.level, sup.reason, sup.count) == (2, "超时未签收", 2)
+            answers.append((sup, sorted(u.event_id for u in s.urges(order_id)),
+                            table(s, "order_supervisions"), table(s, "order_urges")))
+        assert answers[0] == answers[1]
+    finally:
+        county.close()
