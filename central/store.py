@@ -25,6 +25,7 @@ from typing import Any
 from console.clock import Clock, iso
 from console.errors import BadInput
 from console.events import registry_rank
+from console.store import apply_migrations, connect
 from console.sync import protocol
 
 PRAGMAS = (
@@ -125,14 +126,12 @@ class CentralStore:
     def __init__(self, path: Path | str, clock: Clock) -> None:
         self.path = str(path)
         self.clock = clock
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         try:
-            for pragma in PRAGMAS:
-                self.conn.execute(pragma)
+            self.conn = connect(self.path, PRAGMAS)
+        except sqlite3.DatabaseError as exc:
+            raise _not_a_store(self.path) from exc
+        try:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self.conn.close()
@@ -152,26 +151,11 @@ class CentralStore:
             if "outbox" in tables or ("events" in tables and "streams" not in tables):
                 # A seat's database has an ``events`` table too; never mix the two.
                 raise _not_a_store(self.path)
-            self.conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
-            done = {r[0] for r in self.conn.execute("SELECT version FROM schema_migrations")}
-            if max(done, default=0) > len(MIGRATIONS):
-                raise BadInput(
-                    "store.newer_schema",
-                    zh="服务器数据库由更新版本的程序创建，请升级后再打开",
-                    en="the server store was made by a newer version; upgrade first",
-                )
-            for version, (name, sql) in enumerate(MIGRATIONS, start=1):
-                if version in done:
-                    continue
-                for statement in sql.split(";"):
-                    if statement.strip():
-                        self.conn.execute(statement)
-                self.conn.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, iso(self.clock.now()))
-                )
+            apply_migrations(self.conn, MIGRATIONS, iso(self.clock.now()), BadInput(
+                "store.newer_schema",
+                zh="服务器数据库由更新版本的程序创建，请升级后再打开",
+                en="the server store was made by a newer version; upgrade first",
+            ))
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:

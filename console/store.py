@@ -237,6 +237,42 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
 )
 
 
+def connect(path: str, pragmas: tuple[str, ...]) -> sqlite3.Connection:
+    """A connection the house way, for a seat's store and the city server's alike: autocommit
+    (transactions are begun explicitly, ``BEGIN IMMEDIATE``), rows by name, the given pragmas."""
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    try:
+        for pragma in pragmas:
+            conn.execute(pragma)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def apply_migrations(conn: sqlite3.Connection, migrations: tuple[tuple[str, str], ...], applied_at: str,
+                     newer: Exception) -> None:
+    """Run the migrations not yet recorded in ``schema_migrations``, inside the caller's
+    transaction; ``newer`` is raised if the file was made by a later version of the program."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+    if max(done, default=0) > len(migrations):
+        raise newer
+    for version, (name, sql) in enumerate(migrations, start=1):
+        if version in done:
+            continue
+        for statement in sql.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, applied_at))
+
+
 @dataclass(frozen=True)
 class EventRecord:
     """One event as stored and as it travels to the server."""
@@ -257,12 +293,7 @@ class Store:
     def __init__(self, path: Path | str, clock: Clock) -> None:
         self.path = str(path)
         self.clock = clock
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.conn.row_factory = sqlite3.Row
-        for pragma in PRAGMAS:
-            self.conn.execute(pragma)
+        self.conn = connect(self.path, PRAGMAS)
         self._lock = threading.RLock()
         self._migrate()
         # Never mint an id below one already in the log (clock set back, restart, pulled
@@ -290,27 +321,11 @@ class Store:
         with self._lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                self.conn.execute(
-                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-                )
-                done = {r[0] for r in self.conn.execute("SELECT version FROM schema_migrations")}
-                for version, (name, sql) in enumerate(MIGRATIONS, start=1):
-                    if version in done:
-                        continue
-                    for statement in sql.split(";"):
-                        if statement.strip():
-                            self.conn.execute(statement)
-                    self.conn.execute(
-                        "INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                        (version, name, iso(self.clock.now())),
-                    )
-                if max(done, default=0) > len(MIGRATIONS):
-                    raise BadInput(
-                        "store.newer_schema",
-                        zh="数据库由更新版本的程序创建，请升级后再打开",
-                        en="the database was made by a newer version; upgrade first",
-                    )
+                apply_migrations(self.conn, MIGRATIONS, iso(self.clock.now()), BadInput(
+                    "store.newer_schema",
+                    zh="数据库由更新版本的程序创建，请升级后再打开",
+                    en="the database was made by a newer version; upgrade first",
+                ))
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
