@@ -177,3 +177,12 @@ class Cli:
 @pytest.fixture
 def cli(db_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
     return Cli(db_path, capsys, monkeypatch)
+
+
+@pytest.fixture
+def seeded(cli: Cli) -> Cli:
+    """A database with one urban power-cut incident (#1) and an order to the power bureau (1)."""
+    cli.ok("call", "new", "--phone", "13800000001", "--text", "小区停电两个小时了",
+           "--address", "人民路12号", "--area", "urban", "--category", "power_supply")
+    cli.ok("order", "new", "1", "gdj")
+    return cli

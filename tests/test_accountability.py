@@ -260,13 +260,6 @@ def test_latest_callback_wins(services, closed, clock) -> None:
 
 
 # -- CLI ------------------------------------------------------------------------------------------
-@pytest.fixture
-def seeded(cli):
-    cli.ok("call", "new", "--phone", "13800000001", "--text", "小区停电两个小时了",
-           "--address", "人民路12号", "--area", "urban", "--category", "power_supply")
-    cli.ok("order", "new", "1", "gdj")
-    return cli
-
 
 def test_cli_urge_json(seeded) -> None:
     cli = seeded

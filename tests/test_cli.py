@@ -17,14 +17,6 @@ LINKAGE = Path(sys.executable).parent / "linkage"
 START = "2026-11-28T06:00:00Z"
 
 
-@pytest.fixture
-def seeded(cli):
-    """A database with one urban power-cut incident (#1) and an order to the power bureau (1)."""
-    cli.ok("call", "new", "--phone", "13800000001", "--text", "小区停电两个小时了",
-           "--address", "人民路12号", "--area", "urban", "--category", "power_supply")
-    cli.ok("order", "new", "1", "gdj")
-    return cli
-
 
 # -- success paths ------------------------------------------------------------------------------
 def test_call_new_json(cli) -> None:
