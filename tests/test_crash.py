@@ -10,84 +10,29 @@ from scratch rebuilds exactly the projection tables that are on disk.
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
 import sqlite3
-import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
+from crash_harness import PROJECTIONS, WriterRun, replayed
 
-from console.clock import FakeClock
-from console.events import apply_event
 from console.services import open_services
-from console.store import EventRecord, Store
 
 WRITER = Path(__file__).with_name("crash_writer.py")
-ROOT = Path(__file__).resolve().parent.parent
 KILLS = 24
 STARTUP_KILL_EVERY = 6           # kills 1, 7, 13, 19 land at a random moment of start-up instead
 READY_TIMEOUT_S = 30.0
-PROJECTIONS = ("incidents", "calls", "orders", "catalog_snapshot")
 
 
-class Run:
-    """One writer process; a thread collects the complete lines it printed."""
-
+class Run(WriterRun):
     def __init__(self, db: Path, seed: int, stderr: Path) -> None:
         env = {k: v for k, v in os.environ.items() if k not in ("LINKAGE_NOW", "LINKAGE_DB")}
-        self.err = stderr.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, str(WRITER), str(db), str(seed)],
-            stdout=subprocess.PIPE, stderr=self.err, cwd=ROOT, env=env,
-        )
-        self.saved: list[str] = []
-        self.ready = threading.Event()
-        self.writing = threading.Event()   # set once the first save of this run is reported
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for raw in self.proc.stdout:
-            if not raw.endswith(b"\n"):      # cut off by the kill: never confirmed
-                break
-            line = raw.decode("utf-8").split()
-            if line == ["ready"]:
-                self.ready.set()
-            elif line and line[0] == "saved":
-                self.saved.extend(line[1:])
-                self.writing.set()
-
-    def kill(self) -> int:
-        if self.proc.poll() is not None:
-            return self.proc.returncode
-        os.kill(self.proc.pid, signal.SIGKILL)
-        code = self.proc.wait(timeout=30)
-        self.reader.join(timeout=30)
-        self.err.close()
-        return code
-
-
-def _replayed(conn: sqlite3.Connection) -> dict[str, list[tuple[object, ...]]]:
-    """The projection tables rebuilt from nothing but the event log, in log order."""
-    fresh = Store(":memory:", FakeClock("2026-01-01T00:00:00Z"))
-    try:
-        fresh.conn.execute("BEGIN")
-        for seq_row in conn.execute("SELECT id, kind, subject, happened_at, recorded_at, seat, operator, payload"
-                                    " FROM events ORDER BY seq"):
-            record = EventRecord(id=seq_row[0], kind=seq_row[1], subject=seq_row[2], happened_at=seq_row[3],
-                                 recorded_at=seq_row[4], seat=seq_row[5], operator=seq_row[6],
-                                 payload=json.loads(seq_row[7]))
-            apply_event(fresh.conn, record)
-        fresh.conn.execute("COMMIT")
-        return {t: [tuple(r) for r in fresh.conn.execute(f"SELECT * FROM {t} ORDER BY 1")] for t in PROJECTIONS}
-    finally:
-        fresh.close()
+        super().__init__([sys.executable, str(WRITER), str(db), str(seed)], stderr, env)
 
 
 def _one(conn: sqlite3.Connection, sql: str) -> int:
@@ -153,9 +98,9 @@ def test_kill_9_loses_no_confirmed_event_and_leaves_a_consistent_store(tmp_path:
                           " ('completed', 'reassigned', 'cancelled', 'handed_over'))") == 0
 
         on_disk = {t: [tuple(r) for r in conn.execute(f"SELECT * FROM {t} ORDER BY 1")] for t in PROJECTIONS}
-        replayed = _replayed(conn)
+        rebuilt = replayed(conn)
         for table in PROJECTIONS:
-            assert on_disk[table] == replayed[table], f"{table} differs from a replay of the event log"
+            assert on_disk[table] == rebuilt[table], f"{table} differs from a replay of the event log"
         orders = len(on_disk["orders"])
     finally:
         conn.close()

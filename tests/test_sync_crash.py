@@ -45,17 +45,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from crash_harness import PROJECTIONS, WriterRun, replayed
 
 from central.store import CentralStore
 from central.testing import ServerProcess, serve_subprocess
-from console.clock import FakeClock, SystemClock
-from console.events import apply_event
+from console.clock import SystemClock
 from console.services import Services, open_services
-from console.store import EventRecord, Store, record_from_row
+from console.store import record_from_row
 from console.sync.protocol import content_hash, to_wire
 
 WRITER = Path(__file__).with_name("sync_crash_writer.py")
-ROOT = Path(__file__).resolve().parent.parent
 COUNTY = "demo-county"
 SEATS = ("seat-01", "seat-02")
 POINTS = ("write-tx", "ack-lost", "ack-tx", "ack-done", "pull-tx", "pull-done")
@@ -65,7 +64,6 @@ SERVER_KILL_EVERY = 5          # after seat rounds 5, 10, 15, 20: four server ki
 READY_TIMEOUT_S = 30.0
 POINT_TIMEOUT_S = 30.0
 DRAIN_ROUNDS = 8
-PROJECTIONS = ("incidents", "calls", "orders", "catalog_snapshot")
 
 
 def _child_env() -> dict[str, str]:
@@ -74,72 +72,35 @@ def _child_env() -> dict[str, str]:
     return env
 
 
-class Run:
-    """One writer process; a thread collects the complete lines it printed."""
+class Run(WriterRun):
+    """One seat writer process: its saves (as in test_crash.py) and its sync passes."""
 
     def __init__(self, seat: Seat, seed: int, point: str | None) -> None:
-        self.err = seat.stderr.open("ab")
         args = [sys.executable, str(WRITER), str(seat.db), str(seat.config), str(seed)]
         self.point = point.partition(":")[0] if point else None
-        self.proc = subprocess.Popen([*args, point] if point else args, stdout=subprocess.PIPE,
-                                     stderr=self.err, cwd=ROOT, env=_child_env())
-        self.saved: list[str] = []
-        self.ready = threading.Event()
-        self.writing = threading.Event()       # its first save was reported
         self.pass_started = threading.Event()  # "syncing" seen (cleared by whoever waits for the next)
         self.pass_ended = threading.Event()    # "synced" seen (likewise)
         self.in_pass = False
         self.passes = self.ok_passes = self.pushed = self.pulled = 0
         self.codes: Counter[str] = Counter()
         self.crashpoint: str | None = None
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
+        super().__init__([*args, point] if point else args, seat.stderr, _child_env())
 
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for raw in self.proc.stdout:
-            if not raw.endswith(b"\n"):      # cut off by the kill: never confirmed
-                break
-            line = raw.decode("utf-8").split()
-            if not line:
-                continue
-            if line == ["ready"]:
-                self.ready.set()
-            elif line[0] == "saved":
-                self.saved.extend(line[1:])
-                self.writing.set()
-            elif line == ["syncing"]:
-                self.in_pass = True
-                self.pass_started.set()
-            elif line[0] == "synced":
-                self.in_pass = False
-                self.passes += 1
-                self.pushed += int(line[1])
-                self.pulled += int(line[2])
-                self.ok_passes += int(line[3])
-                if line[4] != "-":
-                    self.codes[f"{line[4]}/{line[5]}" if line[4] == "unreachable" else line[4]] += 1
-                self.pass_ended.set()
-            elif line[0] == "crashpoint":
-                self.crashpoint = line[1]
-
-    def kill(self) -> int:
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-        return self.finish(30)
-
-    def finish(self, timeout: float) -> int:
-        code = self.proc.wait(timeout=timeout)
-        self.reader.join(timeout=30)
-        self.err.close()
-        return code
-
-    def abandon(self) -> None:
-        """The test failed half-way: leave no writer behind."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(30)
-        self.err.close()
+    def on_line(self, line: list[str]) -> None:
+        if line == ["syncing"]:
+            self.in_pass = True
+            self.pass_started.set()
+        elif line[0] == "synced":
+            self.in_pass = False
+            self.passes += 1
+            self.pushed += int(line[1])
+            self.pulled += int(line[2])
+            self.ok_passes += int(line[3])
+            if line[4] != "-":
+                self.codes[f"{line[4]}/{line[5]}" if line[4] == "unreachable" else line[4]] += 1
+            self.pass_ended.set()
+        elif line[0] == "crashpoint":
+            self.crashpoint = line[1]
 
 
 class Seat:
@@ -271,22 +232,6 @@ class Server:
         self.cm = self.sp = None
 
 
-def _replayed(conn: sqlite3.Connection) -> dict[str, list[tuple[object, ...]]]:
-    """The projection tables rebuilt from nothing but the seat's event log, in log order."""
-    fresh = Store(":memory:", FakeClock("2026-01-01T00:00:00Z"))
-    try:
-        fresh.conn.execute("BEGIN")
-        for row in conn.execute("SELECT id, kind, subject, happened_at, recorded_at, seat, operator, payload"
-                                " FROM events ORDER BY seq"):
-            record = EventRecord(id=row[0], kind=row[1], subject=row[2], happened_at=row[3],
-                                 recorded_at=row[4], seat=row[5], operator=row[6], payload=json.loads(row[7]))
-            apply_event(fresh.conn, record)
-        fresh.conn.execute("COMMIT")
-        return {t: [tuple(r) for r in fresh.conn.execute(f"SELECT * FROM {t} ORDER BY 1")] for t in PROJECTIONS}
-    finally:
-        fresh.close()
-
-
 def _projection(conn: sqlite3.Connection) -> dict[str, Any]:
     """What a dispatcher sees, minus the seat-local numbering (as ``County.projection``)."""
     return {
@@ -334,10 +279,10 @@ def _check_after_seat_kill(seat: Seat, store: Path) -> bool:
         assert _one(conn, "SELECT count(*) FROM pending_events p LEFT JOIN events e ON e.id = p.event_id"
                           " WHERE e.id IS NULL") == 0
         conn.row_factory = None
-        replayed = _replayed(conn)
+        rebuilt = replayed(conn)
         for table in PROJECTIONS:
             on_disk = [tuple(r) for r in conn.execute(f"SELECT * FROM {table} ORDER BY 1")]
-            assert on_disk == replayed[table], f"{seat.name}: {table} differs from a replay after a kill"
+            assert on_disk == rebuilt[table], f"{seat.name}: {table} differs from a replay after a kill"
         acked = dict(conn.execute("SELECT id, server_seq FROM events WHERE server_seq IS NOT NULL").fetchall())
     finally:
         conn.close()
@@ -586,9 +531,9 @@ def test_kill_9_during_writes_and_sync_loses_nothing_and_converges(
 
             conn.row_factory = None
             on_disk = {t: [tuple(r) for r in conn.execute(f"SELECT * FROM {t} ORDER BY 1")] for t in PROJECTIONS}
-            replayed = _replayed(conn)
+            rebuilt = replayed(conn)
             for table in PROJECTIONS:
-                assert on_disk[table] == replayed[table], f"{seat.name}: {table} differs from a replay of its log"
+                assert on_disk[table] == rebuilt[table], f"{seat.name}: {table} differs from a replay of its log"
             projections[seat.name] = _projection(conn)
             crossed = _one(conn, "SELECT count(*) FROM events s JOIN events i ON i.kind = 'order.issued'"
                                  " AND json_extract(i.payload, '$.order_id') = json_extract(s.payload, '$.order_id')"
