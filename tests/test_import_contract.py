@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -17,14 +19,22 @@ def test_lint_imports_contract_is_kept() -> None:
     assert "broken" not in result.stdout.lower().replace("0 broken", "")
 
 
-def test_headless_modules_load_no_ui() -> None:
-    code = ("import console.services, console.commands, console.cli, sys; "
-            "print(any(m.split('.')[0] in ('textual','rich','screens','central','starlette','uvicorn')"
-            " for m in sys.modules))")
+@pytest.mark.parametrize(("modules", "forbidden"), [
+    # the core and the CLI: no UI, no server stack
+    ("console.services, console.commands, console.cli",
+     ("textual", "rich", "screens", "central", "starlette", "uvicorn")),
+    # the seat's sync client needs httpx only (whose optional CLI pulls in rich: httpx's
+    # business, not a UI import), never Textual, the screens or the city server's stack
+    ("console.sync.client, console.sync.worker", ("textual", "screens", "central", "starlette", "uvicorn")),
+    # every console start reads its sync settings; only a configured seat loads httpx
+    ("console.services, console.sync.worker, console.sync.settings", ("httpx",)),
+])
+def test_modules_load_only_what_they_need(modules: str, forbidden: tuple[str, ...]) -> None:
+    code = f"import sys, {modules}; print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(forbidden)!r}))"
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False"
+    assert result.stdout.strip() == "[]"
 
 
 def test_a_headless_command_loads_no_ui(tmp_path: Path) -> None:
@@ -39,24 +49,3 @@ def test_a_headless_command_loads_no_ui(tmp_path: Path) -> None:
                             text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "0 False"
-
-
-def test_the_sync_client_loads_neither_ui_nor_server() -> None:
-    """The seat's sync thread needs httpx only (whose optional CLI pulls in rich; that is httpx's
-    business, not a UI import), never Textual, the screens or the city server's stack."""
-    code = ("import console.sync.worker, sys; "
-            "print(any(m.split('.')[0] in ('textual','screens','central','starlette','uvicorn')"
-            " for m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False"
-
-
-def test_reading_sync_settings_loads_no_http_stack() -> None:
-    """Every console start asks for its sync settings; only a configured seat loads httpx."""
-    code = ("import console.services, console.sync.worker, sys; print('httpx' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False"
