@@ -175,6 +175,7 @@ def test_command_bar_new_call_with_dispatch(console: tuple[Tmux, Path]) -> None:
     row with 县供电局 and its countdown, and the order in the store."""
     tmux, db = console
     tmux.keys("F4")
+    tmux.wait_for_caret("▊  命令")   # the command bar has focus: letters typed sooner go elsewhere
     tmux.text('new --phone 13800000001 --text "小区停电两个小时了" --dispatch power')
     tmux.keys("Enter")
     screen = tmux.wait_for(r"派单 \d+ → 县供电局")       # the command's answer under the board
