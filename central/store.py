@@ -25,7 +25,7 @@ from typing import Any
 from console.clock import Clock, iso
 from console.errors import BadInput
 from console.events import registry_rank
-from console.store import apply_migrations, connect
+from console.store import apply_migrations, connect, select_in
 from console.sync import protocol
 
 PRAGMAS = (
@@ -195,12 +195,9 @@ class CentralStore:
         with self._tx() as conn:
             last_seq = int(self._stream(conn, county)["last_seq"])
             known: dict[str, tuple[str, int, str]] = {}  # id → (county, seq, hash)
-            ids = [wire["id"] for wire in events]
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                for row in conn.execute(f"SELECT id, county, seq, hash FROM events WHERE id IN ({marks})", chunk):
-                    known[row["id"]] = (row["county"], row["seq"], row["hash"])
+            for row in select_in(conn, "SELECT id, county, seq, hash FROM events WHERE id IN ({ids})",
+                                 [wire["id"] for wire in events]):
+                known[row["id"]] = (row["county"], row["seq"], row["hash"])
             for wire, body, digest in zip(events, bodies, digests, strict=True):
                 stored = known.get(wire["id"])
                 if stored is not None:
@@ -245,13 +242,9 @@ class CentralStore:
         if not ids:
             return []
         with self._lock:
-            have: set[str] = set()
             unique = list(dict.fromkeys(ids))
-            for start in range(0, len(unique), 500):
-                chunk = unique[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                have.update(r[0] for r in self.conn.execute(
-                    f"SELECT id FROM events WHERE county = ? AND id IN ({marks})", (county, *chunk)))
+            have = {r[0] for r in select_in(self.conn, "SELECT id FROM events WHERE county = ? AND id IN ({ids})",
+                                            unique, before=(county,))}
         return [i for i in unique if i not in have]
 
     def registry(self, county: str) -> dict[str, Any] | None:

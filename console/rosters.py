@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.clock import iso
 from console.errors import BadInput
+from console.store import select_in
 
 if TYPE_CHECKING:
     from console.catalog import Catalog, Unit
@@ -266,14 +267,13 @@ def _effective(store: Store, start: datetime, end: datetime,
     rows: dict[str, list[tuple[Any, ...]]] = {}
     # Shifts that can touch the window started at most MAX_SHIFT before it (key range).
     earliest = iso(start - MAX_SHIFT)
-    for i in range(0, len(ids), 500):
-        batch = ids[i:i + 500]
-        for row in store.conn.execute(
-            f"SELECT {_SHIFT_COLUMNS} FROM roster_shifts s WHERE s.event_id IN"
-            f" ({','.join('?' * len(batch))}) AND s.start_at >= ? AND s.start_at < ? AND s.end_at > ?",
-            (*batch, earliest, b, a),
-        ):
-            rows.setdefault(row[8], []).append(row)
+    for row in select_in(
+        store.conn,
+        f"SELECT {_SHIFT_COLUMNS} FROM roster_shifts s WHERE s.event_id IN ({{ids}})"
+        " AND s.start_at >= ? AND s.start_at < ? AND s.end_at > ?",
+        ids, after=(earliest, b, a),
+    ):
+        rows.setdefault(row[8], []).append(row)
     answer = {}
     for unit, fs in filings.items():
         pieces = _resolve(fs, rows, a, b)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -251,6 +251,16 @@ def connect(path: str, pragmas: tuple[str, ...]) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def select_in(conn: sqlite3.Connection, sql: str, ids: Sequence[str], before: tuple[Any, ...] = (),
+              after: tuple[Any, ...] = (), chunk: int = 500) -> Iterator[Any]:
+    """The rows of ``sql`` (as the connection's row factory makes them) for every id in ``ids``,
+    asked in chunks SQLite's parameter limit accepts. ``sql`` holds one ``{ids}`` where the IN
+    list goes; ``before`` and ``after`` are the query's other parameters, on either side of it."""
+    for start in range(0, len(ids), chunk):
+        part = list(ids[start:start + chunk])
+        yield from conn.execute(sql.format(ids=",".join("?" * len(part))), (*before, *part, *after))
 
 
 def apply_migrations(conn: sqlite3.Connection, migrations: tuple[tuple[str, str], ...], applied_at: str,

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from console.clock import Clock, iso, parse_instant
-from console.store import Store
+from console.store import Store, select_in
 from console.sync.protocol import (
     MAX_BATCH_EVENTS,
     MAX_BODY_BYTES,
@@ -444,10 +444,5 @@ def _check_page(page: dict[str, Any], after: int) -> tuple[list[dict[str, Any]],
 
 def _known_ids(conn: Any, ids: list[str]) -> dict[str, bool]:
     """Which of ``ids`` this seat holds → whether it knows their server seq."""
-    have: dict[str, bool] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        have.update((r[0], r[1] is not None) for r in conn.execute(
-            f"SELECT id, server_seq FROM events WHERE id IN ({marks})", chunk))
-    return have
+    return {r[0]: r[1] is not None
+            for r in select_in(conn, "SELECT id, server_seq FROM events WHERE id IN ({ids})", ids)}
