@@ -157,6 +157,17 @@ def _section(cls: type, values: Any, where: str) -> Any:
     return cls(**kwargs)
 
 
+# (section, key, lowest, highest, unit in zh, unit in en): the bounded numbers of the profile
+_RANGES = (
+    ("sync", "deadline_seconds", 1, 300, "秒", "seconds"),
+    ("sync", "interval_seconds", 1, 3600, "秒", "seconds"),
+    ("deadlines", "supervise_minutes", 1, 10080, "分钟", "minutes"),
+    ("callfeed", "ring_timeout_seconds", 5, 3600, "秒", "seconds"),
+    ("duty", "filing_max_age_days", 1, 366, "天", "days"),
+    ("duty", "gap_horizon_hours", 1, 168, "小时", "hours"),
+)
+
+
 def _check_values(config: Config, where: str) -> None:
     center = config.center
     if center.language not in LANGUAGES:
@@ -174,21 +185,11 @@ def _check_values(config: Config, where: str) -> None:
                         tz=center.timezone) from exc
     if config.intake.max_text_chars < 1 or config.intake.duplicate_window_minutes < 1:
         raise DataError(f"{where} [intake]", zh="数值必须大于 0", en="values must be positive")
-    if not 1 <= config.sync.deadline_seconds <= 300 or not 1 <= config.sync.interval_seconds <= 3600:
-        raise DataError(f"{where} [sync]", zh="deadline_seconds 应在 1–300，interval_seconds 应在 1–3600",
-                        en="deadline_seconds must be 1–300 and interval_seconds 1–3600")
     if config.sync.server and not config.sync.server.startswith(("http://", "https://")):
         raise DataError(f"{where} [sync] server", zh="必须以 http:// 或 https:// 开头",
                         en="must start with http:// or https://")
-    if not 1 <= config.deadlines.supervise_minutes <= 10080:
-        raise DataError(f"{where} [deadlines] supervise_minutes", zh="必须在 1 到 10080 分钟之间",
-                        en="must be between 1 and 10080 minutes")
-    if not 5 <= config.callfeed.ring_timeout_seconds <= 3600:
-        raise DataError(f"{where} [callfeed] ring_timeout_seconds", zh="必须在 5 到 3600 秒之间",
-                        en="must be between 5 and 3600 seconds")
-    if not 1 <= config.duty.filing_max_age_days <= 366:
-        raise DataError(f"{where} [duty] filing_max_age_days", zh="必须在 1 到 366 天之间",
-                        en="must be between 1 and 366 days")
-    if not 1 <= config.duty.gap_horizon_hours <= 168:
-        raise DataError(f"{where} [duty] gap_horizon_hours", zh="必须在 1 到 168 小时之间",
-                        en="must be between 1 and 168 hours")
+    for section, key, low, high, unit_zh, unit_en in _RANGES:
+        if not low <= getattr(getattr(config, section), key) <= high:
+            raise DataError(f"{where} [{section}] {key}", zh="必须在 {low} 到 {high} {unit_zh}之间",
+                            en="must be between {low} and {high} {unit_en}",
+                            low=low, high=high, unit_zh=unit_zh, unit_en=unit_en)

@@ -65,6 +65,10 @@ def test_partial_file_keeps_other_defaults(tmp_path: Path) -> None:
         ('[center]\nseat = "  "\n', ["[center]", "seat"]),
         ("center = 5\n", ["[center]", "table"]),
         ("[keymap]\nquit = 5\n", ["[keymap]"]),
+        ('[sync]\nserver = "ftp://city"\n', ["[sync] server", "http://"]),
+        ("[sync]\ndeadline_seconds = 0\n", ["[sync] deadline_seconds", "between 1 and 300 seconds"]),
+        ("[sync]\ninterval_seconds = 4000\n", ["[sync] interval_seconds", "between 1 and 3600 seconds"]),
+        ("[callfeed]\nring_timeout_seconds = 4\n", ["[callfeed] ring_timeout_seconds", "between 5 and 3600"]),
     ],
 )
 def test_invalid_config_is_refused_naming_the_key(tmp_path: Path, body: str, fragments: list[str]) -> None:
@@ -85,6 +89,9 @@ def test_chinese_messages(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         load_config(write(tmp_path, "[center\n"))
     assert "TOML 语法错误" in info.value.message("zh")
+    with pytest.raises(DataError) as info:
+        load_config(write(tmp_path, "[sync]\ndeadline_seconds = 301\n"))
+    assert info.value.message("zh") == "config.toml [sync] deadline_seconds: 必须在 1 到 300 秒之间"
 
 
 def test_missing_explicit_config_is_refused(tmp_path: Path) -> None:
