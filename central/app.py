@@ -223,6 +223,15 @@ def create_app(
             raise Problem(429, "rate_limited", f"too many {kind} requests from this seat; retry in {seconds} s",
                           headers={"Retry-After": str(seconds)})
 
+    def admit(request: Request, *, write: bool, bucket: str) -> tuple[Credential, str]:
+        """Every stream endpoint's door, cheapest check first: the token (401), its right to
+        this county's stream (403/404), then the seat's rate bucket (429)."""
+        cred = credential(request)
+        assert cred is not None
+        county = stream_for(request, cred, write=write)
+        throttle(cred, bucket)
+        return cred, county
+
     async def read_object(request: Request) -> dict[str, Any]:
         """The body as a JSON object, never reading more than MAX_BODY_BYTES."""
         cap = protocol.MAX_BODY_BYTES
@@ -272,10 +281,7 @@ def create_app(
         return JSONResponse(answer)
 
     async def push(request: Request) -> Response:
-        cred = credential(request)
-        assert cred is not None
-        county = stream_for(request, cred, write=True)
-        throttle(cred, "push")
+        cred, county = admit(request, write=True, bucket="push")
         body = await read_object(request)
         raw_version = body.get("protocol")
         if not _is_int(raw_version):
@@ -318,10 +324,7 @@ def create_app(
         return JSONResponse({"acks": acks, "epoch": store.epoch(county), "server_time": now()})
 
     async def pull(request: Request) -> Response:
-        cred = credential(request)
-        assert cred is not None
-        county = stream_for(request, cred, write=False)
-        throttle(cred, "pull")
+        _, county = admit(request, write=False, bucket="pull")
         after = _query_int(request, "after", 0, 0, MAX_AFTER)
         limit = _query_int(request, "limit", DEFAULT_PULL_LIMIT, 1, protocol.MAX_PULL_LIMIT)
         texts, next_after, high = store.pull_json(county, after, limit)
@@ -331,10 +334,7 @@ def create_app(
         return Response(f'{head[:-1]},"events":[{",".join(texts)}]}}'.encode(), media_type="application/json")
 
     async def missing(request: Request) -> Response:
-        cred = credential(request)
-        assert cred is not None
-        county = stream_for(request, cred, write=True)
-        throttle(cred, "pull")
+        _, county = admit(request, write=True, bucket="pull")
         body = await read_object(request)
         unknown = sorted(set(body) - {"ids"})
         if unknown:
@@ -349,10 +349,7 @@ def create_app(
                              "server_time": now()})
 
     async def registry(request: Request) -> Response:
-        cred = credential(request)
-        assert cred is not None
-        county = stream_for(request, cred, write=False)
-        throttle(cred, "pull")
+        _, county = admit(request, write=False, bucket="pull")
         return JSONResponse({"registry": store.registry(county), "epoch": store.epoch(county),
                              "server_time": now()})
 
