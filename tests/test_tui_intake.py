@@ -63,6 +63,22 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
 KEY_NAMES = {"tab", "shift+tab", "enter", "escape", "backspace", "space", "up", "down", "left", "right"}
 
 
+def _gas_leak(services: Services) -> Any:
+    """The picker's usual case: a gas leak, whose lead is the gas company, co-units fire and housing."""
+    return services.new_call(phone="13800000001", text="燃气泄漏，闻到很大的煤气味",
+                             address="人民路12号", category="gas_leak").incident
+
+
+async def open_picker(app: LinkageApp, pilot: Pilot[Any], incident_id: str) -> UnitPicker:
+    """Open the unit picker for an incident and wait until it is drawn."""
+    app.open_picker(incident_id)
+    await wait_until(pilot, lambda: isinstance(app.screen, UnitPicker))
+    picker = app.screen
+    assert isinstance(picker, UnitPicker)
+    await pilot.pause()
+    return picker
+
+
 async def burst(pilot: Pilot[Any], *keys: str) -> None:
     """Keys arriving together, as over a laggy SSH link or while the machine is busy: all are
     queued before the app handles the first. Key names (``tab``, ``ctrl+s``) are keys; any
@@ -435,15 +451,10 @@ def test_picker_multi_select_search_and_refusal(tmp_path: Path) -> None:
     """Space toggles, typing searches by pinyin initials, Enter issues every selected order in
     one go; a unit that already has an open order is refused in place."""
     services = _services(tmp_path / "t.db")
-    incident = services.new_call(phone="13800000001", text="燃气泄漏，闻到很大的煤气味",
-                                 address="人民路12号", category="gas_leak").incident
+    incident = _gas_leak(services)
 
     async def scenario(app: LinkageApp, pilot: Pilot[Any]) -> None:
-        app.open_picker(incident.id)
-        await wait_until(pilot, lambda: isinstance(app.screen, UnitPicker))
-        picker = app.screen
-        assert isinstance(picker, UnitPicker)
-        await pilot.pause()
+        picker = await open_picker(app, pilot, incident.id)
         assert picker.recommended[0] == "gas" and list(picker.selected) == ["gas"]
         assert set(picker.recommended[1:]) == {"fire", "housing"}
         first_row = str(picker.units.get_option_at_index(1).prompt)
@@ -463,11 +474,7 @@ def test_picker_multi_select_search_and_refusal(tmp_path: Path) -> None:
     assert units[0] == "gas" and units[-1] == "power" and len(units) == 3
 
     async def again(app: LinkageApp, pilot: Pilot[Any]) -> None:
-        app.open_picker(incident.id)
-        await wait_until(pilot, lambda: isinstance(app.screen, UnitPicker))
-        picker = app.screen
-        assert isinstance(picker, UnitPicker)
-        await pilot.pause()
+        picker = await open_picker(app, pilot, incident.id)
         assert picker.selected == {}                         # the lead already has an order
         assert "已派" in str(picker.units.get_option_at_index(1).prompt)
         await type_text(pilot, "gas")
@@ -525,15 +532,10 @@ def test_picker_keys_in_a_burst_order_the_units_they_chose(tmp_path: Path) -> No
     """Down Down Space Enter arriving together orders the lead plus the unit those keys
     reached, never whatever happened to be highlighted first."""
     services = _services(tmp_path / "t.db")
-    incident = services.new_call(phone="13800000001", text="燃气泄漏，闻到很大的煤气味",
-                                 address="人民路12号", category="gas_leak").incident
+    incident = _gas_leak(services)
 
     async def scenario(app: LinkageApp, pilot: Pilot[Any]) -> None:
-        app.open_picker(incident.id)
-        await wait_until(pilot, lambda: isinstance(app.screen, UnitPicker))
-        picker = app.screen
-        assert isinstance(picker, UnitPicker)
-        await pilot.pause()
+        picker = await open_picker(app, pilot, incident.id)
         assert picker.recommended == ["gas", "fire", "housing"]
         await burst(pilot, "down", "down", "space", "gdj", "space", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, BoardScreen))
