@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,6 +93,9 @@ class IncidentDetail:
     timeline: list[EventRecord]
     history: list[Call]
     merged: list[Incident]       # repeat incidents merged into this one
+    callback: accountability.Callback | None = None   # the latest callback (回访), if any
+    urges: dict[str, tuple[int, datetime]] = field(default_factory=dict)  # order id → (n, last)
+    supervisions: dict[str, accountability.Supervision] = field(default_factory=dict)
 
 
 class Services:
@@ -350,8 +353,12 @@ class Services:
         orders = [(o, self.clock_of(o)) for o in orders_of(self.store, ids)]
         history = [c for c in caller_history(self.store, incident.phone, 50)
                    if c.incident_id not in ids][: self.config.intake.history_limit]
+        order_ids = [o.id for o, _ in orders]
         return IncidentDetail(incident, calls_of(self.store, ids), orders,
-                              self.store.events_for(ids), history, merged)
+                              self.store.events_for(ids), history, merged,
+                              accountability.latest_callback(self.store, incident.id),
+                              accountability.urge_counts(self.store, order_ids),
+                              accountability.supervisions_of(self.store, order_ids))
 
 
 def open_services(

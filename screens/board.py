@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.board import Board
 from console.clock import parse_instant
 from console.commands import run
 from console.deadlines import STAGE_LABELS, order_clock
@@ -98,7 +99,7 @@ class BoardScreen(OrderStepActions, Screen[None]):
     def reload(self) -> None:
         board = self.services.board()
         self._data_version = self._store_version()
-        self.board_view.show(board)
+        self.board_view.show(board, self.marks(board))
         incidents = board.waiting
         self._waiting = len(incidents)
         self.incidents.clear_options()
@@ -108,6 +109,15 @@ class BoardScreen(OrderStepActions, Screen[None]):
         else:
             self.incidents.add_option(Option(Text(tr("board.no_incidents", self.lang)), disabled=True))
         self.check_alarms()
+
+    def marks(self, board: Board) -> dict[str, str]:
+        """督N for a supervised order (its level), else 催N for an urged one (how often)."""
+        ids = [r.order.id for r in board.rows]
+        marks = {oid: tr("board.mark.urged", self.lang, n=n) + " "
+                 for oid, (n, _) in self.services.urge_counts(ids).items()}
+        for oid, sup in self.services.supervisions(ids).items():
+            marks[oid] = tr("board.mark.supervised", self.lang, n=sup.level) + " "
+        return marks
 
     def tick(self) -> None:
         if not self.is_mounted:

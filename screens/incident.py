@@ -21,13 +21,14 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
+from console.accountability import CALLBACK_RESULTS, pick
 from console.errors import LinkageError
 from console.model import Order
 from console.render import Text as Words
 from console.services import IncidentDetail, Services
 from screens.i18n import tr
 from screens.keys import localize
-from screens.step_dialog import OrderStepActions, step_bindings
+from screens.step_dialog import OrderStepActions, StepDialog, StepRequest, step_bindings
 from screens.widgets.ime_input import ImeInput
 from screens.widgets.incident_view import IncidentView
 
@@ -92,6 +93,7 @@ class IncidentScreen(OrderStepActions, Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "binding.incident.back", id="incident.back"),
         Binding("ctrl+n", "note", "binding.incident.note", id="incident.note"),
+        Binding("ctrl+b", "callback", "binding.callback", id="incident.callback", show=False),
         *step_bindings("incident", shown=("ack", "depart", "arrive", "complete", "return")),
         # with no order to focus: arrows and page keys scroll the whole detail
         Binding("down", "move(1)", show=False),
@@ -168,7 +170,7 @@ class IncidentScreen(OrderStepActions, Screen[None]):
             self.title_bar.update(Text(message, style="bold red"))
             return
         self.detail = detail
-        view = self.view = IncidentView(self.words, self.lang, detail)
+        view = self.view = IncidentView(self.words, self.lang, detail, self.services.ctx.clock.now)
         self.title_bar.update(view.title())
         self.header.update(view.header())
         ids = [o.id for o, _ in detail.orders]
@@ -266,6 +268,29 @@ class IncidentScreen(OrderStepActions, Screen[None]):
                 self._say(tr("incident.note.saved", self.lang))
 
         self.app.push_screen(NoteDialog(self.lang, title, lambda text: self.services.note(incident.id, text)), done)
+
+    def action_callback(self) -> None:
+        """回访 after closure; the core refuses one before it, and the dialog shows why."""
+        if self.detail is None:
+            return
+        incident = self.detail.incident
+        title = tr("callback.title", self.lang, no=incident.no)
+
+        def perform(r: StepRequest) -> object:
+            reopen = r.get("reopen").strip().lower() in ("y", "yes", "是", "1", "s")
+            return self.services.callback(incident.id, r.get("result"), r.note, reopen, r.at)
+
+        def done(saved: bool | None) -> None:
+            if saved:
+                self.reload()
+                latest = self.detail.callback if self.detail is not None else None
+                if latest is not None:
+                    result = pick(CALLBACK_RESULTS[latest.result], self.lang)
+                    key = "callback.reopened" if latest.reopen else "callback.saved"
+                    self._say(tr(key, self.lang, no=incident.no, result=result))
+
+        self.app.push_screen(StepDialog(self.lang, title, perform,
+                                        fields=("result", "note", "reopen", "at")), done)
 
     def order_for_step(self) -> Order | None:
         order = self.selected_order()

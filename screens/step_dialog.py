@@ -18,6 +18,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from console.accountability import supervise_text
 from console.errors import LinkageError
 from console.model import Order
 from console.render import Text as Words
@@ -29,35 +30,60 @@ from screens.widgets.ime_input import ImeInput
 
 @dataclass(frozen=True)
 class StepRequest:
-    at: str | None
-    note: str
-    reason: str
-    unit: str
+    """What was typed, by field name (``at``, ``note``, ``reason``, ``unit``, ``to``, ...)."""
+
+    values: dict[str, str]
+
+    def get(self, name: str) -> str:
+        return self.values.get(name, "")
+
+    @property
+    def at(self) -> str | None:
+        return self.values.get("at") or None
+
+    @property
+    def note(self) -> str:
+        return self.get("note")
+
+    @property
+    def reason(self) -> str:
+        return self.get("reason")
+
+    @property
+    def unit(self) -> str:
+        return self.get("unit")
 
 
 class StepDialog(ModalScreen[bool]):
+    """One form for every order action; ``fields`` names its inputs in order, each one's
+    placeholder is the i18n key ``step.<field>``, ``values`` pre-fills some (the duty phone
+    an urge goes to, say), so the common case is one key and Enter."""
+
     BINDINGS = [Binding("escape", "cancel", "binding.close", id="step.cancel")]
 
     def __init__(self, lang: str, title: str, perform: Callable[[StepRequest], object], *,
-                 needs_reason: bool = False, needs_unit: bool = False) -> None:
+                 needs_reason: bool = False, needs_unit: bool = False,
+                 fields: tuple[str, ...] | None = None, values: dict[str, str] | None = None,
+                 detail: str = "") -> None:
         super().__init__()
         self.perform = perform
         localize(self, lang)
         self.lang = lang
         self.title_text = title
-        self.needs_reason = needs_reason
-        self.needs_unit = needs_unit
+        self.detail = detail
+        self.fields = fields or (*(("unit",) if needs_unit else ()), "at",
+                                 *(("reason",) if needs_reason else ()), "note")
+        self.values = values or {}
         self.error = Static(id="step-error", markup=False)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(Text(self.title_text, style="bold"))
-            if self.needs_unit:
-                yield ImeInput(placeholder=tr("step.unit", self.lang), id="step-unit")
-            yield ImeInput(placeholder=tr("step.time", self.lang), id="step-at")
-            if self.needs_reason:
-                yield ImeInput(placeholder=tr("step.reason", self.lang), id="step-reason")
-            yield ImeInput(placeholder=tr("step.note", self.lang), id="step-note")
+            if self.detail:
+                yield Static(Text(self.detail), id="step-detail")
+            for name in self.fields:
+                yield ImeInput(self.values.get(name, ""), placeholder=tr(f"step.{name}", self.lang),
+                               id=f"step-{name}")
             yield self.error
             yield Static(Text(tr("step.hint", self.lang), style="dim"))
 
@@ -74,12 +100,7 @@ class StepDialog(ModalScreen[bool]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        request = StepRequest(
-            at=self._value("#step-at") or None,
-            note=self._value("#step-note"),
-            reason=self._value("#step-reason"),
-            unit=self._value("#step-unit"),
-        )
+        request = StepRequest({name: self._value(f"#step-{name}") for name in self.fields})
         try:
             self.perform(request)
         except LinkageError as exc:
@@ -109,6 +130,9 @@ def step_bindings(prefix: str, shown: tuple[str, ...]) -> list[Binding]:
           for verb, key, desc in STEPS),
         Binding("ctrl+t", "reassign", "binding.reassign", id=f"{prefix}.reassign", show=False),
         Binding("ctrl+y", "handover", "binding.handover", id=f"{prefix}.handover", show=False),
+        Binding("ctrl+u", "urge", "binding.urge", id=f"{prefix}.urge", show="urge" in shown),
+        Binding("ctrl+e", "supervise", "binding.supervise", id=f"{prefix}.supervise",
+                show="supervise" in shown),
     ]
 
 
@@ -132,14 +156,16 @@ class OrderStepActions:
         raise NotImplementedError
 
     def _open_step(self, order: Order, verb_label: str, perform: Callable[[StepRequest], object], *,
-                   reason: bool = False, unit: bool = False) -> None:
+                   reason: bool = False, unit: bool = False, fields: tuple[str, ...] | None = None,
+                   values: dict[str, str] | None = None, detail: str = "") -> None:
         title = tr("step.title", self.lang, no=order.no, unit=self.words.unit(order.unit), step=verb_label)
 
         def done(saved: bool | None) -> None:
             if saved:
                 self.step_saved(title)
 
-        self.app.push_screen(StepDialog(self.lang, title, perform, needs_reason=reason, needs_unit=unit), done)
+        self.app.push_screen(StepDialog(self.lang, title, perform, needs_reason=reason, needs_unit=unit,
+                                        fields=fields, values=values, detail=detail), done)
 
     def action_step(self, verb: str) -> None:
         order = self.order_for_step()
@@ -161,3 +187,40 @@ class OrderStepActions:
         if order is not None:
             self._open_step(order, tr("binding.handover", self.lang),
                             lambda r: self.services.handover(order.no, r.unit, r.at, r.note), unit=True)
+
+    def action_urge(self) -> None:
+        """催办: the dialog opens on the unit's duty phone and person from the roster now, so
+        chasing an overdue order is Ctrl+U and Enter."""
+        order = self.order_for_step()
+        if order is None:
+            return
+        unit = self.services.catalog.units.get(order.unit)
+        to = ""
+        if unit is not None:
+            duty = self.services.duty(unit)
+            phone = duty.shift.phone if duty.shift and duty.shift.phone else unit.duty_phone
+            person = duty.shift.person if duty.shift else ""
+            to = " ".join(x for x in (person, phone) if x)
+        count = len(self.services.urges(order.id))
+        self._open_step(
+            order, tr("binding.urge", self.lang),
+            lambda r: self.services.urge(order.no, r.get("to"), r.get("how") or "phone", r.note, r.at),
+            fields=("to", "how", "at", "note"), values={"to": to, "how": "phone"},
+            detail=tr("urge.detail", self.lang, n=count))
+
+    def action_supervise(self) -> None:
+        """督办: level 1 (center director) is filled in; the deadline defaults to the profile's."""
+        order = self.order_for_step()
+        if order is None:
+            return
+        current = self.services.supervision(order.id)
+        level = str(current.level) if current else "1"
+        detail = tr("supervise.levels", self.lang)
+        if current is not None:
+            detail = supervise_text(self.words, current, self.services.ctx.clock.now()) + "\n" + detail
+        self._open_step(
+            order, tr("binding.supervise", self.lang),
+            lambda r: self.services.supervise(order.no, r.get("level") or "1", r.get("why"),
+                                              r.get("minutes") or None, r.at),
+            fields=("level", "why", "minutes", "at"), values={"level": level},
+            detail=detail)

@@ -67,7 +67,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "quit.yes": ("退出 (Enter)", "Quit (Enter)"),
     "quit.no": ("取消 (Esc)", "Cancel (Esc)"),
     "step.title": ("派单 {no} · {unit} · {step}", "Order {no} · {unit} · {step}"),
-    "step.time": ("单位报告的时间（留空为现在，如 14:05、-5m）",
+    "step.at": ("单位报告的时间（留空为现在，如 14:05、-5m）",
                   "time the unit reported (empty = now, e.g. 14:05, -5m)"),
     "step.note": ("备注（可空）", "note (optional)"),
     "step.reason": ("退单原因（必填）", "reason for the return (required)"),

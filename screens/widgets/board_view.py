@@ -66,12 +66,15 @@ class BoardView(ScrollView, can_focus=True):
         self.now = now
         self.due_soon = due_soon
         self.rows: list[BoardRow] = []
+        self.marks: dict[str, str] = {}
         self.cursor = 0
         self._selected_id: str | None = None
 
     # -- model ------------------------------------------------------------------------------
-    def show(self, board: Board) -> None:
+    def show(self, board: Board, marks: dict[str, str] | None = None) -> None:
+        """``marks``: order id → a short prefix for its status cell (督2 supervised, 催3 urged)."""
         self.rows = board.rows
+        self.marks = marks or {}
         ids = [r.order.id for r in self.rows]
         if self._selected_id in ids:
             self.cursor = ids.index(self._selected_id)
@@ -134,7 +137,8 @@ class BoardView(ScrollView, can_focus=True):
         row = self.rows[index - 1]
         clock = order_clock(row.order, self.now(), self.due_soon)
         values = [str(row.order.no), f"#{row.order.incident_no}", self.words.category(row.category),
-                  self.words.unit(row.order.unit), label(STATUS_LABELS, row.order.status, self.lang)]
+                  self.words.unit(row.order.unit),
+                  self.marks.get(row.order.id, "") + label(STATUS_LABELS, row.order.status, self.lang)]
         countdown = self.words.remaining(clock)  # says 超时 / OVERDUE in words, not only in red
         base = _CURSOR if index - 1 == self.cursor and self.has_focus else (
             Style(underline=True) if index - 1 == self.cursor else Style())

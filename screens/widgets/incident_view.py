@@ -7,13 +7,14 @@ caller's account is shown as typed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from console.accountability import CALLBACK_RESULTS, KIND_LABELS, pick, supervise_text, timeline_text
 from console.clock import parse_instant
 from console.deadlines import STAGE_LABELS, STAGES, OrderClock
 from console.model import (
@@ -45,8 +46,10 @@ _STEP_ORDER = {s.value: i for i, s in enumerate(MAIN_LINE)}
 class IncidentView:
     """The header, order blocks and timeline of one incident in one language."""
 
-    def __init__(self, words: Words, lang: str, detail: IncidentDetail) -> None:
+    def __init__(self, words: Words, lang: str, detail: IncidentDetail,
+                 now: Callable[[], datetime]) -> None:
         self.words = words
+        self.now = now  # the seat's clock: supervise countdowns are computed at paint time
         self.lang = lang
         self.detail = detail
         self.incident = detail.incident
@@ -129,6 +132,13 @@ class IncidentView:
         for chain in self.chains():
             field("incident.chain", chain)
         field("incident.text", Text(i.text))
+        cb = self.detail.callback
+        if cb is not None:
+            result = Text(pick(CALLBACK_RESULTS[cb.result], self.lang) + " " + self.when(cb.at),
+                          style="bold red" if cb.result == "dissatisfied" else "bold green")
+            if cb.note:
+                result.append(f" · {cb.note}")
+            field("callback.latest", result)
         out.append(self.t("incident.calls", n=len(self.detail.calls)) + "\n", LABEL)
         for n, call in enumerate(self.detail.calls):
             out.append(f"  {self.when(call.received_at)} ")
@@ -239,6 +249,16 @@ class IncidentView:
         if order.reassigned_from:
             no, unit = self.order_ref(order.reassigned_from)
             out.append("\n  " + self.t("incident.order.reassigned_from", no=no, unit=unit), "cyan")
+        sup = self.detail.supervisions.get(order.id)
+        if sup is not None:
+            now = self.now()
+            out.append("\n  ")
+            out.append(supervise_text(self.words, sup, now) + f" · {sup.reason}",
+                       "bold white on red" if sup.overdue(now) and order.is_open else "bold magenta")
+        urged = self.detail.urges.get(order.id)
+        if urged is not None:
+            out.append("\n  ")
+            out.append(self.t("incident.order.urged", n=urged[0], at=self.when(urged[1])), "magenta")
         if order.return_reason:
             out.append("\n  ")
             out.append(self.t("incident.order.return_reason", reason=order.return_reason), "bold red")
@@ -308,6 +328,12 @@ class IncidentView:
                 src_no, src_unit = self.order_ref(p["reassigned_from"])
                 out.append(" · " + self.t("incident.order.reassigned_from", no=src_no, unit=src_unit), "cyan")
             self._note(out, p)
+        elif e.kind in KIND_LABELS:
+            if "order_id" in p:
+                no, unit = self.order_ref(p.get("order_id"))
+                out.append(f"{self.t('incident.order')} {no} {unit} · ")
+            named = timeline_text(e.kind, p, self.lang)
+            out.append(named[1] if named else "")
         elif e.kind == "order.stepped":
             no, unit = self.order_ref(p.get("order_id"))
             out.append(f"{self.t('incident.order')} {no} {unit}")
