@@ -232,10 +232,11 @@ class RosterScreen(Screen[None]):
             "tier": self._cell("tier", tr(f"roster.tier.{u.tier}", self.lang)),
             "unit": self._cell("unit", u.name_zh if self.lang == "zh" else u.name_en),
             "status": self.state_text(entry),
-            "phone": self._cell("phone", u.duty_phone, "bold"),
+            "phone": self._cell("phone", entry.duty_phone, "bold"),
             "kind": self._cell("kind", self.kind_name(u.kind)),
             "hours": self._cell("hours", self.hours_short(u)),
-            "person": self._cell("person", tr("roster.person.none", self.lang), "dim"),
+            "person": (self._cell("person", entry.duty_person) if entry.duty_person
+                       else self._cell("person", tr("roster.person.none", self.lang), "dim")),
             "location": self._cell("location", u.duty_location),
         }
         return [cells[key] for key, _, _ in COLUMNS]
@@ -245,8 +246,10 @@ class RosterScreen(Screen[None]):
         entries = self.visible()
         codes = [e.unit.code for e in entries]
         if codes == self.shown and codes:
-            for entry in entries:
-                self.table.update_cell(entry.unit.code, "status", self.state_text(entry))
+            for entry in entries:   # a shift change turns over the person and the phone too
+                cells = dict(zip((k for k, _, _ in COLUMNS), self.row_cells(entry), strict=True))
+                for key in ("status", "phone", "person"):
+                    self.table.update_cell(entry.unit.code, key, cells[key])
         else:
             keep = self.selected_code()
             self.table.clear()
@@ -292,11 +295,22 @@ class RosterScreen(Screen[None]):
         yield tr("roster.detail.head", self.lang, name=u.name_zh if zh else u.name_en, name_en=u.name_en,
                  name_zh=u.name_zh, tier=tr(f"roster.tier.{u.tier}", self.lang),
                  regime=tr(f"roster.regime.{u.regime}", self.lang), kind=self.kind_name(u.kind),
-                 phone=u.duty_phone)
+                 phone=entry.duty_phone)
         hours = self.hours_short(u)
         if hours != u.duty_hours and u.duty_hours != "24h":
             hours = f"{hours} ({u.duty_hours})"
-        yield tr("roster.detail.duty", self.lang, location=u.duty_location, hours=hours)
+        shift = entry.shift
+        if shift is not None:
+            yield tr("roster.detail.shift", self.lang, person=shift.person or "-",
+                     start=self.words.time(shift.start, True), end=self.words.time(shift.end, True),
+                     phone=shift.phone or u.duty_phone)
+            if shift.vehicle or shift.contact or shift.responsible:
+                yield tr("roster.detail.shift_extra", self.lang, vehicle=shift.vehicle or "-",
+                         contact=shift.contact or "-", responsible=shift.responsible or "-")
+        elif entry.source == "roster":
+            yield tr("roster.detail.gap", self.lang)
+        else:
+            yield tr("roster.detail.duty", self.lang, location=u.duty_location, hours=hours)
         rows = self.orders.get(u.code, [])
         if rows:
             items = "；".join(tr("roster.detail.order", self.lang, no=r.order.no, incident=r.order.incident_no,

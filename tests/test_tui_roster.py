@@ -212,3 +212,41 @@ def test_roster_in_english(tmp_path: Path) -> None:
 
     asyncio.run(scenario())
     services.close()
+
+
+def test_filed_roster_shows_the_person_and_phone_on_shift_and_turns_over_at_the_change(
+        tmp_path: Path) -> None:
+    """The power bureau files 张三 (day, vehicle 皖A-001) and 李四 (night, own phone): the row and
+    the detail show whoever is on shift now, and a refresh after 20:00 shows the night man."""
+    from datetime import datetime
+
+    from console.rosters import Shift
+
+    services, clock = _services(tmp_path)
+    day = datetime.fromisoformat("2026-11-30T00:00:00+08:00")
+    morning = datetime.fromisoformat("2026-12-01T08:00:00+08:00")
+    services.file_roster({"power": [
+        Shift("power", day.replace(hour=8), day.replace(hour=20), "张三", "0000-1111", vehicle="皖A-001"),
+        Shift("power", day.replace(hour=20), morning, "李四", "0000-2222"),
+    ]}, period=(day, morning))
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "zh", tick_seconds=0)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await _open(app, pilot)
+            row = _row(screen, "power")
+            assert "张三" in row and "0000-1111" in row, row
+            await _type(pilot, "gdj")
+            await pilot.press("enter")
+            await pilot.pause()
+            detail = str(screen.detail.render())
+            assert "值班表：张三 2026-11-30 08:00:00–2026-11-30 20:00:00 · 电话 0000-1111" in detail, detail
+            assert "车辆 皖A-001" in detail
+            clock.set("2026-11-30T13:00:00Z")       # 21:00 local
+            await pilot.press("ctrl+r")
+            await pilot.pause()
+            row = _row(screen, "power")
+            assert "李四" in row and "0000-2222" in row and "张三" not in row, row
+
+    asyncio.run(scenario())
+    services.close()

@@ -52,9 +52,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     # detail pane of the highlighted unit
     "roster.detail.head": ("{name} · 值班电话 {phone} · {tier} {regime} · {kind} · {name_en}",
                            "{name} · duty phone {phone} · {tier}, {regime} · {kind} · {name_zh}"),
-    "roster.detail.duty": ("值班地点 {location} · 值班时间 {hours} · 值班人 未备案（花名册待接入，请拨值班电话）",
+    "roster.detail.duty": ("值班地点 {location} · 值班时间 {hours} · 值班人 未备案（请拨值班电话）",
                            "duty location {location} · duty hours {hours} · duty person not filed"
-                           " (rosters come later; call the duty phone)"),
+                           " (call the duty phone)"),
+    "roster.detail.shift": ("值班表：{person} {start}–{end} · 电话 {phone}",
+                            "on the roster: {person} {start}–{end} · phone {phone}"),
+    "roster.detail.shift_extra": ("车辆 {vehicle} · 联络人 {contact} · 负责人 {responsible}",
+                                  "vehicle {vehicle} · contact {contact} · responsible {responsible}"),
+    "roster.detail.gap": ("值班表已备案，此刻无人在班", "a roster is filed and nobody is on shift now"),
     "roster.detail.categories": ("负责类别：{items}", "handles: {items}"),
     "roster.detail.orders": ("当前派单 {n} 条：{items}（Enter 打开警情）",
                              "{n} open orders: {items} (Enter opens the incident)"),
