@@ -13,6 +13,7 @@ import time
 from datetime import timedelta
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -268,6 +269,16 @@ class BoardScreen(OrderStepActions, Screen[None]):
 
     def action_command_bar(self) -> None:
         self.command.focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """A letter typed on the board goes to the command bar: typing right after F4 (or
+        without it) loses nothing while the bar is still taking focus."""
+        if (event.is_printable and event.character and event.character not in " :/："
+                and not isinstance(self.focused, Input)):
+            event.stop()
+            event.prevent_default()
+            self.command.focus()
+            self.command.insert_text_at_cursor(event.character)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         line = event.value.strip()

@@ -98,3 +98,30 @@ def test_command_bar_completes_verbs_and_units(tmp_path: Path) -> None:
     asyncio.run(scenario())
     assert [r["unit"] for r in services.store.all("SELECT unit FROM orders")] == ["power"]
     services.close()
+
+
+def test_letters_typed_on_the_board_go_to_the_command_bar(tmp_path: Path) -> None:
+    """F4 and the first letters in one burst lose nothing (the bar takes focus after a refresh);
+    typing on the board without F4 starts a command too; ':' only focuses the bar."""
+    services = open_services(tmp_path / "keys.db", clock=FakeClock("2026-11-28T06:00:00Z"))
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "zh", tick_seconds=0)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press("f4", "b", "o")
+            assert app.board.command.value == "bo"
+            app.board.command.value = ""
+            app.board.board_view.focus()
+            await pilot.pause()
+            await pilot.press("h", "e")
+            assert app.board.command.value == "he"
+            assert app.focused is app.board.command
+            app.board.command.value = ""
+            app.board.board_view.focus()
+            await pilot.pause()
+            await pilot.press("colon", "b")
+            assert app.board.command.value == "b"
+
+    asyncio.run(scenario())
+    services.close()
