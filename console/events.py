@@ -260,3 +260,81 @@ def _incident_called_back(conn: sqlite3.Connection, e: EventRecord) -> None:
         (e.id, p["incident_id"], e.happened_at, e.operator, e.seat, p["result"], p.get("note", ""),
          1 if p.get("reopen") else 0),
     )
+
+
+# Operators (console/operators.py): three last-writer-wins registers per login, each with the id
+# of the event that set it: the name, the PIN hash and whether the login is active. A pin change
+# or a disable arriving before the enrolment leaves a nameless row the enrolment then names.
+def _operator_row(conn: sqlite3.Connection, login: str) -> None:
+    conn.execute("INSERT OR IGNORE INTO operators (login) VALUES (?)", (login,))
+
+
+def _operator_pin(conn: sqlite3.Connection, e: EventRecord) -> None:
+    p = e.payload
+    conn.execute(
+        "UPDATE operators SET salt=?, pin_hash=?, iterations=?, pin_event=?"
+        " WHERE login=? AND pin_event < ?",
+        (p["salt"], p["pin_hash"], int(p["iterations"]), e.id, p["login"], e.id),
+    )
+
+
+def _operator_active(conn: sqlite3.Connection, e: EventRecord, active: bool) -> None:
+    conn.execute("UPDATE operators SET active=?, active_event=? WHERE login=? AND active_event < ?",
+                 (1 if active else 0, e.id, e.payload["login"], e.id))
+
+
+@applier("operator.enrolled", "login", "name", "salt", "pin_hash", "iterations")
+def _operator_enrolled(conn: sqlite3.Connection, e: EventRecord) -> None:
+    p = e.payload
+    _operator_row(conn, p["login"])
+    conn.execute("UPDATE operators SET name=?, enrolled_at=?, name_event=?"
+                 " WHERE login=? AND name_event < ?",
+                 (p["name"], e.happened_at, e.id, p["login"], e.id))
+    _operator_pin(conn, e)
+    _operator_active(conn, e, True)
+
+
+@applier("operator.pin_changed", "login", "salt", "pin_hash", "iterations")
+def _operator_pin_changed(conn: sqlite3.Connection, e: EventRecord) -> None:
+    _operator_row(conn, e.payload["login"])
+    _operator_pin(conn, e)
+
+
+@applier("operator.disabled", "login")
+def _operator_disabled(conn: sqlite3.Connection, e: EventRecord) -> None:
+    _operator_row(conn, e.payload["login"])
+    _operator_active(conn, e, False)
+
+
+# Who is signed in at a seat: the seat's latest sign-in, sign-out or shift handover (by id).
+def _seat_operator(conn: sqlite3.Connection, e: EventRecord, login: str) -> None:
+    conn.execute(
+        "INSERT INTO seat_operators (seat, login, since, event_id) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT(seat) DO UPDATE SET login=excluded.login, since=excluded.since,"
+        " event_id=excluded.event_id WHERE excluded.event_id > seat_operators.event_id",
+        (e.seat, login, e.happened_at, e.id),
+    )
+
+
+@applier("operator.signed_in", "login")
+def _operator_signed_in(conn: sqlite3.Connection, e: EventRecord) -> None:
+    _seat_operator(conn, e, e.payload["login"])
+
+
+@applier("operator.signed_out", "login")
+def _operator_signed_out(conn: sqlite3.Connection, e: EventRecord) -> None:
+    _seat_operator(conn, e, "")
+
+
+# A shift handover (交接班, console/shifts.py) is stored whole, insert only, and moves the seat
+# to the receiving operator.
+@applier("shift.handed_over", "from_operator", "to_operator", "open_incidents", "overdue_orders")
+def _shift_handed_over(conn: sqlite3.Connection, e: EventRecord) -> None:
+    p = e.payload
+    conn.execute(
+        "INSERT INTO shift_handovers (event_id, seat, handed_at, from_operator, to_operator, note,"
+        " open_incidents, overdue_orders) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (e.id, e.seat, e.happened_at, p["from_operator"], p["to_operator"], p.get("note", ""),
+         json.dumps(p["open_incidents"]), json.dumps(p["overdue_orders"])),
+    )
+    _seat_operator(conn, e, p["to_operator"])

@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console import accountability, dispatch, intake, rosters
+from console import accountability, dispatch, intake, operators, rosters, shifts
 from console.board import Board, compute_board
 from console.catalog import Catalog, Unit, default_data_dir, load_catalog
 from console.clock import Clock, clock_from_env
@@ -181,6 +181,38 @@ class Services:
         from console.sync.worker import save_token
 
         return str(save_token(self.config, self.store.path, token))
+
+    # -- operators and shift handover (console/operators.py, console/shifts.py) -------------------
+    def enrol_operator(self, login: str, name: str, pin: str) -> operators.Operator:
+        return operators.enrol(self.ctx, login, name, pin)
+
+    def change_pin(self, login: str, old_pin: str, new_pin: str) -> operators.Operator:
+        return operators.change_pin(self.ctx, login, old_pin, new_pin)
+
+    def disable_operator(self, login: str) -> operators.Operator:
+        return operators.disable(self.ctx, login)
+
+    def operator_list(self) -> list[operators.Operator]:
+        return operators.operators(self.store)
+
+    def sign_in_required(self) -> bool:
+        """The console asks for a sign-in as soon as one operator is enrolled and active."""
+        return operators.active_count(self.store) > 0
+
+    def sign_in(self, login: str, pin: str) -> operators.Operator:
+        return operators.sign_in(self.ctx, login, pin)
+
+    def sign_out(self) -> str:
+        return operators.sign_out(self.ctx, self.config.center.operator)
+
+    def shift_summary(self, now: datetime | None = None) -> shifts.ShiftSummary:
+        return shifts.summary(self.ctx, now)
+
+    def hand_over_shift(self, to: str, pin: str, note: str = "") -> shifts.Handover:
+        return shifts.hand_over(self.ctx, to, pin, note)
+
+    def shift_log(self, day: date) -> list[shifts.Handover]:
+        return shifts.log(self.ctx, day)
 
     # -- triage and intake -----------------------------------------------------------------
     def triage(self, text: str) -> TriageResult:
@@ -390,4 +422,6 @@ def open_services(
         raise
     ctx = Context(store=store, config=config, clock=clock, catalog=catalog, rules=rules,
                   seat=seat, operator=who)
+    if operator is None:  # the operator signed in at this seat, if any (console/operators.py)
+        ctx.operator = operators.signed_in(store, seat) or who
     return Services(ctx, data)

@@ -234,6 +234,41 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX incident_callbacks_incident ON incident_callbacks(incident_id, event_id)
         """,
     ),
+    (
+        "operators (PIN hashes, last-writer-wins registers), who is signed in at each seat,"
+        " shift handovers (交接班, insert only)",
+        """
+        CREATE TABLE operators (
+            login TEXT PRIMARY KEY,
+            name TEXT NOT NULL DEFAULT '',
+            enrolled_at TEXT NOT NULL DEFAULT '',
+            name_event TEXT NOT NULL DEFAULT '',
+            salt TEXT NOT NULL DEFAULT '',
+            pin_hash TEXT NOT NULL DEFAULT '',
+            iterations INTEGER NOT NULL DEFAULT 0,
+            pin_event TEXT NOT NULL DEFAULT '',
+            active INTEGER NOT NULL DEFAULT 0,
+            active_event TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE seat_operators (
+            seat TEXT PRIMARY KEY,
+            login TEXT NOT NULL,
+            since TEXT NOT NULL,
+            event_id TEXT NOT NULL
+        );
+        CREATE TABLE shift_handovers (
+            event_id TEXT PRIMARY KEY,
+            seat TEXT NOT NULL,
+            handed_at TEXT NOT NULL,
+            from_operator TEXT NOT NULL,
+            to_operator TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            open_incidents TEXT NOT NULL DEFAULT '[]',
+            overdue_orders TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE INDEX shift_handovers_at ON shift_handovers(handed_at)
+        """,
+    ),
 )
 
 

@@ -64,6 +64,8 @@ class LinkageApp(App[int]):
                         timeout=30, markup=False)
         self.run_worker(self._warm_triage, thread=True, exit_on_error=False, group="warm")
         self.start_sync()
+        if self.services.sign_in_required():
+            self.require_sign_in()
 
     def start_sync(self, transport: Any = None) -> None:
         """Sync runs on its own thread and connection: typing never waits on the network."""
@@ -150,6 +152,35 @@ class LinkageApp(App[int]):
 
     def open_incident(self, incident_ref: str) -> None:
         self.push_screen(self._screen("screens.incident", "IncidentScreen", incident_ref))
+
+    # -- operators (screens/signin.py, screens/shift_handover.py) ---------------------------------
+    #: While the sign-in screen is up, only these app actions run (quit, help, moving focus).
+    UNLOCKED_ACTIONS = frozenset({"request_quit", "help", "focus_next", "focus_previous", "quit",
+                                  "help_quit"})
+    locked = False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not self.locked or action in self.UNLOCKED_ACTIONS
+
+    def require_sign_in(self) -> None:
+        def signed_in(_: str | None) -> None:
+            self.locked = False
+            self.board.reload()
+
+        self.locked = True
+        self.push_screen(self._screen("screens.signin", "SignInScreen"), signed_in)
+
+    def action_shift_handover(self) -> None:
+        if self._already_on("ShiftHandoverScreen"):
+            return
+
+        def done(handover: Any) -> None:
+            self.board.reload()
+            if handover is not None:
+                self.notify(tr("shift.done", self.lang, giver=handover.from_operator,
+                               receiver=handover.to_operator), markup=False)
+
+        self.push_screen(self._screen("screens.shift_handover", "ShiftHandoverScreen"), done)
 
     def action_request_quit(self) -> None:
         def answer(yes: bool | None) -> None:

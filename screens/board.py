@@ -49,6 +49,8 @@ class BoardScreen(OrderStepActions, Screen[None]):
         *step_bindings("board", shown=("ack", "arrive", "complete")),
         Binding("ctrl+n", "step('cancel')", "binding.step.cancel", id="board.cancel", show=False),
         Binding("colon,slash", "command_bar", show=False),
+        Binding("ctrl+w", "app.shift_handover", "binding.shift_handover", id="board.shift-handover",
+                show=False),
     ]
 
     def __init__(self, services: Services, lang: str, *, tick_seconds: float = 1.0) -> None:

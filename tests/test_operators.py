@@ -1,0 +1,241 @@
+"""Operators: enrolment with a hashed PIN, sign-in, PIN change, disabling; events after a
+sign-in carry the operator; no PIN is ever written in clear; the registers converge."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import sqlite3
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import pytest
+
+from console.clock import FakeClock
+from console.errors import BadInput
+from console.events import apply_event
+from console.services import Services
+from console.store import Store, record_from_row
+
+PIN = "73914682"        # distinctive: must not appear anywhere in the database file
+NEW_PIN = "50827361"
+Unchanged = Callable[[Services], AbstractContextManager[None]]
+
+
+def _payload(services: Services, kind: str) -> dict[str, object]:
+    row = services.store.one("SELECT payload FROM events WHERE kind = ? ORDER BY seq DESC", (kind,))
+    assert row is not None
+    return dict(json.loads(row[0]))
+
+
+def test_enrol_stores_only_a_salted_pbkdf2_hash(services: Services) -> None:
+    who = services.enrol_operator("Alice", "张三", PIN)
+    assert (who.login, who.name, who.active) == ("alice", "张三", True)
+    p = _payload(services, "operator.enrolled")
+    assert set(p) == {"login", "name", "salt", "pin_hash", "iterations"}
+    assert int(str(p["iterations"])) >= 100_000
+    expected = hashlib.pbkdf2_hmac("sha256", PIN.encode(), bytes.fromhex(str(p["salt"])),
+                                   int(str(p["iterations"]))).hex()
+    assert p["pin_hash"] == expected
+    row = services.store.one("SELECT * FROM operators WHERE login = 'alice'")
+    assert row is not None and row["pin_hash"] == expected and row["active"] == 1
+    assert "pin_hash" not in who.to_json() and "salt" not in who.to_json()
+    # a second operator with the same PIN gets another salt, so another hash
+    services.enrol_operator("bob", "李四", PIN)
+    assert _payload(services, "operator.enrolled")["pin_hash"] != expected
+
+
+@pytest.mark.parametrize(("login", "name", "pin", "code"), [
+    ("al ice", "张三", "1234", "operator.login"),
+    ("alice", "", "1234", "operator.name"),
+    ("alice", "张三", "123", "operator.pin_format"),
+    ("alice", "张三", "123456789", "operator.pin_format"),
+    ("alice", "张三", "12ab", "operator.pin_format"),
+])
+def test_enrol_refuses_bad_input(services: Services, unchanged: Unchanged, login: str, name: str,
+                                 pin: str, code: str) -> None:
+    with unchanged(services), pytest.raises(BadInput) as err:
+        services.enrol_operator(login, name, pin)
+    assert err.value.code == code
+
+
+def test_a_taken_login_is_refused(services: Services, unchanged: Unchanged) -> None:
+    services.enrol_operator("alice", "张三", PIN)
+    with unchanged(services), pytest.raises(BadInput) as err:
+        services.enrol_operator("alice", "王五", "1111")
+    assert err.value.code == "operator.exists"
+    assert "张三" in err.value.message("zh") and "already" in err.value.message("en")
+
+
+def test_wrong_pin_unknown_and_disabled_logins_are_refused_and_nothing_is_written(
+        services: Services, unchanged: Unchanged) -> None:
+    services.enrol_operator("alice", "张三", PIN)
+    services.enrol_operator("bob", "李四", "4321")
+    services.disable_operator("bob")
+    for login, pin, code, zh, en in [
+        ("alice", "00000000", "operator.wrong_pin", "PIN 不正确", "wrong PIN"),
+        ("alice", "", "operator.wrong_pin", "PIN 不正确", "wrong PIN"),
+        ("carol", PIN, "operator.unknown", "没有登录名为 carol 的值班员", "no operator carol"),
+        ("bob", "4321", "operator.disabled", "值班员 bob 已停用", "operator bob is disabled"),
+    ]:
+        with unchanged(services), pytest.raises(BadInput) as err:
+            services.sign_in(login, pin)
+        assert (err.value.code, err.value.message("zh"), err.value.message("en")) == (code, zh, en)
+        assert services.ctx.operator == "duty"
+    assert services.store.one("SELECT count(*) FROM seat_operators")[0] == 0  # type: ignore[index]
+
+
+def test_events_after_sign_in_carry_the_operator(services: Services, call: Callable[..., object],
+                                                 open_svc: Callable[..., Services]) -> None:
+    call()
+    services.enrol_operator("alice", "张三", PIN)
+    who = services.sign_in("alice", PIN)
+    assert who.login == services.ctx.operator == "alice"
+    call(phone="13800000002")
+    services.issue_order(2, "gdj")
+    rows = services.store.all("SELECT kind, operator, subject FROM events ORDER BY seq")
+    kinds = [(r["kind"], r["operator"]) for r in rows]
+    assert kinds[:3] == [("catalog.loaded", "duty"), ("incident.created", "duty"),
+                         ("operator.enrolled", "duty")]
+    assert kinds[3:] == [("operator.signed_in", "alice"), ("incident.created", "alice"),
+                         ("order.issued", "alice")]
+    assert rows[3]["subject"] == "alice"
+    # another session of this seat (a CLI command) acts as the operator signed in here
+    assert open_svc().ctx.operator == "alice"
+    assert open_svc(operator="override").ctx.operator == "override"
+
+
+def test_sign_out_returns_the_seat_to_the_configured_name(services: Services,
+                                                          open_svc: Callable[..., Services]) -> None:
+    services.enrol_operator("alice", "张三", PIN)
+    with pytest.raises(BadInput) as err:
+        services.sign_out()
+    assert err.value.code == "operator.nobody"
+    services.sign_in("alice", PIN)
+    assert services.sign_out() == "alice"
+    assert services.ctx.operator == "duty" and open_svc().ctx.operator == "duty"
+
+
+def test_a_disabled_operator_no_longer_acts_for_the_seat(services: Services,
+                                                         open_svc: Callable[..., Services]) -> None:
+    services.enrol_operator("alice", "张三", PIN)
+    services.sign_in("alice", PIN)
+    services.disable_operator("alice")
+    assert open_svc().ctx.operator == "duty"
+    assert not services.sign_in_required()
+    # re-enrolling a disabled login enables it again, with the new PIN
+    services.enrol_operator("alice", "张三", NEW_PIN)
+    assert services.sign_in("alice", NEW_PIN).active
+    with pytest.raises(BadInput):
+        services.sign_in("alice", PIN)
+
+
+def test_passwd_needs_the_old_pin_and_replaces_salt_and_hash(services: Services,
+                                                              unchanged: Unchanged) -> None:
+    services.enrol_operator("alice", "张三", PIN)
+    before = services.store.one("SELECT salt, pin_hash FROM operators")
+    with unchanged(services), pytest.raises(BadInput) as err:
+        services.change_pin("alice", "11111111", NEW_PIN)
+    assert err.value.code == "operator.wrong_pin"
+    with unchanged(services), pytest.raises(BadInput) as err:
+        services.change_pin("alice", PIN, "12")
+    assert err.value.code == "operator.pin_format"
+    services.change_pin("alice", PIN, NEW_PIN)
+    after = services.store.one("SELECT salt, pin_hash FROM operators")
+    assert before is not None and after is not None
+    assert after["salt"] != before["salt"] and after["pin_hash"] != before["pin_hash"]
+    with pytest.raises(BadInput):
+        services.sign_in("alice", PIN)
+    assert services.sign_in("alice", NEW_PIN).login == "alice"
+
+
+def _files(db: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in db.parent.iterdir() if p.name.startswith(db.name)}
+
+
+def test_no_pin_is_anywhere_in_the_database_files(services: Services, db_path: Path) -> None:
+    services.enrol_operator("alice", "张三", PIN)
+    services.sign_in("alice", PIN)
+    services.change_pin("alice", PIN, NEW_PIN)
+    services.sign_in("alice", NEW_PIN)
+    files = _files(db_path)
+    assert any(name.endswith("-wal") for name in files)        # the WAL is read as well
+    services.store.conn.execute("PRAGMA wal_checkpoint(FULL)")
+    files.update({f"{k} (checkpointed)": v for k, v in _files(db_path).items()})
+    for name, data in files.items():
+        for pin in (PIN, NEW_PIN):
+            for form in (pin.encode(), pin.encode("utf-16-le")):
+                assert form not in data, f"PIN in clear in {name}"
+
+
+def test_operator_events_converge_in_any_order(services: Services) -> None:
+    """Each operator register is last-writer-wins by event id: every arrival order of the
+    same events builds the same ``operators`` and ``seat_operators`` tables."""
+    services.enrol_operator("alice", "张三", PIN)
+    services.change_pin("alice", PIN, NEW_PIN)
+    services.sign_in("alice", NEW_PIN)
+    services.disable_operator("alice")
+    services.enrol_operator("alice", "张三丰", PIN)
+    services.sign_in("alice", PIN)
+    records = [record_from_row(r) for r in services.store.all(
+        "SELECT * FROM events WHERE kind LIKE 'operator.%' ORDER BY seq")]
+    assert len(records) == 6
+    tables = ("operators", "seat_operators")
+    expected = {t: [tuple(r) for r in services.store.all(f"SELECT * FROM {t} ORDER BY 1")]
+                for t in tables}
+    assert expected["operators"][0][1] == "张三丰"
+    fresh = Store(":memory:", FakeClock("2026-01-01T00:00:00Z"))
+    try:
+        for order in itertools.permutations(records):
+            fresh.conn.execute("BEGIN")
+            for record in order:
+                apply_event(fresh.conn, record)
+            got = {t: [tuple(r) for r in fresh.conn.execute(f"SELECT * FROM {t} ORDER BY 1")]
+                   for t in tables}
+            fresh.conn.execute("ROLLBACK")
+            assert got == expected, [r.kind for r in order]
+    finally:
+        fresh.close()
+
+
+# -- CLI --------------------------------------------------------------------------------------
+def test_cli_operator_verbs(cli) -> None:  # type: ignore[no-untyped-def]
+    added = cli.ok("operator", "add", "alice", "--name", "张三", "--pin", PIN)
+    assert added["operator"] == {"login": "alice", "name": "张三", "active": True,
+                                 "enrolled_at": "2026-11-28T06:00:00.000Z"}
+    cli.ok("operator", "add", "bob", "--name", "李四", "--pin", "4321")
+    signed = cli.ok("operator", "signin", "alice", "--pin", PIN)
+    assert signed["operator"]["login"] == "alice"
+    listed = cli.ok("operator", "list")
+    assert [o["login"] for o in listed["operators"]] == ["alice", "bob"]
+    assert listed["signed_in"] == "alice"
+    assert all(set(o) == {"login", "name", "active", "enrolled_at"} for o in listed["operators"])
+    cli.ok("operator", "passwd", "alice", "--pin", PIN, "--new-pin", NEW_PIN)
+    assert cli.ok("operator", "disable", "bob")["operator"]["active"] is False
+    human = cli("operator", "list", as_json=False)
+    assert "bob 李四（已停用）" in human.out
+    rows = cli.rows("SELECT kind, operator FROM events WHERE kind LIKE 'operator.%' ORDER BY seq")
+    assert [(r[0], r[1]) for r in rows][-2:] == [("operator.pin_changed", "alice"),
+                                                 ("operator.disabled", "alice")]
+    assert cli.ok("operator", "signout")["signed_out"] == "alice"
+
+
+def test_cli_refusals_exit_2_in_both_languages(cli) -> None:  # type: ignore[no-untyped-def]
+    cli.ok("operator", "add", "alice", "--name", "张三", "--pin", PIN)
+    before = cli.snapshot()
+    wrong = cli("operator", "signin", "alice", "--pin", "00000000")
+    assert wrong.code == 2 and wrong.json["error"]["code"] == "operator.wrong_pin"
+    assert "PIN 不正确" in wrong.err
+    english = cli("--lang", "en", "operator", "signin", "carol", "--pin", PIN)
+    assert english.code == 2 and "no operator carol" in english.err
+    passwd = cli("operator", "passwd", "alice", "--pin", "1111", "--new-pin", NEW_PIN)
+    assert passwd.code == 2
+    assert cli("operator", "disable", "nobody").code == 2
+    assert cli.snapshot() == before
+    conn = sqlite3.connect(cli.db)
+    try:
+        assert conn.execute("SELECT count(*) FROM seat_operators").fetchone()[0] == 0
+    finally:
+        conn.close()

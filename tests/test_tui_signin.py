@@ -1,0 +1,117 @@
+"""Sign-in at start: with an operator enrolled nothing gets past the sign-in screen but a
+correct login and PIN (or ctrl+q); with none the console opens straight on the board."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from console.clock import FakeClock
+from console.services import Services, open_services
+from screens.app import LinkageApp
+from screens.signin import SignInScreen
+
+PIN = "73914682"
+
+
+def _services(tmp_path: Path, *, enrol: bool = True) -> Services:
+    services = open_services(tmp_path / "signin.db", clock=FakeClock("2026-11-28T06:00:00Z"))
+    if enrol:
+        services.enrol_operator("alice", "张三", PIN)
+    return services
+
+
+async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+    for ch in text:
+        await pilot.press(ch)
+
+
+def _count(services: Services, kind: str) -> int:
+    row = services.store.one("SELECT count(*) FROM events WHERE kind = ?", (kind,))
+    return int(row[0]) if row else 0
+
+
+def test_without_operators_the_board_opens_directly(tmp_path: Path) -> None:
+    services = _services(tmp_path, enrol=False)
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "zh", tick_seconds=0)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            assert app.screen is app.board and not app.locked
+
+    asyncio.run(scenario())
+    services.close()
+
+
+def test_sign_in_by_keys_wrong_pin_first_then_the_board_shows_the_operator(tmp_path: Path) -> None:
+    services = _services(tmp_path)
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "zh", tick_seconds=0)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, SignInScreen)
+            # no way past it: the board's and the app's keys do nothing
+            for key in ("f2", "f3", "f5", "f4", "escape"):
+                await pilot.press(key)
+                await pilot.pause()
+                assert app.screen is screen, key
+            await _type(pilot, "alice")
+            await pilot.press("tab")
+            await _type(pilot, "1111")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is screen
+            assert "PIN 不正确" in str(screen.error.render())
+            assert screen.pin.value == "" and screen.pin.has_focus
+            assert _count(services, "operator.signed_in") == 0
+            await _type(pilot, PIN)
+            assert PIN not in app.export_screenshot()           # the PIN is masked
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is app.board and not app.locked
+            status = str(app.board.status.render())
+            assert "接警员 alice" in status
+            await pilot.press("f3")                               # keys work again
+            await pilot.pause()
+            assert type(app.screen).__name__ == "RosterScreen"
+
+    asyncio.run(scenario())
+    row = services.store.one("SELECT operator, subject FROM events WHERE kind = 'operator.signed_in'")
+    assert row is not None and tuple(row) == ("alice", "alice")
+    assert services.ctx.operator == "alice"
+    services.close()
+
+
+def test_unknown_and_disabled_logins_are_refused_in_english(tmp_path: Path) -> None:
+    services = _services(tmp_path)
+    services.enrol_operator("bob", "李四", "4321")
+    services.disable_operator("bob")
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "en", tick_seconds=0)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, SignInScreen)
+            await _type(pilot, "carol")
+            await pilot.press("enter")                # moves to the empty PIN field
+            await _type(pilot, "1234")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert "no operator carol" in str(screen.error.render())
+            assert screen.login.has_focus
+            screen.login.value = ""
+            await _type(pilot, "bob")
+            await pilot.press("tab")
+            await _type(pilot, "4321")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert "operator bob is disabled" in str(screen.error.render())
+            assert app.screen is screen
+
+    asyncio.run(scenario())
+    assert _count(services, "operator.signed_in") == 0
+    services.close()
