@@ -274,11 +274,13 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         UPDATE orders SET return_event = (SELECT max(r.event_id) FROM order_returns r
                                           WHERE r.order_id = orders.id)
             WHERE id IN (SELECT order_id FROM order_returns);
-        UPDATE orders SET
-            return_reason = (SELECT r.reason FROM order_returns r WHERE r.event_id = orders.return_event),
-            steps = json_set(steps, '$.returned', (SELECT r.returned_at FROM order_returns r
-                                                   WHERE r.event_id = orders.return_event))
+        UPDATE orders SET return_reason = (SELECT r.reason FROM order_returns r
+                                           WHERE r.event_id = orders.return_event)
             WHERE return_event != '';
+        UPDATE orders SET steps = json_set(steps, '$.returned', (SELECT r.returned_at
+                                           FROM order_returns r WHERE r.event_id = orders.return_event))
+            WHERE return_event != '' AND json_extract(steps, '$.returned') IS NOT (
+                SELECT r.returned_at FROM order_returns r WHERE r.event_id = orders.return_event);
         UPDATE orders SET initial_handling = coalesce((
             SELECT json_extract(e.payload, '$.note') FROM events e
             WHERE e.kind = 'order.issued' AND e.subject = orders.incident_id
