@@ -55,7 +55,7 @@ def compute_board(ctx: Context, now: datetime | None = None) -> Board:
         cached = previous.get(row[1])
         order = cached[1] if cached is not None and cached[0] == row else order_from_row(row)
         current[row[1]] = (row, order)
-        rows.append(BoardRow(order, order_clock(order, at, due_soon), row[18], row[19]))
+        rows.append(BoardRow(order, order_clock(order, at, due_soon), row[-2], row[-1]))
     ctx.board_orders = current
     rows.sort(key=lambda r: (_STATE_RANK[r.clock.state],
                              r.clock.remaining_s if r.clock.remaining_s is not None else 1e12,

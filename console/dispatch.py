@@ -1,8 +1,11 @@
-"""Orders (派单): issue, step through the lifecycle, hand over, reassign.
+"""Orders (派单): issue, step through the lifecycle, review returns, hand over, reassign.
 
 One order per unit per incident. The first unit ordered for an incident carries first-contact
-responsibility (首接负责); a handover (移交) closes its order and opens the receiving unit's,
-linked both ways, so the chain of responsibility is read straight off the orders.
+responsibility (首接负责); a handover (移交) records the first unit's initial handling, closes
+its order and opens the receiving unit's, linked both ways, so the chain of responsibility is
+read straight off the orders (until the receiving unit acknowledges, the first unit still
+answers for it). A unit's return (退单) waits for the dispatcher's review (退单审核): accepted,
+the order is reassigned or cancelled; rejected, it goes back to the unit where it stood.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from console.model import (
     Order,
     OrderStatus,
 )
-from console.queries import get_incident, get_order, orders_of
+from console.queries import get_incident, get_order, orders_of, returns_of
 from console.store import Transaction
 
 # step verb → the status it records
@@ -38,6 +41,11 @@ STEPS: dict[str, OrderStatus] = {
     "complete": OrderStatus.COMPLETED,
     "return": OrderStatus.RETURNED,
     "cancel": OrderStatus.CANCELLED,
+}
+# 退单审核 decisions as people type them
+REVIEW_DECISIONS = {
+    "accept": "accept", "a": "accept", "同意": "accept", "接受": "accept", "ty": "accept",
+    "reject": "reject", "r": "reject", "驳回": "reject", "不同意": "reject", "bh": "reject",
 }
 _RETURNABLE = frozenset(MAIN_LINE[:5])   # a unit may return the order until it has fed back
 _HANDOVER_FROM = frozenset(MAIN_LINE[2:6])  # after its initial handling has begun
@@ -149,6 +157,7 @@ def _issue(ctx: Context, tx: Transaction, incident_ref: str | int, unit: Unit, w
         handover_from=handover_from, reassigned_from=reassigned_from, issued_at=issued,
         steps={OrderStatus.ISSUED.value: issued}, ack_due=due.get("ack"), depart_due=due.get("depart"),
         arrive_due=due.get("arrive"), feedback_due=due.get("feedback"), return_reason="",
+        initial_handling=clean_text(note)[:1000] if handover_from else "",
     )
 
 
@@ -167,12 +176,63 @@ def step(ctx: Context, order_ref: str | int, verb: str, *, at: str | None = None
             raise BadInput("order.return_reason", zh="退单必须填写原因（--reason）",
                            en="a return needs a reason (--reason)")
         _check_time(ctx, order, when)
-        _record_step(tx, order, target, when, note=note, reason=why)
-        _close_incident_if_done(tx, order.incident_id, when)
+        if target == OrderStatus.CANCELLED:
+            _accept_standing_return(tx, order, when)
+        record_step(tx, order, target, when, note=note, reason=why)
+        close_incident_if_done(tx, order.incident_id, when)
         return get_order(tx, order.id)
 
 
-def _record_step(tx: Transaction, order: Order, target: OrderStatus, when: datetime, *,
+def review_return(ctx: Context, order_ref: str | int, decision: str, *, note: str = "",
+                  at: str | None = None) -> Order:
+    """退单审核: accept (the order stays returned, to be reassigned or cancelled) or reject (it
+    goes back to the unit at the status it had before the return; a reject needs a note)."""
+    verdict = REVIEW_DECISIONS.get(normalize(decision).lower())
+    if verdict is None:
+        raise BadInput("order.review_decision", zh="审核结果只能是 accept（同意）或 reject（驳回）",
+                       en="the decision must be accept or reject")
+    text = clean_text(note)[:1000]
+    when = ctx.reported_time(at)
+    with ctx.transaction() as tx:
+        order = get_order(tx, order_ref)
+        _check_reviewable(tx, order)
+        if verdict == "reject" and not text:
+            raise BadInput("order.reject_note", zh="驳回退单必须说明理由（--note）",
+                           en="rejecting a return needs a note saying why (--note)")
+        _check_time(ctx, order, when)
+        _record_review(tx, order, verdict, text, when)
+        return get_order(tx, order.id)
+
+
+def _check_reviewable(tx: Transaction, order: Order) -> None:
+    """Only a standing, unreviewed return can be reviewed."""
+    if order.status == OrderStatus.RETURNED and not order.return_decision:
+        return
+    latest = returns_of(tx, order.id)[-1:]
+    if order.status == OrderStatus.RETURNED or (latest and latest[0].decision):
+        raise IllegalTransition("order.return_reviewed", zh="派单 {no} 的退单已审核过",
+                                en="the return of order {no} was already reviewed", no=order.no)
+    raise IllegalTransition("order.not_returned", zh="派单 {no} 处于“{cur_zh}”，没有待审核的退单",
+                            en="order {no} is {cur}; it has no return to review",
+                            no=order.no, **_labels(cur=order.status))
+
+
+def _record_review(tx: Transaction, order: Order, decision: str, note: str,
+                   when: datetime) -> None:
+    tx.append("order.return_reviewed",
+              {"order_id": order.id, "return_event": order.return_event, "decision": decision,
+               "note": note},
+              subject=order.incident_id, happened_at=when)
+
+
+def _accept_standing_return(tx: Transaction, order: Order, when: datetime) -> None:
+    """Reassigning or cancelling a returned order nobody reviewed yet accepts the return, in
+    the same transaction, so every return carries its review."""
+    if order.status == OrderStatus.RETURNED and not order.return_decision:
+        _record_review(tx, order, "accept", "", when)
+
+
+def record_step(tx: Transaction, order: Order, target: OrderStatus, when: datetime, *,
                  note: str = "", reason: str = "") -> None:
     tx.append("order.stepped",
               {"order_id": order.id, "status": target.value, "note": clean_text(note)[:1000],
@@ -189,8 +249,9 @@ def _check_transition(order: Order, target: OrderStatus) -> None:
     elif target == OrderStatus.CANCELLED:
         return
     elif current == OrderStatus.RETURNED:
-        refuse = ("order.returned", "派单 {no} 已退单，只能改派或取消",
-                  "order {no} was returned; reassign or cancel it")
+        refuse = ("order.returned", "派单 {no} 已退单：驳回退单后单位才能继续，或改派、取消",
+                  "order {no} was returned; reject the return to hand it back, or reassign or"
+                  " cancel it")
     elif target == OrderStatus.RETURNED:
         if current not in _RETURNABLE:
             refuse = ("order.not_returnable", "派单 {no} 已“{cur_zh}”，不能退单",
@@ -207,7 +268,7 @@ def _check_transition(order: Order, target: OrderStatus) -> None:
                                 **_labels(cur=current, new=target))
 
 
-def _close_incident_if_done(tx: Transaction, incident_id: str, when: datetime) -> None:
+def close_incident_if_done(tx: Transaction, incident_id: str, when: datetime) -> None:
     """An incident closes when every order is closed and at least one was completed."""
     orders = orders_of(tx, [incident_id])
     if orders and all(not o.is_open for o in orders) and any(
@@ -221,7 +282,8 @@ def _pass_on(ctx: Context, tx: Transaction, order: Order, unit: Unit, when: date
              closing: OrderStatus) -> Order:
     """Close ``order`` as handed over or reassigned and issue ``unit``'s order, linked back."""
     _check_time(ctx, order, when)
-    _record_step(tx, order, closing, when, note=note)
+    _accept_standing_return(tx, order, when)
+    record_step(tx, order, closing, when, note=note)
     handed = closing == OrderStatus.HANDED_OVER
     return _issue(ctx, tx, order.incident_id, unit, when, note=note,
                   handover_from=order.id if handed else None,
@@ -230,8 +292,10 @@ def _pass_on(ctx: Context, tx: Transaction, order: Order, unit: Unit, when: date
 
 def handover(ctx: Context, order_ref: str | int, unit_query: str, *, at: str | None = None,
              note: str = "") -> Order:
-    """First-contact unit hands the job to the responsible unit after initial handling."""
+    """First-contact unit hands the job to the responsible unit after initial handling;
+    ``note`` is that initial handling (先期处置), required, kept with the receiving order."""
     unit = resolve_unit(ctx, unit_query)
+    handling = clean_text(note)
     when = ctx.reported_time(at)
     with ctx.transaction() as tx:
         order = get_order(tx, order_ref)
@@ -244,7 +308,11 @@ def handover(ctx: Context, order_ref: str | int, unit_query: str, *, at: str | N
         if unit.code == order.unit:
             raise BadInput("order.handover_self", zh="不能移交给同一单位",
                            en="cannot hand over to the same unit")
-        return _pass_on(ctx, tx, order, unit, when, note, OrderStatus.HANDED_OVER)
+        if not handling:
+            raise BadInput("order.handover_note",
+                           zh="移交必须记录首接单位的先期处置情况（--note）",
+                           en="a handover needs the first unit's initial handling (--note)")
+        return _pass_on(ctx, tx, order, unit, when, handling, OrderStatus.HANDED_OVER)
 
 
 def reassign(ctx: Context, order_ref: str | int, unit_query: str, *, at: str | None = None,

@@ -148,6 +148,8 @@ class Incident:
     merged_into: str | None
     closed_at: datetime | None
     seat: str
+    source: str = "center"        # "unit": reported by a Tier 1 unit that took the call (双轨)
+    reporting_unit: str = ""      # the unit code when source is "unit"
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,48 @@ class Order:
     arrive_due: datetime | None
     feedback_due: datetime | None
     return_reason: str
+    return_event: str = ""        # the return (退单) now standing: its event id, "" if none
+    return_decision: str = ""     # "" awaiting review (退单审核), "accept" once accepted
+    initial_handling: str = ""    # on a handed-over-to order: the first unit's initial handling
+    handed_to: str | None = None  # the order this one was handed over to (filled on read)
+    handover_acked_at: datetime | None = None  # when the receiving unit acknowledged
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def in_handover(self) -> bool:
+        """Either end of a handover (移交): handed to another order, or handed over from one."""
+        return self.handed_to is not None or self.handover_from is not None
+
+    @property
+    def awaiting_handover_ack(self) -> bool:
+        """Handed over but the receiving unit has not acknowledged yet: until it does,
+        first-contact responsibility stays with this order's unit."""
+        return self.handed_to is not None and self.handover_acked_at is None
+
+
+@dataclass(frozen=True)
+class ReturnRecord:
+    """One return (退单) by a unit and the dispatcher's review of it (退单审核), if any."""
+
+    event_id: str
+    order_id: str
+    returned_at: datetime
+    reason: str
+    operator: str
+    decision: str                 # "" not reviewed yet, "accept" or "reject"
+    note: str
+    reviewed_at: datetime | None
+    reviewer: str
+
+
+# Steps that show a unit has taken an order on (签收 or anything after it on the main line).
+TAKEN_ON = (*(s.value for s in MAIN_LINE[2:]), OrderStatus.HANDED_OVER.value)
+
+
+def acked_at(steps: dict[str, datetime]) -> datetime | None:
+    """When an order was first taken on by its unit: its earliest step from 签收 onwards."""
+    times = [steps[s] for s in TAKEN_ON if s in steps]
+    return min(times) if times else None

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from console.clock import iso, parse_instant
 from console.errors import NotFound
 from console.inputs import parse_ref
-from console.model import Call, Disposition, Incident, IncidentStatus, Order, OrderStatus
+from console.model import (
+    Call,
+    Disposition,
+    Incident,
+    IncidentStatus,
+    Order,
+    OrderStatus,
+    ReturnRecord,
+    acked_at,
+)
 from console.store import Store, Transaction
 
 # Explicit columns, read by position in ``order_from_row`` (the board reads a thousand rows
@@ -18,7 +28,8 @@ from console.store import Store, Transaction
 ORDER_COLUMNS = (
     "o.no, o.id, o.incident_id, i.no AS incident_no, o.unit, o.unit_kind, o.area, o.status,"
     " o.first_contact, o.handover_from, o.reassigned_from, o.issued_at, o.steps, o.ack_due,"
-    " o.depart_due, o.arrive_due, o.feedback_due, o.return_reason"
+    " o.depart_due, o.arrive_due, o.feedback_due, o.return_reason, o.return_event,"
+    " o.return_decision, o.initial_handling"
 )
 ORDER_SELECT = f"SELECT {ORDER_COLUMNS} FROM orders o JOIN incidents i ON i.id = o.incident_id"
 
@@ -50,6 +61,7 @@ def incident_from_row(row: sqlite3.Row) -> Incident:
         area=row["area"], category=row["category"], text=row["text"],
         status=IncidentStatus(row["status"]), disposition=Disposition(row["disposition"]),
         merged_into=row["merged_into"], closed_at=_t(row["closed_at"]), seat=row["seat"],
+        source=row["source"], reporting_unit=row["reporting_unit"],
     )
 
 
@@ -64,15 +76,18 @@ def call_from_row(row: sqlite3.Row) -> Call:
 def order_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Order:
     (no, id_, incident_id, incident_no, unit, unit_kind, area, status, first_contact,
      handover_from, reassigned_from, issued_at, steps, ack_due, depart_due, arrive_due,
-     feedback_due, return_reason) = tuple(row)[:18]
+     feedback_due, return_reason, return_event, return_decision,
+     initial_handling) = tuple(row)[:21]
+    parsed = {k: _instant(v) for k, v in json.loads(steps).items()}
     return Order(
         no=no, id=id_, incident_id=incident_id, incident_no=incident_no, unit=unit,
         unit_kind=unit_kind, area=area, status=OrderStatus(status),
         first_contact=bool(first_contact), handover_from=handover_from,
         reassigned_from=reassigned_from, issued_at=_instant(issued_at),
-        steps={k: _instant(v) for k, v in json.loads(steps).items()},
-        ack_due=_t(ack_due), depart_due=_t(depart_due), arrive_due=_t(arrive_due),
-        feedback_due=_t(feedback_due), return_reason=return_reason,
+        steps=parsed, ack_due=_t(ack_due), depart_due=_t(depart_due), arrive_due=_t(arrive_due),
+        feedback_due=_t(feedback_due), return_reason=return_reason, return_event=return_event,
+        return_decision=return_decision, initial_handling=initial_handling,
+        handover_acked_at=acked_at(parsed) if handover_from else None,
     )
 
 
@@ -98,14 +113,43 @@ def get_incident(db: Reader, ref: str | int) -> Incident:
 
 
 def get_order(db: Reader, ref: str | int) -> Order:
-    return order_from_row(_one_by_ref(db, ref, ORDER_SELECT, "o.", ("派单", "order")))
+    order = order_from_row(_one_by_ref(db, ref, ORDER_SELECT, "o.", ("派单", "order")))
+    if order.status != OrderStatus.HANDED_OVER:
+        return order
+    row = db.one(ORDER_SELECT + " WHERE o.handover_from = ? ORDER BY o.id LIMIT 1", (order.id,))
+    return _handed(order, order_from_row(row)) if row is not None else order
 
 
 def orders_of(db: Reader, incident_ids: list[str]) -> list[Order]:
+    """The incidents' orders, each handed-over one linked to the order it was handed to (a
+    handover stays within its incident, so the list itself holds the other end)."""
     marks = ",".join("?" * len(incident_ids))
     rows = db.all(ORDER_SELECT + f" WHERE o.incident_id IN ({marks}) ORDER BY o.no",
                   tuple(incident_ids))
-    return [order_from_row(r) for r in rows]
+    orders = [order_from_row(r) for r in rows]
+    receiving = {o.handover_from: o for o in orders if o.handover_from}
+    return [_handed(o, receiving[o.id]) if o.id in receiving else o for o in orders]
+
+
+def _handed(order: Order, to: Order) -> Order:
+    """``order`` with the handover chain's other end: who took it, and when they acknowledged."""
+    return replace(order, handed_to=to.id, handover_acked_at=to.handover_acked_at)
+
+
+def returns_of(db: Reader, order_id: str) -> list[ReturnRecord]:
+    """Every return (退单) of an order, oldest first, each with its ruling review (the latest by
+    event id) if it has one."""
+    rows = db.all(
+        "SELECT r.*, v.decision, v.note, v.reviewed_at, v.operator AS reviewer FROM order_returns r"
+        " LEFT JOIN order_return_reviews v ON v.event_id = (SELECT w.event_id FROM"
+        " order_return_reviews w WHERE w.return_event = r.event_id AND w.order_id = r.order_id"
+        " ORDER BY w.event_id DESC LIMIT 1)"
+        " WHERE r.order_id = ? ORDER BY r.event_id", (order_id,))
+    return [ReturnRecord(event_id=r["event_id"], order_id=r["order_id"],
+                         returned_at=_instant(r["returned_at"]), reason=r["reason"],
+                         operator=r["operator"], decision=r["decision"] or "",
+                         note=r["note"] or "", reviewed_at=_t(r["reviewed_at"]),
+                         reviewer=r["reviewer"] or "") for r in rows]
 
 
 def open_orders(db: Reader) -> list[Order]:

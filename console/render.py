@@ -22,6 +22,8 @@ from console.model import (
     Call,
     Incident,
     Order,
+    OrderStatus,
+    ReturnRecord,
     label,
 )
 from console.store import EventRecord
@@ -38,7 +40,8 @@ def incident_json(i: Incident) -> dict[str, Any]:
         "caller_name": i.caller_name, "address": i.address, "area": i.area,
         "category": i.category, "text": i.text, "status": i.status.value,
         "disposition": i.disposition.value, "merged_into": i.merged_into,
-        "closed_at": _t(i.closed_at), "seat": i.seat,
+        "closed_at": _t(i.closed_at), "seat": i.seat, "source": i.source,
+        "reporting_unit": i.reporting_unit or None,
     }
 
 
@@ -64,10 +67,29 @@ def order_json(o: Order, clock: OrderClock | None = None) -> dict[str, Any]:
         "due": {"ack": _t(o.ack_due), "depart": _t(o.depart_due), "arrive": _t(o.arrive_due),
                 "feedback": _t(o.feedback_due)},
         "return_reason": o.return_reason,
+        "return_event": o.return_event or None,
+        "return_review": _return_review(o),
+        "initial_handling": o.initial_handling,
+        "handed_to": o.handed_to,
+        "handover_acked": o.handover_acked_at is not None if o.in_handover else None,
+        "handover_acked_at": _t(o.handover_acked_at),
     }
     if clock is not None:
         data["clock"] = clock_json(clock)
     return data
+
+
+def _return_review(o: Order) -> str | None:
+    """The standing return's review: ``pending`` (退单审核), ``accepted``, or None (no return)."""
+    if o.status != OrderStatus.RETURNED:
+        return None
+    return "accepted" if o.return_decision == "accept" else "pending"
+
+
+def return_json(r: ReturnRecord) -> dict[str, Any]:
+    return {"event_id": r.event_id, "returned_at": iso(r.returned_at), "reason": r.reason,
+            "operator": r.operator, "decision": r.decision or None, "note": r.note,
+            "reviewed_at": _t(r.reviewed_at), "reviewer": r.reviewer or None}
 
 
 def unit_json(u: Unit, on_duty: bool | None = None) -> dict[str, Any]:
@@ -141,11 +163,25 @@ class Text:
         status = label(INCIDENT_STATUS_LABELS, i.status, self.lang)
         disp = label(DISPOSITION_LABELS, i.disposition, self.lang)
         where = i.address or self.pick("（未填地址）", "(no address)")
+        source = (self.pick(f" · 单位上报：{self.unit(i.reporting_unit)}",
+                            f" · reported by {self.unit(i.reporting_unit)}")
+                  if i.source == "unit" else "")
         return (f"#{i.no} {self.time(i.created_at, True)} {self.category(i.category)}"
-                f" · {self.area(i.area)} · {where} · {status}/{disp}")
+                f" · {self.area(i.area)} · {where} · {status}/{disp}{source}")
+
+    def order_status(self, o: Order) -> str:
+        """The status as a person reads it: a return awaiting review (退单审核) and a handover
+        the receiving unit has not acknowledged yet are told apart."""
+        status = label(STATUS_LABELS, o.status, self.lang)
+        if o.status == OrderStatus.RETURNED:
+            status += (self.pick("（已同意）", " (accepted)") if o.return_decision == "accept"
+                       else self.pick("（待审核）", " (awaiting review)"))
+        elif o.awaiting_handover_ack:
+            status += self.pick("（待接收单位签收）", " (awaiting the receiving unit's ack)")
+        return status
 
     def order_line(self, o: Order, clock: OrderClock) -> str:
-        status = label(STATUS_LABELS, o.status, self.lang)
+        status = self.order_status(o)
         first = self.pick(" [首接]", " [first contact]") if o.first_contact else ""
         return (f"  {self.pick('派单', 'order')} {o.no} → {self.unit(o.unit)}{first}: {status}"
                 f" · {self.remaining(clock)}")
@@ -167,7 +203,7 @@ class Text:
             lines.append(
                 f"{mark}{self.pick('派单', 'order')} {r.order.no} · #{r.order.incident_no}"
                 f" {self.category(r.category)} · {self.unit(r.order.unit)}"
-                f" · {label(STATUS_LABELS, r.order.status, self.lang)} · {self.remaining(r.clock)}"
+                f" · {self.order_status(r.order)} · {self.remaining(r.clock)}"
                 + (f" · {marks[r.order.id]}" if marks and r.order.id in marks else "")
             )
         for i in board.waiting:

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console import accountability, dispatch, intake, operators, rosters, shifts
+from console import accountability, dispatch, dualtrack, intake, operators, rosters, shifts
 from console.board import Board, compute_board
 from console.catalog import Catalog, Unit, default_data_dir, load_catalog
 from console.clock import Clock, clock_from_env
@@ -22,7 +22,7 @@ from console.context import Context
 from console.deadlines import OrderClock, load_rules, order_clock
 from console.errors import BadInput
 from console.inputs import parse_phone, place_key
-from console.model import Call, Incident, Order
+from console.model import Call, Incident, Order, ReturnRecord
 from console.queries import (
     caller_history,
     calls_of,
@@ -31,6 +31,7 @@ from console.queries import (
     merged_into,
     orders_of,
     possible_duplicates,
+    returns_of,
 )
 from console.rostercsv import RosterFile, read_roster
 from console.rosters import Shift
@@ -285,6 +286,24 @@ class Services:
     def reassign(self, order: str | int, unit: str, at: str | None = None,
                  note: str = "") -> Order:
         return dispatch.reassign(self.ctx, order, unit, at=at, note=note)
+
+    def review_return(self, order: str | int, decision: str, note: str = "",
+                      at: str | None = None) -> Order:
+        """退单审核: ``decision`` accept (stays returned: reassign or cancel it next) or reject
+        (back to the unit where it stood; needs ``note``)."""
+        return dispatch.review_return(self.ctx, order, decision, note=note, at=at)
+
+    def returns(self, order_id: str) -> list[ReturnRecord]:
+        """Every return of an order with its review, oldest first."""
+        return returns_of(self.store, order_id)
+
+    def report(self, unit: str, *, phone: str, text: str, address: str = "",
+               area: str | None = None, category: str | None = None, status: str | None = None,
+               caller_name: str = "", at: str | None = None) -> dualtrack.ReportResult:
+        """双轨上报: a call a Tier 1 unit took itself, with its own order at ``status``."""
+        return dualtrack.report(self.ctx, self.triage_engine, unit, phone=phone, text=text,
+                                address=address, area=area, category=category, status=status,
+                                caller_name=caller_name, at=at)
 
     # -- reads -----------------------------------------------------------------------------
     # -- accountability: urge (催办), supervise (督办), callback (回访) ----------------------

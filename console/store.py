@@ -269,6 +269,60 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX shift_handovers_at ON shift_handovers(handed_at)
         """,
     ),
+    (
+        "returns (退单) and their reviews, insert only (the standing return and the order's status"
+        " are recomputed from them); handover initial handling; unit-reported incidents (双轨)",
+        """
+        CREATE TABLE order_returns (
+            event_id TEXT PRIMARY KEY,
+            order_id TEXT NOT NULL,
+            returned_at TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            operator TEXT NOT NULL,
+            seat TEXT NOT NULL
+        );
+        CREATE INDEX order_returns_order ON order_returns(order_id, event_id);
+        CREATE TABLE order_return_reviews (
+            event_id TEXT PRIMARY KEY,
+            order_id TEXT NOT NULL,
+            return_event TEXT NOT NULL,
+            reviewed_at TEXT NOT NULL,
+            decision TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            operator TEXT NOT NULL,
+            seat TEXT NOT NULL
+        );
+        CREATE INDEX order_return_reviews_return ON order_return_reviews(return_event, event_id);
+        ALTER TABLE orders ADD COLUMN return_event TEXT NOT NULL DEFAULT '';
+        ALTER TABLE orders ADD COLUMN return_decision TEXT NOT NULL DEFAULT '';
+        ALTER TABLE orders ADD COLUMN initial_handling TEXT NOT NULL DEFAULT '';
+        CREATE INDEX orders_handover_from ON orders(handover_from) WHERE handover_from IS NOT NULL;
+        ALTER TABLE incidents ADD COLUMN source TEXT NOT NULL DEFAULT 'center';
+        ALTER TABLE incidents ADD COLUMN reporting_unit TEXT NOT NULL DEFAULT '';
+        INSERT INTO order_returns (event_id, order_id, returned_at, reason, operator, seat)
+            SELECT e.id, json_extract(e.payload, '$.order_id'), e.happened_at,
+                   coalesce(json_extract(e.payload, '$.reason'), ''), e.operator, e.seat
+            FROM events e
+            WHERE e.kind = 'order.stepped' AND json_extract(e.payload, '$.status') = 'returned'
+              AND e.id NOT IN (SELECT event_id FROM pending_events)
+              AND EXISTS (SELECT 1 FROM orders o WHERE o.id = json_extract(e.payload, '$.order_id'));
+        UPDATE orders SET return_event = (SELECT max(r.event_id) FROM order_returns r
+                                          WHERE r.order_id = orders.id)
+            WHERE id IN (SELECT order_id FROM order_returns);
+        UPDATE orders SET return_reason = (SELECT r.reason FROM order_returns r
+                                           WHERE r.event_id = orders.return_event)
+            WHERE return_event != '';
+        UPDATE orders SET steps = json_set(steps, '$.returned', (SELECT r.returned_at
+                                           FROM order_returns r WHERE r.event_id = orders.return_event))
+            WHERE return_event != '' AND json_extract(steps, '$.returned') IS NOT (
+                SELECT r.returned_at FROM order_returns r WHERE r.event_id = orders.return_event);
+        UPDATE orders SET initial_handling = coalesce((
+            SELECT json_extract(e.payload, '$.note') FROM events e
+            WHERE e.kind = 'order.issued' AND e.subject = orders.incident_id
+              AND json_extract(e.payload, '$.order_id') = orders.id), '')
+            WHERE handover_from IS NOT NULL
+        """,
+    ),
 )
 
 

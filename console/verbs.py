@@ -6,6 +6,7 @@ from console import accountability, render
 from console.clock import iso, parse_instant
 from console.commands import REGISTRY, Invocation, Outcome, command
 from console.errors import BadInput
+from console.model import Order, ReturnRecord
 from console.roster_verbs import stale_text
 from console.sync.status import SyncStatus, describe_error
 
@@ -82,7 +83,10 @@ def _incident_show(inv: Invocation) -> Outcome:
              t.pick("来电：", "calls:")]
     lines += [t.call_line(c) for c in d.calls]
     lines.append(t.pick("派单：", "orders:"))
-    lines += [t.order_line(o, c) for o, c in d.orders] or [t.pick("  （无）", "  (none)")]
+    for o, c in d.orders:
+        lines += [t.order_line(o, c), *_chain_lines(inv, o)]
+    if not d.orders:
+        lines.append(t.pick("  （无）", "  (none)"))
     lines.append(t.pick("时间线（发生 / 记录）：", "timeline (happened / recorded):"))
     for e in d.timeline:
         happened = t.time(parse_instant(e.happened_at), True)
@@ -92,7 +96,8 @@ def _incident_show(inv: Invocation) -> Outcome:
             kind, note = named
         else:
             kind = e.kind
-            note = e.payload.get("note") or e.payload.get("reason") or e.payload.get("status") or ""
+            note = (e.payload.get("note") or e.payload.get("reason") or e.payload.get("status")
+                    or e.payload.get("decision") or "")
         lines.append(f"  {happened} / {recorded} {kind} {note} [{e.operator}@{e.seat}]")
     latest = accountability.latest_callback(inv.services.store, d.incident.id)
     if latest is not None:
@@ -180,8 +185,9 @@ _step_command("cancel", ("cx",), "取消派单", "cancel the order")
 
 
 @command("order handover", aliases=("ho", "yj"), args=("order", "unit"), options=("at", "note"),
-         zh="移交：首接单位先期处置后移交给责任单位",
-         en="hand over: first-contact unit passes the job to the responsible unit")
+         zh="移交：首接单位先期处置后移交给责任单位（须 --note 先期处置情况；接收单位签收前仍由首接单位负责）",
+         en="hand over: first-contact unit passes the job to the responsible unit (--note the"
+            " initial handling, required; the first unit answers for it until the receiver acks)")
 def _order_handover(inv: Invocation) -> Outcome:
     order = inv.services.handover(inv.need("order"), inv.need("unit"), inv.get("at"),
                                   inv.get("note") or "")
@@ -205,7 +211,10 @@ def _order_show(inv: Invocation) -> Outcome:
     urges = s.urges(order.id)
     sup = s.supervision(order.id)
     now = s.ctx.clock.now()
-    lines = [t.order_line(order, clock)]
+    returns = s.returns(order.id)
+    lines = [t.order_line(order, clock), *_chain_lines(inv, order)]
+    for r in returns:
+        lines.append(_return_line(inv, r))
     if sup is not None:
         lines.append("  " + accountability.supervise_text(t, sup, now) + f" · {sup.reason}")
     for u in urges:
@@ -213,8 +222,33 @@ def _order_show(inv: Invocation) -> Outcome:
         lines.append(t.pick(f"  催办 {t.time(u.at, True)} {how} {u.to} [{u.operator}]",
                             f"  urged {t.time(u.at, True)} by {how} via {u.to} [{u.operator}]"))
     return inv.outcome({"order": render.order_json(order, clock),
+                        "returns": [render.return_json(r) for r in returns],
                         "urges": [u.to_json() for u in urges],
                         "supervise": sup.to_json(now) if sup else None}, lines)
+
+
+def _chain_lines(inv: Invocation, order: Order) -> list[str]:
+    """The handover (移交) chain under an order line: the initial handling and the ack."""
+    t = inv.text
+    lines = []
+    if order.initial_handling:
+        lines.append(t.pick(f"    先期处置：{order.initial_handling}",
+                            f"    initial handling: {order.initial_handling}"))
+    if order.in_handover:
+        acked = order.handover_acked_at
+        lines.append(t.pick(f"    接收单位签收：{t.time(acked, True)}" if acked else "    接收单位尚未签收",
+                            f"    receiving unit acked {t.time(acked, True)}" if acked
+                            else "    receiving unit has not acknowledged yet"))
+    return lines
+
+
+def _return_line(inv: Invocation, r: ReturnRecord) -> str:
+    t = inv.text
+    review = {"accept": t.pick("已同意", "accepted"), "reject": t.pick("已驳回", "rejected")}.get(
+        r.decision, t.pick("待审核", "awaiting review"))
+    note = t.pick(f"：{r.note}", f": {r.note}") if r.note else ""
+    what = t.pick("退单", "returned")
+    return f"  {what} {t.time(r.returned_at, True)} {r.reason} [{r.operator}] · {review}{note}"
 
 
 @command("board", aliases=("b",), zh="看板：未结派单及倒计时、待派警情",
@@ -400,3 +434,4 @@ def _sync_token(inv: Invocation) -> Outcome:
 
 # Registered after every verb above, so the help lists them last.
 from console import accountability_verbs as _accountability_verbs  # noqa: E402,F401
+from console import responsibility_verbs as _responsibility_verbs  # noqa: E402,F401

@@ -133,6 +133,8 @@ def step_bindings(prefix: str, shown: tuple[str, ...]) -> list[Binding]:
         Binding("ctrl+u", "urge", "binding.urge", id=f"{prefix}.urge", show="urge" in shown),
         Binding("ctrl+e", "supervise", "binding.supervise", id=f"{prefix}.supervise",
                 show="supervise" in shown),
+        Binding("ctrl+d", "review_return", "binding.review_return", id=f"{prefix}.review-return",
+                show=False),
     ]
 
 
@@ -186,7 +188,8 @@ class OrderStepActions:
         order = self.order_for_step()
         if order is not None:
             self._open_step(order, tr("binding.handover", self.lang),
-                            lambda r: self.services.handover(order.no, r.unit, r.at, r.note), unit=True)
+                            lambda r: self.services.handover(order.no, r.unit, r.at, r.get("handling")),
+                            fields=("unit", "handling", "at"))
 
     def action_urge(self) -> None:
         """催办: the dialog opens on the unit's duty phone and person from the roster now, so
@@ -224,3 +227,15 @@ class OrderStepActions:
                                               r.get("minutes") or None, r.at),
             fields=("level", "why", "minutes", "at"), values={"level": level},
             detail=detail)
+
+    def action_review_return(self) -> None:
+        """退单审核: accept (then Ctrl+T reassigns) or reject (the unit carries on); the unit's
+        reason is shown above the form."""
+        order = self.order_for_step()
+        if order is None:
+            return
+        self._open_step(
+            order, tr("binding.review_return", self.lang),
+            lambda r: self.services.review_return(order.no, r.get("decision"), r.note, r.at),
+            fields=("decision", "note", "at"),
+            detail=tr("review.reason", self.lang, reason=order.return_reason or "-"))

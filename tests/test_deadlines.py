@@ -234,7 +234,7 @@ def test_closed_orders_are_not_missing_anything_new(services, call, clock) -> No
     services.issue_order(1, "fire")
     services.step(1, "cancel")
     services.step(2, "ack")
-    services.handover(2, "gas")
+    services.handover(2, "gas", note="关阀疏散后移交燃气公司")
     clock.advance(hours=5)
     assert services.order(1)[1].missed == ()
     assert services.order(2)[1].missed == ()

@@ -416,7 +416,7 @@ def test_handover_to_same_unit_or_unit_with_open_order_refused(services, inciden
         services.handover(1, "fire")
     assert info.value.code == "order.handover_self"
     with unchanged(services), pytest.raises(BadInput) as info:
-        services.handover(1, "gas")
+        services.handover(1, "gas", note="已关闭阀门")
     assert info.value.code == "order.duplicate"
 
 

@@ -149,3 +149,79 @@ def test_incident_detail_shows_supervision_urges_and_the_callback(tmp_path: Path
     assert detail.incident.status.value == "open"
     assert detail.callback is not None and detail.callback.result == "dissatisfied"
     services.close()
+
+
+def test_returned_order_is_rejected_by_keys_then_returned_again_and_reassigned(tmp_path: Path) -> None:
+    """ctrl+d on a returned order shows the unit's reason; a reject without a reason is refused
+    in place; with one the order goes back to the unit. Returned again, ctrl+t reassigns it,
+    which records the acceptance; both returns and reviews are kept."""
+    services, _ = _services(tmp_path)
+    services.step(1, "ack")
+    services.step(1, "return", reason="不属于本单位")
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "zh", tick_seconds=0)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+d")
+            await pilot.pause()
+            assert isinstance(app.screen, StepDialog)
+            assert "单位退单原因：不属于本单位" in _text(app)
+            await _type(pilot, "reject")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, StepDialog)          # a reject needs a reason
+            assert services.order(1)[0].status.value == "returned"
+            await pilot.press("tab")
+            await _type(pilot, "属于供电抢修范围")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is app.board, _text(app)
+            assert services.order(1)[0].status.value == "acknowledged"
+            services.step(1, "return", reason="仍不属于本单位")
+            app.board.reload()
+            await pilot.pause()
+            await pilot.press("ctrl+t")
+            await pilot.pause()
+            await _type(pilot, "housing")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is app.board, _text(app)
+
+    asyncio.run(scenario())
+    first, _ = services.order(1)
+    assert first.status.value == "reassigned"
+    second, _ = services.order(2)
+    assert second.unit == "housing" and second.reassigned_from == first.id
+    reviews = services.store.all("SELECT decision, note FROM order_return_reviews ORDER BY event_id")
+    assert [(r["decision"], r["note"]) for r in reviews] == [("reject", "属于供电抢修范围"), ("accept", "")]
+    assert len(services.returns(first.id)) == 2
+    services.close()
+
+
+def test_handover_by_keys_needs_the_initial_handling(tmp_path: Path) -> None:
+    """ctrl+y: the unit, then the initial handling; an empty handling is refused in place."""
+    services, _ = _services(tmp_path)
+    services.step(1, "ack")
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "zh", tick_seconds=0)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+y")
+            await pilot.pause()
+            await _type(pilot, "gas")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, StepDialog)
+            assert "先期处置" in str(app.screen.query_one("#step-error").render())
+            await pilot.press("tab")
+            await _type(pilot, "已断电隔离现场")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is app.board
+
+    asyncio.run(scenario())
+    second, _ = services.order(2)
+    assert second.unit == "gas" and second.initial_handling == "已断电隔离现场"
+    services.close()
