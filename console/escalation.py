@@ -21,7 +21,7 @@ values (``console.model.Incident``), so it runs the same in the TUI, the CLI and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -324,15 +324,15 @@ def _parse_rule(raw: Any, index: int, where: str, catalog: Catalog) -> Rule:
                "a rule must suggest a plan level (I–IV), not daily")
     kind_value = e._get("type", None)
     itype = entry_type(e, "type") if kind_value is not None else None
-    common = {"id": rid, "kind": cast(RuleKind, kind), "name_zh": e.text("name_zh"),
-              "name_en": e.text("name_en"), "level": level, "type": itype}
+    base = Rule(id=rid, kind=cast(RuleKind, kind), name_zh=e.text("name_zh"),
+                name_en=e.text("name_en"), level=level, type=itype)
     if kind == "casualties":
         thresholds = {f: entry_int(e, f, minimum=1) for f in CASUALTY_FIELDS if f in e.raw}
         if not thresholds:
             e.fail("伤亡规则至少需要 deaths、injured、trapped 之一",
                    "a casualties rule needs at least one of deaths, injured, trapped")
-        return Rule(**common, thresholds=thresholds)
-    required = kind in ("place",)
+        return replace(base, thresholds=thresholds)
+    required = kind == "place"
     categories = e.code_list("categories", required=required)
     if required and not categories:
         e.fail("categories 不能为空", "categories must not be empty")
@@ -341,13 +341,13 @@ def _parse_rule(raw: Any, index: int, where: str, catalog: Catalog) -> Rule:
             e.fail("categories 中的类别 {c} 不存在于 categories.toml",
                    "category {c} in categories does not exist in categories.toml", c=c)
     if kind == "place":
-        return Rule(**common, categories=categories, places=entry_words(e, "places"))
+        return replace(base, categories=categories, places=entry_words(e, "places"))
     if kind == "keywords":
-        return Rule(**common, categories=categories, words=entry_words(e, "words"))
-    return Rule(**common, categories=categories,
-                min_incidents=entry_int(e, "min_incidents", minimum=2),
-                within_minutes=entry_int(e, "within_minutes", minimum=1),
-                scope=e.choice("scope", SCOPES))
+        return replace(base, categories=categories, words=entry_words(e, "words"))
+    return replace(base, categories=categories,
+                   min_incidents=entry_int(e, "min_incidents", minimum=2),
+                   within_minutes=entry_int(e, "within_minutes", minimum=1),
+                   scope=e.choice("scope", SCOPES))
 
 
 # -- entry helpers shared with console.plans ---------------------------------------------------
