@@ -230,6 +230,10 @@ def _units(e: DataEntry, file: str, catalog: Catalog,
             u.fail("单位 {c} 重复列出", "unit {c} is listed twice", c=code)
         role = u.choice("role", ROLES)
         min_level = entry_level(u, "min_level") if "min_level" in u.raw else None
+        if min_level is Level.DAILY:
+            u.fail("min_level 必须是 I、II、III 或 IV（省略则所有级别都调派）",
+                   "min_level must be I, II, III or IV (leave it out to order the unit at "
+                   "every level)")
         if min_level is not None and not any(at_least(lvl, min_level) for lvl in levels):
             u.fail("min_level {m} 比预案适用的所有级别都高，该单位永远不会被调派",
                    "min_level {m} is above every level of the plan: the unit would never be "
