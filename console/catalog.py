@@ -521,7 +521,6 @@ _REQUIRED = object()
 read_toml = _read_toml
 display_path = _display
 DataEntry = _Entry
-fail_entry = _fail
 REQUIRED = _REQUIRED
 CODE_RE = _CODE_RE
 #: Longest example phrase a category may give (characters).
