@@ -98,7 +98,7 @@ _LEVEL_ALIASES: dict[str, Level] = {
     "RELATIVELY SERIOUS": Level.III, "GENERAL": Level.IV,
 }
 #: Decorations around the core of a level: "Ⅲ级", "III 级", "level 3", "(III)", "较大事件".
-_LEVEL_NOISE = re.compile(r"^(?:LEVEL|GRADE)\s*|\s*(?:级|LEVEL|事件|突发事件)$|[()（）\s]")
+_LEVEL_NOISE = re.compile(r"^(?:LEVEL|GRADE)\s*|\s*(?:级|LEVEL|事件|突发事件)$|[()（）]")
 
 
 def parse_type(raw: str) -> IncidentType:
