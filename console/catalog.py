@@ -401,7 +401,7 @@ def _entries(doc: dict[str, Any], table: str, where: str) -> list[Any]:
 
 def _fail(file: str, kind: str, index: int, code: str | None, zh: str, en: str,
           **params: Any) -> NoReturn:
-    label = f"{kind} #{index}" + (f" ({code})" if code else "")
+    label = kind + (f" #{index}" if index else "") + (f" ({code})" if code else "")
     raise DataError(f"{file}: {label}", zh=zh, en=en, **params)
 
 
@@ -515,6 +515,14 @@ class _Entry:
 
 
 _REQUIRED = object()
+# The same reading and checking for the other data files (escalation rules, contingency plans,
+# report deadlines), so every file in data/ fails the same way: file, entry, both languages.
+# ``index`` 0 names an entry without a number (a plan file holds one plan).
+read_toml = _read_toml
+display_path = _display
+DataEntry = _Entry
+REQUIRED = _REQUIRED
+CODE_RE = _CODE_RE
 #: Longest example phrase a category may give (characters).
 MAX_EXAMPLE = 80
 T = TypeVar("T", Unit, Category)

@@ -10,6 +10,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,7 @@ from console.triage import Triage, TriageResult
 
 if TYPE_CHECKING:
     from console.sync.client import PassReport, SyncSettings
+    from console.tiered import TieredData
 
 DB_ENV = "LINKAGE_DB"
 
@@ -114,6 +116,14 @@ class Services:
             if self._triage is None:
                 self._triage = Triage(self.ctx.catalog)
             return self._triage
+
+    @cached_property
+    def tiered(self) -> TieredData:
+        """Escalation rules, contingency plans and report deadlines from ``data/``, read and
+        checked on first use only, so the board opens without them."""
+        from console.tiered import load_tiered
+
+        return load_tiered(self.data_dir, self.ctx.catalog)
 
     # -- session ---------------------------------------------------------------------------
     @property

@@ -41,7 +41,7 @@ import json
 import operator
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -509,6 +509,30 @@ def _negated(norm: str, start: int, *, latin: bool) -> bool:
     if latin:
         return bool(_NEGATED_EN.search(norm[max(0, start - 30) : start]))
     return bool(_NEGATED_ZH.search(norm[max(0, start - 6) : start]))
+
+
+def affirmed(text: str, words: Iterable[str]) -> list[str]:
+    """Those of ``words`` that ``text`` mentions at least once without denying or merely
+    fearing them, in the order given: "没有人员被困" does not affirm 被困, "怕会爆炸" not 爆炸.
+
+    The same normalisation and negation rules as triage, for other rule engines (escalation
+    suggestions) that look for words in a caller's account. English words match whole words.
+    """
+    norm = normalise(text or "")
+    out: list[str] = []
+    for word in words:
+        w = normalise(word).strip()
+        if not w:
+            continue
+        latin = not _CJK_RE.search(w)
+        if latin:
+            starts = [m.start() for m in re.finditer(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])",
+                                                     norm)]
+        else:
+            starts = [m.start() for m in re.finditer(re.escape(w), norm)]
+        if any(not _negated(norm, s, latin=latin) for s in starts):
+            out.append(word)
+    return out
 
 
 def _covers(outer: list[_Hit], inner: list[_Hit]) -> bool:
