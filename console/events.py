@@ -12,6 +12,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from console.grading import IncidentType, Level
+
 if TYPE_CHECKING:
     from console.store import EventRecord
 
@@ -391,3 +393,18 @@ def _shift_handed_over(conn: sqlite3.Connection, e: EventRecord) -> None:
          json.dumps(p["open_incidents"]), json.dumps(p["overdue_orders"])),
     )
     _seat_operator(conn, e, p["to_operator"])
+
+
+# A grading (分级, console/grades.py) is stored whole, insert only: the grade now (latest by id)
+# and the raising (earliest at plan level) are decided on read, whatever the arrival order.
+@applier("incident.graded", "incident_id", "type", "level")
+def _incident_graded(conn: sqlite3.Connection, e: EventRecord) -> None:
+    p = e.payload
+    IncidentType(p["type"]), Level(p["level"])  # another seat's garbage is parked, not stored
+    conn.execute(
+        "INSERT INTO incident_grades (event_id, incident_id, graded_at, type, level, deaths, injured,"
+        " trapped, reason, rule, operator, seat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (e.id, p["incident_id"], e.happened_at, p["type"], p["level"], p.get("deaths"),
+         p.get("injured"), p.get("trapped"), p.get("reason", ""), p.get("rule", ""), e.operator,
+         e.seat),
+    )

@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console import accountability, dispatch, dualtrack, intake, operators, rosters, shifts
+from console import accountability, dispatch, dualtrack, grades, intake, operators, rosters, shifts
 from console.board import Board, compute_board
 from console.catalog import Catalog, Unit, default_data_dir, load_catalog
 from console.clock import Clock, clock_from_env
@@ -22,6 +22,7 @@ from console.config import Config, load_config
 from console.context import Context
 from console.deadlines import OrderClock, load_rules, order_clock
 from console.errors import BadInput
+from console.escalation import Suggestion
 from console.inputs import parse_phone, place_key
 from console.model import Call, Incident, Order, ReturnRecord
 from console.queries import (
@@ -296,6 +297,23 @@ class Services:
     def reassign(self, order: str | int, unit: str, at: str | None = None,
                  note: str = "") -> Order:
         return dispatch.reassign(self.ctx, order, unit, at=at, note=note)
+
+    def grade(self, incident: str | int, level: str | int, **kwargs: Any) -> grades.Grade:
+        """分级: type and level (and casualties); Ⅰ–Ⅳ raises it to plan level."""
+        return grades.grade(self.ctx, incident, self.tiered.escalation, level=level, **kwargs)
+
+    def grade_of(self, incident_id: str) -> grades.Grade | None:
+        return grades.grade_of(self.store, incident_id)
+
+    def grade_suggestions(self, incident: str | int, **casualties: str | int | None
+                          ) -> tuple[Incident, list[Suggestion]]:
+        """What the escalation rules suggest, with casualty counts the dispatcher is weighing."""
+        found = get_incident(self.store, incident)
+        counts = {k: grades.parse_count(v, k) for k, v in casualties.items()}
+        return found, grades.suggestions(self.store, found, self.tiered.escalation, counts)
+
+    def raised(self) -> list[tuple[Incident, grades.Grade]]:
+        return grades.raised(self.store)
 
     def review_return(self, order: str | int, decision: str, note: str = "",
                       at: str | None = None) -> Order:

@@ -323,6 +323,27 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             WHERE handover_from IS NOT NULL
         """,
     ),
+    (
+        "gradings (分级): every incident.graded kept whole, insert only; the grade is the latest"
+        " by event id, the raising the earliest at plan level",
+        """
+        CREATE TABLE incident_grades (
+            event_id TEXT PRIMARY KEY,
+            incident_id TEXT NOT NULL,
+            graded_at TEXT NOT NULL,
+            type TEXT NOT NULL,
+            level TEXT NOT NULL,
+            deaths INTEGER,
+            injured INTEGER,
+            trapped INTEGER,
+            reason TEXT NOT NULL DEFAULT '',
+            rule TEXT NOT NULL DEFAULT '',
+            operator TEXT NOT NULL,
+            seat TEXT NOT NULL
+        );
+        CREATE INDEX incident_grades_incident ON incident_grades(incident_id, event_id)
+        """,
+    ),
 )
 
 
