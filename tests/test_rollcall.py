@@ -251,3 +251,28 @@ def test_events_applied_in_reverse_give_the_same_record(services: Services, cloc
         other.close()
     psb = rollcall.roll_list(services, round_id=first).callees[0]
     assert (psb.result, len(psb.attempts)) == ("answered", 3)
+
+
+def test_two_seats_converge_through_the_server(tmp_path) -> None:
+    """Two seats call units of one round without seeing each other's calls, then sync: the
+    same list and the same day's record on both (b's later call of psb wins on both)."""
+    from sync_harness import County
+
+    county = County(tmp_path, FakeClock("2026-11-28T06:00:00Z"), seats=2)
+    try:
+        a, b = county.seats["seat-01"], county.seats["seat-02"]
+        _, rid = rollcall.record(a, "psb", "no_answer")
+        for name in ("seat-01", "seat-02"):
+            assert county.sync(name).ok
+        rollcall.record(a, "fire", "answered")
+        _, same = rollcall.record(b, "psb", "answered")          # b continues a's round
+        assert same == rid
+        county.drain()
+        assert county.projection("seat-01") == county.projection("seat-02")
+        assert rollcall.day_report(a).to_json() == rollcall.day_report(b).to_json()
+        assert rollcall.roll_list(a).to_json() == rollcall.roll_list(b).to_json()
+        psb = rollcall.roll_list(a).callees[0]
+        assert (psb.result, len(psb.attempts), psb.last.seat if psb.last else "") == (
+            "answered", 2, "seat-02")
+    finally:
+        county.close()
