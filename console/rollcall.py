@@ -55,6 +55,9 @@ _RESULT_ALIASES = {
 #: A note longer than this is refused, not cut: it belongs in an incident, not a roll-call.
 MAX_NOTE = 200
 NEW_ROUND = "new"
+#: How much of a round id people are shown (and may type): the minting millisecond and the
+#: seat's id counter, so two rounds minted on one seat never share it.
+ROUND_PREFIX = 18
 _ROUND_REF = re.compile(r"[0-9a-f\-]{8,36}")
 
 
@@ -230,7 +233,11 @@ def find_round(store: Store, ref: str) -> str:
     text = normalize(ref).lower()
     rows = store.all("SELECT DISTINCT round_id FROM rollcall_calls WHERE round_id LIKE ? LIMIT 2",
                      (text + "%",)) if _ROUND_REF.fullmatch(text) else []
-    if len(rows) != 1:
+    if len(rows) > 1:
+        raise BadInput("rollcall.round_ambiguous", zh="“{r}”对应多个点名轮次，请输入更长的轮次编号",
+                       en="'{r}' matches several roll-call rounds; type more of the round id",
+                       r=ref[:40])
+    if not rows:
         raise BadInput("rollcall.round", zh="找不到点名轮次：{r}（新一轮请用 --round new）",
                        en="no such roll-call round: {r} (start one with --round new)", r=ref[:40])
     return str(rows[0][0])

@@ -10,6 +10,7 @@ from console.clock import iso
 from console.commands import Invocation, Outcome, command
 from console.render import Text
 from console.rollcall import (
+    ROUND_PREFIX,
     Attempt,
     Callee,
     UnitRecord,
@@ -33,9 +34,9 @@ def _summary_line(t: Text, counts: dict[str, int]) -> str:
 
 
 def _round(rid: str | None) -> str:
-    """A round's id as people see it: its first 13 characters (the minting millisecond), which
-    ``--round`` accepts as a prefix."""
-    return rid[:13] if rid else "-"
+    """A round's id as people see it: its first 18 characters (the minting millisecond and the
+    seat's counter, so unique on the seat that minted it), which ``--round`` accepts as a prefix."""
+    return rid[:ROUND_PREFIX] if rid else "-"
 
 
 def _contact(t: Text, phone: str, person: str) -> str:

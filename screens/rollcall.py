@@ -25,7 +25,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from console.errors import LinkageError
 from console.render import Text as Words
-from console.rollcall import Callee, RollList, day_report, record, result_text, roll_list
+from console.rollcall import ROUND_PREFIX, Callee, RollList, day_report, record, result_text, roll_list
 from console.services import Services
 from screens.i18n import tr
 from screens.keys import localize
@@ -154,7 +154,7 @@ class RollCallScreen(Screen[None]):
         if roll is None:
             return
         round_text = (tr("rollcall.round.new", self.lang) if self.fresh_round
-                      else (roll.round_id or "")[:13] or tr("rollcall.round.none", self.lang))
+                      else (roll.round_id or "")[:ROUND_PREFIX] or tr("rollcall.round.none", self.lang))
         self.title_line.update(Text(tr(
             "rollcall.title", self.lang, at=self.words.time(roll.at, True), round=round_text,
             counts=self.counts_text(roll.counts())), style="bold"), layout=False)

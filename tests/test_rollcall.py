@@ -145,8 +145,19 @@ def test_recall_in_a_round_keeps_every_attempt_and_the_latest_wins(services: Ser
     only_first = rollcall.day_report(services, round_id=rid)
     assert only_first.counts()["answered"] == 1 and "fire" in only_first.not_called
     # a round named by its prefix continues it
-    _, third = rollcall.record(services, "gas", "no_answer", round_id=rid[:13])
+    _, third = rollcall.record(services, "gas", "no_answer", round_id=rid[:rollcall.ROUND_PREFIX])
     assert third == rid
+
+
+def test_a_round_prefix_two_rounds_share_is_refused(services: Services, unchanged) -> None:
+    """Rounds minted in one millisecond share their first 13 characters; the shown 18 do not."""
+    _, one = rollcall.record(services, "psb", "answered", round_id="new")
+    _, two = rollcall.record(services, "fire", "answered", round_id="new")
+    shared = one[:next(i for i, (x, y) in enumerate(zip(one, two, strict=True)) if x != y)]
+    assert len(shared) >= 8 and one[:rollcall.ROUND_PREFIX] != two[:rollcall.ROUND_PREFIX]
+    with unchanged(services), pytest.raises(BadInput, match="several roll-call rounds") as caught:
+        rollcall.record(services, "gas", "no_answer", round_id=shared[:8])
+    assert caught.value.code == "rollcall.round_ambiguous" and "多个点名轮次" in caught.value.message("zh")
 
 
 def test_next_uncalled_moves_on_and_wraps(services: Services) -> None:

@@ -55,7 +55,7 @@ def test_list_record_report_as_json(cli, tmp_path: Path) -> None:
     assert (psb["result"], psb["attempts"], psb["operator"]) == ("wrong_person", 2, "duty")
     assert [h["result"] for h in psb["history"]] == ["no_answer", "wrong_person"]
     assert len(report["not_called"]) == 28
-    only = cli.ok("dmjl", "--round", rid[:13])
+    only = cli.ok("dmjl", "--round", rid[:18])
     assert only["round_id"] == rid and only["summary"]["answered"] == 1
     assert cli.ok("rollcall", "report", "--day", "2026-11-27")["summary"]["not_called"] == 31
 
