@@ -408,3 +408,16 @@ def _incident_graded(conn: sqlite3.Connection, e: EventRecord) -> None:
          p.get("injured"), p.get("trapped"), p.get("reason", ""), p.get("rule", ""), e.operator,
          e.seat),
     )
+
+
+# A roll-call call (点名) only appends, one row per event: the current round, each unit's result
+# (its latest call by event id) and the day's record are decided on read (console/rollcall.py).
+@applier("rollcall.recorded", "unit", "result", "round_id")
+def _rollcall_recorded(conn: sqlite3.Connection, e: EventRecord) -> None:
+    p = e.payload
+    conn.execute(
+        "INSERT INTO rollcall_calls (event_id, round_id, unit, called_at, operator, seat, result,"
+        " duty_person, duty_phone, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (e.id, p["round_id"], p["unit"], e.happened_at, e.operator, e.seat, p["result"],
+         p.get("duty_person", ""), p.get("duty_phone", ""), p.get("note", "")),
+    )

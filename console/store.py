@@ -344,6 +344,26 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX incident_grades_incident ON incident_grades(incident_id, event_id)
         """,
     ),
+    (
+        "roll-call (点名) of tier 1 units: every call, insert only (rounds, results and the day's"
+        " record are decided on read)",
+        """
+        CREATE TABLE rollcall_calls (
+            event_id TEXT PRIMARY KEY,
+            round_id TEXT NOT NULL,
+            unit TEXT NOT NULL,
+            called_at TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            seat TEXT NOT NULL,
+            result TEXT NOT NULL,
+            duty_person TEXT NOT NULL DEFAULT '',
+            duty_phone TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX rollcall_calls_at ON rollcall_calls(called_at, event_id);
+        CREATE INDEX rollcall_calls_round ON rollcall_calls(round_id, event_id)
+        """,
+    ),
 )
 
 

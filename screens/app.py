@@ -128,6 +128,10 @@ class LinkageApp(App[int]):
         if not self._already_on("RosterScreen"):
             self.push_screen(self._screen("screens.roster", "RosterScreen"))
 
+    def action_rollcall(self) -> None:
+        if not self._already_on("RollCallScreen"):
+            self.push_screen(self._screen("screens.rollcall", "RollCallScreen"))
+
     def action_answer(self) -> None:
         self.board.answer_ringing()
 

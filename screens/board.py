@@ -41,6 +41,9 @@ ALARM_TOAST_SECONDS = 20
 
 
 STALE_EVERY_S = 60.0
+#: Command-bar lines that open a screen instead of running a verb → the app action that opens it
+#: (``dm 12 …`` with arguments is still the verb).
+SCREEN_LINES = {"rollcall": "rollcall", "dm": "rollcall", "点名": "rollcall"}
 
 
 class BoardScreen(OrderStepActions, Screen[None]):
@@ -51,6 +54,7 @@ class BoardScreen(OrderStepActions, Screen[None]):
         Binding("colon,slash", "command_bar", show=False),
         Binding("ctrl+w", "app.shift_handover", "binding.shift_handover", id="board.shift-handover",
                 show=False),
+        Binding("ctrl+k", "app.rollcall", "binding.rollcall", id="board.rollcall", show=False),
     ]
 
     def __init__(self, services: Services, lang: str, *, tick_seconds: float = 1.0) -> None:
@@ -292,6 +296,11 @@ class BoardScreen(OrderStepActions, Screen[None]):
             worker.nudge()
             self.command.value = ""
             self.answer.update(Text(tr("sync.nudged", self.lang)))
+            return
+        action = SCREEN_LINES.get(line.lstrip(":：/").strip().lower())
+        if action is not None:
+            self.command.value = ""
+            getattr(self.app, f"action_{action}")()
             return
         try:
             outcome = run(self.services, line, self.lang)
