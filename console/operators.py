@@ -39,6 +39,12 @@ SALT_BYTES = 16
 _PIN = re.compile(r"[0-9]{4,8}")
 _LOGIN = re.compile(r"[a-z0-9][a-z0-9_.-]{0,31}")
 MAX_NAME = 40
+#: Wrong PINs in a row for one login before it is refused for ``LOCK_SECONDS`` (and again after
+#: each further wrong PIN), so a PIN cannot be guessed at typing speed at an unattended seat.
+MAX_WRONG = 5
+LOCK_SECONDS = 60
+_wrong: dict[str, tuple[int, datetime]] = {}   # "<db>:<login>" → (wrong PINs in a row, last at)
+_DUMMY_SALT = bytes(SALT_BYTES)
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,8 @@ def verify(db: Reader, login_raw: str | None, pin_raw: str | None) -> Operator:
     login = parse_login(login_raw)
     row = db.one("SELECT * FROM operators WHERE login = ? AND name_event != ''", (login,))
     if row is None:
+        # as slow as a wrong PIN, so timing does not tell which logins exist
+        hash_pin("0000", _DUMMY_SALT, PIN_ITERATIONS)
         raise BadInput("operator.unknown", zh="没有登录名为 {l} 的值班员", en="no operator {l}",
                        l=login)
     if not row["active"]:
@@ -149,6 +157,29 @@ def verify(db: Reader, login_raw: str | None, pin_raw: str | None) -> Operator:
     if not pin or not hmac.compare_digest(digest, row["pin_hash"]):
         raise BadInput("operator.wrong_pin", zh="PIN 不正确", en="wrong PIN")
     return _operator(row)
+
+
+def checked(ctx: Context, login_raw: str | None, pin_raw: str | None, db: Reader | None = None
+            ) -> Operator:
+    """``verify`` with a back-off: after ``MAX_WRONG`` wrong PINs in a row the login is refused
+    for ``LOCK_SECONDS`` (on the seat's clock) without even trying the PIN."""
+    login = parse_login(login_raw)
+    key = f"{ctx.store.path}:{login}"
+    now = ctx.clock.now()
+    count, last = _wrong.get(key, (0, now))
+    waited = (now - last).total_seconds()
+    if count >= MAX_WRONG and waited < LOCK_SECONDS:
+        raise BadInput("operator.locked", zh="PIN 已连续输错 {n} 次，请 {s} 秒后再试",
+                       en="{n} wrong PINs in a row: try again in {s} s",
+                       n=count, s=max(1, int(LOCK_SECONDS - waited)))
+    try:
+        who = verify(db if db is not None else ctx.store, login, pin_raw)
+    except BadInput as exc:
+        if exc.code == "operator.wrong_pin":
+            _wrong[key] = (count + 1, now)
+        raise
+    _wrong.pop(key, None)
+    return who
 
 
 # -- writes -----------------------------------------------------------------------------------
@@ -176,7 +207,7 @@ def change_pin(ctx: Context, login_raw: str, old_pin: str, new_pin: str) -> Oper
     """A new PIN (and a new salt), after the old one is proved."""
     pin = parse_pin(new_pin, "new PIN")
     with ctx.transaction() as tx:
-        who = verify(tx, login_raw, old_pin)
+        who = checked(ctx, login_raw, old_pin, tx)
         tx.append("operator.pin_changed", {"login": who.login, **_new_secret(pin)},
                   subject=who.login)
     return who
@@ -200,7 +231,7 @@ def disable(ctx: Context, login_raw: str) -> Operator:
 
 def sign_in(ctx: Context, login_raw: str, pin_raw: str) -> Operator:
     """Prove the PIN and make this seat act as the operator; a refusal records nothing."""
-    who = verify(ctx.store, login_raw, pin_raw)
+    who = checked(ctx, login_raw, pin_raw)
     with ctx.store.transaction(ctx.seat, who.login) as tx:
         _still_active(tx, who.login)
         tx.append("operator.signed_in", {"login": who.login}, subject=who.login)

@@ -43,7 +43,9 @@ ALARM_TOAST_SECONDS = 20
 STALE_EVERY_S = 60.0
 #: Command-bar lines that open a screen instead of running a verb → the app action that opens it
 #: (``dm 12 …`` with arguments is still the verb).
-SCREEN_LINES = {"rollcall": "rollcall", "dm": "rollcall", "点名": "rollcall"}
+# a command-bar line that names a screen, typed alone, opens it (with arguments it runs the verb)
+SCREEN_LINES = {"rollcall": "rollcall", "dm": "rollcall", "点名": "rollcall",
+                "shift handover": "shift_handover", "jjb": "shift_handover", "交接班": "shift_handover"}
 
 
 class BoardScreen(OrderStepActions, Screen[None]):

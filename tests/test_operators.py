@@ -239,3 +239,30 @@ def test_cli_refusals_exit_2_in_both_languages(cli) -> None:  # type: ignore[no-
         assert conn.execute("SELECT count(*) FROM seat_operators").fetchone()[0] == 0
     finally:
         conn.close()
+
+
+def test_five_wrong_pins_lock_the_login_for_a_minute_on_the_seat_clock(
+        services: Services, clock: FakeClock) -> None:
+    """After 5 wrong PINs in a row even the right PIN is refused for 60 s; each further wrong
+    PIN locks again; a right PIN after the lock signs in and clears the count."""
+    services.enrol_operator("alice", "张三", "1234")
+    for _ in range(5):
+        with pytest.raises(BadInput) as wrong:
+            services.sign_in("alice", "0000")
+        assert wrong.value.code == "operator.wrong_pin"
+    with pytest.raises(BadInput) as locked:
+        services.sign_in("alice", "1234")
+    assert locked.value.code == "operator.locked"
+    assert "60 秒" in locked.value.message("zh") and "60 s" in locked.value.message("en")
+    clock.advance(seconds=61)
+    with pytest.raises(BadInput):
+        services.sign_in("alice", "9999")            # one more wrong PIN: locked again
+    with pytest.raises(BadInput) as again:
+        services.sign_in("alice", "1234")
+    assert again.value.code == "operator.locked"
+    clock.advance(seconds=61)
+    assert services.sign_in("alice", "1234").login == "alice"
+    assert services.store.one("SELECT count(*) FROM events WHERE kind = 'operator.signed_in'")[0] == 1
+    with pytest.raises(BadInput) as fresh:
+        services.sign_in("alice", "0000")
+    assert fresh.value.code == "operator.wrong_pin"   # the count started over

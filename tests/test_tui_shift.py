@@ -99,3 +99,22 @@ def test_escape_leaves_the_handover_without_recording(tmp_path: Path) -> None:
     asyncio.run(scenario())
     assert services.store.one("SELECT count(*) FROM shift_handovers")[0] == 0  # type: ignore[index]
     services.close()
+
+
+def test_typing_jjb_alone_in_the_command_bar_opens_the_handover(tmp_path: Path) -> None:
+    """`交接班` / `jjb` typed alone opens the screen; with arguments it would run the verb."""
+    services = _services(tmp_path)
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "zh", tick_seconds=0)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await _sign_in(pilot, "alice", "1234")
+            await pilot.press("f4")
+            await pilot.pause()
+            await _type(pilot, "jjb")
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, ShiftHandoverScreen)
+
+    asyncio.run(scenario())
+    services.close()
