@@ -17,6 +17,7 @@ from console.clock import iso, stored
 from console.context import Context
 from console.deadlines import due_times
 from console.errors import BadInput, IllegalTransition
+from console.grades import grade_of
 from console.inputs import clean_text, normalize
 from console.model import (
     CLOSED_STATUSES,
@@ -111,16 +112,30 @@ def issue_many(ctx: Context, incident_ref: str | int, unit_queries: list[str], *
 
 
 def issue_in(ctx: Context, tx: Transaction, incident: Incident, unit: Unit, when: datetime,
-             existing: list[Order]) -> Order:
-    """Issue an order inside a transaction someone else opened (intake with dispatch), for an
-    incident it holds already: no need to read back what it has just written."""
-    return _issue(ctx, tx, incident.id, unit, when, known=(incident, existing))
+             existing: list[Order], *, note: str = "", phase: str | None = None,
+             activation: str = "") -> Order:
+    """Issue an order inside a transaction someone else opened (intake with dispatch, a plan
+    activation), for an incident it holds already: no need to read back what it has just
+    written. ``phase`` defaults to what the incident's grade and activations make it."""
+    return _issue(ctx, tx, incident.id, unit, when, note=note, known=(incident, existing),
+                  phase=phase, activation=activation)
+
+
+def order_phase(tx: Transaction, incident_id: str) -> str:
+    """The phase of an order issued now: ``daily`` below plan level, ``initial`` (先期处置) on
+    an incident raised to plan level with no plan activated yet, ``plan`` once one is."""
+    current = grade_of(tx, incident_id)
+    if current is None or not current.plan_level:
+        return "daily"
+    active = tx.one("SELECT 1 FROM plan_activations WHERE incident_id = ? LIMIT 1", (incident_id,))
+    return "plan" if active is not None else "initial"
 
 
 def _issue(ctx: Context, tx: Transaction, incident_ref: str | int, unit: Unit, when: datetime,
            *, note: str = "", handover_from: str | None = None,
            reassigned_from: str | None = None,
-           known: tuple[Incident, list[Order]] | None = None) -> Order:
+           known: tuple[Incident, list[Order]] | None = None,
+           phase: str | None = None, activation: str = "") -> Order:
     incident, existing = known if known is not None else (get_incident(tx, incident_ref), None)
     if incident.status != IncidentStatus.OPEN:
         raise BadInput("order.incident_not_open", zh="警情 {no} 不在处置中（{s_zh}），不能派单",
@@ -137,13 +152,15 @@ def _issue(ctx: Context, tx: Transaction, incident_ref: str | int, unit: Unit, w
                        en="{u_en} already has an open order for this incident", u=unit.name_zh,
                        u_en=unit.name_en)
     dues = due_times(ctx.rules, incident.area, unit.kind, when)
+    phase = phase or order_phase(tx, incident.id)
     order_id = tx.new_id()
     tx.append(
         "order.issued",
         {"order_id": order_id, "incident_id": incident.id, "unit": unit.code,
          "unit_kind": unit.kind, "area": incident.area, "first_contact": not existing,
          "handover_from": handover_from, "reassigned_from": reassigned_from,
-         "note": clean_text(note)[:1000],
+         "note": clean_text(note)[:1000], "phase": phase,
+         **({"activation": activation} if activation else {}),
          **{f"{stage}_due": iso(due) for stage, due in dues.items()}},
         subject=incident.id, happened_at=when,
     )
@@ -158,6 +175,7 @@ def _issue(ctx: Context, tx: Transaction, incident_ref: str | int, unit: Unit, w
         steps={OrderStatus.ISSUED.value: issued}, ack_due=due.get("ack"), depart_due=due.get("depart"),
         arrive_due=due.get("arrive"), feedback_due=due.get("feedback"), return_reason="",
         initial_handling=clean_text(note)[:1000] if handover_from else "",
+        phase=phase, activation=activation,
     )
 
 

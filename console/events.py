@@ -179,6 +179,11 @@ def _order_issued(conn: sqlite3.Connection, e: EventRecord) -> None:
          # a handover's note is the first unit's initial handling (先期处置), kept with the order
          p.get("note", "") if p.get("handover_from") else ""),
     )
+    # daily / initial (先期处置) / plan, and the plan activation that issued it (console/activation.py);
+    # orders issued before phases were recorded keep '' on every seat
+    if p.get("phase") or p.get("activation"):
+        conn.execute("UPDATE orders SET phase=?, activation=? WHERE id=?",
+                     (str(p.get("phase", "")), str(p.get("activation", "")), p["order_id"]))
 
 
 # Order steps only move forward: the status shown is the highest-ranked step recorded on any
@@ -420,4 +425,32 @@ def _rollcall_recorded(conn: sqlite3.Connection, e: EventRecord) -> None:
         " duty_person, duty_phone, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (e.id, p["round_id"], p["unit"], e.happened_at, e.operator, e.seat, p["result"],
          p.get("duty_person", ""), p.get("duty_phone", ""), p.get("note", "")),
+    )
+
+
+# A plan activation (预案启动, console/activation.py) is stored whole with the snapshot of the plan
+# as activated, and each checklist tick is one row: a step's state is its latest tick by event id,
+# decided on read, so ticks from two seats converge whatever order they arrive in.
+@applier("plan.activated", "incident_id", "plan", "level", "units", "steps")
+def _plan_activated(conn: sqlite3.Connection, e: EventRecord) -> None:
+    p = e.payload
+    Level(p["level"])
+    snapshot = {k: p.get(k) for k in ("plan_name_zh", "plan_name_en", "type", "category", "units",
+                                      "steps", "reports")}
+    conn.execute(
+        "INSERT INTO plan_activations (event_id, incident_id, plan, activated_at, level, forced,"
+        " reason, snapshot, operator, seat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (e.id, p["incident_id"], p["plan"], e.happened_at, p["level"], 1 if p.get("forced") else 0,
+         p.get("reason", ""), json.dumps(snapshot, ensure_ascii=False), e.operator, e.seat),
+    )
+
+
+@applier("plan.step_checked", "incident_id", "activation", "step", "done")
+def _plan_step_checked(conn: sqlite3.Connection, e: EventRecord) -> None:
+    p = e.payload
+    conn.execute(
+        "INSERT INTO plan_step_checks (event_id, activation, incident_id, step, done, note,"
+        " checked_at, operator, seat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (e.id, p["activation"], p["incident_id"], int(p["step"]), 1 if p["done"] else 0,
+         p.get("note", ""), e.happened_at, e.operator, e.seat),
     )

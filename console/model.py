@@ -177,6 +177,8 @@ class Order:
     initial_handling: str = ""    # on a handed-over-to order: the first unit's initial handling
     handed_to: str | None = None  # the order this one was handed over to (filled on read)
     handover_acked_at: datetime | None = None  # when the receiving unit acknowledged
+    phase: str = ""               # daily / initial (先期处置) / plan; "" before phases were kept
+    activation: str = ""          # the plan activation (预案启动) that issued it, if any
 
     @property
     def is_open(self) -> bool:

@@ -29,6 +29,9 @@ from console.model import (
 from console.store import EventRecord
 from console.triage import TriageResult
 
+#: How an order's phase is tagged in text (daily orders, the usual case, carry no tag).
+PHASE_TAGS = {"initial": (" [先期处置]", " [initial response]"), "plan": (" [预案]", " [plan]")}
+
 
 def _t(value: datetime | None) -> str | None:
     return iso(value) if value else None
@@ -73,6 +76,8 @@ def order_json(o: Order, clock: OrderClock | None = None) -> dict[str, Any]:
         "handed_to": o.handed_to,
         "handover_acked": o.handover_acked_at is not None if o.in_handover else None,
         "handover_acked_at": _t(o.handover_acked_at),
+        "phase": o.phase or None,
+        "activation": o.activation or None,
     }
     if clock is not None:
         data["clock"] = clock_json(clock)
@@ -183,6 +188,7 @@ class Text:
     def order_line(self, o: Order, clock: OrderClock) -> str:
         status = self.order_status(o)
         first = self.pick(" [首接]", " [first contact]") if o.first_contact else ""
+        first += PHASE_TAGS.get(o.phase, ("", ""))[0 if self.zh() else 1]
         return (f"  {self.pick('派单', 'order')} {o.no} → {self.unit(o.unit)}{first}: {status}"
                 f" · {self.remaining(clock)}")
 

@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console import accountability, dispatch, dualtrack, grades, intake, operators, rosters, shifts
+from console import accountability, activation, dispatch, dualtrack, grades, intake, operators, rosters, shifts
 from console.board import Board, compute_board
 from console.catalog import Catalog, Unit, default_data_dir, load_catalog
 from console.clock import Clock, clock_from_env
@@ -42,6 +42,7 @@ from console.sync.status import SyncStatus, read_status
 from console.triage import Triage, TriageResult
 
 if TYPE_CHECKING:
+    from console.plans import Plan
     from console.sync.client import PassReport, SyncSettings
     from console.tiered import TieredData
 
@@ -314,6 +315,28 @@ class Services:
 
     def raised(self) -> list[tuple[Incident, grades.Grade]]:
         return grades.raised(self.store)
+
+    # -- contingency plans (预案启动, console/activation.py) ----------------------------------
+    def plan_proposal(self, incident: str | int, plan: str) -> activation.Proposal:
+        return activation.propose(self.ctx, self.tiered.plans, incident, plan)
+
+    def activate_plan(self, incident: str | int, plan: str, *, force: bool = False,
+                      reason: str = "", at: str | None = None
+                      ) -> tuple[activation.Activation, list[Order]]:
+        """预案启动: the snapshot and every proposed order, in one transaction."""
+        return activation.activate(self.ctx, self.tiered.plans, incident, plan, force=force,
+                                   reason=reason, at=at)
+
+    def check_plan_step(self, incident: str | int, step: str | int, *, done: bool = True,
+                        note: str = "", plan: str | None = None,
+                        at: str | None = None) -> activation.Activation:
+        return activation.check(self.ctx, incident, step, done=done, note=note, plan=plan, at=at)
+
+    def activations(self, incident_id: str) -> list[activation.Activation]:
+        return activation.activations_of(self.store, incident_id)
+
+    def matching_plans(self, incident: Incident) -> list[Plan]:
+        return activation.matching_plans(self.store, self.tiered.plans, incident)
 
     def review_return(self, order: str | int, decision: str, note: str = "",
                       at: str | None = None) -> Order:

@@ -364,6 +364,39 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX rollcall_calls_round ON rollcall_calls(round_id, event_id)
         """,
     ),
+    (
+        "contingency plan activations (预案启动) as snapshots and checklist ticks, insert only;"
+        " every order's phase (daily / initial 先期处置 / plan) and the activation it came from",
+        """
+        CREATE TABLE plan_activations (
+            event_id TEXT PRIMARY KEY,
+            incident_id TEXT NOT NULL,
+            plan TEXT NOT NULL,
+            activated_at TEXT NOT NULL,
+            level TEXT NOT NULL,
+            forced INTEGER NOT NULL DEFAULT 0,
+            reason TEXT NOT NULL DEFAULT '',
+            snapshot TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            seat TEXT NOT NULL
+        );
+        CREATE INDEX plan_activations_incident ON plan_activations(incident_id, event_id);
+        CREATE TABLE plan_step_checks (
+            event_id TEXT PRIMARY KEY,
+            activation TEXT NOT NULL,
+            incident_id TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            done INTEGER NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            checked_at TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            seat TEXT NOT NULL
+        );
+        CREATE INDEX plan_step_checks_activation ON plan_step_checks(activation, step, event_id);
+        ALTER TABLE orders ADD COLUMN phase TEXT NOT NULL DEFAULT '';
+        ALTER TABLE orders ADD COLUMN activation TEXT NOT NULL DEFAULT ''
+        """,
+    ),
 )
 
 

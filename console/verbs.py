@@ -103,8 +103,13 @@ def _incident_show(inv: Invocation) -> Outcome:
     if latest is not None:
         result = accountability.pick(accountability.CALLBACK_RESULTS[latest.result], inv.lang)
         lines.append(t.pick(f"回访结果：{result}", f"callback: {result}"))
+    activations = inv.services.activations(d.incident.id)
+    now = inv.services.ctx.clock.now()
+    for a in activations:
+        lines += _plan_verbs.activation_lines(t, a, now)
     return inv.outcome(
         {"incident": render.incident_json(d.incident),
+         "activations": [a.to_json(now) for a in activations],
          "callback": latest.to_json() if latest else None,
          "calls": [render.call_json(c) for c in d.calls],
          "orders": [render.order_json(o, c) for o, c in d.orders],
@@ -434,5 +439,6 @@ def _sync_token(inv: Invocation) -> Outcome:
 
 # Registered after every verb above, so the help lists them last.
 from console import accountability_verbs as _accountability_verbs  # noqa: E402,F401
+from console import plan_verbs as _plan_verbs  # noqa: E402
 from console import responsibility_verbs as _responsibility_verbs  # noqa: E402,F401
 from console import rollcall_verbs as _rollcall_verbs  # noqa: E402,F401

@@ -94,6 +94,7 @@ class IncidentScreen(OrderStepActions, Screen[None]):
         Binding("escape", "back", "binding.incident.back", id="incident.back"),
         Binding("ctrl+n", "note", "binding.incident.note", id="incident.note"),
         Binding("ctrl+b", "callback", "binding.callback", id="incident.callback", show=False),
+        Binding("ctrl+p", "plan", "binding.incident.plan", id="incident.plan"),
         *step_bindings("incident", shown=("ack", "depart", "arrive", "complete", "return")),
         # with no order to focus: arrows and page keys scroll the whole detail
         Binding("down", "move(1)", show=False),
@@ -301,3 +302,12 @@ class IncidentScreen(OrderStepActions, Screen[None]):
     def step_saved(self, title: str) -> None:
         self.reload()
         self._say(tr("incident.saved", self.lang, what=title))
+
+    def action_plan(self) -> None:
+        """预案: the plans matching this incident, the proposal, activation, the checklist."""
+        if self.detail is None:
+            return
+        from screens.plan import PlanScreen
+
+        self.app.push_screen(PlanScreen(self.services, self.lang, self.detail.incident.id,
+                                        tick_seconds=self.tick_seconds))

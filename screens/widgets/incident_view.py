@@ -208,6 +208,9 @@ class IncidentView:
         out.append(self.words.unit(order.unit), LABEL)
         if order.first_contact:
             out.append(" " + self.t("incident.first_mark"), "bold yellow")
+        if order.phase in ("initial", "plan"):   # 先期处置 / 预案; daily orders carry no mark
+            out.append(" " + self.t(f"plan.phase.{order.phase}"),
+                       "bold magenta" if order.phase == "initial" else "bold cyan")
         out.append(f"  {label(STATUS_LABELS, order.status, self.lang)}  ")
         if order.is_open:
             countdown = self.words.remaining(clock)
@@ -334,6 +337,15 @@ class IncidentView:
                 out.append(f"{self.t('incident.order')} {no} {unit} · ")
             named = timeline_text(e.kind, p, self.lang)
             out.append(named[1] if named else "")
+        elif e.kind == "plan.activated":
+            out.append(str(p.get("plan_name_zh" if self.lang == "zh" else "plan_name_en", "")), "bold")
+            if p.get("reason"):
+                out.append(" · ")
+                out.append(self.t("incident.event.reason", reason=p["reason"]))
+        elif e.kind == "plan.step_checked":
+            state = self.t("plan.state.done" if p.get("done") else "plan.state.undone")
+            out.append(self.t("plan.checked", n=p.get("step", "?"), state=state))
+            self._note(out, p)
         elif e.kind == "order.stepped":
             no, unit = self.order_ref(p.get("order_id"))
             out.append(f"{self.t('incident.order')} {no} {unit}")
