@@ -146,7 +146,7 @@ def parse_kind(raw: str) -> str:
     key = clean_text(raw or "").strip().lower().replace("-", "_")
     found = key if key in REPORT_KINDS else _KIND_ALIASES.get(key) or _KIND_ALIASES.get(raw or "")
     if found is None:
-        raise BadInput("report.bad_kind",
+        raise BadInput("upward.bad_kind",
                        zh="报送类型 {v!r} 无效：应为 initial_phone（电话首报）、initial_written（书面首报）、"
                           "follow_up（续报）或 final（终报）",
                        en="unknown report kind {v!r}: use initial_phone, initial_written, follow_up"
@@ -158,7 +158,7 @@ def parse_via(raw: str) -> str:
     key = clean_text(raw or "").strip().lower()
     found = key.replace("-", "_") if key.replace("-", "_") in VIAS else _VIA_ALIASES.get(key)
     if found is None:
-        raise BadInput("report.bad_via",
+        raise BadInput("upward.bad_via",
                        zh="报送方式 {v!r} 无效：应为 phone（电话）、fax（传真）、system（系统报送）或"
                           " in_person（当面）",
                        en="unknown way of reporting {v!r}: use phone, fax, system or in_person",
@@ -321,10 +321,10 @@ def file_report(ctx: Context, incident_ref: str | int, *, kind: str, to: str, vi
     whom = clean_text(to or "")[:200]
     text = (body or "").replace("\r\n", "\n").strip()[:MAX_BODY]
     if not whom:
-        raise BadInput("report.to_needed", zh="请填写报送对象（--to，如 县应急办值班室）",
+        raise BadInput("upward.to_needed", zh="请填写报送对象（--to，如 县应急办值班室）",
                        en="say whom the report went to (--to, e.g. the county emergency office)")
     if what in WRITTEN and not text:
-        raise BadInput("report.body_needed", zh="{k}须有书面内容（--body 或 --body-file）",
+        raise BadInput("upward.body_needed", zh="{k}须有书面内容（--body 或 --body-file）",
                        en="a {e} needs its written text (--body or --body-file)",
                        k=report_label(what, "zh"), e=report_label(what, "en"))
     when = ctx.reported_time(at)
@@ -332,23 +332,23 @@ def file_report(ctx: Context, incident_ref: str | int, *, kind: str, to: str, vi
         incident = get_incident(tx, incident_ref)
         grade = grade_of(tx, incident.id)
         if grade is None or not grade.plan_level:
-            raise IllegalTransition("report.not_raised",
+            raise IllegalTransition("upward.not_raised",
                                     zh="警情 #{no} 未定为预案级别（Ⅰ–Ⅳ），无须向上报送；请先分级",
                                     en="incident #{no} is not at plan level (I–IV): nothing is"
                                        " reported upward; grade it first", no=incident.no)
         if what == "final" and incident.closed_at is None:
-            raise IllegalTransition("report.final_open", zh="警情 #{no} 尚未办结，不能终报（请续报）",
+            raise IllegalTransition("upward.final_open", zh="警情 #{no} 尚未办结，不能终报（请续报）",
                                     en="incident #{no} is not closed yet: no final report"
                                        " (file a follow-up)", no=incident.no)
         if when < incident.created_at:
-            raise BadInput("report.before_incident", zh="报送时间早于接警时间",
+            raise BadInput("upward.before_incident", zh="报送时间早于接警时间",
                            en="the report is dated before the incident was received")
         if what in ONCE:
             earlier = tx.one("SELECT reported_at FROM upward_reports WHERE incident_id = ? AND"
                              " kind = ? ORDER BY reported_at LIMIT 1", (incident.id, what))
             if earlier is not None:
                 raise IllegalTransition(
-                    "report.twice", zh="警情 #{no} 的{k}已于 {at} 报送；后续情况请续报（follow_up）",
+                    "upward.twice", zh="警情 #{no} 的{k}已于 {at} 报送；后续情况请续报（follow_up）",
                     en="the {e} of incident #{no} was filed at {at}; report further news as a"
                        " follow-up", no=incident.no, k=report_label(what, "zh"),
                     e=report_label(what, "en"),
@@ -358,3 +358,37 @@ def file_report(ctx: Context, incident_ref: str | int, *, kind: str, to: str, vi
                           subject=incident.id, happened_at=when)
     return FiledReport(event.id, incident.id, what, whom, how, text,
                        parse_instant(event.happened_at), event.operator, event.seat)
+
+
+# -- words ------------------------------------------------------------------------------------
+def span_text(seconds: float, lang: str) -> str:
+    """``4:05`` under an hour, ``2:04:05`` under a day, ``3天4小时`` / ``3d 4h`` beyond."""
+    secs = int(abs(seconds))
+    if secs < 3600:
+        return f"{secs // 60:d}:{secs % 60:02d}"
+    if secs < 86400:
+        return f"{secs // 3600:d}:{secs % 3600 // 60:02d}:{secs % 60:02d}"
+    days, hours = secs // 86400, secs % 86400 // 3600
+    return f"{days}天{hours}小时" if lang == "zh" else f"{days}d {hours}h"
+
+
+def clock_text(c: ReportClock, lang: str, tz: ZoneInfo) -> str:
+    """``电话首报 14:30 剩余 4:00`` / ``written initial report OVERDUE by 5:00 (due 15:00)``."""
+    zh = lang == "zh"
+    name = report_label(c.kind, lang)
+
+    def hm(value: datetime) -> str:
+        return value.astimezone(tz).strftime("%H:%M" if c.kind != "final" else "%m-%d %H:%M")
+
+    if c.state == "done" and c.filed_at is not None:
+        late = ("（逾时）" if zh else " (late)") if c.late else ""
+        return f"{name} 已报 {hm(c.filed_at)}{late}" if zh else f"{name} filed {hm(c.filed_at)}{late}"
+    if c.due is None or c.remaining_s is None:
+        waiting = {"follow_up": ("首报后开始", "starts with the first report"),
+                   "final": ("办结后开始", "starts at closure")}.get(c.kind, ("无须报送", "not required"))
+        return f"{name} {waiting[0] if zh else waiting[1]}"
+    span = span_text(c.remaining_s, lang)
+    if c.state == "overdue":
+        return f"{name} 超时 {span}（应于 {hm(c.due)}）" if zh else \
+            f"{name} OVERDUE by {span} (due {hm(c.due)})"
+    return f"{name} {hm(c.due)} 前，剩余 {span}" if zh else f"{name} by {hm(c.due)}, in {span}"
