@@ -14,8 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console import accountability, dispatch, dualtrack, grades, intake, operators, rosters, shifts
-from console import upward
+from console import accountability, dispatch, dualtrack, grades, intake, operators, rosters, shifts, upward
 from console.board import Board, compute_board
 from console.catalog import Catalog, Unit, default_data_dir, load_catalog
 from console.clock import Clock, clock_from_env

@@ -20,8 +20,8 @@ So two seats filing in any order, or a replay after a crash, give the same clock
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta, time
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -130,6 +130,11 @@ class ReportTrack:
         if self.incident.closed_at is not None and not any(r.kind == "final" for r in self.reports):
             return "final"
         return "follow_up"
+
+    def recomputed(self, now: datetime, soon: timedelta, tz: ZoneInfo) -> ReportTrack:
+        """The same track at another instant, without reading the store (a countdown tick)."""
+        clocks = compute_clocks(self.incident, self.grade, self.deadlines, self.reports, now, soon, tz)
+        return replace(self, clocks=clocks, at=now)
 
     def to_json(self) -> dict[str, Any]:
         d = self.deadlines
