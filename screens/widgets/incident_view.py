@@ -19,6 +19,7 @@ from console.accountability import CALLBACK_RESULTS, KIND_LABELS, pick, supervis
 from console.clock import parse_instant
 from console.deadlines import STAGE_LABELS, STAGES, OrderClock
 from console.grades import Grade
+from console.grading import IncidentType, Level, level_label, type_label
 from console.model import (
     DISPOSITION_LABELS,
     INCIDENT_STATUS_LABELS,
@@ -29,9 +30,10 @@ from console.model import (
     label,
 )
 from console.render import Text as Words
+from console.report_rules import REPORT_KINDS, report_label
 from console.services import IncidentDetail
 from console.store import EventRecord
-from console.upward import ReportTrack, clock_text
+from console.upward import ReportTrack, clock_text, via_label
 from screens.i18n import STRINGS, tr
 
 CLOCK_STYLES = {
@@ -337,6 +339,18 @@ class IncidentView:
                 out.append(f"{self.t('incident.order')} {no} {unit} · ")
             named = timeline_text(e.kind, p, self.lang)
             out.append(named[1] if named else "")
+        elif e.kind == "report.filed":
+            kind = str(p.get("kind", ""))
+            out.append(report_label(kind, self.lang) if kind in REPORT_KINDS else kind)
+            out.append(f" · {via_label(str(p.get('via', '')), self.lang)} -> {p.get('to', '')}")
+        elif e.kind == "incident.graded":
+            try:
+                out.append(f"{type_label(IncidentType(p.get('type')), self.lang)} · "
+                           f"{level_label(Level(p.get('level')), self.lang)}")
+            except ValueError:
+                out.append(f"{p.get('type')} {p.get('level')}")
+            if p.get("reason"):
+                out.append(f" · {p['reason']}")
         elif e.kind == "order.stepped":
             no, unit = self.order_ref(p.get("order_id"))
             out.append(f"{self.t('incident.order')} {no} {unit}")
