@@ -189,6 +189,7 @@ from console import grade_verbs as _grade_verbs  # noqa: E402,F401
 from console import operator_verbs as _operator_verbs  # noqa: E402,F401
 from console import roster_verbs as _roster_verbs  # noqa: E402,F401
 from console import simulate as _simulate  # noqa: E402,F401
+from console import upward_verbs as _upward_verbs  # noqa: E402,F401
 from console import verbs as _verbs  # noqa: E402,F401
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from console.grading import IncidentType, Level
+from console.report_rules import REPORT_KINDS, REPORT_VIAS
 
 if TYPE_CHECKING:
     from console.store import EventRecord
@@ -453,4 +454,19 @@ def _plan_step_checked(conn: sqlite3.Connection, e: EventRecord) -> None:
         " checked_at, operator, seat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (e.id, p["activation"], p["incident_id"], int(p["step"]), 1 if p["done"] else 0,
          p.get("note", ""), e.happened_at, e.operator, e.seat),
+    )
+
+
+# A report upward (信息报送) only appends, one row per event: which report settled which clock
+# is decided on read (console/upward.py), so the order reports arrive in does not matter.
+@applier("report.filed", "incident_id", "kind", "to", "via")
+def _report_filed(conn: sqlite3.Connection, e: EventRecord) -> None:
+    p = e.payload
+    if p["kind"] not in REPORT_KINDS or p["via"] not in REPORT_VIAS:
+        raise ValueError(f"unknown report kind or way: {p['kind']!r} {p['via']!r}")
+    conn.execute(
+        "INSERT INTO upward_reports (event_id, incident_id, kind, to_whom, via, body, reported_at,"
+        " operator, seat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (e.id, p["incident_id"], p["kind"], p["to"], p["via"], p.get("body", ""), e.happened_at,
+         e.operator, e.seat),
     )

@@ -224,3 +224,12 @@ def _province_code(code: str, where: str) -> str:
 def report_label(kind: str, lang: str) -> str:
     zh, en = REPORT_LABELS[kind]
     return zh if lang == "zh" else en
+
+
+#: How a report goes upward (``report.filed`` ``via``); the report log is ``console/upward.py``.
+REPORT_VIAS: dict[str, tuple[str, str]] = {
+    "phone": ("电话", "phone"),
+    "fax": ("传真", "fax"),
+    "system": ("系统报送", "reporting system"),
+    "in_person": ("当面", "in person"),
+}

@@ -27,7 +27,7 @@ def _order_review(inv: Invocation) -> Outcome:
                        [head, t.order_line(order, clock)])
 
 
-@command("unit report", aliases=("report", "sb"), args=("unit",),
+@command("unit report", aliases=("sb",), args=("unit",),
          options=("phone", "text", "address", "area", "category", "status", "name", "at"),
          zh="双轨上报：一级联动单位自行接警后报中心（建警情和该单位派单，--status 默认 on_scene）",
          en="dual-track report: a Tier 1 unit reports a call it took itself (creates the incident"

@@ -14,7 +14,18 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console import accountability, activation, dispatch, dualtrack, grades, intake, operators, rosters, shifts
+from console import (
+    accountability,
+    activation,
+    dispatch,
+    dualtrack,
+    grades,
+    intake,
+    operators,
+    rosters,
+    shifts,
+    upward,
+)
 from console.board import Board, compute_board
 from console.catalog import Catalog, Unit, default_data_dir, load_catalog
 from console.clock import Clock, clock_from_env
@@ -337,6 +348,46 @@ class Services:
 
     def matching_plans(self, incident: Incident) -> list[Plan]:
         return activation.matching_plans(self.store, self.tiered.plans, incident)
+
+    # -- reports upward (信息报送, console/upward.py) -----------------------------------------
+    def _soon(self) -> timedelta:
+        return timedelta(minutes=self.config.deadlines.due_soon_minutes)
+
+    def report_track(self, incident: str | int, now: datetime | None = None
+                     ) -> tuple[Incident, upward.ReportTrack | None]:
+        """The incident and its report track (``None`` if never raised to plan level)."""
+        found = get_incident(self.store, incident)
+        return found, upward.track_of(self.store, found, self.tiered.reports,
+                                      now or self.ctx.clock.now(), self._soon(), self.config.tz)
+
+    def report_tracks(self, now: datetime | None = None) -> list[upward.ReportTrack]:
+        return upward.tracks(self.store, self.tiered.reports, now or self.ctx.clock.now(),
+                             self._soon(), self.config.tz)
+
+    def reports_overdue(self, now: datetime | None = None) -> int:
+        """Report clocks past their deadline; cheap when nothing was ever raised (no data read)."""
+        if self.store.one("SELECT 1 FROM incident_grades WHERE level != 'daily' LIMIT 1") is None:
+            return 0
+        return sum(t.overdue for t in self.report_tracks(now))
+
+    def file_report(self, incident: str | int, kind: str, to: str, via: str, body: str = "",
+                    at: str | None = None) -> upward.FiledReport:
+        return upward.file_report(self.ctx, incident, kind=kind, to=to, via=via, body=body, at=at)
+
+    def report_draft(self, incident: str | int, kind: str | None = None, lang: str | None = None
+                     ) -> tuple[str, str]:
+        """(kind, text): the written report drafted from the record; the kind defaults to the
+        one most urgently due."""
+        from console import report_draft
+        from console.render import Text as Words
+
+        found, track = self.report_track(incident)
+        what = upward.parse_kind(kind) if kind else (track.next_kind() if track else "initial_written")
+        language = lang or self.config.center.language
+        center = self.config.center.name_zh if language == "zh" else self.config.center.name_en
+        data = report_draft.read_input(self.store, found, center=center,
+                                       operator=self.ctx.operator, now=self.ctx.clock.now())
+        return what, report_draft.draft(Words(language, self.config.tz, self.catalog), what, data)
 
     def review_return(self, order: str | int, decision: str, note: str = "",
                       at: str | None = None) -> Order:

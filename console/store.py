@@ -397,6 +397,24 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ALTER TABLE orders ADD COLUMN activation TEXT NOT NULL DEFAULT ''
         """,
     ),
+    (
+        "reports upward (信息报送): every report.filed kept whole, insert only (the report clocks"
+        " are computed on read from the raising, the level and these rows)",
+        """
+        CREATE TABLE upward_reports (
+            event_id TEXT PRIMARY KEY,
+            incident_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            to_whom TEXT NOT NULL,
+            via TEXT NOT NULL,
+            body TEXT NOT NULL DEFAULT '',
+            reported_at TEXT NOT NULL,
+            operator TEXT NOT NULL,
+            seat TEXT NOT NULL
+        );
+        CREATE INDEX upward_reports_incident ON upward_reports(incident_id, reported_at)
+        """,
+    ),
 )
 
 

@@ -268,6 +268,7 @@ def _board(inv: Invocation) -> Outcome:
     return inv.outcome(
         {"at": iso(board.at), "overdue": board.overdue,
          "supervise_overdue": sum(1 for sup in sups.values() if sup.overdue(board.at)),
+         "reports_overdue": s.reports_overdue(board.at),
          "orders": [{**render.order_json(r.order, r.clock), "category": r.category,
                      "address": r.address,
                      "supervise": sups[r.order.id].to_json(board.at) if r.order.id in sups else None,

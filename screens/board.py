@@ -80,6 +80,8 @@ class BoardScreen(OrderStepActions, Screen[None]):
         self._waiting = 0
         self._stale = 0                      # units whose roster filing is due (备案待补)
         self._stale_checked = -STALE_EVERY_S
+        self._reports_key: tuple[object, ...] = ()
+        self._reports_overdue = 0            # report-upward clocks overdue (报送超时)
         self._alarmed: set[str] = set()      # order ids already alarmed for their current stage
         self.unacknowledged: dict[str, str] = {}  # order id → banner text, until F9
 
@@ -169,16 +171,32 @@ class BoardScreen(OrderStepActions, Screen[None]):
             self._stale = len(self.services.stale_units())
         return self._stale
 
+    def reports_overdue(self) -> int:
+        """Report-upward clocks past their deadline (报送超时). Read only when the store or the
+        minute changed: a clock turns overdue at a minute's resolution at worst."""
+        conn = self.services.store.conn
+        key = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes,
+               self.services.ctx.clock.now().replace(second=0, microsecond=0))
+        if key != self._reports_key:
+            self._reports_key = key
+            try:
+                self._reports_overdue = self.services.reports_overdue()
+            except LinkageError:
+                self._reports_overdue = 0  # bad data/ files are reported where they are used
+        return self._reports_overdue
+
     def _status(self, overdue: int) -> None:
         """Counts first: at 80 columns the tail (center name) is what gets cut, not the numbers."""
         cfg = self.services.config
         now = self.words.time(self.services.ctx.clock.now(), with_date=True)
         name = cfg.center.name_zh if self.lang == "zh" else cfg.center.name_en
         stale = self.stale_count()
+        reports = self.reports_overdue()
         line = (f"{tr('status.overdue', self.lang)} {overdue} · "
                 f"{tr('status.open_orders', self.lang)} {len(self.board_view.rows)} · "
                 f"{tr('status.waiting', self.lang)} {self._waiting} · "
                 + (f"{tr('status.stale', self.lang, n=stale)} · " if stale else "")
+                + (f"{tr('status.reports_overdue', self.lang, n=reports)} · " if reports else "")
                 + f"{now} · "
                 f"{tr('status.seat', self.lang)} {cfg.center.seat} · "
                 f"{tr('status.operator', self.lang)} {self.services.ctx.operator} · "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from datetime import timedelta
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -23,14 +24,18 @@ from textual.widgets import Footer, Input, Static
 
 from console.accountability import CALLBACK_RESULTS, pick
 from console.errors import LinkageError
+from console.grades import Grade
+from console.grading import level_label, type_label
 from console.model import Order
 from console.render import Text as Words
 from console.services import IncidentDetail, Services
+from console.upward import ReportTrack
 from screens.i18n import tr
 from screens.keys import localize
 from screens.step_dialog import OrderStepActions, StepDialog, StepRequest, step_bindings
+from screens.upward_report import UpwardReportScreen
 from screens.widgets.ime_input import ImeInput
-from screens.widgets.incident_view import IncidentView
+from screens.widgets.incident_view import IncidentView, upward_text
 
 
 class NoteDialog(ModalScreen[bool]):
@@ -95,6 +100,8 @@ class IncidentScreen(OrderStepActions, Screen[None]):
         Binding("ctrl+n", "note", "binding.incident.note", id="incident.note"),
         Binding("ctrl+b", "callback", "binding.callback", id="incident.callback", show=False),
         Binding("ctrl+p", "plan", "binding.incident.plan", id="incident.plan"),
+        Binding("ctrl+a", "grade", "binding.incident.grade", id="incident.grade"),
+        Binding("ctrl+x", "report", "binding.incident.report", id="incident.report"),
         *step_bindings("incident", shown=("ack", "depart", "arrive", "complete", "return")),
         # with no order to focus: arrows and page keys scroll the whole detail
         Binding("down", "move(1)", show=False),
@@ -121,6 +128,9 @@ class IncidentScreen(OrderStepActions, Screen[None]):
         self.title_bar = Static(id="inc-title", markup=False)
         self.body = VerticalScroll(id="inc-body", can_focus=False)
         self.header = Static(id="inc-header", markup=False)
+        self.upward = Static(id="inc-upward", markup=False)   # grade and report clocks (信息报送)
+        self.track: ReportTrack | None = None
+        self.grade: Grade | None = None
         self.orders_head = Static(classes="inc-section", markup=False)
         self.cards: list[OrderCard] = []
         self._selected_id: str | None = None
@@ -132,6 +142,7 @@ class IncidentScreen(OrderStepActions, Screen[None]):
         yield self.title_bar
         with self.body:
             yield self.header
+            yield self.upward
             yield self.orders_head
             yield self.timeline_head
             yield self.timeline
@@ -174,6 +185,7 @@ class IncidentScreen(OrderStepActions, Screen[None]):
         view = self.view = IncidentView(self.words, self.lang, detail, self.services.ctx.clock.now)
         self.title_bar.update(view.title())
         self.header.update(view.header())
+        self._reload_upward(detail)
         ids = [o.id for o, _ in detail.orders]
         if self._selected_id not in ids:
             self._selected_id = next((o.id for o, _ in detail.orders if o.is_open), ids[0] if ids else None)
@@ -206,8 +218,31 @@ class IncidentScreen(OrderStepActions, Screen[None]):
             for card, (order, _) in zip(self.cards, self.detail.orders, strict=False):
                 if order.is_open:
                     card.show(self.view.order_block(order, self.services.clock_of(order)))
+            if self.track is not None:
+                self.track = self.track.recomputed(self.services.ctx.clock.now(), self._soon(),
+                                                   self.services.config.tz)
+                self._show_upward()
         except (LinkageError, sqlite3.Error):
             return  # shown at the next reload; a tick must never take the app down
+
+    def _soon(self) -> timedelta:
+        return timedelta(minutes=self.services.config.deadlines.due_soon_minutes)
+
+    def _reload_upward(self, detail: IncidentDetail) -> None:
+        """The grade and the report clocks; the data/ files are read only once graded."""
+        self.grade = self.services.grade_of(detail.incident.id)
+        self.track = None
+        if self.grade is not None and self.grade.raised_at is not None:
+            try:
+                self.track = self.services.report_track(detail.incident.id)[1]
+            except LinkageError as exc:
+                self.upward.update(Text(exc.message(self.lang), style="bold red"))
+                return
+        self._show_upward()
+
+    def _show_upward(self) -> None:
+        self.upward.update(upward_text(self.lang, self.services.config.tz, self.grade, self.track))
+        self.upward.display = self.grade is not None
 
     def _card(self, order_id: str | None) -> OrderCard | None:
         return next((c for c in self.cards if c.order_id == order_id), None)
@@ -292,6 +327,79 @@ class IncidentScreen(OrderStepActions, Screen[None]):
 
         self.app.push_screen(StepDialog(self.lang, title, perform,
                                         fields=("result", "note", "reopen", "at")), done)
+
+    def action_grade(self) -> None:
+        """分级: the rules' suggestions above the form, the top one (else the current grade)
+        filled in, so following the rules is ctrl+a and Enter."""
+        if self.detail is None:
+            return
+        incident = self.detail.incident
+        current = self.services.grade_of(incident.id)
+        lines = [tr("grade.current", self.lang, grade=current.label(self.lang)) if current
+                 else tr("grade.none", self.lang)]
+        values: dict[str, str] = {}
+        if current is not None:
+            values = {"grade_level": current.level.value, "grade_type": type_label(current.type, self.lang)}
+        try:
+            found = self.services.grade_suggestions(incident.id)[1]
+        except LinkageError as exc:
+            lines.append(tr("grade.suggestions_unavailable", self.lang, error=exc.message(self.lang)))
+            found = []
+        if found:
+            lines.append(tr("grade.suggestions", self.lang))
+            for n, sug in enumerate(found[:4], start=1):
+                kind = type_label(sug.type, self.lang) if sug.type else "-"
+                lines.append(f"{n}. {level_label(sug.level, self.lang)} · {kind} · {sug.reason(self.lang)}")
+            top = found[0]
+            values["grade_level"] = top.level.value
+            if top.type is not None:
+                values["grade_type"] = type_label(top.type, self.lang)
+        else:
+            lines.append(tr("grade.no_suggestion", self.lang))
+        lines.append(tr("grade.levels", self.lang))
+
+        def perform(r: StepRequest) -> object:
+            return self.services.grade(incident.id, r.get("grade_level"), type=r.get("grade_type") or None,
+                                       deaths=r.get("deaths"), injured=r.get("injured"),
+                                       trapped=r.get("trapped"), reason=r.get("grade_reason"),
+                                       rule=found[0].rule if found and r.get("grade_level") == (
+                                           found[0].level.value) else "")
+
+        def done(saved: bool | None) -> None:
+            if saved:
+                self.reload()
+                if self.grade is not None:
+                    self._say(tr("grade.saved", self.lang, grade=self.grade.label(self.lang)))
+
+        self.app.push_screen(StepDialog(
+            self.lang, tr("grade.title", self.lang, no=incident.no), perform,
+            fields=("grade_level", "grade_type", "deaths", "injured", "trapped", "grade_reason"),
+            values=values, detail="\n".join(lines)), done)
+
+    def action_report(self) -> None:
+        """信息报送: the report screen for this incident; refused below plan level."""
+        if self.detail is None:
+            return
+        incident = self.detail.incident
+        grade = self.services.grade_of(incident.id)
+        if grade is None or not grade.plan_level:
+            self._say(tr("upward.not_raised", self.lang, no=incident.no), "bold red")
+            return
+        try:
+            track = self.services.report_track(incident.id)[1]
+        except LinkageError as exc:
+            self._say(exc.message(self.lang), "bold red")
+            return
+        if track is None:
+            return
+        screen = UpwardReportScreen(self.services, self.lang, incident.id, track)
+
+        def done(saved: bool | None) -> None:
+            self.reload()
+            if saved:
+                self._say(screen.saved)
+
+        self.app.push_screen(screen, done)
 
     def order_for_step(self) -> Order | None:
         order = self.selected_order()

@@ -130,7 +130,7 @@ def test_report_through_the_cli(cli) -> None:
     assert data["duplicates"] == []
     again = cli.ok("sb", "rqgs", "--phone", "13900000008", "--text", "燃气泄漏", "--category", "gas_leak")
     assert again["order"]["status"] == "on_scene"
-    assert cli.ok("report", "gas", "--phone", "13900000007", "--text", "燃气泄漏",
+    assert cli.ok("unit", "report", "gas", "--phone", "13900000007", "--text", "燃气泄漏",
                   "--category", "gas_leak")["incident"]["no"] == 3
     text = cli("--lang", "en", "unit", "report", "gas", "--phone", "13900000006", "--text", "gas leak",
                "--category", "gas_leak", as_json=False)

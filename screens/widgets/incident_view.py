@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from rich.style import Style
 from rich.table import Table
@@ -17,6 +18,8 @@ from rich.text import Text
 from console.accountability import CALLBACK_RESULTS, KIND_LABELS, pick, supervise_text, timeline_text
 from console.clock import parse_instant
 from console.deadlines import STAGE_LABELS, STAGES, OrderClock
+from console.grades import Grade
+from console.grading import IncidentType, Level, level_label, type_label
 from console.model import (
     DISPOSITION_LABELS,
     INCIDENT_STATUS_LABELS,
@@ -27,8 +30,10 @@ from console.model import (
     label,
 )
 from console.render import Text as Words
+from console.report_rules import REPORT_KINDS, report_label
 from console.services import IncidentDetail
 from console.store import EventRecord
+from console.upward import ReportTrack, clock_text, via_label
 from screens.i18n import STRINGS, tr
 
 CLOCK_STYLES = {
@@ -346,6 +351,18 @@ class IncidentView:
             state = self.t("plan.state.done" if p.get("done") else "plan.state.undone")
             out.append(self.t("plan.checked", n=p.get("step", "?"), state=state))
             self._note(out, p)
+        elif e.kind == "report.filed":
+            kind = str(p.get("kind", ""))
+            out.append(report_label(kind, self.lang) if kind in REPORT_KINDS else kind)
+            out.append(f" · {via_label(str(p.get('via', '')), self.lang)} -> {p.get('to', '')}")
+        elif e.kind == "incident.graded":
+            try:
+                out.append(f"{type_label(IncidentType(p.get('type')), self.lang)} · "
+                           f"{level_label(Level(p.get('level')), self.lang)}")
+            except ValueError:
+                out.append(f"{p.get('type')} {p.get('level')}")
+            if p.get("reason"):
+                out.append(f" · {p['reason']}")
         elif e.kind == "order.stepped":
             no, unit = self.order_ref(p.get("order_id"))
             out.append(f"{self.t('incident.order')} {no} {unit}")
@@ -359,3 +376,30 @@ class IncidentView:
         if p.get("note"):
             out.append(" · ")
             out.append(self.t("incident.event.note", note=p["note"]))
+
+
+def upward_text(lang: str, tz: ZoneInfo, grade: Grade | None, track: ReportTrack | None) -> Text:
+    """The grade and the report-upward clocks (信息报送), one line each, styled by state; empty
+    for an incident never graded. Shared by the incident header and the report screen."""
+    out = Text()
+    if grade is None:
+        return out
+    colon = "：" if lang == "zh" else ": "
+    out.append(tr("upward.grade", lang) + colon, LABEL)
+    out.append(grade.label(lang), "bold magenta" if grade.plan_level else "")
+    counts = [(n, zh if lang == "zh" else en) for n, zh, en in (
+        (grade.deaths, "死亡", "dead"), (grade.injured, "受伤", "injured"),
+        (grade.trapped, "被困", "trapped")) if n is not None]
+    if counts:
+        out.append(" (" + ", ".join(f"{w} {n}" for n, w in counts) + ")")
+    if track is None:
+        return out
+    if not grade.plan_level:
+        out.append(tr("upward.lowered", lang), "dim")
+    out.append("\n" + tr("upward.head", lang) + colon, LABEL)
+    for n, clock in enumerate(track.clocks):
+        if n:
+            out.append(" · ", "dim")
+        style = "bold green" if clock.state == "done" else CLOCK_STYLES.get(clock.state, "")
+        out.append(clock_text(clock, lang, tz), style)
+    return out
