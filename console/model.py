@@ -150,6 +150,7 @@ class Incident:
     seat: str
     source: str = "center"        # "unit": reported by a Tier 1 unit that took the call (双轨)
     reporting_unit: str = ""      # the unit code when source is "unit"
+    drill: bool = False           # a drill (演练): kept out of real counts, exports and sync
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,7 @@ class Order:
     initial_handling: str = ""    # on a handed-over-to order: the first unit's initial handling
     handed_to: str | None = None  # the order this one was handed over to (filled on read)
     handover_acked_at: datetime | None = None  # when the receiving unit acknowledged
+    drill: bool = False           # its incident is a drill (演练)
 
     @property
     def is_open(self) -> bool:

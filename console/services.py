@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console import accountability, dispatch, dualtrack, grades, intake, operators, rosters, shifts
+from console import accountability, dispatch, drills, dualtrack, grades, intake, operators, rosters, shifts
 from console.board import Board, compute_board
 from console.catalog import Catalog, Unit, default_data_dir, load_catalog
 from console.clock import Clock, clock_from_env
@@ -42,6 +42,7 @@ from console.sync.status import SyncStatus, read_status
 from console.triage import Triage, TriageResult
 
 if TYPE_CHECKING:
+    from console import stats
     from console.sync.client import PassReport, SyncSettings
     from console.tiered import TieredData
 
@@ -439,6 +440,25 @@ class Services:
                               accountability.urge_counts(self.store, order_ids),
                               accountability.supervisions_of(self.store, order_ids))
 
+    # -- drills (演练) and the figures they are kept out of (console/drills.py, stats.py) --------
+    def drill_mode(self) -> drills.DrillMode:
+        return drills.seat_mode(self.store)
+
+    def set_drill_mode(self, on: bool) -> drills.DrillMode:
+        return drills.set_seat_mode(self.ctx, on)
+
+    def stats(self, period: stats.Period, *, drills: bool = False) -> stats.Stats:
+        """Real figures by default; ``drills`` gives the drills' alone, never a mix."""
+        from console import stats as figures
+
+        return figures.compute(self.store, period, drills=drills, now=self.ctx.clock.now(),
+                               due_soon=timedelta(minutes=self.config.deadlines.due_soon_minutes))
+
+    def export_rows(self, period: stats.Period, *, drills: bool = False) -> list[dict[str, Any]]:
+        from console import stats as figures
+
+        return figures.export_rows(self.store, period, drills=drills, tz=self.config.tz)
+
 
 def open_services(
     db: Path | str | None = None,
@@ -452,7 +472,7 @@ def open_services(
     config = load_config(config_path)
     clock = clock or clock_from_env()
     data = data_dir or default_data_dir()
-    store = Store(db or default_db_path(), clock)
+    store = Store(db or default_db_path(), clock, push_drills=config.sync.include_drills)
     try:
         rules = load_rules(config, data / "deadlines.toml")
         row = store.one("SELECT body FROM catalog_snapshot WHERE id = 1")
