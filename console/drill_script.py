@@ -19,7 +19,6 @@ from typing import Any
 from console.callfeed import FeedEvent
 from console.errors import BadInput, DataError
 from console.model import AREA_ALIASES
-from console.simulate import _FICTIONAL_MOBILE, _ms
 
 SCRIPT_DIR = "drills"
 MAX_CALLS = 200
@@ -124,10 +123,12 @@ def load_script(path: Path) -> DrillScript:
         raise DataError(where, zh="最多 {n} 个来电", en="at most {n} calls", n=MAX_CALLS)
     calls = [_call(entry, f"{where} call #{n}", lines, n) for n, entry in enumerate(entries, start=1)]
     calls.sort(key=lambda c: c.offset_s)
-    return DrillScript(*names, calls=tuple(calls))
+    return DrillScript(names[0], names[1], names[2], names[3], tuple(calls))
 
 
 def _call(entry: Any, at: str, lines: list[str], n: int) -> DrillCall:
+    from console.simulate import _FICTIONAL_MOBILE  # the simulator's rule: loaded late (it loads the verbs)
+
     if not isinstance(entry, dict):
         raise DataError(at, zh="必须是一个配置节", en="must be a table")
     if set(entry) - _CALL_KEYS:
@@ -155,6 +156,8 @@ def _call(entry: Any, at: str, lines: list[str], n: int) -> DrillCall:
 def events(script: DrillScript, *, start: datetime, speed: float, lang: str) -> list[FeedEvent]:
     """The feed events of one run, in time order: a ring per call at ``start + offset/speed``
     (and a hangup for a caller who gives up), every one marked ``drill``."""
+    from console.simulate import _ms
+
     run = f"drill-{start.strftime('%Y%m%dT%H%M%S')}"
     out: list[FeedEvent] = []
     for n, call in enumerate(script.calls, start=1):

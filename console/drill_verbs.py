@@ -8,14 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from console import stats
+from console import simulate, stats  # simulate by module: it may still be loading (it loads the verbs)
 from console.clock import FakeClock
 from console.commands import Invocation, Outcome, command
 from console.drill_script import events, load_script, resolve
 from console.drills import parse_switch
 from console.errors import BadInput
 from console.inputs import normalize
-from console.simulate import _event_line, _feed_of, _in_event_loop, write_schedule
 
 MAX_SPEED = 100.0
 
@@ -63,10 +62,10 @@ def _drill_run(inv: Invocation) -> Outcome:
     speed = _speed(inv)
     clock = s.ctx.clock
     paced = not isinstance(clock, FakeClock)
-    if paced and _in_event_loop():
+    if paced and simulate._in_event_loop():
         raise BadInput("drill.in_console", zh="演练回放需要等待，请在另一个终端运行 linkage drill run",
                        en="a replay waits between calls: run `linkage drill run` in another terminal")
-    feed = _feed_of(inv)
+    feed = simulate._feed_of(inv)
     planned = events(script, start=clock.now(), speed=speed, lang=inv.lang)
     t = inv.text
     if paced:
@@ -75,12 +74,12 @@ def _drill_run(inv: Invocation) -> Outcome:
                                 f" Ctrl-C stops\n"))
 
     def progress(e: Any) -> None:
-        sys.stderr.write(_event_line(inv, e) + "\n")
+        sys.stderr.write(simulate._event_line(inv, e) + "\n")
         sys.stderr.flush()
 
-    written = write_schedule(planned, feed, clock.now, paced=paced, on_write=progress if paced else None)
+    written = simulate.write_schedule(planned, feed, clock.now, paced=paced, on_write=progress if paced else None)
     rings = sum(1 for e in written if e.type == "ring")
-    lines = ([] if paced else [_event_line(inv, e) for e in written]) + [
+    lines = ([] if paced else [simulate._event_line(inv, e) for e in written]) + [
         t.pick(f"演练「{script.name_zh}」：已写入 {rings} 个来电（{speed:g} 倍速）到 {feed}",
                f"drill '{script.name_en}': {rings} calls written ({speed:g}x) to {feed}")]
     return inv.outcome({"script": str(path), "name_zh": script.name_zh, "name_en": script.name_en,

@@ -188,8 +188,8 @@ class Text:
     def order_line(self, o: Order, clock: OrderClock) -> str:
         status = self.order_status(o)
         first = self.pick(" [首接]", " [first contact]") if o.first_contact else ""
-        return (f"  {self.drill_mark(o.drill)}{self.pick('派单', 'order')} {o.no} → {self.unit(o.unit)}{first}: {status}"
-                f" · {self.remaining(clock)}")
+        return (f"  {self.drill_mark(o.drill)}{self.pick('派单', 'order')} {o.no} → {self.unit(o.unit)}"
+                f"{first}: {status} · {self.remaining(clock)}")
 
     def call_line(self, c: Call) -> str:
         return f"  {self.time(c.received_at, True)} {c.phone or '-'} {c.text}"
@@ -212,8 +212,8 @@ class Text:
         for r in board.rows:
             mark = self.pick("【超时】", "[OVERDUE] ") if r.clock.state == "overdue" else ""
             lines.append(
-                f"{mark}{self.drill_mark(r.order.drill)}{self.pick('派单', 'order')} {r.order.no} · #{r.order.incident_no}"
-                f" {self.category(r.category)} · {self.unit(r.order.unit)}"
+                f"{mark}{self.drill_mark(r.order.drill)}{self.pick('派单', 'order')} {r.order.no}"
+                f" · #{r.order.incident_no} {self.category(r.category)} · {self.unit(r.order.unit)}"
                 f" · {self.order_status(r.order)} · {self.remaining(r.clock)}"
                 + (f" · {marks[r.order.id]}" if marks and r.order.id in marks else "")
             )

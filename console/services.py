@@ -42,7 +42,7 @@ from console.sync.status import SyncStatus, read_status
 from console.triage import Triage, TriageResult
 
 if TYPE_CHECKING:
-    from console import stats
+    from console import stats as figures
     from console.sync.client import PassReport, SyncSettings
     from console.tiered import TieredData
 
@@ -447,14 +447,14 @@ class Services:
     def set_drill_mode(self, on: bool) -> drills.DrillMode:
         return drills.set_seat_mode(self.ctx, on)
 
-    def stats(self, period: stats.Period, *, drills: bool = False) -> stats.Stats:
+    def stats(self, period: figures.Period, *, drills: bool = False) -> figures.Stats:
         """Real figures by default; ``drills`` gives the drills' alone, never a mix."""
         from console import stats as figures
 
         return figures.compute(self.store, period, drills=drills, now=self.ctx.clock.now(),
                                due_soon=timedelta(minutes=self.config.deadlines.due_soon_minutes))
 
-    def export_rows(self, period: stats.Period, *, drills: bool = False) -> list[dict[str, Any]]:
+    def export_rows(self, period: figures.Period, *, drills: bool = False) -> list[dict[str, Any]]:
         from console import stats as figures
 
         return figures.export_rows(self.store, period, drills=drills, tz=self.config.tz)

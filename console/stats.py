@@ -125,7 +125,7 @@ def stats_lines(t: Text, s: Stats) -> list[str]:
     def span(value: float | None) -> str:
         if value is None:
             return "-"
-        secs = int(round(value))
+        secs = round(value)
         return f"{secs // 60:d}:{secs % 60:02d}"
 
     what = t.pick("演练", "drills") if s.drills else t.pick("真实警情（不含演练）", "real (drills left out)")
