@@ -249,7 +249,8 @@ class BoardScreen(OrderStepActions, Screen[None]):
         if call is None:
             self.answer.update(Text(tr("calls.nothing_ringing", self.lang)))
             return
-        self.app.action_new_call(phone=call.phone or "hidden", drill=call.drill)  # type: ignore[attr-defined]
+        drill = {"drill": True} if call.drill else {}   # a drill script's call makes a drill incident
+        self.app.action_new_call(phone=call.phone or "hidden", **drill)  # type: ignore[attr-defined]
 
     def action_ack_alarm(self) -> None:
         self.unacknowledged.clear()

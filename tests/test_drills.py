@@ -369,3 +369,49 @@ def test_pilot_seat_in_drill_mode_takes_a_drill_call_by_keys(tmp_path: Path) -> 
         asyncio.run(main())
     finally:
         services.close()
+
+
+def test_pilot_f6_on_a_drill_script_call_makes_a_drill_incident(cli: Any, tmp_path: Path) -> None:
+    """Seat switch off: a ring from `drill run` is marked in the calls panel; F6 opens the form
+    titled 【演练】 and ctrl+s saves a drill incident."""
+    from test_tui_intake import open_services, type_text, wait_until
+
+    from screens.app import LinkageApp
+    from screens.board import BoardScreen
+    from screens.intake import IntakeScreen
+    from screens.widgets.calls_panel import CallsPanel
+
+    db = tmp_path / "seat.db"
+    feed = tmp_path / "callfeed.jsonl"              # beside the database: the seat's own feed
+    cli.db = db
+    cli.ok("drill", "run", "gas_leak_drill", "--speed", "100", "--feed", str(feed))
+    services = open_services(db, clock=FakeClock("2026-11-28T06:00:01Z"))
+    assert services.drill_mode().on is False
+
+    async def main() -> None:
+        app = LinkageApp(services, "zh", tick_seconds=0)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            panel = app.board.query_one(CallsPanel)
+            panel.poll()
+            assert "[演练]" in "\n".join(t.plain for t in panel.lines())
+            await pilot.press("f6")
+            await wait_until(pilot, lambda: isinstance(app.screen, IntakeScreen) and app.screen.is_mounted)
+            await pilot.pause()
+            intake = app.screen
+            assert isinstance(intake, IntakeScreen) and intake.drill
+            assert "【演练】" in str(intake.title_view.render())
+            await type_text(pilot, "楼道煤气味很大")          # the number given, the form starts here
+            await pilot.press("shift+tab")
+            await type_text(pilot, "光明小区3栋")
+            await pilot.press("ctrl+s")
+            await wait_until(pilot, lambda: isinstance(app.screen, BoardScreen))
+            row = services.store.one("SELECT phone, drill FROM incidents")
+            assert row is not None and tuple(row) == ("13800002101", 1)
+            assert services.store.one("SELECT count(*) FROM outbox o JOIN events e ON e.id = o.event_id"
+                                      " WHERE e.kind = 'incident.created'")[0] == 0
+
+    try:
+        asyncio.run(main())
+    finally:
+        services.close()
