@@ -32,9 +32,25 @@ class Board:
     rows: list[BoardRow]          # open orders, most urgent first
     waiting: list[Incident]       # open incidents with no open order (need a dispatcher)
 
+    # Real counts leave drills (演练) out; drill rows are still on the board to be worked.
     @property
     def overdue(self) -> int:
-        return sum(1 for r in self.rows if r.clock.state == "overdue")
+        return sum(1 for r in self.rows if r.clock.state == "overdue" and not r.order.drill)
+
+    @property
+    def open_orders(self) -> int:
+        return sum(1 for r in self.rows if not r.order.drill)
+
+    @property
+    def waiting_real(self) -> int:
+        return sum(1 for i in self.waiting if not i.drill)
+
+    def drills(self) -> dict[str, int]:
+        """The drill counts, kept apart from the real ones (``board --json`` ``drill``)."""
+        rows = [r for r in self.rows if r.order.drill]
+        return {"open_orders": len(rows),
+                "overdue": sum(1 for r in rows if r.clock.state == "overdue"),
+                "waiting": sum(1 for i in self.waiting if i.drill)}
 
 
 def compute_board(ctx: Context, now: datetime | None = None) -> Board:
@@ -57,7 +73,8 @@ def compute_board(ctx: Context, now: datetime | None = None) -> Board:
         current[row[1]] = (row, order)
         rows.append(BoardRow(order, order_clock(order, at, due_soon), row[-2], row[-1]))
     ctx.board_orders = current
-    rows.sort(key=lambda r: (_STATE_RANK[r.clock.state],
+    # within a state, real orders before drill ones: a drill never buries a real emergency
+    rows.sort(key=lambda r: (_STATE_RANK[r.clock.state], r.order.drill,
                              r.clock.remaining_s if r.clock.remaining_s is not None else 1e12,
                              r.order.no))
     waiting = [
@@ -65,7 +82,7 @@ def compute_board(ctx: Context, now: datetime | None = None) -> Board:
         for r in ctx.store.all(
             "SELECT * FROM incidents i WHERE status = 'open' AND NOT EXISTS ("
             " SELECT 1 FROM orders o WHERE o.incident_id = i.id AND o.status NOT IN"
-            " ('completed', 'reassigned', 'cancelled', 'handed_over')) ORDER BY no"
+            " ('completed', 'reassigned', 'cancelled', 'handed_over')) ORDER BY drill, no"
         )
     ]
     return Board(at, rows, waiting)

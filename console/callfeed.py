@@ -57,6 +57,7 @@ class FeedEvent:
     at: datetime
     caller_name: str = ""
     say: str = ""         # training and simulation only: what the caller will say
+    drill: bool = False   # a drill script's call (演练): the incident made from it is a drill
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"v": FEED_VERSION, "type": self.type, "call_ref": self.call_ref,
@@ -65,6 +66,8 @@ class FeedEvent:
             data["caller_name"] = self.caller_name
         if self.say:
             data["say"] = self.say
+        if self.drill:
+            data["drill"] = True
         return data
 
     def to_line(self) -> str:
@@ -129,6 +132,7 @@ def parse_line(raw: bytes | str) -> FeedEvent:
         type=kind, call_ref=ref, phone=clean_phone(_text(data.get("phone"), "phone")),
         line=_text(data.get("line"), "line"), at=instant,
         caller_name=_text(data.get("caller_name"), "caller_name"), say=_text(data.get("say"), "say"),
+        drill=data.get("drill") is True,
     )
 
 
@@ -225,6 +229,7 @@ class FeedCall:
     state: str = "ringing"          # ringing | answered | missed
     reason: str = ""                # missed: "timeout" or "abandoned" (caller hung up first)
     ended_at: datetime | None = None
+    drill: bool = False             # from a drill script: answering it makes a drill incident
 
     def ringing_for(self, now: datetime) -> timedelta:
         return max(timedelta(0), (self.ended_at or now) - self.since)
@@ -256,7 +261,8 @@ class CallTracker:
                 return None
             plausible = timedelta(0) <= age <= self.ring_timeout or catching_up
             since = min(event.at, now) if plausible else now
-            call = FeedCall(ref, event.phone, event.line, since, event.caller_name, event.say)
+            call = FeedCall(ref, event.phone, event.line, since, event.caller_name, event.say,
+                            drill=event.drill)
             self.ringing[ref] = call
             return call
         ended = self.ringing.pop(ref, None)

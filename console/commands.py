@@ -185,6 +185,7 @@ def run(services: Services, tokens: list[str] | str, lang: str | None = None) ->
 
 
 # Commands live in console/verbs.py; importing it fills REGISTRY.
+from console import drill_verbs as _drill_verbs  # noqa: E402,F401
 from console import grade_verbs as _grade_verbs  # noqa: E402,F401
 from console import operator_verbs as _operator_verbs  # noqa: E402,F401
 from console import roster_verbs as _roster_verbs  # noqa: E402,F401

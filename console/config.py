@@ -54,6 +54,7 @@ class SyncConfig:
     token_file: str = ""         # empty: sync-token beside the database
     deadline_seconds: int = 15   # the whole of one request, however slow the server
     interval_seconds: int = 5    # between passes while all is well
+    include_drills: bool = False  # push drill (演练) incidents' events too (console/drills.py)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from console.context import Context
 from console.dispatch import close_incident_if_done, issue_in, record_step, resolve_unit
+from console.drills import seat_mode
 from console.errors import BadInput
 from console.inputs import clean_text, normalize, parse_area, parse_phone, place_key
 from console.intake import check_text, resolve_category
@@ -75,7 +76,8 @@ def report(ctx: Context, triage: Triage, unit_query: str, *, phone: str, text: s
             {"call_id": tx.new_id(), "incident_id": incident_id, "phone": number,
              "caller_name": name, "address": where, "area": zone.value, "text": body,
              "place_key": key, "category": code, "disposition": Disposition.LINKAGE.value,
-             "source": UNIT_SOURCE, "reporting_unit": unit.code},
+             "source": UNIT_SOURCE, "reporting_unit": unit.code,
+             **({"drill": True} if seat_mode(ctx.store).on else {})},
             subject=incident_id, happened_at=received,
         )
         incident = get_incident(tx, incident_id)

@@ -100,10 +100,11 @@ def _incident_created(conn: sqlite3.Connection, e: EventRecord) -> None:
     conn.execute(
         "INSERT INTO incidents (id, created_at, seat, phone, caller_name, address, place_key, area,"
         " category, text, status, disposition, status_event, category_event, disposition_event,"
-        " source, reporting_unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)",
+        " source, reporting_unit, drill)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)",
         (p["incident_id"], e.happened_at, e.seat, p["phone"], p["caller_name"], p["address"],
          p["place_key"], p["area"], p["category"], p["text"], p["disposition"], e.id, e.id, e.id,
-         p.get("source", "center"), p.get("reporting_unit", "")),
+         p.get("source", "center"), p.get("reporting_unit", ""), 1 if p.get("drill") is True else 0),
     )
     _insert_call(conn, e, p)
 

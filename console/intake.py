@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from console.clock import stored
 from console.context import Context
+from console.drills import require_same_drill, require_same_kind, seat_mode
 from console.errors import BadInput
 from console.inputs import clean_text, normalize, parse_area, parse_phone, place_key
 from console.model import Call, Disposition, Incident, IncidentStatus, Order
@@ -86,10 +87,14 @@ def new_call(
     merge_into: str | int | None = None,
     dispatch: list[str] | None = None,
     transfer: str | None = None,
+    drill: bool = False,
 ) -> IntakeResult:
     """Record a call. With ``dispatch`` the listed units are ordered, with ``transfer`` the call
     is recorded as transferred (110/119/120/12345/answered), in the same transaction: the
-    incident and what was decided about it are saved together or not at all."""
+    incident and what was decided about it are saved together or not at all.
+
+    The call is a drill (演练) when ``drill`` says so (``call new --drill``, a ring from a drill
+    script) or this seat is in drill mode (console/drills.py)."""
     from console.dispatch import issue_in, resolve_unit
 
     number = parse_phone(phone)
@@ -111,6 +116,7 @@ def new_call(
     if units and disposition:
         raise BadInput("intake.transfer_and_dispatch", zh="转出的来电不能同时派单",
                        en="a transferred call cannot also dispatch units")
+    drill = drill or seat_mode(ctx.store).on
     with ctx.transaction() as tx:
         target = get_incident(tx, merge_into) if merge_into is not None else None
         history = caller_history(tx, number, ctx.config.intake.history_limit, before=received)
@@ -121,6 +127,7 @@ def new_call(
                    "area": zone.value, "text": body}
         if target is not None:
             _require_live(target)
+            require_same_kind(drill, target)
             tx.append("call.added", {**payload, "incident_id": target.id}, subject=target.id,
                       happened_at=received)
             incident = get_incident(tx, target.no)
@@ -129,7 +136,7 @@ def new_call(
         tx.append(
             "incident.created",
             {**payload, "incident_id": incident_id, "place_key": key, "category": code,
-             "disposition": Disposition.LINKAGE.value},
+             "disposition": Disposition.LINKAGE.value, **({"drill": True} if drill else {})},
             subject=incident_id, happened_at=received,
         )
         if disposition is not None:
@@ -138,7 +145,7 @@ def new_call(
                       subject=incident_id, happened_at=received)
             incident = get_incident(tx, incident_id)
         else:
-            incident = _created(tx, incident_id, payload, key, code, received)
+            incident = _created(tx, incident_id, payload, key, code, received, drill)
         orders: list[Order] = []
         for unit in units:
             orders.append(issue_in(ctx, tx, incident, unit, received, existing=list(orders)))
@@ -146,7 +153,7 @@ def new_call(
 
 
 def _created(tx: Transaction, incident_id: str, payload: dict[str, str], key: str, code: str,
-             received: datetime) -> Incident:
+             received: datetime, drill: bool) -> Incident:
     """The incident as it now reads back, built from the payload just written."""
     row = tx.one("SELECT no, seat FROM incidents WHERE id = ?", (incident_id,))
     assert row is not None
@@ -154,7 +161,7 @@ def _created(tx: Transaction, incident_id: str, payload: dict[str, str], key: st
         no=row[0], id=incident_id, created_at=stored(received), phone=payload["phone"],
         caller_name=payload["caller_name"], address=payload["address"], area=payload["area"],
         category=code, text=payload["text"], status=IncidentStatus.OPEN, disposition=Disposition.LINKAGE,
-        merged_into=None, closed_at=None, seat=row[1],
+        merged_into=None, closed_at=None, seat=row[1], drill=drill,
     )
 
 
@@ -173,6 +180,7 @@ def merge(ctx: Context, duplicate: str | int, into: str | int, at: str | None = 
             raise BadInput("merge.self", zh="不能把警情合并到它自己", en="cannot merge an incident into itself")
         _require_live(dup)
         _require_live(master)
+        require_same_drill(dup, master)
         open_orders = tx.one(
             "SELECT count(*) FROM orders WHERE incident_id = ? AND status NOT IN"
             " ('completed','reassigned','cancelled','handed_over')", (dup.id,))

@@ -150,6 +150,7 @@ class Incident:
     seat: str
     source: str = "center"        # "unit": reported by a Tier 1 unit that took the call (双轨)
     reporting_unit: str = ""      # the unit code when source is "unit"
+    drill: bool = False           # a drill (演练): kept out of real counts, exports and sync
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,7 @@ class Order:
     handover_acked_at: datetime | None = None  # when the receiving unit acknowledged
     phase: str = ""               # daily / initial (先期处置) / plan; "" before phases were kept
     activation: str = ""          # the plan activation (预案启动) that issued it, if any
+    drill: bool = False           # its incident is a drill (演练)
 
     @property
     def is_open(self) -> bool:

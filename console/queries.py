@@ -29,7 +29,7 @@ ORDER_COLUMNS = (
     "o.no, o.id, o.incident_id, i.no AS incident_no, o.unit, o.unit_kind, o.area, o.status,"
     " o.first_contact, o.handover_from, o.reassigned_from, o.issued_at, o.steps, o.ack_due,"
     " o.depart_due, o.arrive_due, o.feedback_due, o.return_reason, o.return_event,"
-    " o.return_decision, o.initial_handling, o.phase, o.activation"
+    " o.return_decision, o.initial_handling, o.phase, o.activation, i.drill"
 )
 ORDER_SELECT = f"SELECT {ORDER_COLUMNS} FROM orders o JOIN incidents i ON i.id = o.incident_id"
 
@@ -61,7 +61,7 @@ def incident_from_row(row: sqlite3.Row) -> Incident:
         area=row["area"], category=row["category"], text=row["text"],
         status=IncidentStatus(row["status"]), disposition=Disposition(row["disposition"]),
         merged_into=row["merged_into"], closed_at=_t(row["closed_at"]), seat=row["seat"],
-        source=row["source"], reporting_unit=row["reporting_unit"],
+        source=row["source"], reporting_unit=row["reporting_unit"], drill=bool(row["drill"]),
     )
 
 
@@ -77,7 +77,7 @@ def order_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Order:
     (no, id_, incident_id, incident_no, unit, unit_kind, area, status, first_contact,
      handover_from, reassigned_from, issued_at, steps, ack_due, depart_due, arrive_due,
      feedback_due, return_reason, return_event, return_decision,
-     initial_handling, phase, activation) = tuple(row)[:23]
+     initial_handling, phase, activation, drill) = tuple(row)[:24]
     parsed = {k: _instant(v) for k, v in json.loads(steps).items()}
     return Order(
         no=no, id=id_, incident_id=incident_id, incident_no=incident_no, unit=unit,
@@ -88,7 +88,7 @@ def order_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Order:
         feedback_due=_t(feedback_due), return_reason=return_reason, return_event=return_event,
         return_decision=return_decision, initial_handling=initial_handling,
         handover_acked_at=acked_at(parsed) if handover_from else None,
-        phase=phase, activation=activation,
+        phase=phase, activation=activation, drill=bool(drill),
     )
 
 

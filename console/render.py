@@ -44,7 +44,7 @@ def incident_json(i: Incident) -> dict[str, Any]:
         "category": i.category, "text": i.text, "status": i.status.value,
         "disposition": i.disposition.value, "merged_into": i.merged_into,
         "closed_at": _t(i.closed_at), "seat": i.seat, "source": i.source,
-        "reporting_unit": i.reporting_unit or None,
+        "reporting_unit": i.reporting_unit or None, "drill": i.drill,
     }
 
 
@@ -78,6 +78,7 @@ def order_json(o: Order, clock: OrderClock | None = None) -> dict[str, Any]:
         "handover_acked_at": _t(o.handover_acked_at),
         "phase": o.phase or None,
         "activation": o.activation or None,
+        "drill": o.drill,
     }
     if clock is not None:
         data["clock"] = clock_json(clock)
@@ -164,6 +165,10 @@ class Text:
             return self.pick(f"{stage}超时 {span}", f"{stage} OVERDUE by {span}")
         return self.pick(f"{stage}剩余 {span}", f"{stage} in {span}")
 
+    def drill_mark(self, drill: bool) -> str:
+        """The mark every line showing a drill (演练) incident or order starts with."""
+        return self.pick("[演练] ", "[DRILL] ") if drill else ""
+
     def incident_line(self, i: Incident) -> str:
         status = label(INCIDENT_STATUS_LABELS, i.status, self.lang)
         disp = label(DISPOSITION_LABELS, i.disposition, self.lang)
@@ -171,7 +176,7 @@ class Text:
         source = (self.pick(f" · 单位上报：{self.unit(i.reporting_unit)}",
                             f" · reported by {self.unit(i.reporting_unit)}")
                   if i.source == "unit" else "")
-        return (f"#{i.no} {self.time(i.created_at, True)} {self.category(i.category)}"
+        return (f"{self.drill_mark(i.drill)}#{i.no} {self.time(i.created_at, True)} {self.category(i.category)}"
                 f" · {self.area(i.area)} · {where} · {status}/{disp}{source}")
 
     def order_status(self, o: Order) -> str:
@@ -189,8 +194,8 @@ class Text:
         status = self.order_status(o)
         first = self.pick(" [首接]", " [first contact]") if o.first_contact else ""
         first += PHASE_TAGS.get(o.phase, ("", ""))[0 if self.zh() else 1]
-        return (f"  {self.pick('派单', 'order')} {o.no} → {self.unit(o.unit)}{first}: {status}"
-                f" · {self.remaining(clock)}")
+        return (f"  {self.drill_mark(o.drill)}{self.pick('派单', 'order')} {o.no} → {self.unit(o.unit)}"
+                f"{first}: {status} · {self.remaining(clock)}")
 
     def call_line(self, c: Call) -> str:
         return f"  {self.time(c.received_at, True)} {c.phone or '-'} {c.text}"
@@ -198,17 +203,23 @@ class Text:
     def board_lines(self, board: Board, marks: dict[str, str] | None = None) -> list[str]:
         """The board as text; ``marks`` adds a note to an order's line (order id → text)."""
         head = self.pick(
-            f"看板 {self.time(board.at, True)} · 未结派单 {len(board.rows)} · 超时 {board.overdue}"
-            f" · 待派警情 {len(board.waiting)}",
-            f"Board {self.time(board.at, True)} · open orders {len(board.rows)} · overdue"
-            f" {board.overdue} · incidents waiting {len(board.waiting)}",
+            f"看板 {self.time(board.at, True)} · 未结派单 {board.open_orders} · 超时 {board.overdue}"
+            f" · 待派警情 {board.waiting_real}",
+            f"Board {self.time(board.at, True)} · open orders {board.open_orders} · overdue"
+            f" {board.overdue} · incidents waiting {board.waiting_real}",
         )
+        drills = board.drills()
+        if any(drills.values()):
+            head += self.pick(
+                f" · 演练：派单 {drills['open_orders']}，超时 {drills['overdue']}，待派 {drills['waiting']}",
+                f" · drills: {drills['open_orders']} orders, {drills['overdue']} overdue,"
+                f" {drills['waiting']} waiting")
         lines = [head]
         for r in board.rows:
             mark = self.pick("【超时】", "[OVERDUE] ") if r.clock.state == "overdue" else ""
             lines.append(
-                f"{mark}{self.pick('派单', 'order')} {r.order.no} · #{r.order.incident_no}"
-                f" {self.category(r.category)} · {self.unit(r.order.unit)}"
+                f"{mark}{self.drill_mark(r.order.drill)}{self.pick('派单', 'order')} {r.order.no}"
+                f" · #{r.order.incident_no} {self.category(r.category)} · {self.unit(r.order.unit)}"
                 f" · {self.order_status(r.order)} · {self.remaining(r.clock)}"
                 + (f" · {marks[r.order.id]}" if marks and r.order.id in marks else "")
             )

@@ -89,7 +89,8 @@ def draft(t: Text, kind: str, d: DraftInput) -> str:
     seq = sum(1 for r in d.reports if r.kind == kind) + 1
     title = report_label(kind, t.lang) + (t.pick(f"（第 {seq} 次）", f" (no. {seq})")
                                           if kind == "follow_up" else "")
-    head = t.pick(f"关于{where}{what}事件的{title}", f"{title}: {what} at {where}")
+    # a drill's report says so in its first words, so it is never sent upward as a real one
+    head = t.drill_mark(i.drill) + t.pick(f"关于{where}{what}事件的{title}", f"{title}: {what} at {where}")
     grade = (d.grade.label(t.lang) if d.grade is not None
              else t.pick("未分级", "not graded"))
     accounts = list(dict.fromkeys([i.text, *d.calls]))

@@ -18,6 +18,7 @@ from console import (
     accountability,
     activation,
     dispatch,
+    drills,
     dualtrack,
     grades,
     intake,
@@ -53,6 +54,7 @@ from console.sync.status import SyncStatus, read_status
 from console.triage import Triage, TriageResult
 
 if TYPE_CHECKING:
+    from console import stats as figures
     from console.plans import Plan
     from console.sync.client import PassReport, SyncSettings
     from console.tiered import TieredData
@@ -365,10 +367,11 @@ class Services:
                              self._soon(), self.config.tz)
 
     def reports_overdue(self, now: datetime | None = None) -> int:
-        """Report clocks past their deadline; cheap when nothing was ever raised (no data read)."""
+        """Report clocks past their deadline, drills (演练) left out; cheap when nothing was ever
+        raised (no data read)."""
         if self.store.one("SELECT 1 FROM incident_grades WHERE level != 'daily' LIMIT 1") is None:
             return 0
-        return sum(t.overdue for t in self.report_tracks(now))
+        return sum(t.overdue for t in self.report_tracks(now) if not t.incident.drill)
 
     def file_report(self, incident: str | int, kind: str, to: str, via: str, body: str = "",
                     at: str | None = None) -> upward.FiledReport:
@@ -513,6 +516,25 @@ class Services:
                               accountability.urge_counts(self.store, order_ids),
                               accountability.supervisions_of(self.store, order_ids))
 
+    # -- drills (演练) and the figures they are kept out of (console/drills.py, stats.py) --------
+    def drill_mode(self) -> drills.DrillMode:
+        return drills.seat_mode(self.store)
+
+    def set_drill_mode(self, on: bool) -> drills.DrillMode:
+        return drills.set_seat_mode(self.ctx, on)
+
+    def stats(self, period: figures.Period, *, drills: bool = False) -> figures.Stats:
+        """Real figures by default; ``drills`` gives the drills' alone, never a mix."""
+        from console import stats as figures
+
+        return figures.compute(self.store, period, drills=drills, now=self.ctx.clock.now(),
+                               due_soon=timedelta(minutes=self.config.deadlines.due_soon_minutes))
+
+    def export_rows(self, period: figures.Period, *, drills: bool = False) -> list[dict[str, Any]]:
+        from console import stats as figures
+
+        return figures.export_rows(self.store, period, drills=drills, tz=self.config.tz)
+
 
 def open_services(
     db: Path | str | None = None,
@@ -526,7 +548,7 @@ def open_services(
     config = load_config(config_path)
     clock = clock or clock_from_env()
     data = data_dir or default_data_dir()
-    store = Store(db or default_db_path(), clock)
+    store = Store(db or default_db_path(), clock, push_drills=config.sync.include_drills)
     try:
         rules = load_rules(config, data / "deadlines.toml")
         row = store.one("SELECT body FROM catalog_snapshot WHERE id = 1")

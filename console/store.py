@@ -415,6 +415,23 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX upward_reports_incident ON upward_reports(incident_id, reported_at)
         """,
     ),
+    (
+        "drills (演练): incidents.drill from incident.created's payload (calls, orders, notes,"
+        " gradings and reports are drills by their incident); this seat's own settings, never synced",
+        """
+        ALTER TABLE incidents ADD COLUMN drill INTEGER NOT NULL DEFAULT 0;
+        UPDATE incidents SET drill = 1 WHERE id IN (
+            SELECT subject FROM events WHERE kind = 'incident.created'
+              AND json_extract(payload, '$.drill') = 1);
+        CREATE INDEX incidents_drill_created ON incidents(drill, created_at);
+        CREATE TABLE seat_settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            set_at TEXT NOT NULL,
+            operator TEXT NOT NULL DEFAULT ''
+        )
+        """,
+    ),
 )
 
 
@@ -481,9 +498,12 @@ class EventRecord:
 class Store:
     """One connection per ``Store``; use one ``Store`` per thread."""
 
-    def __init__(self, path: Path | str, clock: Clock) -> None:
+    def __init__(self, path: Path | str, clock: Clock, *, push_drills: bool = False) -> None:
         self.path = str(path)
         self.clock = clock
+        # Events of drill (演练) incidents stay off the outbox, so they never reach the city
+        # server or other seats, unless the profile says ``[sync] include_drills = true``.
+        self.push_drills = push_drills
         self.conn = connect(self.path, PRAGMAS)
         self._lock = threading.RLock()
         self._migrate()
@@ -622,12 +642,23 @@ class Transaction:
             (record.id, kind, subject, record.happened_at, record.recorded_at, self.seat,
              self.operator, json.dumps(payload, ensure_ascii=False, separators=(",", ":"))),
         )
-        self.conn.execute(
-            "INSERT INTO outbox (event_id, queued_at) VALUES (?, ?)", (record.id, record.recorded_at)
-        )
         apply_event(self.conn, record)
+        if self.store.push_drills or not self.is_drill(subject, payload):
+            self.conn.execute(
+                "INSERT INTO outbox (event_id, queued_at) VALUES (?, ?)", (record.id, record.recorded_at)
+            )
         self.appended.append(record)
         return record
+
+    def is_drill(self, subject: str | None, payload: dict[str, Any]) -> bool:
+        """Whether an event belongs to a drill (演练) incident: its incident (the payload's, else
+        the subject) is marked so. Read after the event is applied, so an ``incident.created``
+        answers for itself."""
+        incident_id = payload.get("incident_id", subject)
+        if not isinstance(incident_id, str):
+            return False
+        row = self.conn.execute("SELECT drill FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+        return bool(row and row[0])
 
     def receive(self, record: EventRecord, server_seq: int) -> bool:
         """Take in an event pulled from the server; False if this seat already had it.

@@ -309,12 +309,6 @@ def due_clocks(found: list[ReportTrack]) -> list[tuple[ReportTrack, ReportClock]
     return pairs
 
 
-def overdue_count(db: Reader, rules: ReportRules, now: datetime, soon: timedelta,
-                  tz: ZoneInfo) -> int:
-    """Report clocks past their deadline over every raised incident (the status line)."""
-    return sum(t.overdue for t in tracks(db, rules, now, soon, tz))
-
-
 # -- filing -----------------------------------------------------------------------------------
 def file_report(ctx: Context, incident_ref: str | int, *, kind: str, to: str, via: str,
                 body: str = "", at: str | None = None) -> FiledReport:

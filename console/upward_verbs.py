@@ -11,7 +11,7 @@ from console.commands import Invocation, Outcome, command
 from console.errors import BadInput
 from console.grade_verbs import grade_line
 from console.report_rules import report_label
-from console.upward import ReportTrack, clock_text, via_label
+from console.upward import ReportTrack, clock_text, due_clocks, via_label
 
 
 def _track_lines(inv: Invocation, track: ReportTrack) -> list[str]:
@@ -30,13 +30,15 @@ def _track_lines(inv: Invocation, track: ReportTrack) -> list[str]:
 def _report_due(inv: Invocation) -> Outcome:
     s = inv.services
     now = s.ctx.clock.now()
-    pairs = [(t, c) for t in s.report_tracks(now) for c in t.open_clocks]
-    pairs.sort(key=lambda p: (p[1].due or now, p[0].incident.no))
-    lines = [f"#{t.incident.no} {inv.text.category(t.incident.category)} · "
+    pairs = due_clocks(s.report_tracks(now))
+    lines = [f"{inv.text.drill_mark(t.incident.drill)}#{t.incident.no} "
+             f"{inv.text.category(t.incident.category)} · "
              f"{t.grade.level.value} · {clock_text(c, inv.lang, s.config.tz)}" for t, c in pairs]
     return inv.outcome(
-        {"at": iso(now), "overdue": sum(1 for _, c in pairs if c.state == "overdue"),
-         "due": [{"incident_id": t.incident.id, "incident_no": t.incident.no,
+        {"at": iso(now),
+         "overdue": sum(1 for t, c in pairs if c.state == "overdue" and not t.incident.drill),
+         "drill_overdue": sum(1 for t, c in pairs if c.state == "overdue" and t.incident.drill),
+         "due": [{"incident_id": t.incident.id, "incident_no": t.incident.no, "drill": t.incident.drill,
                   "level": t.grade.level.value, **c.to_json()} for t, c in pairs]},
         lines or [inv.text.pick("没有待报送的信息", "no report due")])
 

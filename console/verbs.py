@@ -31,10 +31,11 @@ def _triage(inv: Invocation) -> Outcome:
 
 @command("call new", aliases=("new",),
          options=("phone", "text", "address", "area", "category", "name", "at", "merge-into",
-                  "transfer", "dispatch"),
-         zh="接警：登记一个来电（显示来电历史和可能的重复警情；--dispatch 单位[,单位] 同时派单）",
+                  "transfer", "dispatch"), flags=("drill",),
+         zh="接警：登记一个来电（显示来电历史和可能的重复警情；--dispatch 单位[,单位] 同时派单；"
+            "--drill 记为演练）",
          en="take a call: record it (shows caller history and possible duplicates;"
-            " --dispatch UNIT[,UNIT] orders units in the same transaction)")
+            " --dispatch UNIT[,UNIT] orders units in the same transaction; --drill: a drill)")
 def _call_new(inv: Invocation) -> Outcome:
     s = inv.services
     result = s.new_call(
@@ -42,6 +43,7 @@ def _call_new(inv: Invocation) -> Outcome:
         area=inv.get("area"), category=inv.get("category"), caller_name=inv.get("name") or "",
         at=inv.get("at"), merge_into=inv.get("merge_into"), transfer=inv.get("transfer"),
         dispatch=[u for u in (inv.get("dispatch") or "").replace("，", ",").split(",") if u.strip()],
+        drill=bool(inv.get("drill")),
     )
     incident = result.incident
     t = inv.text
@@ -266,8 +268,9 @@ def _board(inv: Invocation) -> Outcome:
     urged = s.urge_counts(ids)
     marks = {oid: accountability.supervise_text(inv.text, sup, board.at) for oid, sup in sups.items()}
     return inv.outcome(
-        {"at": iso(board.at), "overdue": board.overdue,
-         "supervise_overdue": sum(1 for sup in sups.values() if sup.overdue(board.at)),
+        {"at": iso(board.at), "overdue": board.overdue, "drill": board.drills(),
+         "supervise_overdue": sum(1 for r in board.rows if not r.order.drill and r.order.id in sups
+                                  and sups[r.order.id].overdue(board.at)),
          "reports_overdue": s.reports_overdue(board.at),
          "orders": [{**render.order_json(r.order, r.clock), "category": r.category,
                      "address": r.address,

@@ -78,6 +78,8 @@ class BoardScreen(OrderStepActions, Screen[None]):
                                 suggester=CommandSuggester(services))
         self._data_version = -1
         self._waiting = 0
+        self._drill_on = False               # this seat's drill mode (console/drills.py)
+        self._drill_waiting = 0
         self._stale = 0                      # units whose roster filing is due (备案待补)
         self._stale_checked = -STALE_EVERY_S
         self._reports_key: tuple[object, ...] = ()
@@ -112,7 +114,9 @@ class BoardScreen(OrderStepActions, Screen[None]):
         self._data_version = self._store_version()
         self.board_view.show(board, self.marks(board))
         incidents = board.waiting
-        self._waiting = len(incidents)
+        self._waiting = board.waiting_real
+        self._drill_waiting = len(incidents) - board.waiting_real
+        self._drill_on = self.services.drill_mode().on
         self.incidents.clear_options()
         if incidents:
             self.incidents.add_options(
@@ -186,15 +190,21 @@ class BoardScreen(OrderStepActions, Screen[None]):
         return self._reports_overdue
 
     def _status(self, overdue: int) -> None:
-        """Counts first: at 80 columns the tail (center name) is what gets cut, not the numbers."""
+        """Counts first: at 80 columns the tail (center name) is what gets cut, not the numbers.
+        The counts are real ones: drill (演练) orders and incidents are counted apart, and a seat
+        in drill mode says so before anything else."""
         cfg = self.services.config
         now = self.words.time(self.services.ctx.clock.now(), with_date=True)
         name = cfg.center.name_zh if self.lang == "zh" else cfg.center.name_en
         stale = self.stale_count()
         reports = self.reports_overdue()
-        line = (f"{tr('status.overdue', self.lang)} {overdue} · "
-                f"{tr('status.open_orders', self.lang)} {len(self.board_view.rows)} · "
+        drill_orders = sum(1 for r in self.board_view.rows if r.order.drill)
+        drills = drill_orders + self._drill_waiting
+        line = ((f"{tr('drill.mode', self.lang)} " if self._drill_on else "")
+                + f"{tr('status.overdue', self.lang)} {overdue} · "
+                f"{tr('status.open_orders', self.lang)} {len(self.board_view.rows) - drill_orders} · "
                 f"{tr('status.waiting', self.lang)} {self._waiting} · "
+                + (f"{tr('drill.counts', self.lang, n=drills)} · " if drills else "")
                 + (f"{tr('status.stale', self.lang, n=stale)} · " if stale else "")
                 + (f"{tr('status.reports_overdue', self.lang, n=reports)} · " if reports else "")
                 + f"{now} · "
@@ -219,13 +229,14 @@ class BoardScreen(OrderStepActions, Screen[None]):
             clock = order_clock(row.order, now, soon)
             if clock.state != "overdue" or clock.stage is None:
                 continue
-            overdue += 1
+            overdue += not row.order.drill   # a drill alarms (it is training) but is no real count
             key = f"{row.order.id}:{clock.stage}"
             live.add(key)
             if key not in self._alarmed:
                 self._alarmed.add(key)
                 stage = label(STAGE_LABELS, clock.stage, self.lang)
-                item = f"{row.order.no} {self.words.unit(row.order.unit)} {stage}"
+                item = (f"{self.words.drill_mark(row.order.drill)}{row.order.no}"
+                        f" {self.words.unit(row.order.unit)} {stage}")
                 self.unacknowledged[key] = item
                 fresh.append(tr("alarm.overdue", self.lang, no=row.order.no,
                                 unit=self.words.unit(row.order.unit), stage=stage))
@@ -258,7 +269,8 @@ class BoardScreen(OrderStepActions, Screen[None]):
         if call is None:
             self.answer.update(Text(tr("calls.nothing_ringing", self.lang)))
             return
-        self.app.action_new_call(phone=call.phone or "hidden")  # type: ignore[attr-defined]
+        drill = {"drill": True} if call.drill else {}   # a drill script's call makes a drill incident
+        self.app.action_new_call(phone=call.phone or "hidden", **drill)  # type: ignore[attr-defined]
 
     def action_ack_alarm(self) -> None:
         self.unacknowledged.clear()

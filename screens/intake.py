@@ -83,12 +83,14 @@ class IntakeScreen(Screen[None]):
                 show=False, priority=True),
     ]
 
-    def __init__(self, services: Services, lang: str, phone: str | None = None) -> None:
+    def __init__(self, services: Services, lang: str, phone: str | None = None,
+                 drill: bool = False) -> None:
         super().__init__()
         self.services = services
         self.lang = lang
         localize(self, lang)
         self.phone_given = phone.strip() if phone and phone.strip() else None
+        self.drill = drill                     # a drill script's call (演练); the seat's mode adds to it
         self.words = Words(lang, services.config.tz, services.catalog)
         self.area = Area(services.config.center.default_area)
         self.form_id = uuid.uuid4().hex
@@ -106,6 +108,7 @@ class IntakeScreen(Screen[None]):
         self.hist_head = Static(id="intake-hist-head", markup=False)
         self.history = HistoryView(self.words, id="intake-history")
         self.message = Static(id="intake-message", markup=False)
+        self.title_view = Static(id="intake-title", markup=False)
         self.result: TriageResult | None = None
         self.triage_error = ""
         self.accepted: str | None = None      # category code the dispatcher accepted
@@ -122,7 +125,7 @@ class IntakeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         i = self.inputs
         with Vertical(id="intake-form"):
-            yield Static(Text(tr("intake.title", self.lang), style="bold"), id="intake-title")
+            yield self.title_view
             with Horizontal(classes="intake-row"):
                 yield self._label("phone")
                 yield i["phone"]
@@ -161,6 +164,7 @@ class IntakeScreen(Screen[None]):
             return
         self._show_area()
         self._open_draft()
+        self._show_title()
         self._refresh_live()
         # ImeInput re-anchors the IME window after the first layout, so focusing now is safe,
         # and keys typed right after F2/F6 reach the field instead of nothing.
@@ -171,6 +175,12 @@ class IntakeScreen(Screen[None]):
         """The call was saved, merged or transferred (or this form stood down): no more drafts."""
         return self._finished
 
+    def _show_title(self) -> None:
+        """A drill call (演练), or any call while the seat is in drill mode, says so at the top."""
+        drill = self.drill or self.services.drill_mode().on
+        self.title_view.update(Text(tr("drill.intake_title", self.lang), style="bold white on magenta")
+                               if drill else Text(tr("intake.title", self.lang), style="bold"))
+
     def _leave_duplicate(self) -> None:
         if self.app.screen is self:
             self.app.pop_screen()
@@ -178,7 +188,8 @@ class IntakeScreen(Screen[None]):
     # -- drafts ------------------------------------------------------------------------------
     def form(self) -> dict[str, Any]:
         body: dict[str, Any] = {name: self.inputs[name].value for name in FIELDS}
-        body.update(form_id=self.form_id, area=self.area.value, accepted=self.accepted or "")
+        body.update(form_id=self.form_id, area=self.area.value, accepted=self.accepted or "",
+                    drill=self.drill)
         return body
 
     def _stash(self) -> list[dict[str, Any]]:
@@ -215,6 +226,7 @@ class IntakeScreen(Screen[None]):
 
     def _apply(self, draft: dict[str, Any]) -> None:
         self.form_id = str(draft.get("form_id") or self.form_id)
+        self.drill = draft.get("drill") is True
         for name in FIELDS:
             value = str(draft.get(name, ""))
             self.inputs[name].value = value
@@ -440,7 +452,7 @@ class IntakeScreen(Screen[None]):
             result = self.services.new_call(
                 phone=i["phone"].value, text=i["text"].value, address=i["address"].value,
                 area=self.area.value, category=category, caller_name=i["name"].value,
-                merge_into=merge_into, transfer=transfer)
+                merge_into=merge_into, transfer=transfer, drill=self.drill)
         except LinkageError as exc:
             reason = (tr("intake.need_category", self.lang) if exc.code == "intake.no_category"
                       else exc.message(self.lang))

@@ -163,7 +163,11 @@ class SyncClient:
 
     async def _reconcile(self, client: httpx.AsyncClient, epoch: str, report: PassReport) -> None:
         """The server was restored from a backup: re-queue what it lost, pull again from 0."""
-        ids = [r[0] for r in self.store.all("SELECT id FROM events WHERE origin = 'local' ORDER BY seq")]
+        # a drill's events were never queued (Transaction.append); a restore does not send them
+        ids = [r[0] for r in self.store.all(
+            "SELECT e.id FROM events e WHERE e.origin = 'local' AND (? OR NOT EXISTS (SELECT 1 FROM"
+            " incidents i WHERE i.id = coalesce(json_extract(e.payload, '$.incident_id'), e.subject)"
+            " AND i.drill = 1)) ORDER BY e.seq", (int(self.settings.include_drills),))]
         missing: list[str] = []
         for start in range(0, len(ids), MAX_MISSING_IDS):
             chunk = ids[start:start + MAX_MISSING_IDS]

@@ -22,3 +22,4 @@ class SyncSettings:
     interval_s: float = 5.0
     backoff_base_s: float = 1.0
     backoff_cap_s: float = 60.0
+    include_drills: bool = False   # re-queue drill (演练) events too after a server restore

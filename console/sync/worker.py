@@ -62,7 +62,7 @@ def settings_for(config: Config, db_path: str) -> SyncSettings | None:
     return SyncSettings(
         server=config.sync.server, token=token, county=config.center.county,
         seat=config.center.seat, deadline_s=float(config.sync.deadline_seconds),
-        interval_s=float(config.sync.interval_seconds),
+        interval_s=float(config.sync.interval_seconds), include_drills=config.sync.include_drills,
     )
 
 

@@ -146,6 +146,8 @@ class CallsPanel(Static):
     def ringing_line(self, call: FeedCall, now: datetime) -> Text:
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(f" {tr('calls.tag', self.lang)} ", style="bold black on yellow")
+        if call.drill:
+            line.append(f" {tr('drill.mark', self.lang)}", style="bold magenta")
         line.append(f" {self._phone(call)} ", style="bold")
         if call.caller_name:
             line.append(f"{plain(call.caller_name, 12)} ")

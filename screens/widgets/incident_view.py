@@ -106,7 +106,7 @@ class IncidentView:
                       disposition=label(DISPOSITION_LABELS, i.disposition, self.lang))
         if i.merged_into:
             text += " " + self.t("incident.merged_into")
-        return Text(text, style="bold")
+        return Text(self.words.drill_mark(i.drill) + text, style="bold")
 
     def first_contact(self) -> Order | None:
         return next((o for o, _ in self.detail.orders if o.first_contact and o.incident_id == self.incident.id),
