@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from console.errors import BadInput
@@ -150,3 +150,23 @@ def place_key(address: str) -> str:
     """An address reduced to what two callers describing one place would share."""
     text = normalize(address).lower()
     return re.sub(r"[\s,，。.、;；:：!！?？()（）\-—_'\"“”‘’]+", "", text)
+
+
+def parse_day(raw: str) -> date:
+    """A calendar day as typed: 2026-11-28, 2026/11/28, 2026.11.28 or 2026年11月28日."""
+    text = normalize(raw)
+    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text)
+    try:
+        if m:
+            return date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        pass
+    raise BadInput("input.day", zh="日期格式不正确：{d}（例如 2026-11-28）",
+                   en="malformed day: {d} (e.g. 2026-11-28)", d=raw[:20])
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The center-local day as a UTC span [start, end): 24 h, or 23/25 h across a DST change."""
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    return start, end

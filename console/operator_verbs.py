@@ -10,8 +10,7 @@ from datetime import date
 
 from console.accountability import supervise_text
 from console.commands import Invocation, Outcome, command
-from console.errors import BadInput
-from console.inputs import normalize
+from console.inputs import parse_day
 from console.operators import Operator
 from console.render import Text
 from console.shifts import Handover, ShiftSummary
@@ -138,11 +137,7 @@ def _day(inv: Invocation) -> date:
     raw = inv.get("day")
     if raw is None or not raw.strip():
         return inv.services.ctx.clock.now().astimezone(inv.services.config.tz).date()
-    try:
-        return date.fromisoformat(normalize(raw))
-    except ValueError:
-        raise BadInput("shift.day", zh="日期格式应为 YYYY-MM-DD：{d}",
-                       en="the day must be YYYY-MM-DD: {d}", d=raw[:20]) from None
+    return parse_day(raw)
 
 
 @command("shift log", options=("day",), zh="交接班记录：某天（本地日期，默认今天）的全部交接班",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -28,7 +28,7 @@ from console.clock import iso
 from console.dispatch import resolve_unit
 from console.errors import BadInput
 from console.ids import uuid7
-from console.inputs import clean_text, normalize
+from console.inputs import clean_text, day_bounds, normalize
 
 if TYPE_CHECKING:
     from console.catalog import Unit
@@ -199,25 +199,6 @@ def summary(results: Iterable[str | None]) -> dict[str, int]:
 # -- days and rounds ----------------------------------------------------------------------------
 def day_of(at: datetime, tz: ZoneInfo) -> date:
     return at.astimezone(tz).date()
-
-
-def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """The center-local day as a UTC span [start, end): 24 h, or 23/25 h across a DST change."""
-    start = datetime.combine(day, time(0), tzinfo=tz)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
-    return start, end
-
-
-def parse_day(raw: str) -> date:
-    text = normalize(raw)
-    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text)
-    try:
-        if m:
-            return date(int(m[1]), int(m[2]), int(m[3]))
-    except ValueError:
-        pass
-    raise BadInput("rollcall.day", zh="日期格式不正确：{d}（例如 2026-11-28）",
-                   en="malformed day: {d} (e.g. 2026-11-28)", d=raw[:20])
 
 
 def current_round(store: Store, tz: ZoneInfo, at: datetime) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from console.clock import iso
 from console.commands import Invocation, Outcome, command
+from console.inputs import parse_day
 from console.render import Text
 from console.rollcall import (
     ROUND_PREFIX,
@@ -16,7 +17,6 @@ from console.rollcall import (
     UnitRecord,
     day_report,
     find_round,
-    parse_day,
     record,
     result_text,
     roll_list,

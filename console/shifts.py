@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from console import accountability, operators
@@ -21,7 +21,7 @@ from console.board import BoardRow, compute_board
 from console.clock import iso, parse_instant
 from console.context import Context
 from console.errors import BadInput
-from console.inputs import clean_text
+from console.inputs import clean_text, day_bounds
 from console.model import Incident
 from console.queries import Reader, incident_from_row
 
@@ -150,8 +150,7 @@ def hand_over(ctx: Context, to_login: str, pin: str, note: str = "") -> Handover
 
 def log(ctx: Context, day: date) -> list[Handover]:
     """The handovers of one day (the center's local date), every seat, oldest first."""
-    start = datetime.combine(day, time(0), tzinfo=ctx.config.tz)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=ctx.config.tz)
+    start, end = day_bounds(day, ctx.config.tz)
     rows = ctx.store.all(
         "SELECT * FROM shift_handovers WHERE handed_at >= ? AND handed_at < ?"
         " ORDER BY handed_at, event_id", (iso(start), iso(end)))

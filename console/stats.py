@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 from console.clock import iso
 from console.deadlines import order_clock
 from console.errors import BadInput
+from console.inputs import day_bounds, parse_day
 from console.model import DISPOSITION_LABELS, acked_at, label
 from console.queries import ORDER_SELECT, Reader, incident_from_row, order_from_row
 from console.render import Text
-from console.rollcall import day_bounds, parse_day
 
 MAX_DAYS = 366
 

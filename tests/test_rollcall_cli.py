@@ -85,7 +85,7 @@ def test_refusals_exit_2_and_write_nothing(cli) -> None:
                        (["rollcall", "record", "psb", "answered", "--note", "x" * 201], "rollcall.note"),
                        (["rollcall", "record", "psb", "answered", "--round", "deadbeef99"], "rollcall.round"),
                        (["rollcall", "record", "psb"], "command.missing"),
-                       (["rollcall", "report", "--day", "28/11/2026"], "rollcall.day"),
+                       (["rollcall", "report", "--day", "28/11/2026"], "input.day"),
                        (["rollcall", "list", "--round", "nope"], "rollcall.round")):
         result = cli(*args)
         assert result.code == 2, args
