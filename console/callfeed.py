@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -26,6 +27,15 @@ from typing import Any
 from console.clock import iso, parse_instant
 from console.errors import BadInput
 from console.inputs import parse_phone
+
+#: Simulated and drill callers use numbers no real subscriber has (…0000…), so a rehearsal
+#: can never be mistaken for, or call back, a real person.
+FICTIONAL_MOBILE = re.compile(r"1[3-9]\d0000\d{4}")
+
+
+def to_ms(instant: datetime) -> datetime:
+    """Feed lines carry milliseconds: the event in memory equals the one read back."""
+    return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
 
 FEED_VERSION = 1
 EVENT_TYPES = ("ring", "answered", "hangup")

@@ -10,13 +10,13 @@ whatever the seat's switch says. Writing and pacing are the simulator's
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from console.callfeed import FeedEvent
+from console.callfeed import FICTIONAL_MOBILE, FeedEvent, to_ms
+from console.catalog import read_toml
 from console.errors import BadInput, DataError
 from console.model import AREA_ALIASES
 
@@ -95,12 +95,7 @@ def _seconds(entry: dict[str, Any], key: str, at: str, low: float) -> float | No
 def load_script(path: Path) -> DrillScript:
     """Read and check a script; every refusal names the file and the entry (call #n)."""
     where = path.name
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise DataError(where, zh="文件不存在", en="file not found") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(where, zh="无法读取：{e}", en="cannot be read: {e}", e=exc) from exc
+    raw = read_toml(path)   # missing, not UTF-8 or not TOML: refused as for every data file
     unknown = set(raw) - {"drill", "call"}
     if unknown:
         raise DataError(where, zh="未知的配置节 {k}", en="unknown section {k}", k=sorted(unknown)[0])
@@ -127,7 +122,6 @@ def load_script(path: Path) -> DrillScript:
 
 
 def _call(entry: Any, at: str, lines: list[str], n: int) -> DrillCall:
-    from console.simulate import _FICTIONAL_MOBILE  # the simulator's rule: loaded late (it loads the verbs)
 
     if not isinstance(entry, dict):
         raise DataError(at, zh="必须是一个配置节", en="must be a table")
@@ -139,7 +133,7 @@ def _call(entry: Any, at: str, lines: list[str], n: int) -> DrillCall:
     offset = _seconds(entry, "offset_s", at, 0) or 0.0
     hangup = _seconds(entry, "hangup_after_s", at, 1)
     phone = entry.get("phone", "")
-    if not isinstance(phone, str) or (phone and not _FICTIONAL_MOBILE.fullmatch(phone)):
+    if not isinstance(phone, str) or (phone and not FICTIONAL_MOBILE.fullmatch(phone)):
         raise DataError(f"{at} phone", zh="号码必须是虚构号码（如 1380000xxxx）或留空（隐藏号码），不能是 {p}",
                         en="phone must be fictional (like 1380000xxxx) or empty (withheld), not {p}",
                         p=str(phone)[:20])
@@ -156,17 +150,16 @@ def _call(entry: Any, at: str, lines: list[str], n: int) -> DrillCall:
 def events(script: DrillScript, *, start: datetime, speed: float, lang: str) -> list[FeedEvent]:
     """The feed events of one run, in time order: a ring per call at ``start + offset/speed``
     (and a hangup for a caller who gives up), every one marked ``drill``."""
-    from console.simulate import _ms
 
     run = f"drill-{start.strftime('%Y%m%dT%H%M%S')}"
     out: list[FeedEvent] = []
     for n, call in enumerate(script.calls, start=1):
-        at = _ms(start + timedelta(seconds=call.offset_s / speed))
+        at = to_ms(start + timedelta(seconds=call.offset_s / speed))
         ring = FeedEvent("ring", f"{run}-{n:03d}", call.phone, call.line, at, call.caller_name,
                          call.text_zh if lang == "zh" else call.text_en, drill=True)
         out.append(ring)
         if call.hangup_after_s is not None:
-            end = _ms(at + timedelta(seconds=call.hangup_after_s / speed))
+            end = to_ms(at + timedelta(seconds=call.hangup_after_s / speed))
             out.append(FeedEvent("hangup", ring.call_ref, call.phone, call.line, end, drill=True))
     out.sort(key=lambda e: e.at)
     return out

@@ -17,7 +17,6 @@ import random
 import re
 import sys
 import time
-import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -25,7 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from console import verbs as _verbs  # noqa: F401  (the dispatcher's verbs come first in help)
-from console.callfeed import FeedEvent, FeedLineError, append_events, feed_path, parse_line
+from console.callfeed import (
+    FICTIONAL_MOBILE,
+    FeedEvent,
+    FeedLineError,
+    append_events,
+    feed_path,
+    parse_line,
+    to_ms,
+)
+from console.catalog import read_toml
 from console.clock import FakeClock, iso
 from console.commands import Invocation, Outcome, command
 from console.errors import BadInput, DataError
@@ -35,15 +43,9 @@ PROFILE_FILE = "simulation.toml"
 MAX_RATE = 6000.0          # rings per minute (100 a second: a load test, not a county)
 MAX_COUNT = 100_000
 DEFAULT_RATE = 4.0
-_FICTIONAL_MOBILE = re.compile(r"1[3-9]\d0000\d{4}")
 # Follow-up delays after the ring, in seconds.
 HANGUP_AFTER = (8.0, 45.0)
 ANSWERED_AFTER = (4.0, 15.0)
-
-def _ms(instant: datetime) -> datetime:
-    """Feed lines carry milliseconds: the event in memory equals the one read back."""
-    return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
-
 
 # Replaced in tests; the CLI path is the only caller that really sleeps.
 sleep: Callable[[float], None] = time.sleep
@@ -73,12 +75,7 @@ _SIM_KEYS = {"lines", "hangup_share", "answered_elsewhere_share"}
 def load_profile(path: Path) -> SimProfile:
     """Read and check ``simulation.toml``; every error names the file and the entry."""
     where = path.name
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise DataError(where, zh="文件不存在", en="file not found") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(where, zh="无法读取：{e}", en="cannot be read: {e}", e=exc) from exc
+    raw = read_toml(path)   # missing, not UTF-8 or not TOML: refused as for every data file
     unknown = set(raw) - {"simulation", "caller"}
     if unknown:
         raise DataError(where, zh="未知的配置节 {k}", en="unknown section {k}", k=sorted(unknown)[0])
@@ -110,7 +107,7 @@ def load_profile(path: Path) -> SimProfile:
             bad = sorted(set(entry) - _CALLER_KEYS)[0] if isinstance(entry, dict) else "?"
             raise DataError(at, zh="未知的配置项 {k}", en="unknown key {k}", k=bad)
         phone, weight = entry.get("phone", ""), entry.get("weight", 1)
-        if not isinstance(phone, str) or (phone and not _FICTIONAL_MOBILE.fullmatch(phone)):
+        if not isinstance(phone, str) or (phone and not FICTIONAL_MOBILE.fullmatch(phone)):
             raise DataError(at, zh="号码必须是虚构号码（如 1380000xxxx）或留空（隐藏号码），不能是 {p}",
                             en="phone must be fictional (like 1380000xxxx) or empty (withheld), not {p}",
                             p=str(phone)[:20])
@@ -144,15 +141,15 @@ def generate(profile: SimProfile, *, seed: int, start: datetime, rate: float, co
             yield heapq.heappop(pending)[2]
         n += 1
         caller = rng.choices(profile.callers, weights)[0]
-        ring = FeedEvent("ring", f"{run}-{n:05d}", caller.phone, rng.choice(profile.lines), _ms(at),
+        ring = FeedEvent("ring", f"{run}-{n:05d}", caller.phone, rng.choice(profile.lines), to_ms(at),
                          caller.name, caller.say_zh if lang == "zh" else caller.say_en)
         yield ring
         fate = rng.random()
         if fate < profile.hangup_share:
-            end = _ms(at + timedelta(seconds=rng.uniform(*HANGUP_AFTER)))
+            end = to_ms(at + timedelta(seconds=rng.uniform(*HANGUP_AFTER)))
             heapq.heappush(pending, (end, n, replace(ring, type="hangup", at=end, caller_name="", say="")))
         elif fate < profile.hangup_share + profile.answered_share:
-            end = _ms(at + timedelta(seconds=rng.uniform(*ANSWERED_AFTER)))
+            end = to_ms(at + timedelta(seconds=rng.uniform(*ANSWERED_AFTER)))
             heapq.heappush(pending, (end, n, replace(ring, type="answered", at=end, caller_name="", say="")))
     while pending:
         yield heapq.heappop(pending)[2]
@@ -171,7 +168,7 @@ def write_schedule(events: Iterable[FeedEvent], path: Path, now: Callable[[], da
                 wait = (event.at - now()).total_seconds()
                 if wait > 0:
                     sleep(wait)
-                event = replace(event, at=_ms(now()))
+                event = replace(event, at=to_ms(now()))
             try:
                 append_events(path, [event])
             except OSError as exc:
