@@ -18,6 +18,7 @@ import httpx
 from central.app import create_app
 from central.store import CentralStore
 from console.clock import Clock
+from console.grades import grades_of
 from console.services import Services, open_services
 
 COUNTY = "demo-county"
@@ -146,6 +147,11 @@ class County:
             "calls": sorted(tuple(r) for r in store.all("SELECT id, incident_id, phone, text FROM calls")),
             "orders": sorted((r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in store.all(
                 "SELECT id, incident_id, status, steps, return_reason FROM orders")),
+            "grades": sorted((g.incident_id, g.type.value, g.level.value, g.raised_at)
+                             for g in grades_of(store, [r[0] for r in store.all(
+                                 "SELECT DISTINCT incident_id FROM incident_grades")]).values()),
+            "reviews": sorted(tuple(r) for r in store.all(
+                "SELECT event_id, order_id, return_event, decision FROM order_return_reviews")),
             "catalog": store.one("SELECT version FROM catalog_snapshot")[0],
             "pending": store.one("SELECT count(*) FROM pending_events")[0],
         }

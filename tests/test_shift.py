@@ -121,5 +121,5 @@ def test_cli_shift_verbs(cli) -> None:  # type: ignore[no-untyped-def]
     assert [h["to_operator"] for h in logged["handovers"]] == ["bob"]
     assert cli.ok("shift", "log")["day"] == "2026-11-28"
     bad = cli("shift", "log", "--day", "28/11")
-    assert bad.code == 2 and bad.json["error"]["code"] == "shift.day"
+    assert bad.code == 2 and bad.json["error"]["code"] == "input.day"
     assert cli.ok("operator", "list")["signed_in"] == "bob"

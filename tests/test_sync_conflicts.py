@@ -190,3 +190,49 @@ def test_a_transfer_and_a_reopen_on_two_seats_agree_on_the_disposition(county: C
         # the reopen wins the status; the transfer is still the newest word on the disposition
         assert tuple(row) == ("open", "transfer_110")
     assert county.projection("seat-01") == county.projection("seat-02")
+
+
+def test_a_reject_on_one_seat_and_a_reassign_on_the_other_converge(county: County) -> None:
+    """Cut off from each other, seat 1 rejects the unit's return (back to the unit) while seat 2
+    reassigns the returned order (which records an accept). Both reviews are kept; every seat
+    settles the order the same way (the newest review of the return rules, and a reassign
+    closes the order whatever arrives first)."""
+    a, b = county.seats["seat-01"], county.seats["seat-02"]
+    _, _, incident_id = _shared_incident(county)
+    county.clock.advance(60)
+    a.step(1, "ack")
+    county.clock.advance(60)
+    a.step(1, "return", reason="不属于本单位")
+    for name in ("seat-01", "seat-02"):
+        assert county.sync(name).ok
+    county.clock.advance(60)
+    a.review_return(1, "reject", "属于本单位职责")
+    county.clock.advance(60)
+    order_b = b.store.one("SELECT no FROM orders WHERE incident_id = ? AND status = 'returned'",
+                          (incident_id,))[0]
+    b.reassign(order_b, "transport")
+    for name in ("seat-02", "seat-01", "seat-02"):
+        assert county.sync(name).ok
+    _converge(county)
+    for s in (a, b):
+        decisions = sorted(r[0] for r in s.store.all("SELECT decision FROM order_return_reviews"))
+        assert decisions == ["accept", "reject"]
+        statuses = sorted(r[0] for r in s.store.all(
+            "SELECT status FROM orders WHERE incident_id = ?", (incident_id,)))
+        assert statuses == ["issued", "reassigned"]
+
+
+def test_gradings_on_two_seats_agree_on_the_grade_and_the_raising(county: County) -> None:
+    a, b = county.seats["seat-01"], county.seats["seat-02"]
+    no_a, no_b, incident_id = _shared_incident(county)
+    county.clock.advance(60)
+    first = a.grade(no_a, "IV", type="accident")
+    county.clock.advance(60)
+    b.grade(no_b, "III", type="accident", injured=4)
+    for name in ("seat-02", "seat-01", "seat-02"):
+        assert county.sync(name).ok
+    _converge(county)
+    ga, gb = a.grade_of(incident_id), b.grade_of(incident_id)
+    assert ga == gb and ga is not None
+    assert ga.level.value == "III" and ga.injured == 4 and ga.count == 2
+    assert ga.raised_at == first.raised_at    # the earliest plan-level grading, on both seats

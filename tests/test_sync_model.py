@@ -1,9 +1,10 @@
 """Model-based test of sync: 3 seats, random work, HTTP faults, crashes; then 0 lost, converged.
 
 Hypothesis interleaves dispatcher actions on three seats of one county (calls, orders, steps,
-notes, category changes, closes and reopens, merges), sync passes, seat restarts, clock moves and
-faults on the next requests (refused, timeout, 500, 503 + Retry-After, response lost after the
-server committed, request delivered twice, request held back and delivered after newer ones).
+return reviews, gradings, notes, category changes, closes and reopens, merges), sync passes,
+seat restarts, clock moves and faults on the next requests (refused, timeout, 500,
+503 + Retry-After, response lost after the server committed, request delivered twice, request
+held back and delivered after newer ones).
 
 After every step: nothing a seat saved is gone from it, and everything it saved is either still
 queued or on the server; the server's sequence is gap-free. At the end the network heals and
@@ -57,6 +58,7 @@ class SyncModel(RuleBasedStateMachine):
         try:
             fn(*args, **kwargs)  # type: ignore[operator]
             TOTALS["actions"] += 1
+            TOTALS[f"did:{getattr(fn, '__name__', 'write')}"] += 1
         except LinkageError:
             TOTALS["refused"] += 1  # the core refused (e.g. illegal step): nothing written
         self._note_saved()
@@ -109,6 +111,25 @@ class SyncModel(RuleBasedStateMachine):
                     tx.append(kind, {"incident_id": incident.id}, subject=incident.id)
 
             self._act(write)
+
+    @rule(name=seat, pick=st.integers(0, 50), decision=st.sampled_from(("accept", "reject")))
+    def review(self, name: str, pick: int, decision: str) -> None:
+        """退单审核 on a returned order: a reject puts it back with the unit (status recomputed
+        from steps, returns and reviews on every seat)."""
+        services = self.county.seats[name]
+        returned = [r[0] for r in services.store.all(
+            "SELECT no FROM orders WHERE status = 'returned' ORDER BY no")]
+        if returned:
+            self._act(services.review_return, returned[pick % len(returned)], decision,
+                      f"review from {name}")
+
+    @rule(name=seat, pick=st.integers(0, 50), level=st.sampled_from(("IV", "III", "daily")))
+    def grade(self, name: str, pick: int, level: str) -> None:
+        """分级: gradings from several seats; the grade is the newest, the raising the earliest."""
+        nos = self._incidents(name, "open")
+        if nos:
+            self._act(self.county.seats[name].grade, nos[pick % len(nos)], level,
+                      type="accident", reason=f"grade from {name}")
 
     # -- the network and the machines ---------------------------------------------------------
     @rule(name=seat)
