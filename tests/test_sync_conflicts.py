@@ -236,3 +236,37 @@ def test_gradings_on_two_seats_agree_on_the_grade_and_the_raising(county: County
     assert ga == gb and ga is not None
     assert ga.level.value == "III" and ga.injured == 4 and ga.count == 2
     assert ga.raised_at == first.raised_at    # the earliest plan-level grading, on both seats
+
+
+def test_a_plan_activated_on_one_seat_is_worked_on_both_and_converges(county: County) -> None:
+    """Seat 1 raises and activates the gas-leak plan (its orders come in the same transaction);
+    seat 2, after a sync, ticks step 1 while seat 1, cut off, unticks it and ticks step 2. Both
+    see the same activation (the snapshot), the same orders and the same checklist (the newest
+    tick of each step wins)."""
+    a, b = county.seats["seat-01"], county.seats["seat-02"]
+    made = intake.new_call(a.ctx, None, phone="13800000001", text="小区燃气泄漏", address="人民路12号",
+                           category="gas_leak", dispatch=["gas"])
+    incident_id = made.incident.id
+    a.grade(made.incident.no, "IV")
+    a.activate_plan(made.incident.no, "residential_gas_leak")
+    a.check_plan_step(made.incident.no, 1)
+    for name in ("seat-01", "seat-02"):
+        assert county.sync(name).ok
+    no_b = b.store.one("SELECT no FROM incidents WHERE id = ?", (incident_id,))[0]
+    county.clock.advance(60)
+    a.check_plan_step(made.incident.no, 1, done=False, note="复核未完成")
+    county.clock.advance(60)
+    b.check_plan_step(no_b, 1, note="已确认")          # newer: ticks step 1 again
+    a.check_plan_step(made.incident.no, 2)
+    for name in ("seat-02", "seat-01", "seat-02"):
+        assert county.sync(name).ok
+    _converge(county)
+    seen = []
+    for s in (a, b):
+        (activation,) = s.activations(incident_id)
+        seen.append((activation.id, [(x.n, x.done) for x in activation.steps[:3]],
+                     sorted(r[0] for r in s.store.all(
+                         "SELECT unit FROM orders WHERE incident_id = ?", (incident_id,)))))
+    assert seen[0] == seen[1]
+    assert seen[0][1] == [(1, True), (2, True), (3, False)]
+    assert len(seen[0][2]) >= 4 and "gas" in seen[0][2]
