@@ -16,6 +16,7 @@ the screen (only the note box takes focus, while a note is typed).
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -40,6 +41,8 @@ COLUMNS: tuple[tuple[str, int, int], ...] = (
     ("result", 12, 13),
     ("time", 8, 8),
 )
+#: Seconds between checks for another seat's calls or a shift change while the screen is open.
+REFRESH_SECONDS = 5.0
 _RESULT_STYLE = {"answered": "bold green", "no_answer": "bold red", "wrong_person": "bold yellow",
                  None: "dim"}
 
@@ -68,6 +71,7 @@ class RollCallScreen(Screen[None]):
         self.words = Words(lang, services.config.tz, services.catalog)
         self.roll: RollList | None = None
         self.round_id: str | None = None     # None: today's current round (or the first)
+        self._stamp: tuple[int, datetime] | None = None  # (data_version, minute) last shown
         self.fresh_round = False             # ctrl+r: the next record starts a new round
         self.cursor = 0
         self.note_unit: str | None = None    # the unit the note being typed belongs to
@@ -94,6 +98,22 @@ class RollCallScreen(Screen[None]):
             self.table.add_column(Text(fit(tr(f"rollcall.col.{key}", self.lang), width)), key=key,
                                   width=width)
         self.reload(first=True)
+        seconds = float(getattr(self.app, "tick_seconds", 1.0))
+        if seconds > 0:  # another seat's call, or a shift change, shows without leaving the screen
+            self.set_interval(max(seconds, REFRESH_SECONDS), self._refresh_if_changed)
+
+    def _store_version(self) -> int:
+        return int(self.services.store.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def _refresh_if_changed(self) -> None:
+        """Reload when another connection wrote (sync, the CLI) or the minute turned (a shift
+        may have changed hands); our own records reload anyway."""
+        if not self.is_mounted or self.app.screen is not self:
+            return
+        stamp = (self._store_version(), self.services.ctx.clock.now().replace(second=0, microsecond=0))
+        if stamp != self._stamp:
+            self._stamp = stamp
+            self.reload()
 
     def on_screen_resume(self) -> None:
         if self.roll is not None:
@@ -103,6 +123,8 @@ class RollCallScreen(Screen[None]):
     def reload(self, *, first: bool = False) -> None:
         """The list at this instant; the cursor goes to the first unit not yet called."""
         try:
+            self._stamp = (self._store_version(),
+                           self.services.ctx.clock.now().replace(second=0, microsecond=0))
             self.roll = roll_list(self.services, round_id=self.round_id)
         except (LinkageError, sqlite3.Error) as exc:  # a locked or broken store must not kill the app
             self._say(exc.message(self.lang) if isinstance(exc, LinkageError) else str(exc), "bold red")

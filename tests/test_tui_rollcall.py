@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from console import rollcall
 from console.clock import FakeClock, parse_instant
 from console.rosters import Shift
 from console.services import Services, open_services
@@ -138,6 +139,34 @@ def test_command_bar_opens_it_and_a_new_round_in_english(tmp_path: Path) -> None
             await pilot.pause()
             again = app.screen
             assert isinstance(again, RollCallScreen) and again.round_id == rounds[1]
+
+    asyncio.run(scenario())
+    services.close()
+
+
+def test_another_seats_call_and_a_shift_change_show_without_leaving_the_screen(tmp_path: Path) -> None:
+    """The refresh (a timer in the running console; called directly here, tick_seconds=0) picks up
+    a call recorded by another connection, and at 20:00 local the roster's next person."""
+    services = _services(tmp_path)
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "zh", tick_seconds=0)
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = await _open(app, pilot)
+            other = open_services(services.store.path, clock=services.ctx.clock)  # as the CLI would
+            try:
+                rollcall.record(other, "health", "no_answer")
+            finally:
+                other.close()
+            screen._refresh_if_changed()
+            await pilot.pause()
+            table = screen.table
+            assert "未接听" in " ".join(c.plain for c in table.get_row("health"))
+            assert "赵刚" in " ".join(c.plain for c in table.get_row("psb"))
+            services.ctx.clock.set("2026-11-28T12:01:00Z")    # 20:01 local: 赵刚's shift is over
+            screen._refresh_if_changed()
+            await pilot.pause()
+            assert "赵刚" not in " ".join(c.plain for c in table.get_row("psb"))
 
     asyncio.run(scenario())
     services.close()
