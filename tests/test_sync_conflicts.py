@@ -270,3 +270,52 @@ def test_a_plan_activated_on_one_seat_is_worked_on_both_and_converges(county: Co
     assert seen[0] == seen[1]
     assert seen[0][1] == [(1, True), (2, True), (3, False)]
     assert len(seen[0][2]) >= 4 and "gas" in seen[0][2]
+
+
+def test_two_seats_completing_the_last_two_orders_at_once_close_the_incident(county: County) -> None:
+    """Each seat completes one of the two orders while cut off; neither saw the other's, so neither
+    closed the incident when it recorded its step. Once each pulls the other's completion it closes
+    the now finished incident (as ``sync``), and every seat agrees it is closed."""
+    a, b = county.seats["seat-01"], county.seats["seat-02"]
+    made = intake.new_call(a.ctx, None, phone="13800000001", text="井盖丢失", category="public_order",
+                           dispatch=["housing", "transport"])
+    incident_id = made.incident.id
+    for name in ("seat-01", "seat-02"):
+        assert county.sync(name).ok
+    nos_b = {r[0]: r[1] for r in b.store.all("SELECT unit, no FROM orders WHERE incident_id = ?",
+                                              (incident_id,))}
+    county.clock.advance(60)
+    for verb in ("ack", "complete"):
+        a.step(made.orders[0].no, verb)
+        b.step(nos_b[made.orders[1].unit], verb)
+    for s in (a, b):
+        assert s.store.one("SELECT status FROM incidents WHERE id = ?", (incident_id,))[0] == "open"
+    for name in ("seat-01", "seat-02", "seat-01"):
+        assert county.sync(name).ok
+    _converge(county)
+    for s in (a, b):
+        assert s.store.one("SELECT status FROM incidents WHERE id = ?", (incident_id,))[0] == "closed"
+        closes = s.store.all("SELECT operator FROM events WHERE kind = 'incident.closed' AND subject = ?",
+                             (incident_id,))
+        assert 1 <= len(closes) <= 2 and {r[0] for r in closes} == {"sync"}
+
+
+def test_a_reopened_incident_is_not_closed_again_by_an_old_step_arriving_late(county: County) -> None:
+    """Seat 1 completes the only order (closing the incident) and later reopens it; seat 2 had
+    recorded a late feedback on the same order. Pulling it changes no order from open to closed,
+    so nothing closes the reopened incident behind the dispatcher's back."""
+    a, b = county.seats["seat-01"], county.seats["seat-02"]
+    no_a, no_b, incident_id = _shared_incident(county)
+    county.clock.advance(60)
+    b.step(1, "ack")
+    a.step(1, "ack")
+    a.step(1, "complete")
+    assert a.store.one("SELECT status FROM incidents WHERE id = ?", (incident_id,))[0] == "closed"
+    county.clock.advance(60)
+    a.callback(no_a, "dissatisfied", "没修好", reopen=True)
+    for name in ("seat-01", "seat-02", "seat-01", "seat-02"):
+        assert county.sync(name).ok
+    _converge(county)
+    for s in (a, b):
+        assert s.store.one("SELECT status FROM incidents WHERE id = ?", (incident_id,))[0] == "open"
+    assert no_b

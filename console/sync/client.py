@@ -291,6 +291,34 @@ class SyncClient:
     async def _pull_all(self, client: httpx.AsyncClient, report: PassReport) -> None:
         path = f"/v1/streams/{self.settings.county}/events"
         limit = max(1, min(self.settings.page_events, MAX_PULL_LIMIT))
+        finished: dict[str, tuple[str, str]] = {}  # incident id → (id, time) of its latest closing step
+        try:
+            await self._pull_pages(client, report, path, limit, finished)
+        finally:
+            self._close_finished(finished)
+
+    def _close_finished(self, finished: dict[str, tuple[str, str]]) -> None:
+        """Close the incidents whose last open order was closed by another seat.
+
+        A seat closes an incident when it records the step that closes its last open order; two
+        seats closing the last two orders at once each still saw the other's open, so neither
+        closed it. Once caught up (so a close that seat made arrives first, in the normal case),
+        this seat closes what is now finished and still open, as ``sync``; a second close from
+        another seat doing the same only repeats the status (last writer wins). An incident whose
+        status was set after that step (a person reopened it) is left as the person left it.
+        """
+        if not finished:
+            return
+        from console.dispatch import close_incident_if_done
+
+        with self.store.transaction(self.settings.seat, SYNC_OPERATOR) as tx:
+            for incident_id, (step_id, at) in sorted(finished.items()):
+                row = tx.one("SELECT status, status_event FROM incidents WHERE id = ?", (incident_id,))
+                if row is not None and row[0] == "open" and (row[1] or "") < step_id:
+                    close_incident_if_done(tx, incident_id, parse_instant(at))
+
+    async def _pull_pages(self, client: httpx.AsyncClient, report: PassReport, path: str, limit: int,
+                          finished: dict[str, tuple[str, str]]) -> None:
         while True:
             state = self._state_row()
             after = int(state["after_seq"])
@@ -320,6 +348,7 @@ class SyncClient:
                 tx.conn.execute("UPDATE sync_state SET after_seq = ?, high_watermark = ? WHERE id = 1",
                                 (next_after, high))
                 report.applied_ids += [r.id for r in tx.received]
+                _note_closing_steps(tx, finished)
             report.pulled += len(events)
             if not events or next_after >= high:
                 return
@@ -450,3 +479,21 @@ def _known_ids(conn: Any, ids: list[str]) -> dict[str, bool]:
     """Which of ``ids`` this seat holds → whether it knows their server seq."""
     return {r[0]: r[1] is not None
             for r in select_in(conn, "SELECT id, server_seq FROM events WHERE id IN ({ids})", ids)}
+
+
+_CLOSING = frozenset({"completed", "cancelled", "reassigned", "handed_over"})
+
+
+def _note_closing_steps(tx: Any, finished: dict[str, tuple[str, str]]) -> None:
+    """Remember the incidents of orders another seat closed in this page (see _close_finished)."""
+    closing = [r for r in tx.received
+               if r.kind == "order.stepped" and r.payload.get("status") in _CLOSING]
+    if not closing:
+        return
+    owners = {row[0]: row[1] for row in select_in(
+        tx.conn, "SELECT id, incident_id FROM orders WHERE id IN ({ids})",
+        [str(r.payload["order_id"]) for r in closing])}
+    for r in closing:
+        incident_id = owners.get(str(r.payload["order_id"]))
+        if incident_id is not None and r.id > finished.get(incident_id, ("", ""))[0]:
+            finished[incident_id] = (r.id, r.happened_at)
