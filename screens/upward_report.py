@@ -16,7 +16,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TextArea
 
@@ -78,10 +78,14 @@ class UpwardReportScreen(Screen[bool]):
             yield Static(Text(tr("upward.title", self.lang, no=t.incident.no,
                                  grade=t.grade.label(self.lang)), style="bold"), id="up-title")
             yield Static(upward_text(self.lang, self.services.config.tz, t.grade, t), id="up-clocks")
-            yield self.kind_field
-            yield self.to_field
-            yield self.via_field
-            yield self.at_field
+            # a label before each field: once filled in, an input's placeholder no longer says
+            # what it is
+            for key, field in (("kind", self.kind_field), ("to", self.to_field),
+                               ("via", self.via_field), ("at", self.at_field)):
+                with Horizontal(classes="up-row"):
+                    yield Static(Text(tr(f"upward.label.{key}", self.lang), style="bold"),
+                                 classes="up-label")
+                    yield field
             yield Static(Text(tr("upward.body", self.lang), style="dim"))
             yield self.body
             yield self.error
