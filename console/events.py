@@ -172,20 +172,18 @@ def _order_issued(conn: sqlite3.Connection, e: EventRecord) -> None:
     conn.execute(
         "INSERT INTO orders (id, incident_id, unit, unit_kind, area, status, first_contact,"
         " handover_from, reassigned_from, issued_at, steps, ack_due, depart_due, arrive_due,"
-        " feedback_due, initial_handling) VALUES (?, ?, ?, ?, ?, 'issued', ?, ?, ?, ?, ?, ?, ?, ?,"
-        " ?, ?)",
+        " feedback_due, initial_handling, phase, activation) VALUES (?, ?, ?, ?, ?, 'issued', ?, ?,"
+        " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (p["order_id"], p["incident_id"], p["unit"], p["unit_kind"], p["area"],
          1 if p["first_contact"] else 0, p.get("handover_from"), p.get("reassigned_from"),
          e.happened_at, json.dumps({"issued": e.happened_at}), p.get("ack_due"),
          p.get("depart_due"), p.get("arrive_due"), p.get("feedback_due"),
          # a handover's note is the first unit's initial handling (先期处置), kept with the order
-         p.get("note", "") if p.get("handover_from") else ""),
+         p.get("note", "") if p.get("handover_from") else "",
+         # daily / initial (先期处置) / plan, and the plan activation that issued it
+         # (console/activation.py); orders issued before phases were recorded keep ''
+         str(p.get("phase", "")), str(p.get("activation", ""))),
     )
-    # daily / initial (先期处置) / plan, and the plan activation that issued it (console/activation.py);
-    # orders issued before phases were recorded keep '' on every seat
-    if p.get("phase") or p.get("activation"):
-        conn.execute("UPDATE orders SET phase=?, activation=? WHERE id=?",
-                     (str(p.get("phase", "")), str(p.get("activation", "")), p["order_id"]))
 
 
 # Order steps only move forward: the status shown is the highest-ranked step recorded on any
