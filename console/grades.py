@@ -13,7 +13,7 @@ Casualty counts travel with the grading, because they are what the level is deci
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -193,10 +193,7 @@ def suggestions(db: Reader, incident: Incident, rules: EscalationRules,
     texts = [r[0] for r in db.all("SELECT text FROM calls WHERE incident_id = ?", (incident.id,))]
     facts = IncidentFacts.of(incident, **known)
     if texts:
-        facts = IncidentFacts(received_at=facts.received_at, text="\n".join([incident.text, *texts]),
-                              category=facts.category, address=facts.address, area=facts.area,
-                              deaths=facts.deaths, injured=facts.injured, trapped=facts.trapped,
-                              incident_id=incident.id)
+        facts = replace(facts, text="\n".join([incident.text, *texts]))
     window = max((r.within_minutes for r in rules.rules if r.kind == "cluster"), default=0)
     recent: list[Incident] = []
     if window:
