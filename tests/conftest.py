@@ -158,6 +158,17 @@ class Cli:
         assert result.code == 0, result.err
         return result.data
 
+    def refused(self, *args: str, code: str, zh: str, en: str) -> CliResult:
+        """Exit 2 with ``code``, ``zh`` in the Chinese message, ``en`` in the English one, and
+        nothing in the database changed."""
+        before = self.snapshot()
+        result = self(*args)
+        assert result.code == 2 and result.json["error"]["code"] == code, result.out
+        assert zh in result.json["error"]["message"]
+        assert en in self("--lang", "en", *args, as_json=False).err
+        assert self.snapshot() == before
+        return result
+
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         conn = sqlite3.connect(self.db)
         conn.row_factory = sqlite3.Row
