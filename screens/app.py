@@ -6,6 +6,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
@@ -15,7 +16,15 @@ from screens.board import BoardScreen
 from screens.confirm import ConfirmQuit
 from screens.help import HelpScreen
 from screens.i18n import tr
+from screens.key_gate import KeyGate
 from screens.keys import localize, unknown_keymap_ids
+from screens.paste import clean_paste
+from screens.paste import install as install_paste_filter
+
+#: Toasts only draw the eye; what matters stays on screen (banner, panels). Never longer than this.
+TOAST_SECONDS = 6.0
+#: The smallest terminal the console is laid out for.
+MIN_SIZE = (80, 24)
 
 
 class SyncPassed(Message):
@@ -38,11 +47,14 @@ class LinkageApp(App[int]):
         Binding("f6", "answer", "binding.answer", id="calls.answer"),
         Binding("f8", "dispatch", "binding.dispatch", id="board.dispatch"),
         Binding("f9", "ack_alarm", "binding.ack_alarm", id="app.ack-alarm"),
+        Binding("ctrl+z", "dismiss_toasts", "binding.dismiss_toasts", id="app.dismiss-toasts", show=False),
         Binding("ctrl+q", "request_quit", "binding.quit", id="app.quit", priority=True),
     ]
 
     def __init__(self, services: Services, lang: str = "zh", *, tick_seconds: float = 1.0) -> None:
         super().__init__()
+        install_paste_filter()
+        self.gate = KeyGate(self, super().on_event)
         self.services = services
         self.lang = lang
         self.tick_seconds = tick_seconds
@@ -57,7 +69,42 @@ class LinkageApp(App[int]):
         """The board is the bottom of the stack, so the very first frame already shows it."""
         return self.board
 
+    async def on_event(self, event: events.Event) -> None:
+        """Keys and pastes go through the gate (screens/key_gate.py): in typing order, each to
+        the field that has focus once the key before it is handled; a paste arrives cleaned."""
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            await self.gate.route(clean_paste(event))
+        elif isinstance(event, events.Key) and not event.is_forwarded:
+            await self.gate.route(event)
+        else:
+            await super().on_event(event)
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast is short-lived (``TOAST_SECONDS``); ctrl+z or F9 clears them at once,
+        and none shows over a form being typed (app.tcss hides the rack on form screens)."""
+        timeout = TOAST_SECONDS if timeout is None else min(timeout, TOAST_SECONDS)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def action_dismiss_toasts(self) -> None:
+        self.clear_notifications()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self.check_size)
+
+    def check_size(self) -> None:
+        """Below 80×24 the console says so instead of showing a board cut to nothing."""
+        from screens.too_small import TooSmallScreen
+
+        small = self.size.width < MIN_SIZE[0] or self.size.height < MIN_SIZE[1]
+        showing = isinstance(self.screen, TooSmallScreen)
+        if small and not showing:
+            self.push_screen(TooSmallScreen(self.lang))
+        elif not small and showing:
+            self.pop_screen()
+
     def on_mount(self) -> None:
+        self.call_after_refresh(self.check_size)
         unknown = unknown_keymap_ids(self.services.config.keymap)
         if unknown:
             self.notify(tr("keymap.unknown", self.lang, ids=", ".join(unknown)), severity="warning",
@@ -103,9 +150,13 @@ class LinkageApp(App[int]):
         return cls(self.services, self.lang, *args, **kwargs)
 
     def back_to_board(self) -> None:
-        while len(self.screen_stack) > 1:
+        """F5 (and every form that finishes): the board, with the order list focused and the
+        selection where it was."""
+        while len(self.screen_stack) > 1 and not self.locked:
             self.pop_screen()
         self.board.reload()
+        if self.screen is self.board:
+            self.board.focus_board()
 
     def _already_on(self, name: str) -> bool:
         """Pressing a screen's key again while it is showing does not stack a second copy."""
@@ -122,8 +173,14 @@ class LinkageApp(App[int]):
         self.board.command.focus()
 
     def action_new_call(self, phone: str | None = None, drill: bool = False) -> None:
-        """``drill``: the call came from a drill script (演练), so its incident is a drill."""
-        self.push_screen(self._screen("screens.intake", "IntakeScreen", phone=phone, drill=drill))
+        """``drill``: the call came from a drill script (演练), so its incident is a drill.
+
+        Keys typed ahead of the form (a burst) are a new call: the form opens blank and a saved
+        draft goes to the stash (F2 brings it back), so the burst never mixes into it."""
+        fresh = phone is None and self.gate.typed_ahead()
+        self.clear_notifications()
+        self.push_screen(self._screen("screens.intake", "IntakeScreen", phone=phone, drill=drill,
+                                      **({"fresh": True} if fresh else {})))
 
     def action_roster(self) -> None:
         if not self._already_on("RosterScreen"):
@@ -134,6 +191,7 @@ class LinkageApp(App[int]):
             self.push_screen(self._screen("screens.rollcall", "RollCallScreen"))
 
     def action_answer(self) -> None:
+        self.clear_notifications()      # the ring toast's cause is handled: the call is answered
         self.board.answer_ringing()
 
     def action_ack_alarm(self) -> None:

@@ -84,8 +84,9 @@ class IntakeScreen(Screen[None]):
     ]
 
     def __init__(self, services: Services, lang: str, phone: str | None = None,
-                 drill: bool = False) -> None:
+                 drill: bool = False, fresh: bool = False) -> None:
         super().__init__()
+        self.fresh = fresh                     # keys were typed ahead: a new call, not the draft
         self.services = services
         self.lang = lang
         localize(self, lang)
@@ -207,7 +208,7 @@ class IntakeScreen(Screen[None]):
         """Without a number: continue the unfinished form. With one: a new caller, so an
         unfinished form in the slot is stashed (F2 brings it back) and this one takes the slot."""
         try:
-            if self.phone_given is not None:
+            if self.phone_given is not None or self.fresh:
                 if self._write_draft():
                     self._say(tr("intake.draft_stashed", self.lang))
                 return

@@ -123,18 +123,20 @@ STEPS = (
 )
 
 
-def step_bindings(prefix: str, shown: tuple[str, ...]) -> list[Binding]:
-    """The order-step bindings of a screen, ids ``<prefix>.<verb>``; ``shown`` go in the Footer."""
+def step_bindings(prefix: str, shown: tuple[str, ...], *, priority: bool = False) -> list[Binding]:
+    """The order-step bindings of a screen, ids ``<prefix>.<verb>``; ``shown`` go in the Footer.
+    ``priority``: the keys win over a focused Input's editing keys (ctrl+u/e/d/k/w)."""
+    p = priority
     return [
-        *(Binding(key, f"step('{verb}')", desc, id=f"{prefix}.{verb}", show=verb in shown)
+        *(Binding(key, f"step('{verb}')", desc, id=f"{prefix}.{verb}", show=verb in shown, priority=p)
           for verb, key, desc in STEPS),
-        Binding("ctrl+t", "reassign", "binding.reassign", id=f"{prefix}.reassign", show=False),
-        Binding("ctrl+y", "handover", "binding.handover", id=f"{prefix}.handover", show=False),
-        Binding("ctrl+u", "urge", "binding.urge", id=f"{prefix}.urge", show="urge" in shown),
+        Binding("ctrl+t", "reassign", "binding.reassign", id=f"{prefix}.reassign", show=False, priority=p),
+        Binding("ctrl+y", "handover", "binding.handover", id=f"{prefix}.handover", show=False, priority=p),
+        Binding("ctrl+u", "urge", "binding.urge", id=f"{prefix}.urge", show="urge" in shown, priority=p),
         Binding("ctrl+e", "supervise", "binding.supervise", id=f"{prefix}.supervise",
-                show="supervise" in shown),
+                show="supervise" in shown, priority=p),
         Binding("ctrl+d", "review_return", "binding.review_return", id=f"{prefix}.review-return",
-                show=False),
+                show=False, priority=p),
     ]
 
 
