@@ -18,6 +18,7 @@ blank instead of restoring a draft the burst was never meant for.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -25,6 +26,8 @@ from typing import TYPE_CHECKING
 from textual import events, messages
 from textual.message import Message
 from textual.message_pump import MessagePump
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -34,14 +37,14 @@ POLL_SECONDS = 0.004
 QUIET_POLLS = 2
 #: Never hold keys longer than this (a screen that never focuses anything must not eat input).
 HOLD_LIMIT_SECONDS = 2.0
-#: Messages that say nothing about pending work.
-_IDLE = (messages.Prompt, events.Idle)
+#: Messages that cannot move focus or open a screen: painting, sizing, idling, timers.
+_IDLE = (messages.Prompt, events.Idle, events.Timer, messages.Update, messages.Layout,
+         messages.UpdateScroll, events.Resize, events.Show, events.Hide)
 
 
 def _queued(node: MessagePump) -> list[Message]:
     """The messages waiting in a node's queue that stand for work (not timers, idle prompts)."""
-    return [m for m in node._message_queue.values
-            if m is not None and not isinstance(m, (*_IDLE, events.Timer))]
+    return [m for m in node._message_queue.values if m is not None and not isinstance(m, _IDLE)]
 
 
 def _raw(message: Message) -> bool:
@@ -80,7 +83,8 @@ class KeyGate:
         except Exception:  # no screen yet
             return True
         for node in screen.walk_children(with_self=True):
-            if node._next_callbacks or any(_queued(node)):
+            # the Footer redraws its keys after every focus change; it never takes focus
+            if not isinstance(node, (Footer, FooterKey)) and _queued(node):
                 return True
         if not screen.is_mounted:
             return True
@@ -121,7 +125,9 @@ class KeyGate:
     def _poll_soon(self) -> None:
         if not self._polling:
             self._polling = True
-            self.app.set_timer(POLL_SECONDS, self._poll)
+            # not App.set_timer: a one-shot Textual timer started late (a busy loop) skips its
+            # only tick, and its callback would run outside the App's message loop
+            asyncio.get_running_loop().call_later(POLL_SECONDS, self.app.call_later, self._poll)
 
     async def _poll(self) -> None:
         self._polling = False
