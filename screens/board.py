@@ -138,10 +138,12 @@ class BoardScreen(OrderStepActions, Screen[None]):
         self._waiting = board.waiting_real
         self._drill_waiting = len(incidents) - board.waiting_real
         self._drill_on = self.services.drill_mode().on
+        highlighted = self.incidents.highlighted
         self.incidents.clear_options()
         if incidents:
             self.incidents.add_options(
                 [Option(Text(self.words.incident_line(i)), id=i.id) for i in incidents])
+            self.incidents.highlighted = min(highlighted or 0, len(incidents) - 1)
         else:
             self.incidents.add_option(Option(Text(tr("board.no_incidents", self.lang)), disabled=True))
         self.check_alarms()
@@ -339,13 +341,24 @@ class BoardScreen(OrderStepActions, Screen[None]):
 
     # -- selection and command bar ------------------------------------------------------------
     def selected_incident_ref(self) -> str | None:
-        """The incident a dispatch key should act on: highlighted incident, else the order's."""
-        if self.focused is self.incidents and self.incidents.highlighted is not None:
-            option = self.incidents.get_option_at_index(self.incidents.highlighted)
-            if option.id:
-                return option.id
+        """The incident a dispatch key acts on: with the waiting list focused, the highlighted
+        waiting incident (never the selected order's); otherwise the selected order's."""
+        if self.focused is self.incidents:
+            index = self.incidents.highlighted
+            if index is None and self.incidents.option_count:
+                index = 0
+            option = self.incidents.get_option_at_index(index) if index is not None else None
+            return option.id if option is not None and option.id else None
         order = self.board_view.selected
         return order.incident_id if order else None
+
+    def focus_waiting(self, incident_id: str | None = None) -> None:
+        """Focus the waiting list on ``incident_id`` (or its first incident)."""
+        for index in range(self.incidents.option_count):
+            if incident_id is None or self.incidents.get_option_at_index(index).id == incident_id:
+                self.incidents.highlighted = index
+                break
+        self.incidents.focus()
 
     def on_board_view_selected(self, message: BoardView.Selected) -> None:
         if message.opened and message.order is not None:

@@ -82,6 +82,8 @@ class KeyGate:
             screen = app.screen
         except Exception:  # no screen yet
             return True
+        if getattr(screen, "_callbacks", None):   # call_after_refresh work still to run
+            return True
         for node in screen.walk_children(with_self=True):
             # the Footer redraws its keys after every focus change; it never takes focus
             if not isinstance(node, (Footer, FooterKey)) and _queued(node):

@@ -228,3 +228,31 @@ def _hex_keys(text: str) -> list[str]:
     first, so a literal is sent as its own UTF-8 characters, one argument each (a name such as
     ``Enter`` is never formed from single characters)."""
     return list(text)
+
+
+# -- seeds ----------------------------------------------------------------------------------
+#: (category, unit) of the seeded orders; a gas leak with the fire brigade among them.
+BOARD_ORDERS = (
+    ("gas_leak", "fire"), ("power_supply", "power"), ("water_supply", "water_co"),
+    ("gas_supply", "gas"), ("pollution", "env"), ("road_damage", "transport"),
+    ("manhole", "urban_mgmt"), ("telecom", "telecom_ct"), ("vagrant", "civil"),
+    ("food_poisoning", "health"), ("work_safety", "safety"), ("fallen_tree", "forestry"),
+    ("geo_hazard", "land"), ("weather", "met"), ("streetlight", "housing"),
+)
+
+
+def seed_board(services: Any, orders: int = 15, waiting: bool = True) -> None:
+    """``orders`` open orders, one incident each, issued a minute apart from the fixed clock and
+    then five minutes on: orders 1–7 are overdue for acknowledgement (most urgent, first on the
+    board), orders 8 on are acknowledged and racing their arrival; with ``waiting``, a bus complaint (公交) waits for a unit."""
+    for n, (category, unit) in enumerate(BOARD_ORDERS[:orders]):
+        call = services.new_call(phone=f"138000001{n:02d}", text=f"测试来电{n + 1}", address=f"人民路{n + 1}号",
+                                 area="urban", category=category)
+        services.issue_order(call.incident.no, unit)
+        services.ctx.clock.advance(minutes=1)
+    for no in range(8, orders + 1):      # the later half acknowledged: racing arrival, not overdue
+        services.step(no, "ack")
+    services.ctx.clock.advance(minutes=5)
+    if waiting:
+        services.new_call(phone="13900000099", text="公交车不按站停车", address="车站路1号", area="urban",
+                          category="public_transport")
