@@ -244,7 +244,8 @@ BOARD_ORDERS = (
 def seed_board(services: Any, orders: int = 15, waiting: bool = True) -> None:
     """``orders`` open orders, one incident each, issued a minute apart from the fixed clock and
     then five minutes on: orders 1–7 are overdue for acknowledgement (most urgent, first on the
-    board), orders 8 on are acknowledged and racing their arrival; with ``waiting``, a bus complaint (公交) waits for a unit."""
+    board), orders 8 on are acknowledged and racing their arrival; with ``waiting``, a bus
+    complaint (公交, incident #16) waits for a unit."""
     for n, (category, unit) in enumerate(BOARD_ORDERS[:orders]):
         call = services.new_call(phone=f"138000001{n:02d}", text=f"测试来电{n + 1}", address=f"人民路{n + 1}号",
                                  area="urban", category=category)

@@ -28,7 +28,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from burst import Tmux, start_tmux
 
 NOW = "2026-11-28T06:00:00Z"

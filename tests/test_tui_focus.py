@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from burst import NOW, seed_board
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
-from burst import NOW, seed_board
 from console.clock import FakeClock
 from console.services import Services, open_services
 from screens.app import LinkageApp
@@ -36,7 +36,8 @@ async def wait_until(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: 
     waited = 0.0
     while not predicate():
         if waited >= timeout:
-            raise AssertionError(f"the console did not reach the expected state in time: {pilot.app.screen_stack}, focus {pilot.app.focused}")
+            app = pilot.app
+            raise AssertionError(f"not reached in time: {app.screen_stack}, focus {app.focused}")
         await pilot.pause(0.05)
         waited += 0.05
 
