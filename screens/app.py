@@ -62,6 +62,7 @@ class LinkageApp(App[int]):
         localize(self, lang)
         self.board = BoardScreen(services, lang, tick_seconds=tick_seconds)
         self.sync_worker: Any = None
+        self.training_note = ""           # what a simulated caller says, shown on the intake form
         if services.config.keymap:
             self.set_keymap(services.config.keymap)
 
@@ -83,6 +84,10 @@ class LinkageApp(App[int]):
                timeout: float | None = None, markup: bool = True) -> None:
         """Every toast is short-lived (``TOAST_SECONDS``); ctrl+z or F9 clears them at once,
         and none shows over a form being typed (app.tcss hides the rack on form screens)."""
+        if title and title == tr("calls.say_title", self.lang):
+            # a training script's caller words: a panel on the form, not a toast over it
+            self.training_note = message
+            return
         timeout = TOAST_SECONDS if timeout is None else min(timeout, TOAST_SECONDS)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
@@ -208,8 +213,12 @@ class LinkageApp(App[int]):
         self.open_picker(ref)
 
     def open_picker(self, incident_ref: str) -> None:
-        def done(_: object) -> None:
+        def done(result: object) -> None:
             self.back_to_board()
+            if result is None and self.screen is self.board:
+                # Esc in the picker: the incident waits, highlighted in the focused waiting
+                # list, so F8 brings the picker back for it
+                self.board.focus_waiting(incident_ref)
 
         self.push_screen(self._screen("screens.picker", "UnitPicker", incident_ref), done)
 

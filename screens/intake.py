@@ -167,6 +167,10 @@ class IntakeScreen(Screen[None]):
         self._open_draft()
         self._show_title()
         self._refresh_live()
+        note = getattr(self.app, "training_note", "")
+        if note:      # a training call: what the simulated caller says, in place of a toast
+            self.app.training_note = ""  # type: ignore[attr-defined]
+            self.message.update(Text(tr("calls.say_title", self.lang) + "：" + note, style="bold magenta"))
         # ImeInput re-anchors the IME window after the first layout, so focusing now is safe,
         # and keys typed right after F2/F6 reach the field instead of nothing.
         (self.inputs["text"] if self.inputs["phone"].value.strip() else self.inputs["phone"]).focus()

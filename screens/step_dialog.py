@@ -14,7 +14,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
@@ -23,8 +23,9 @@ from console.errors import LinkageError
 from console.model import Order
 from console.render import Text as Words
 from console.services import Services
-from screens.i18n import tr
+from screens.i18n import STRINGS, tr
 from screens.keys import localize
+from screens.refusals import tui_message
 from screens.widgets.ime_input import ImeInput
 
 
@@ -64,7 +65,9 @@ class StepDialog(ModalScreen[bool]):
     def __init__(self, lang: str, title: str, perform: Callable[[StepRequest], object], *,
                  needs_reason: bool = False, needs_unit: bool = False,
                  fields: tuple[str, ...] | None = None, values: dict[str, str] | None = None,
-                 detail: str = "") -> None:
+                 detail: str = "", hints: dict[str, str] | None = None) -> None:
+        """``hints``: field → the i18n key of its placeholder where ``step.<field>`` does not
+        fit this dialog (a callback's time is not "the time the unit reported")."""
         super().__init__()
         self.perform = perform
         localize(self, lang)
@@ -74,6 +77,7 @@ class StepDialog(ModalScreen[bool]):
         self.fields = fields or (*(("unit",) if needs_unit else ()), "at",
                                  *(("reason",) if needs_reason else ()), "note")
         self.values = values or {}
+        self.hints = hints or {}
         self.error = Static(id="step-error", markup=False)
 
     def compose(self) -> ComposeResult:
@@ -82,8 +86,16 @@ class StepDialog(ModalScreen[bool]):
             if self.detail:
                 yield Static(Text(self.detail), id="step-detail")
             for name in self.fields:
-                yield ImeInput(self.values.get(name, ""), placeholder=tr(f"step.{name}", self.lang),
-                               id=f"step-{name}")
+                field = ImeInput(self.values.get(name, ""),
+                                 placeholder=tr(self.hints.get(name, f"step.{name}"), self.lang),
+                                 id=f"step-{name}")
+                label = f"step.label.{name}"
+                if label in STRINGS:   # a label stays when the field is filled in
+                    with Horizontal(classes="step-row"):
+                        yield Static(Text(tr(label, self.lang)), classes="step-label")
+                        yield field
+                else:
+                    yield field
             yield self.error
             yield Static(Text(tr("step.hint", self.lang), style="dim"))
 
@@ -104,12 +116,18 @@ class StepDialog(ModalScreen[bool]):
         try:
             self.perform(request)
         except LinkageError as exc:
-            self.show_error(exc.message(self.lang))
+            self.show_error(tui_message(exc, self.lang, self.fields))
             return
         self.dismiss(True)
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+def _level(text: str) -> str:
+    """``level 2`` typed in an English dialog reads as 2; the core reads 一级督办 and digits."""
+    text = text.strip()
+    return text.lower().removeprefix("level").strip() or "1"
 
 
 # verb → (key, label key); the same keys wherever an order is selected (board, incident detail)
@@ -210,7 +228,7 @@ class OrderStepActions:
         self._open_step(
             order, tr("binding.urge", self.lang),
             lambda r: self.services.urge(order.no, r.get("to"), r.get("how") or "phone", r.note, r.at),
-            fields=("to", "how", "at", "note"), values={"to": to, "how": "phone"},
+            fields=("to", "how", "at", "note"), values={"to": to, "how": tr("urge.how.phone", self.lang)},
             detail=tr("urge.detail", self.lang, n=count))
 
     def action_supervise(self) -> None:
@@ -219,13 +237,13 @@ class OrderStepActions:
         if order is None:
             return
         current = self.services.supervision(order.id)
-        level = str(current.level) if current else "1"
+        level = tr(f"supervise.level.{current.level if current else 1}", self.lang)
         detail = tr("supervise.levels", self.lang)
         if current is not None:
             detail = supervise_text(self.words, current, self.services.ctx.clock.now()) + "\n" + detail
         self._open_step(
             order, tr("binding.supervise", self.lang),
-            lambda r: self.services.supervise(order.no, r.get("level") or "1", r.get("why"),
+            lambda r: self.services.supervise(order.no, _level(r.get("level")), r.get("why"),
                                               r.get("minutes") or None, r.at),
             fields=("level", "why", "minutes", "at"), values={"level": level},
             detail=detail)
