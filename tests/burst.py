@@ -31,6 +31,8 @@ from rich.cells import cell_len
 
 NOW = "2026-11-28T06:00:00Z"
 HAVE_TMUX = shutil.which("tmux") is not None
+#: an SGR sequence that turns on reverse video (the board's selected row when it has focus)
+REVERSE = re.compile(r"\x1b\[(?:[0-9;]*;)?7(?:;[0-9;]*)?m")
 
 
 class Tmux:
@@ -130,8 +132,10 @@ class Console:
 
     @classmethod
     def start(cls, tmp_path: Path, size: tuple[int, int], *, lang: str = "zh",
-              seed: Callable[[Any], object] | None = None, ready: str | None = None) -> Console:
-        """Seed (``seed(services)`` at the fixed clock), start, wait for the focused board."""
+              seed: Callable[[Any], object] | None = None, ready: str | None = None,
+              board: bool = True) -> Console:
+        """Seed (``seed(services)`` at the fixed clock), start, wait for the focused board
+        (``board=False``: only for ``ready`` on screen, the sign-in screen say)."""
         from console.clock import FakeClock
         from console.services import open_services
 
@@ -145,10 +149,11 @@ class Console:
             services.close()
         tmux = start_tmux(tmp_path, db, size, lang, now)
         console = cls(tmux, db, lang)
-        tmux.wait_for("倒计时" if lang == "zh" else "countdown")
         if ready:
             tmux.wait_for(ready)
-        console.wait_board_focused()
+        if board:
+            tmux.wait_for("倒计时" if lang == "zh" else "countdown")
+            console.wait_board_focused()
         return console
 
     def wait_board_focused(self, timeout: float = 10.0) -> None:
@@ -158,7 +163,7 @@ class Console:
         last = ""
         while time.monotonic() < deadline:
             screen = self.tmux.screen()
-            if screen == last and ("\x1b[7m" in self.styled() or "暂无未结派单" in screen
+            if screen == last and (REVERSE.search(self.styled()) or "暂无未结派单" in screen
                                    or "No open orders" in screen or "no open orders" in screen):
                 return
             last = screen
