@@ -30,6 +30,7 @@ _SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x80-\x9f]")
 # sequences a key produces: cursor keys, F-keys, Home/End/PgUp/PgDn, focus, mouse, kitty keys
 _KEY_CSI = re.compile(r"\x1b\[(?:[0-9;:]*[~ABCDEFHPQRSZIOu]|<[0-9;]*[Mm]|M...)", re.DOTALL)
+_UNFINISHED = re.compile(r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*)?$")
 _NOT_A_KEY = re.compile(r"\x1b\[[0-9;:]*[a-zA-Z@`{|}]")
 
 
@@ -67,16 +68,21 @@ class PasteFilter:
             if not self.in_paste:
                 at = text.find(START)
                 if at < 0:
-                    out.append(text)
+                    # a paste's start split across reads ("\x1b[20" + "0~…"): keep the piece
+                    # for the next read (never a lone ESC: that is the Esc key, now)
+                    keep = next((i for i in range(max(0, len(text) - len(START) + 1), len(text) - 1)
+                                 if START.startswith(text[i:])), len(text))
+                    out.append(text[:keep])
+                    self.tail = text[keep:]
                     break
                 out.append(text[:at + len(START)])
                 text = text[at + len(START):]
                 self.in_paste = True
             at = text.find(END)
             if at < 0:
-                # keep a possible beginning of END for the next read
-                keep = next((i for i in range(max(0, len(text) - len(END) + 1), len(text))
-                             if END.startswith(text[i:])), len(text))
+                # keep an unfinished escape sequence (maybe END) for the next read
+                partial = _UNFINISHED.search(text)
+                keep = partial.start() if partial else len(text)
                 out.append(strip_controls(text[:keep]))
                 self.tail = text[keep:]
                 break
@@ -105,6 +111,10 @@ def install() -> None:
             self._paste_filter = PasteFilter()
 
         def feed(self, data: str):  # type: ignore[no-untyped-def]
-            return super().feed(self._paste_filter.feed(data) if data else data)
+            if not data:                      # end of input
+                return super().feed(data)
+            cleaned = self._paste_filter.feed(data)
+            # everything held for the next read: feed nothing ("" would mean end of input)
+            return super().feed(cleaned) if cleaned else iter(())
 
     linux_driver.XTermParser = FilteredParser  # type: ignore[misc]
