@@ -107,6 +107,7 @@ class BoardScreen(OrderStepActions, Screen[None]):
         self._reports_overdue = 0            # report-upward clocks overdue (报送超时)
         self._alarmed: set[str] = set()      # order ids already alarmed for their current stage
         self.unacknowledged: dict[str, str] = {}  # order id → banner text, until F9
+        self._overdue = 0                    # real overdue orders, as last counted
 
     def compose(self) -> ComposeResult:
         yield self.status
@@ -228,21 +229,21 @@ class BoardScreen(OrderStepActions, Screen[None]):
         parts: list[tuple[int, str]] = [
             *([(10, tr("drill.mode", self.lang))] if self._drill_on else []),
             (10, f"{tr('status.overdue', self.lang)} {overdue}"),
-            (8, f"{tr('status.open_orders', self.lang)} {len(self.board_view.rows) - drill_orders}"),
+            (7, f"{tr('status.open_orders', self.lang)} {len(self.board_view.rows) - drill_orders}"),
             (8, f"{tr('status.waiting', self.lang)} {self._waiting}"),
             *([(5, tr("drill.counts", self.lang, n=drills))] if drills else []),
             *([(5, tr("status.stale", self.lang, n=stale))] if stale else []),
-            *([(6, tr("status.reports_overdue", self.lang, n=reports))] if reports else []),
+            *([(7, tr("status.reports_overdue", self.lang, n=reports))] if reports else []),
             (4, self.words.time(clock, with_date=True)),
-            (7, self.words.time(clock)),
+            (6, self.words.time(clock)),
             (9, f"{tr('status.seat', self.lang)} {cfg.center.seat}"),
             (9, f"{tr('status.operator', self.lang)} {self.services.ctx.operator}"),
             (9, self.sync_indicator()),
             (1, name),
         ]
-        width = (self.status.content_region.width or self.app.size.width - 2) if self.is_mounted else 78
+        width = self.status.content_region.width or self.app.size.width - 2
         # the date-and-time part and the time-only part: show one, the full one when it fits
-        full = fit_status([p for p in parts if p[0] != 7], width)
+        full = fit_status([p for p in parts if p[0] != 6], width)
         if self.words.time(clock, with_date=True) in full:
             line = full
         else:
@@ -288,7 +289,13 @@ class BoardScreen(OrderStepActions, Screen[None]):
                 del self.unacknowledged[key]
         self._alarmed &= live | set(self.unacknowledged)
         self._banner()
+        self._overdue = overdue
         self._status(overdue)
+
+    def on_resize(self) -> None:
+        """The status line is fitted to the width: fit it again when the width changes."""
+        if self.is_mounted:
+            self.call_after_refresh(lambda: self._status(self._overdue))
 
     def _banner(self) -> None:
         if not self.unacknowledged:
