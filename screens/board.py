@@ -231,7 +231,7 @@ class BoardScreen(OrderStepActions, Screen[None]):
             (10, f"{tr('status.overdue', self.lang)} {overdue}"),
             (7, f"{tr('status.open_orders', self.lang)} {len(self.board_view.rows) - drill_orders}"),
             (8, f"{tr('status.waiting', self.lang)} {self._waiting}"),
-            *([(5, tr("drill.counts", self.lang, n=drills))] if drills else []),
+            *([(8, tr("drill.counts", self.lang, n=drills))] if drills else []),
             *([(5, tr("status.stale", self.lang, n=stale))] if stale else []),
             *([(7, tr("status.reports_overdue", self.lang, n=reports))] if reports else []),
             (4, self.words.time(clock, with_date=True)),
