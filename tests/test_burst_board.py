@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from burst import HAVE_TMUX, Console, Lit, seed_board
 
 pytestmark = pytest.mark.skipif(not HAVE_TMUX, reason="tmux is not installed")

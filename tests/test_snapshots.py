@@ -89,7 +89,8 @@ def _run(*steps: Callable[[Pilot[Any]], Awaitable[None]]) -> Callable[[Pilot[Any
 def test_board_80x24_zh(snap_compare: SnapCompare, board_services: Services) -> None:
     """Board, Chinese, 80×24. Must show: the red status line 超时 1 · 未结派单 2 · 待派 1 · 席位
     seat-01 · 接警员 duty · 同步：未配置 (fitted to 80 columns: the date and the center's name
-    are dropped, never the seat, operator or sync state); the red banner 【超时未处理 1 条】1 县供电局 签收 with F9; the order table
+    are dropped, never the seat, operator or sync state); the red banner 【超时未处理 1 条】1
+    县供电局 签收 with F9; the order table
     with order 1 县供电局 已下达 first, its countdown 超时 签收超时 1:30 in red, and order 2
     县自来水公司 已签收 到场剩余 25:30 below it, the first row highlighted; the waiting noise
     incident #3 (幸福里3号); the one-line command bar; the overdue toast at the lower right,
