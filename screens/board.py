@@ -21,6 +21,7 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -115,7 +116,9 @@ class BoardScreen(OrderStepActions, Screen[None]):
         yield self.alarm_banner
         yield self.board_view
         yield self.incidents
-        yield self.answer
+        with VerticalScroll(id="answer-box", can_focus=False) as box:
+            self.answer_box = box
+            yield self.answer
         yield self.command
         yield Footer(compact=True)
 
@@ -410,6 +413,11 @@ class BoardScreen(OrderStepActions, Screen[None]):
             self.answer.update(Text(exc.message(self.lang), style="bold red"))
             return
         self.command.value = ""
-        self.answer.update(Text("\n".join(outcome.lines[-8:])))
+        # a long answer (``show``) scrolls in a box of 3 lines instead of squeezing the board;
+        # the box takes a Tab stop only while it has more to show
+        lines = outcome.lines[-200:]
+        self.answer.update(Text("\n".join(lines)))
+        self.answer_box.can_focus = len(lines) > 3
+        self.answer_box.scroll_home(animate=False)
         self._stale_checked = -STALE_EVERY_S  # a command may have filed a roster: count again now
         self.reload()

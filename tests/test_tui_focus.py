@@ -209,3 +209,24 @@ def test_end_draws_the_last_order_with_its_unit(tmp_path: Path) -> None:
 
     asyncio.run(scenario())
     services.close()
+
+
+def test_a_long_show_answer_scrolls_instead_of_squeezing_the_board(tmp_path: Path) -> None:
+    """Issue 12 item 13: ``show 1`` in the command bar answers in many lines; at 80×24 the board
+    keeps drawing at least 8 orders (not 1–4) and the answer scrolls in 3 lines."""
+    services = _services(tmp_path)
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "zh", tick_seconds=0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _board(pilot)
+            before = _view(app).page
+            await pilot.press("f4", *"show 1", "enter")
+            box = app.board.answer_box
+            await wait_until(pilot, lambda: box.virtual_size.height > 3)
+            await pilot.pause()
+            assert box.size.height <= 3
+            assert _view(app).page >= min(8, before), (before, _view(app).page)
+
+    asyncio.run(scenario())
+    services.close()
