@@ -36,7 +36,9 @@ if TYPE_CHECKING:
 POLL_SECONDS = 0.004
 QUIET_POLLS = 2
 #: Never hold keys longer than this (a screen that never focuses anything must not eat input).
-HOLD_LIMIT_SECONDS = 2.0
+HOLD_LIMIT_SECONDS = 4.0
+#: How long a screen may take to focus its first field after everything else settled.
+FOCUS_GRACE_SECONDS = 1.0
 #: Messages that cannot move focus or open a screen: painting, sizing, idling, timers.
 _IDLE = (messages.Prompt, events.Idle, events.Timer, messages.Update, messages.Layout,
          messages.UpdateScroll, events.Resize, events.Show, events.Hide)
@@ -70,11 +72,11 @@ class KeyGate:
         self._polling = False
 
     # -- state -------------------------------------------------------------------------------
-    def busy(self) -> bool:
+    def busy(self, focus: bool = True) -> bool:
         """Whether a key handed out earlier may still change focus or the screen: a message
         or callback is pending anywhere on the active screen or in the App (raw keys still to
-        be read, timers and idle prompts aside), the screen is still mounting, or it is about
-        to focus its first field."""
+        be read, timers and idle prompts aside), the screen is still mounting, or (with
+        ``focus``) it is about to focus its first field."""
         app = self.app
         if any(not _raw(m) for m in _queued(app)) or app._next_callbacks:
             return True
@@ -93,7 +95,7 @@ class KeyGate:
         auto = screen.AUTO_FOCUS if screen.AUTO_FOCUS is not None else app.AUTO_FOCUS
         # a screen that focuses its first field itself (or on purpose nothing) says so with
         # AUTO_FOCUS = ""; its focus call is then still in a queue checked above
-        return bool(auto) and screen.focused is None and bool(screen.focus_chain)
+        return focus and bool(auto) and screen.focused is None and bool(screen.focus_chain)
 
     def typed_ahead(self) -> bool:
         """Keys are waiting behind the one being handled (a burst, not a single press)."""
@@ -134,8 +136,10 @@ class KeyGate:
     async def _poll(self) -> None:
         self._polling = False
         if self.holding:
-            overdue = time.monotonic() - self._since > HOLD_LIMIT_SECONDS
-            if self.busy() and not overdue:
+            held_for = time.monotonic() - self._since
+            overdue = held_for > HOLD_LIMIT_SECONDS
+            # a screen that never focuses anything is not waited for beyond FOCUS_GRACE
+            if self.busy(focus=held_for < FOCUS_GRACE_SECONDS) and not overdue:
                 self._quiet = 0
                 self._poll_soon()
                 return

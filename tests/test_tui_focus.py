@@ -230,3 +230,53 @@ def test_a_long_show_answer_scrolls_instead_of_squeezing_the_board(tmp_path: Pat
 
     asyncio.run(scenario())
     services.close()
+
+
+def _burst(app: LinkageApp, *keys: str) -> None:
+    """Keys posted to the app all at once, the way a burst is read from a terminal (Pilot's
+    ``press`` waits between keys; a practised operator does not)."""
+    from textual import events
+
+    for key in keys:
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+def test_a_headless_burst_lands_field_by_field(tmp_path: Path) -> None:
+    """The gate without a terminal: F2, the number, Tab Tab, the place, Tab, the account, all
+    posted before the form exists: each reaches its own field, none the command bar."""
+    services = _services(tmp_path)
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "zh", tick_seconds=0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _board(pilot)
+            _burst(app, "f2", *"13800000003", "tab", "tab", *"和平路5号", "tab", *"楼里停电了")
+            await wait_until(pilot, lambda: getattr(app.screen, "inputs", None) is not None
+                             and app.screen.inputs["text"].value == "楼里停电了")  # type: ignore[attr-defined]
+            values = {k: w.value for k, w in app.screen.inputs.items()}  # type: ignore[attr-defined]
+            assert values == {"phone": "13800000003", "name": "", "address": "和平路5号", "text": "楼里停电了",
+                              "category": ""}
+            assert app.board.command.value == ""
+
+    asyncio.run(scenario())
+    services.close()
+
+
+def test_a_headless_sign_in_burst(tmp_path: Path) -> None:
+    """``bob Tab 0815 Enter`` posted at once at the sign-in screen signs bob in."""
+    services = _services(tmp_path)
+    services.enrol_operator("bob", "张三", "0815")
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "zh", tick_seconds=0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "SignInScreen"
+                             and isinstance(app.focused, Input))
+            _burst(app, *"bob", "tab", *"0815", "enter")
+            await wait_until(pilot, lambda: services.store.one(
+                "SELECT count(*) FROM events WHERE kind = 'operator.signed_in'")[0] == 1)
+            assert '"bob"' in services.store.one(
+                "SELECT payload FROM events WHERE kind = 'operator.signed_in'")[0]
+
+    asyncio.run(scenario())
+    services.close()
