@@ -362,13 +362,14 @@ class BoardScreen(OrderStepActions, Screen[None]):
         order = self.board_view.selected
         return order.incident_id if order else None
 
-    def focus_waiting(self, incident_id: str | None = None) -> None:
-        """Focus the waiting list on ``incident_id`` (or its first incident)."""
+    def focus_waiting(self, incident_id: str) -> None:
+        """Focus the waiting list on ``incident_id`` when it is waiting there; else the board."""
         for index in range(self.incidents.option_count):
-            if incident_id is None or self.incidents.get_option_at_index(index).id == incident_id:
+            if self.incidents.get_option_at_index(index).id == incident_id:
                 self.incidents.highlighted = index
-                break
-        self.incidents.focus()
+                self.incidents.focus()
+                return
+        self.focus_board()
 
     def on_board_view_selected(self, message: BoardView.Selected) -> None:
         if message.opened and message.order is not None:

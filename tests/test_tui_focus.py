@@ -280,3 +280,28 @@ def test_a_headless_sign_in_burst(tmp_path: Path) -> None:
 
     asyncio.run(scenario())
     services.close()
+
+
+ESC_HOME = [
+    ("f3", "RosterScreen"), ("ctrl+k", "RollCallScreen"), ("f1", "HelpScreen"), ("enter", "IncidentScreen"),
+    ("f2", "IntakeScreen"), ("ctrl+s", "StepDialog"), ("ctrl+w", "ShiftHandoverScreen"), ("f8", "UnitPicker"),
+]
+
+
+@pytest.mark.parametrize(("key", "name"), ESC_HOME, ids=[n for _, n in ESC_HOME])
+def test_esc_always_comes_home_with_the_selection_intact(tmp_path: Path, key: str, name: str) -> None:
+    """Order 2 selected; a key opens a screen or dialog; Esc: the board again, focused, with
+    order 2 still selected and drawn (F5 is tested in the table above)."""
+    services = _services(tmp_path)
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "zh", tick_seconds=0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _board(pilot)
+            await pilot.press("down", key)
+            await wait_until(pilot, lambda: type(app.screen).__name__ == name)
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: _board_focused_on(2)(app))
+
+    asyncio.run(scenario())
+    services.close()
