@@ -9,7 +9,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "board.from_command_bar": ("派单操作请在看板上选中派单后再按（已回到看板，选中：{selected}）",
                                "order keys act on the board: check the selected order and press again"
                                " (back on the board, selected: {selected})"),
-    "board.selected_none": ("无", "none"),
     "board.selected": ("选中 派单 {no} · {unit}", "selected order {no} · {unit}"),
     "board.overdue_above": ("▲ 上方 {n} 条超时", "▲ {n} overdue above"),
     "board.waiting_focus": ("▶ 待派（F8 派单到高亮警情）", "▶ waiting (F8 dispatches the highlighted one)"),
