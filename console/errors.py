@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from console.clean import multi_line, one_line
+
 
 class LinkageError(Exception):
     """Base of every refusal; ``message(lang)`` renders it for a person."""
@@ -24,10 +26,13 @@ class LinkageError(Exception):
 
     def message(self, lang: str = "zh") -> str:
         template = self.texts.get(lang) or self.texts["en"]
+        # a refusal often quotes what was given (a pulled value, an argument): on one line,
+        # without escape sequences (console/clean.py)
+        params = {k: one_line(v) if isinstance(v, str) else v for k, v in self.params.items()}
         try:
-            return template.format(**self.params)
+            return multi_line(template.format(**params))
         except (KeyError, IndexError, ValueError):
-            return template
+            return multi_line(template)
 
     def to_json(self, lang: str = "zh") -> dict[str, Any]:
         return {"code": self.code, "message": self.message(lang)}

@@ -40,6 +40,7 @@ from console.model import Call, Incident, Order, ReturnRecord
 from console.queries import (
     caller_history,
     calls_of,
+    clean_record,
     get_incident,
     get_order,
     merged_into,
@@ -511,7 +512,7 @@ class Services:
                    if c.incident_id not in ids][: self.config.intake.history_limit]
         order_ids = [o.id for o, _ in orders]
         return IncidentDetail(incident, calls_of(self.store, ids), orders,
-                              self.store.events_for(ids), history, merged,
+                              [clean_record(e) for e in self.store.events_for(ids)], history, merged,
                               accountability.latest_callback(self.store, incident.id),
                               accountability.urge_counts(self.store, order_ids),
                               accountability.supervisions_of(self.store, order_ids))
