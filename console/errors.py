@@ -3,7 +3,8 @@
 Every refusal carries its text in both UI languages at the place it is raised, so a message
 and its translation never drift apart, and a stable ``code`` for machines (``--json``).
 The CLI maps every ``LinkageError`` to exit code 2 with nothing written: validation happens
-before the write transaction opens, and a refusal inside one rolls it back.
+before the write transaction opens, and a refusal inside one rolls it back. A database that
+cannot be used (``StorageUnavailable``) exits 3.
 """
 
 from __future__ import annotations
@@ -48,6 +49,14 @@ class NotFound(BadInput):
 
 class IllegalTransition(BadInput):
     """An order step that the lifecycle does not allow from the current state."""
+
+
+class StorageUnavailable(LinkageError):
+    """The database file cannot be used: disk full, read-only, locked too long, not a database,
+    damaged. Exit code 3, so a script tells "the store is unwell" from "you typed it wrong"; as
+    with every refusal, nothing was written (SQLite rolled the transaction back)."""
+
+    exit_code = 3
 
 
 class DataError(LinkageError):

@@ -549,7 +549,8 @@ def open_services(
     config = load_config(config_path)
     clock = clock or clock_from_env()
     data = data_dir or default_data_dir()
-    store = Store(db or default_db_path(), clock, push_drills=config.sync.include_drills)
+    store = Store(db or default_db_path(), clock, push_drills=config.sync.include_drills,
+                  busy_timeout_ms=config.store.busy_timeout_ms, check=config.store.check_on_open)
     try:
         rules = load_rules(config, data / "deadlines.toml")
         row = store.one("SELECT body FROM catalog_snapshot WHERE id = 1")
