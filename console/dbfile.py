@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import sqlite3
 import stat
 from pathlib import Path
@@ -25,6 +26,7 @@ from pathlib import Path
 from console.errors import StorageUnavailable
 
 PRIVATE = 0o600
+_LOW_SPACE = 1024 * 1024  # less free space than this beside the database: "full"
 _SUFFIXES = ("", "-wal", "-shm", "-journal")
 
 # The way back from a damaged file: a new file, filled again from the city server
@@ -68,18 +70,41 @@ def quick_check(conn: sqlite3.Connection, path: str) -> None:
         )
 
 
+def _no_room(path: str) -> bool:
+    """SQLite reports a full disk as a plain I/O error when it is the -wal or -shm file that
+    cannot grow; the free space beside the database tells the two apart."""
+    try:
+        return shutil.disk_usage(Path(path).resolve().parent).free < _LOW_SPACE
+    except OSError:
+        return False
+
+
+def _read_only(path: str) -> bool:
+    """SQLite says only "unable to open" when the -shm file cannot be made on a read-only disk
+    or in a directory this user may not write."""
+    target = Path(path).resolve()
+    try:
+        if os.statvfs(target.parent).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        return False
+    return not os.access(target.parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK))
+
+
 def refusal(exc: BaseException, path: str) -> StorageUnavailable:
     """A failure of the database file in words (exit code 3)."""
     code = getattr(exc, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
     err = exc.errno if isinstance(exc, OSError) else None
-    if primary == sqlite3.SQLITE_FULL or err in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+    if primary == sqlite3.SQLITE_FULL or err in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or (
+            primary in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN) and _no_room(path)):
         return StorageUnavailable(
             "store.full", zh="磁盘已满，无法写入数据库 {db}；未保存任何内容，请释放磁盘空间后重试",
             en="the disk is full: cannot write the database {db}; nothing was saved;"
                " free some space and try again", db=path)
-    if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM) or err in (errno.EROFS, errno.EACCES,
-                                                                         errno.EPERM):
+    if primary in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM) or err in (
+            errno.EROFS, errno.EACCES, errno.EPERM) or (
+            primary == sqlite3.SQLITE_CANTOPEN and _read_only(path)):
         return StorageUnavailable(
             "store.read_only", zh="数据库 {db} 只读，无法写入；未保存任何内容，请检查文件和磁盘的写权限",
             en="the database {db} is read-only; nothing was saved; check write permission on the"

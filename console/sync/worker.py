@@ -8,6 +8,7 @@ away. It reports each pass through a callback; the UI reads the rest from ``sync
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import threading
@@ -60,10 +61,8 @@ def read_token(config: Config, db_path: str) -> str:
     except OSError:
         return ""
     if token:
-        try:
+        with contextlib.suppress(OSError):  # read-only directory: the shared file keeps serving
             _write_private(path, token)
-        except OSError:
-            pass  # read-only directory: the shared file keeps serving
     return token
 
 
