@@ -51,7 +51,7 @@ class SyncConfig:
     """The city server (docs/sync-protocol.md); no server = this seat works alone."""
 
     server: str = ""             # e.g. "https://city-sync.invalid:8765"; empty: no sync
-    token_file: str = ""         # empty: sync-token beside the database
+    token_file: str = ""         # empty: <database file>.sync-token beside the database
     deadline_seconds: int = 15   # the whole of one request, however slow the server
     interval_seconds: int = 5    # between passes while all is well
     include_drills: bool = False  # push drill (演练) incidents' events too (console/drills.py)

@@ -30,7 +30,7 @@ _LOW_SPACE = 1024 * 1024  # less free space than this beside the database: "full
 _SUFFIXES = ("", "-wal", "-shm", "-journal")
 
 # The way back from a damaged file: a new file, filled again from the city server
-# (docs/sync-protocol.md, "A damaged seat database").
+# (docs/cli-json.md, "Exit codes").
 _REBUILD_ZH = ("请保留该文件交技术人员，改用新的数据库文件从市级服务器重新同步："
                "linkage --db 新文件 sync token，再 linkage --db 新文件 sync")
 _REBUILD_EN = ("keep the file for a technician and rebuild from the city server into a new file:"

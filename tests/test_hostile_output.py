@@ -26,7 +26,6 @@ import pytest
 from conftest import START
 from sync_harness import County
 
-from console import intake
 from console.clean import csv_cell, multi_line, one_line
 from console.clock import FakeClock
 from console.services import open_services
@@ -47,7 +46,8 @@ UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200
 
 def assert_clean(text: str) -> None:
     found = UNSAFE.search(text)
-    assert found is None, f"{found.group()!r} at {found.start()} in {text[max(0, found.start() - 40):found.start() + 40]!r}"
+    where = found.start() if found else 0
+    assert found is None, f"{found.group()!r} in {text[max(0, where - 40):where + 40]!r}"
     assert not any(line.startswith("【超时】派单 99") for line in text.splitlines()), "a forged line"
 
 
