@@ -77,14 +77,24 @@ def csv_value(cell: str) -> str:
     return cell
 
 
-def clean_payload(value: Any) -> Any:
-    """A pulled payload for display: every string in it through ``multi_line``."""
+#: Payload fields shown on one line (the rest, such as text, note, body, reason, may hold lines).
+ONE_LINE_KEYS = frozenset({
+    "address", "caller_name", "phone", "place_key", "area", "category", "unit", "unit_kind", "to",
+    "via", "how", "login", "name", "person", "vehicle", "contact", "responsible", "duty_person",
+    "duty_phone", "seat", "operator", "from_operator", "to_operator", "status", "plan",
+    "plan_name_zh", "plan_name_en", "source", "reporting_unit",
+})
+
+
+def clean_payload(value: Any, key: str = "") -> Any:
+    """A pulled payload for display: one-line fields through ``one_line``, every other string
+    through ``multi_line``, nested lists and objects alike."""
     if isinstance(value, str):
-        return multi_line(value)
+        return one_line(value) if key in ONE_LINE_KEYS else multi_line(value)
     if isinstance(value, dict):
-        return {one_line(str(k)): clean_payload(v) for k, v in value.items()}
+        return {one_line(str(k)): clean_payload(v, str(k)) for k, v in value.items()}
     if isinstance(value, list):
-        return [clean_payload(v) for v in value]
+        return [clean_payload(v, key) for v in value]
     return value
 
 
