@@ -21,8 +21,11 @@ _PHONE_PATTERNS = (
     re.compile(r"0[1-9]\d{1,2}\d{7,8}"),   # landline with area code
     re.compile(r"[2-9]\d{6,7}"),           # local landline without area code
 )
-#: No reported time of this center lies before this instant (the system did not exist).
+#: No reported time of this center lies before this instant (the system did not exist), and no
+#: period it plans for (rosters, statistics) reaches past ``LATEST``: beyond these a date is a
+#: typo, and near year 1 or 9999 it overflows date arithmetic.
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 _MAX_AGO_S = 100 * 366 * 86400  # a relative time further back is clamped, then refused as too early
 _RELATIVE = re.compile(r"^-?\s*(\d+)\s*(s|sec|秒|m|min|分钟?|h|hr|小时)\s*(ago|前)?$")
 _CLOCK = re.compile(r"^(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?$")
@@ -123,6 +126,21 @@ def parse_reported_time(
     return value
 
 
+def within_range(value: datetime, raw: str) -> datetime:
+    """``value`` if it lies in [``EARLIEST``, ``LATEST``); refused in words otherwise."""
+    try:
+        ok = EARLIEST <= value.astimezone(UTC) < LATEST
+    except (OverflowError, ValueError):
+        ok = False
+    if not ok:
+        raise BadInput(
+            "input.time_range", zh="时间 {raw} 超出可用的范围（{floor} 至 {ceiling}）",
+            en="time {raw} is out of range ({floor} to {ceiling})", raw=raw[:40],
+            floor=EARLIEST.date().isoformat(), ceiling=(LATEST.date() - timedelta(days=1)).isoformat(),
+        )
+    return value
+
+
 def _reported_time(raw: str, now: datetime, tz: ZoneInfo, tolerance: timedelta) -> datetime:
     text = normalize(raw).lower()
     local_now = now.astimezone(tz)
@@ -177,7 +195,9 @@ def parse_day(raw: str) -> date:
     m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", text)
     try:
         if m:
-            return date(int(m[1]), int(m[2]), int(m[3]))
+            day = date(int(m[1]), int(m[2]), int(m[3]))
+            within_range(datetime.combine(day, time(12), tzinfo=UTC), raw)
+            return day
     except ValueError:
         pass
     raise BadInput("input.day", zh="日期格式不正确：{d}（例如 2026-11-28）",

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from console.catalog import PHONE_RE, Catalog, Unit
 from console.clean import csv_cell, csv_value
 from console.errors import BadInput
-from console.inputs import clean_text, normalize, parse_phone
+from console.inputs import clean_text, normalize, parse_phone, within_range
 from console.rosters import MAX_SHIFT, TIER_FIELD, TIER_FIELD_LABELS, Shift
 
 #: column → (Chinese header, English header, other accepted names)
@@ -107,10 +107,10 @@ def parse_local_time(raw: str, tz: ZoneInfo) -> datetime | None:
     try:
         if m:
             y, mo, d, h, mi, s = (int(g or 0) for g in m.groups())
-            return datetime(y, mo, d, h, mi, s, tzinfo=tz)
+            return within_range(datetime(y, mo, d, h, mi, s, tzinfo=tz), raw)
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}T.*([+-]\d{2}:?\d{2}|Z)", text):
-            return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+            return within_range(datetime.fromisoformat(text.replace("Z", "+00:00")), raw)
+    except (ValueError, BadInput):  # a year 1 or 9999 in a file is as malformed as a typo
         return None
     return None
 

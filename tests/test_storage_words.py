@@ -274,3 +274,18 @@ def test_the_old_shared_token_is_adopted_once(tmp_path: Path) -> None:
     assert _mode(token_path(config, db)) == 0o600
     (tmp_path / "sync-token").write_text("another seat's token\n", encoding="utf-8")
     assert read_token(config, db) == "old-token"          # its own file now, not the shared one
+
+
+@pytest.mark.parametrize("args", [
+    ("roster", "export", "--from", "0001-01-01"),
+    ("roster", "show", "gdj", "--at", "0001-01-01 00:00"),
+    ("stats", "--from", "0001-01-01"),
+    ("export", "incidents", "--from", "9999-12-31"),
+])
+def test_period_out_of_range(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """Days and instants of a period (rosters, statistics, exports) are bounded too."""
+    db = seeded(tmp_path / "seat.db")
+    before = rows(db)
+    refused(linkage("--db", db, "--lang", "zh", *args), 2, "超出")
+    refused(linkage("--db", db, "--lang", "en", *args), 2, "is out of range")
+    assert rows(db) == before
