@@ -219,6 +219,39 @@ def test_the_board_screen_shows_a_pulled_address_on_one_line(seat: tuple[Path, P
         services.close()
 
 
+def test_the_incident_screen_shows_pulled_words_without_controls(seat: tuple[Path, Path],
+                                                                 tmp_path: Path) -> None:
+    from textual.geometry import Region
+    from textual.widgets import Static
+
+    from screens.app import LinkageApp
+    from screens.incident import IncidentScreen
+
+    db, config = seat
+    copy = tmp_path / "seat.db"
+    copy.write_bytes(db.read_bytes())
+    services = open_services(copy, config_path=config, clock=FakeClock(START))
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "zh", tick_seconds=0)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            await app.push_screen(IncidentScreen(services, "zh", 1, tick_seconds=0))
+            await pilot.pause()
+            texts = []
+            for widget in app.screen.query(Static):
+                strips = widget.render_lines(Region(0, 0, widget.size.width, widget.size.height))
+                texts.append("\n".join("".join(seg.text for seg in strip) for strip in strips))
+            shown = "\n".join(texts)
+            assert_clean(shown)
+            assert "人民路1号" in shown and "救命红字" in shown and "坏人" in shown
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        services.close()
+
+
 def test_cleaning_rules() -> None:
     """The rule in one place: whole sequences go, words and (in multi-line text) breaks stay."""
     assert one_line(ADDRESS) == "人民路1号 【超时】派单 99 · 伪造行01号楼"
