@@ -3,12 +3,15 @@
 ``python -m bench.store_check [N]``: seeds N incidents (default 10 000), each with an order,
 through the real write path, then times, on the same file in the same run: opening the store
 without the check (the baseline), opening it with the check, ``quick_check`` alone and
-``integrity_check`` alone (what quick_check saves). Medians of 7 runs, warm page cache.
+``integrity_check`` alone (what quick_check saves), and a whole ``linkage board`` command
+(a fresh process) with ``[store] check_on_open`` off and on. Medians of 7 runs, warm page cache.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -44,6 +47,12 @@ def _pragma(path: Path, pragma: str) -> None:
         conn.close()
 
 
+def _command(path: Path, config: Path) -> None:
+    env = {**os.environ, "LINKAGE_NOW": "2026-11-28T07:00:00Z"}
+    subprocess.run([str(Path(sys.executable).parent / "linkage"), "--db", str(path), "--config", str(config),
+                    "--json", "board"], check=True, capture_output=True, env=env)
+
+
 def main(argv: list[str]) -> int:
     n = int(argv[0]) if argv else 10_000
     with tempfile.TemporaryDirectory() as tmp:
@@ -62,6 +71,13 @@ def main(argv: list[str]) -> int:
         print(f"open with check     {checked:8.1f} ms (+{checked - base:.1f} ms)")
         print(f"quick_check(1)      {quick:8.1f} ms")
         print(f"integrity_check(1)  {full:8.1f} ms")
+        off, on = Path(tmp) / "off.toml", Path(tmp) / "on.toml"
+        off.write_text("[store]\ncheck_on_open = false\n", encoding="utf-8")
+        on.write_text("[store]\ncheck_on_open = true\n", encoding="utf-8")
+        cmd_off = _ms(lambda: _command(path, off))
+        cmd_on = _ms(lambda: _command(path, on))
+        print(f"linkage board       {cmd_off:8.1f} ms without the check (baseline)")
+        print(f"linkage board       {cmd_on:8.1f} ms with the check (+{cmd_on - cmd_off:.1f} ms)")
     return 0
 
 
