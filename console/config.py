@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from console.clean import one_line
 from console.errors import DataError
 
 AREAS = ("urban", "suburb", "rural")
@@ -169,7 +170,8 @@ def _section(cls: type, values: Any, where: str) -> Any:
                             t=expected.__name__)
         if expected is int and value < 0:
             raise DataError(f"{where} {key}", zh="不能为负数", en="must not be negative")
-        kwargs[key] = value
+        # a profile is text from outside too: the center's name reaches every screen
+        kwargs[key] = one_line(value) if isinstance(value, str) else value
     return cls(**kwargs)
 
 

@@ -258,3 +258,12 @@ def test_cleaning_rules() -> None:
     assert multi_line(TEXT) == "救命红字\n第二行隔离"
     assert one_line(NAME) == "点我"
     assert csv_cell("-1+1") == "'-1+1" and csv_cell("a\nb") == "a b" and csv_cell(None) == ""
+
+
+def test_config_strings_are_cleaned_on_load(tmp_path: Path) -> None:
+    """A profile is text from outside too: the center's name is shown on every screen."""
+    from console.config import load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('[center]\nname_zh = "示范县\\u001b]0;PWNED\\u0007中心\\n第二行\\u202e"\n', encoding="utf-8")
+    assert load_config(path).center.name_zh == "示范县中心 第二行"
