@@ -83,7 +83,7 @@ class Lifeline:
         backstop = threading.Timer(GRACE, self._hard_exit, args=(code,))
         backstop.daemon = True
         backstop.start()
-        self.app.exit(code)
+        self.app.exit(return_code=code)
 
     def _hard_exit(self, code: int) -> None:
         with contextlib.suppress(Exception):
