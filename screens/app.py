@@ -75,8 +75,8 @@ class LinkageApp(App[int]):
                         timeout=30, markup=False)
         self.run_worker(self._warm_triage, thread=True, exit_on_error=False, group="warm")
         self.start_sync()
-        if self.services.sign_in_required():
-            self.require_sign_in()
+        if self.services.sign_in_required() and not self.read_only:
+            self.require_sign_in()  # a read-only view records nobody, so it asks nobody
 
     def start_sync(self, transport: Any = None) -> None:
         """Sync runs on its own thread and connection: typing never waits on the network."""
