@@ -7,6 +7,7 @@ never pay for it). Exit codes: 0 ok, 2 refused (message on stderr, nothing writt
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 GLOBAL_OPTIONS = ("--db", "--config", "--lang", "--operator", "--data", "--demo-rate")
 GLOBAL_FLAGS = ("--json", "--read-only")
+SIGNALLED = 128  # a console's exit code above this: it ended on a signal (shell convention)
 USAGE = (
     "usage: linkage [--db PATH] [--config PATH] [--lang zh|en] [--json] COMMAND …\n"
     "       linkage help        every command\n"
@@ -132,12 +134,21 @@ def _open_console(services: Services, lang: str, opts: dict[str, str]) -> int:
             passed = [f"--{k}={opts[k]}" for k in ("config", "data") if k in opts]
             simulator = demo.start_simulator(services.store.path, rate, [*passed, f"--lang={lang}"])
         app = importlib.import_module("screens.app")
-        return int(app.run_app(services, lang, read_only=read_only,
-                               cleanup=lambda: demo.stop(simulator)))
+        code = int(app.run_app(services, lang, read_only=read_only, cleanup=lambda: demo.stop(simulator)))
     finally:
         demo.stop(simulator)
         if lock is not None:
             lock.release()
+    if code > SIGNALLED:
+        # Ended by its terminal going away or by a signal (128 + the signal's number): all is
+        # committed and released, so skip the interpreter's teardown of the UI's heap, which
+        # alone took 0.5 s of the 2 s a seat may wait (more on a slow PC).
+        services.close()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -181,7 +181,8 @@ def test_killing_the_terminal_ends_every_process_and_keeps_the_draft(seat: Seat,
 
     seat.tmux("kill-session", "-t", "e2e")
     took, left = wait_gone(set(procs), EXIT_BOUND)
-    print(f"\n{path}: {sorted(procs.values())} gone {took:.2f} s after kill-session")
+    released = Path(f"{seat.db}.console.lock").read_text() == ""  # the clean path, not the backstop
+    print(f"\n{path}: {len(procs)} processes gone {took:.2f} s after kill-session; lock released: {released}")
     assert not left, f"still running {took:.1f} s after the terminal closed: {[procs[p] for p in left]}"
     assert not alive(console)
     assert seat.draft_phone() == PHONE
