@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from console.errors import LinkageError
+from console.errors import BadInput, LinkageError
 
 if TYPE_CHECKING:
     from console.services import Services
@@ -130,6 +130,11 @@ def _open_console(services: Services, lang: str, opts: dict[str, str]) -> int:
     lock = None if read_only else ConsoleLock.acquire(services.store.path, services.config.tz)
     simulator = None
     try:
+        if not all(f is not None and f.isatty() for f in (sys.stdin, sys.stderr)):
+            # Textual reads keys from stdin and draws on stderr; on anything else its input
+            # thread would spin on EOF with nobody to see the console.
+            raise BadInput("console.no_terminal", zh="控制台需要在终端中打开（标准输入和标准错误须为终端）",
+                           en="the console needs a terminal (standard input and standard error)")
         if rate is not None:
             passed = [f"--{k}={opts[k]}" for k in ("config", "data") if k in opts]
             simulator = demo.start_simulator(services.store.path, rate, [*passed, f"--lang={lang}"])

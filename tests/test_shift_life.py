@@ -255,6 +255,14 @@ def test_a_second_console_is_refused_naming_the_first(seat: Seat) -> None:
     assert event_count(seat.db) == before + 1
 
 
+def test_the_console_needs_a_terminal(seat: Seat) -> None:
+    """Without one (stdin from /dev/null) it is refused instead of spinning on EOF unseen."""
+    done = run_linkage(seat, "--lang", "en")
+    assert done.returncode == 2
+    assert done.stderr == "linkage: the console needs a terminal (standard input and standard error)\n"
+    assert Path(f"{seat.db}.console.lock").read_text() == ""       # the seat was given back
+
+
 def test_a_lock_left_by_kill_9_is_taken_over(seat: Seat) -> None:
     """``kill -9`` on a demo console: its simulator dies with it (PR_SET_PDEATHSIG), the lock
     file still names the dead console, and the next console takes the seat and names itself."""
