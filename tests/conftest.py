@@ -99,6 +99,30 @@ def unchanged() -> Callable[[Services], AbstractContextManager[None]]:
 
 
 @pytest.fixture
+def only_failures_recorded() -> Callable[..., AbstractContextManager[None]]:
+    """``with only_failures_recorded(services, "alice"): ...`` asserts the block wrote nothing
+    but one ``operator.sign_in_failed`` per login given (and their outbox rows): the trace a
+    wrong PIN leaves (console/operators.py), where other refusals leave none."""
+
+    @contextmanager
+    def _only(s: Services, *logins: str) -> Iterator[None]:
+        before = snapshot(s.store.conn)
+        newest = s.store.one("SELECT coalesce(max(seq), 0) FROM events")
+        assert newest is not None
+        yield
+        after = snapshot(s.store.conn)
+        for table in before:
+            if table not in ("events", "outbox"):
+                assert after[table] == before[table], f"a wrong PIN wrote to {table}"
+        new = s.store.all("SELECT kind, payload FROM events WHERE seq > ? ORDER BY seq", (newest[0],))
+        assert [(r["kind"], json.loads(r["payload"])["login"]) for r in new] == [
+            ("operator.sign_in_failed", login) for login in logins]
+        assert len(after["outbox"]) == len(before["outbox"]) + len(logins)
+
+    return _only
+
+
+@pytest.fixture
 def scalar(services: Services) -> Callable[..., Any]:
     """``scalar("SELECT count(*) FROM events")`` → the single value of a query."""
 

@@ -87,8 +87,8 @@ def test_sign_in_by_keys_wrong_pin_first_then_the_board_shows_the_operator(tmp_p
 
 def test_unknown_and_disabled_logins_are_refused_in_english(tmp_path: Path) -> None:
     services = _services(tmp_path)
-    services.enrol_operator("bob", "李四", "4321")
-    services.disable_operator("bob")
+    services.enrol_operator("bob", "李四", "4321", admin="alice", admin_pin=PIN)
+    services.disable_operator("bob", admin="alice", admin_pin=PIN)
 
     async def scenario() -> None:
         app = LinkageApp(services, "en", tick_seconds=0)
