@@ -241,7 +241,7 @@ def test_the_product_kdf_is_memory_hard_scrypt_and_verifies() -> None:
     """The product default, not the tests' cheap knob: scrypt with at least 32 MiB per guess."""
     kdf = pins.PRODUCT_KDF
     assert kdf.n >= 2 ** 15 and kdf.r == 8 and kdf.p == 1 and kdf.memory >= 32 << 20
-    assert pins.KDF != kdf                          # tests/conftest.py lowered it for new hashes
+    assert kdf != pins.KDF                          # tests/conftest.py lowered it for new hashes
     salt = bytes(16)
     stored = {"salt": salt.hex(), "pin_hash": pins.scrypt_hash("1234", salt, kdf), "kdf": "scrypt",
               "scrypt_n": kdf.n, "scrypt_r": kdf.r, "scrypt_p": kdf.p}
