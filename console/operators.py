@@ -9,7 +9,9 @@ constant time. The city server strips salt and hash from what it serves city rea
 
 **Roles.** An administrator (``admin``) enrols, disables, resets another's PIN and sets roles,
 proving their own PIN at the moment of the act; the payload names them (``by``). The first
-operator enrolled on a database that has none becomes administrator (bootstrapping). While no
+operator enrolled on a database that has none becomes administrator (bootstrapping); a seat
+that syncs must have completed one sync pass first, or a fresh seat could mint an administrator
+(and through it a new PIN for any login) that then wins on every seat of the county. While no
 active administrator exists (a database from before roles), any active operator's PIN serves
 as the proof, so such a center can name its first administrator with ``operator role``. The
 last active administrator can be neither disabled nor demoted. Changing one's own PIN needs
@@ -154,6 +156,12 @@ def _enrolled_count(db: Reader) -> int:
     return int(row[0]) if row else 0
 
 
+def _has_synced(db: Reader) -> bool:
+    """Whether one sync pass ever completed here, so the county's operators would be known."""
+    row = db.one("SELECT last_ok_at FROM sync_state WHERE id = 1")
+    return bool(row and row[0])
+
+
 def seat_session(db: Reader, seat: str) -> SeatSession | None:
     row = db.one("SELECT * FROM seat_operators WHERE seat = ?", (seat,))
     if row is None:
@@ -289,6 +297,12 @@ def enrol(ctx: Context, login_raw: str, name_raw: str, pin_raw: str, *, role: st
         raise BadInput("operator.exists", zh="登录名 {l} 已被 {n} 使用",
                        en="login {l} is already {n}'s", l=login, n=current.name)
     bootstrap = not (admin or "").strip() and _enrolled_count(ctx.store) == 0
+    if bootstrap and ctx.config.sync.server and not _has_synced(ctx.store):
+        raise BadInput("operator.sync_first",
+                       zh="本席位连接市级服务器但尚未同步：请先运行 linkage sync，取得本县已登记的值班员，"
+                          "再登记首位值班员",
+                       en="this seat syncs with a city server but has never synced: run linkage"
+                          " sync first so it learns the county's operators, then enrol the first one")
     by = None if bootstrap else prove_admin(ctx, admin, admin_pin).login
     payload: dict[str, Any] = {"login": login, "name": name,
                                "role": "admin" if bootstrap else chosen, **pins.new_secret(pin)}

@@ -133,6 +133,27 @@ def test_a_database_from_before_roles_lets_an_operator_name_the_first_administra
         "operator.not_admin")
 
 
+def test_a_fresh_syncing_seat_cannot_bootstrap_an_administrator_before_it_synced(
+        tmp_path: Path, clock: FakeClock) -> None:
+    """Otherwise a seat just installed (its database empty) would make anyone administrator,
+    and that administrator's enrolments and PIN resets would win on every seat."""
+    county = County(tmp_path, clock, seats=2)
+    try:
+        one, two = county.seats["seat-01"], county.seats["seat-02"]
+        assert _code(lambda: one.enrol_operator("root", "管理员", ADMIN_PIN)) == "operator.sync_first"
+        assert one.operator_list() == []
+        assert county.sync("seat-01").ok
+        assert one.enrol_operator("root", "管理员", ADMIN_PIN).role == "admin"
+        county.drain()
+        # seat-02 now knows root: a second bootstrap there is refused, an administrator is needed
+        assert _code(lambda: two.enrol_operator("root", "冒名", "0000")) == "operator.exists"
+        assert _code(lambda: two.enrol_operator("mallory", "某", "0000")) == "operator.admin_needed"
+        assert two.enrol_operator("alice", "张三", PIN, admin="root", admin_pin=ADMIN_PIN).role == (
+            "operator")
+    finally:
+        county.close()
+
+
 # -- lockout and the record of failures ------------------------------------------------------
 def _cli_process(db: Path, now: str, *args: str, stdin: str) -> subprocess.CompletedProcess[str]:
     """``python -m console.cli`` as its own process, on the fake instant ``now``."""
@@ -182,6 +203,7 @@ def test_failures_on_another_seat_count_once_pulled(tmp_path: Path, clock: FakeC
     county = County(tmp_path, clock, seats=2)
     try:
         one, two = county.seats["seat-01"], county.seats["seat-02"]
+        county.drain()                               # a syncing seat bootstraps only after a pass
         one.enrol_operator("alice", "张三", PIN)
         for _ in range(5):
             with pytest.raises(BadInput):
@@ -208,6 +230,7 @@ def test_a_city_token_receives_no_pin_material_while_a_county_seat_can_sign_in(
     county = County(tmp_path, clock, seats=2)
     try:
         one, two = county.seats["seat-01"], county.seats["seat-02"]
+        county.drain()                               # a syncing seat bootstraps only after a pass
         one.enrol_operator("alice", "张三", PIN)
         one.change_pin("alice", PIN, "1357")
         county.drain()
