@@ -24,7 +24,8 @@ insert only). After ``MAX_WRONG`` wrong PINs in a row, on any seat and in any pr
 login is refused for ``LOCK_SECONDS`` on this seat's clock without trying the PIN, and again
 after each further wrong PIN. The database is the only source of truth, so a new CLI process
 gets no fresh tries. (Guesses checked at the same instant in parallel processes can each pass
-the check before either is recorded: at most one extra guess per process.)
+the check before either is recorded; a sign-in checks the lock again under the write lock, so
+a right guess is refused if the login was locked meanwhile.)
 
 The ``operators`` table holds four last-writer-wins registers per login, each stamped with the
 id of the event that set it: the name (``operator.enrolled``), the PIN hash (``enrolled`` /
@@ -396,6 +397,7 @@ def sign_in(ctx: Context, login_raw: str, pin_raw: str) -> Operator:
     secret = pins.new_secret(normalize(pin_raw)) if needs_rehash(ctx.store, who.login) else None
     with ctx.store.transaction(ctx.seat, who.login) as tx:
         _still_active(tx, who.login)
+        _refuse_if_locked(ctx, who.login)     # wrong PINs committed meanwhile by a parallel guesser
         tx.append("operator.signed_in", {"login": who.login}, subject=who.login)
         if secret is not None:
             tx.append("operator.pin_changed", {"login": who.login, "reason": "rehash", **secret},
