@@ -85,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         if not tokens:
             return _open_console(services, lang, opts)
         from console.commands import run
+        from console.pin_input import read_pin
 
+        services.pin_reader = read_pin      # PINs from the terminal or stdin, never argv
         outcome = run(services, tokens, lang)
     except LinkageError as exc:
         return _refuse(exc, lang, as_json)

@@ -432,6 +432,27 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         )
         """,
     ),
+    (
+        "operator roles (administrator), the KDF parameters beside each PIN hash (scrypt), and"
+        " sign-in attempts (failures and what resets them, insert only) for the lockout",
+        """
+        ALTER TABLE operators ADD COLUMN role TEXT NOT NULL DEFAULT 'operator';
+        ALTER TABLE operators ADD COLUMN role_event TEXT NOT NULL DEFAULT '';
+        ALTER TABLE operators ADD COLUMN kdf TEXT NOT NULL DEFAULT '';
+        ALTER TABLE operators ADD COLUMN scrypt_n INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE operators ADD COLUMN scrypt_r INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE operators ADD COLUMN scrypt_p INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE operator_attempts (
+            event_id TEXT NOT NULL,
+            login TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            seat TEXT NOT NULL,
+            PRIMARY KEY (event_id, login)
+        );
+        CREATE INDEX operator_attempts_login ON operator_attempts(login, ok, event_id)
+        """,
+    ),
 )
 
 
