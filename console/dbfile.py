@@ -106,7 +106,7 @@ def refusal(exc: BaseException, path: str) -> StorageUnavailable:
             errno.EROFS, errno.EACCES, errno.EPERM) or (
             primary == sqlite3.SQLITE_CANTOPEN and _read_only(path)):
         return StorageUnavailable(
-            "store.read_only", zh="数据库 {db} 只读，无法写入；未保存任何内容，请检查文件和磁盘的写权限",
+            "store.not_writable", zh="数据库 {db} 只读，无法写入；未保存任何内容，请检查文件和磁盘的写权限",
             en="the database {db} is read-only; nothing was saved; check write permission on the"
                " file, its directory and the disk", db=path)
     if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
