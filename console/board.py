@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from console.clean import one_line
 from console.context import Context
 from console.deadlines import OrderClock, order_clock
 from console.model import Incident, Order
@@ -71,7 +72,7 @@ def compute_board(ctx: Context, now: datetime | None = None) -> Board:
         cached = previous.get(row[1])
         order = cached[1] if cached is not None and cached[0] == row else order_from_row(row)
         current[row[1]] = (row, order)
-        rows.append(BoardRow(order, order_clock(order, at, due_soon), row[-2], row[-1]))
+        rows.append(BoardRow(order, order_clock(order, at, due_soon), one_line(row[-2]), one_line(row[-1])))
     ctx.board_orders = current
     # within a state, real orders before drill ones: a drill never buries a real emergency
     rows.sort(key=lambda r: (_STATE_RANK[r.clock.state], r.order.drill,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console import render
+from console.clean import multi_line
 from console.errors import BadInput, LinkageError
 from console.inputs import normalize
 from console.services import Services
@@ -191,7 +192,10 @@ def run(services: Services, tokens: list[str] | str, lang: str | None = None) ->
         tokens = tokenize(tokens)
     cmd, rest = find_command(tokens)
     args = parse_args(cmd, rest)
-    return cmd.handler(Invocation(services, cmd, args, lang or services.config.center.language))
+    outcome = cmd.handler(Invocation(services, cmd, args, lang or services.config.center.language))
+    # the last line of defence: whatever a verb put in a line, no escape sequence, control or
+    # bidi mark reaches a terminal (one-line fields were already made one line where rendered)
+    return Outcome(outcome.command, outcome.data, [multi_line(line) for line in outcome.lines])
 
 
 # Commands live in console/verbs.py; importing it fills REGISTRY.

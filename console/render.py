@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from console.board import Board
 from console.catalog import Catalog, Unit
+from console.clean import one_line
 from console.clock import iso
 from console.deadlines import STAGE_LABELS, OrderClock
 from console.model import (
@@ -172,7 +173,7 @@ class Text:
     def incident_line(self, i: Incident) -> str:
         status = label(INCIDENT_STATUS_LABELS, i.status, self.lang)
         disp = label(DISPOSITION_LABELS, i.disposition, self.lang)
-        where = i.address or self.pick("（未填地址）", "(no address)")
+        where = one_line(i.address) or self.pick("（未填地址）", "(no address)")
         source = (self.pick(f" · 单位上报：{self.unit(i.reporting_unit)}",
                             f" · reported by {self.unit(i.reporting_unit)}")
                   if i.source == "unit" else "")
@@ -198,7 +199,7 @@ class Text:
                 f"{first}: {status} · {self.remaining(clock)}")
 
     def call_line(self, c: Call) -> str:
-        return f"  {self.time(c.received_at, True)} {c.phone or '-'} {c.text}"
+        return f"  {self.time(c.received_at, True)} {one_line(c.phone) or '-'} {one_line(c.text)}"
 
     def board_lines(self, board: Board, marks: dict[str, str] | None = None) -> list[str]:
         """The board as text; ``marks`` adds a note to an order's line (order id → text)."""

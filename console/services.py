@@ -41,6 +41,7 @@ from console.model import Call, Incident, Order, ReturnRecord
 from console.queries import (
     caller_history,
     calls_of,
+    clean_record,
     get_incident,
     get_order,
     merged_into,
@@ -522,7 +523,7 @@ class Services:
                    if c.incident_id not in ids][: self.config.intake.history_limit]
         order_ids = [o.id for o, _ in orders]
         return IncidentDetail(incident, calls_of(self.store, ids), orders,
-                              self.store.events_for(ids), history, merged,
+                              [clean_record(e) for e in self.store.events_for(ids)], history, merged,
                               accountability.latest_callback(self.store, incident.id),
                               accountability.urge_counts(self.store, order_ids),
                               accountability.supervisions_of(self.store, order_ids))
@@ -559,7 +560,8 @@ def open_services(
     config = load_config(config_path)
     clock = clock or clock_from_env()
     data = data_dir or default_data_dir()
-    store = Store(db or default_db_path(), clock, push_drills=config.sync.include_drills)
+    store = Store(db or default_db_path(), clock, push_drills=config.sync.include_drills,
+                  busy_timeout_ms=config.store.busy_timeout_ms, check=config.store.check_on_open)
     try:
         rules = load_rules(config, data / "deadlines.toml")
         row = store.one("SELECT body FROM catalog_snapshot WHERE id = 1")

@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from console import dbfile
 from console.clock import Clock, iso
 from console.errors import BadInput
 from console.events import apply_event, unmet_reference
@@ -519,18 +520,32 @@ class EventRecord:
 class Store:
     """One connection per ``Store``; use one ``Store`` per thread."""
 
-    def __init__(self, path: Path | str, clock: Clock, *, push_drills: bool = False) -> None:
+    def __init__(self, path: Path | str, clock: Clock, *, push_drills: bool = False,
+                 busy_timeout_ms: int = 5000, check: bool = False) -> None:
         self.path = str(path)
         self.clock = clock
         # Events of drill (演练) incidents stay off the outbox, so they never reach the city
         # server or other seats, unless the profile says ``[sync] include_drills = true``.
         self.push_drills = push_drills
-        self.conn = connect(self.path, PRAGMAS)
         self._lock = threading.RLock()
-        self._migrate()
-        # Never mint an id below one already in the log (clock set back, restart, pulled
-        # events from a seat whose clock runs ahead): ids double as last-writer-wins stamps.
-        newest = self.conn.execute("SELECT max(id) FROM events").fetchone()[0]
+        pragmas = tuple(f"PRAGMA busy_timeout={int(busy_timeout_ms)}"
+                        if p.startswith("PRAGMA busy_timeout") else p for p in PRAGMAS)
+        conn: sqlite3.Connection | None = None
+        try:  # a file that cannot be used is refused in words (console/dbfile.py), never a traceback
+            dbfile.prepare(self.path)
+            self.conn = conn = connect(self.path, pragmas)
+            if check:
+                dbfile.quick_check(conn, self.path)
+            self._migrate()
+            # Never mint an id below one already in the log (clock set back, restart, pulled
+            # events from a seat whose clock runs ahead): ids double as last-writer-wins stamps.
+            newest = conn.execute("SELECT max(id) FROM events").fetchone()[0]
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()
+            if isinstance(exc, sqlite3.Error | OSError):
+                raise dbfile.refusal(exc, self.path) from exc
+            raise
         if newest:
             observe(_id_millis(newest))
 

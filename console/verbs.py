@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from console import accountability, render
+from console.clean import one_line
 from console.clock import iso, parse_instant
 from console.commands import REGISTRY, Invocation, Outcome, command
 from console.errors import BadInput
@@ -81,7 +82,7 @@ def _call_history(inv: Invocation) -> Outcome:
 def _incident_show(inv: Invocation) -> Outcome:
     d = inv.services.incident(inv.need("incident"))
     t = inv.text
-    lines = [t.incident_line(d.incident), f"  {d.incident.text}",
+    lines = [t.incident_line(d.incident), f"  {one_line(d.incident.text)}",
              t.pick("来电：", "calls:")]
     lines += [t.call_line(c) for c in d.calls]
     lines.append(t.pick("派单：", "orders:"))
@@ -100,7 +101,8 @@ def _incident_show(inv: Invocation) -> Outcome:
             kind = e.kind
             note = (e.payload.get("note") or e.payload.get("reason") or e.payload.get("status")
                     or e.payload.get("decision") or "")
-        lines.append(f"  {happened} / {recorded} {kind} {note} [{e.operator}@{e.seat}]")
+        lines.append(f"  {happened} / {recorded} {one_line(kind)} {one_line(str(note))}"
+                     f" [{one_line(e.operator)}@{one_line(e.seat)}]")
     latest = accountability.latest_callback(inv.services.store, d.incident.id)
     if latest is not None:
         result = accountability.pick(accountability.CALLBACK_RESULTS[latest.result], inv.lang)
