@@ -21,6 +21,7 @@ from console.grades import grade_of
 from console.inputs import clean_text, normalize
 from console.model import (
     CLOSED_STATUSES,
+    EMERGENCY_DISPOSITIONS,
     INCIDENT_STATUS_LABELS,
     MAIN_LINE,
     STATUS_LABELS,
@@ -137,6 +138,12 @@ def _issue(ctx: Context, tx: Transaction, incident_ref: str | int, unit: Unit, w
            known: tuple[Incident, list[Order]] | None = None,
            phase: str | None = None, activation: str = "") -> Order:
     incident, existing = known if known is not None else (get_incident(tx, incident_ref), None)
+    if incident.status == IncidentStatus.TRANSFERRED and incident.disposition in EMERGENCY_DISPOSITIONS:
+        # Went to 110/119/120 and now needs a linkage unit too (120 first, then the gas
+        # company): the incident is open again while the order runs; its transfers stay.
+        tx.append("incident.reopened", {"incident_id": incident.id, "for_order": unit.code},
+                  subject=incident.id, happened_at=max(when, incident.created_at))
+        incident = get_incident(tx, incident.id)
     if incident.status != IncidentStatus.OPEN:
         raise BadInput("order.incident_not_open", zh="警情 {no} 不在处置中（{s_zh}），不能派单",
                        en="incident {no} is not open ({s}); cannot issue orders",

@@ -110,7 +110,22 @@ def _one_by_ref(db: Reader, ref: str | int, select: str, alias: str, what: tuple
 
 
 def get_incident(db: Reader, ref: str | int) -> Incident:
-    return incident_from_row(_one_by_ref(db, ref, "SELECT * FROM incidents", "", ("警情", "incident")))
+    incident = incident_from_row(_one_by_ref(db, ref, "SELECT * FROM incidents", "", ("警情", "incident")))
+    services = transfers_of(db, [incident.id]).get(incident.id)
+    return replace(incident, transfers=tuple(services)) if services else incident
+
+
+def transfers_of(db: Reader, incident_ids: list[str]) -> dict[str, list[str]]:
+    """Incident id → the services it went to (110, 120, …) in the order they were reached."""
+    if not incident_ids:
+        return {}
+    marks = ",".join("?" * len(incident_ids))
+    out: dict[str, list[str]] = {}
+    for row in db.all(f"SELECT incident_id, service FROM incident_transfers WHERE incident_id IN"
+                      f" ({marks}) ORDER BY transferred_at, event_id", tuple(incident_ids)):
+        if row[1] not in out.setdefault(row[0], []):
+            out[row[0]].append(row[1])
+    return out
 
 
 def get_order(db: Reader, ref: str | int) -> Order:

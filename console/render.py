@@ -25,6 +25,7 @@ from console.model import (
     OrderStatus,
     ReturnRecord,
     label,
+    services_label,
 )
 from console.store import EventRecord
 from console.triage import TriageResult
@@ -42,7 +43,7 @@ def incident_json(i: Incident) -> dict[str, Any]:
         "no": i.no, "id": i.id, "created_at": iso(i.created_at), "phone": i.phone,
         "caller_name": i.caller_name, "address": i.address, "area": i.area,
         "category": i.category, "text": i.text, "status": i.status.value,
-        "disposition": i.disposition.value, "merged_into": i.merged_into,
+        "disposition": i.disposition.value, "transfers": list(i.transfers), "merged_into": i.merged_into,
         "closed_at": _t(i.closed_at), "seat": i.seat, "source": i.source,
         "reporting_unit": i.reporting_unit or None, "drill": i.drill,
     }
@@ -171,7 +172,8 @@ class Text:
 
     def incident_line(self, i: Incident) -> str:
         status = label(INCIDENT_STATUS_LABELS, i.status, self.lang)
-        disp = label(DISPOSITION_LABELS, i.disposition, self.lang)
+        disp = (services_label(i.transfers, self.lang) if i.transfers
+                else label(DISPOSITION_LABELS, i.disposition, self.lang))
         where = i.address or self.pick("（未填地址）", "(no address)")
         source = (self.pick(f" · 单位上报：{self.unit(i.reporting_unit)}",
                             f" · reported by {self.unit(i.reporting_unit)}")
