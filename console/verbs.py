@@ -33,9 +33,11 @@ def _triage(inv: Invocation) -> Outcome:
          options=("phone", "text", "address", "area", "category", "name", "at", "merge-into",
                   "transfer", "dispatch"), flags=("drill",),
          zh="接警：登记一个来电（显示来电历史和可能的重复警情；--dispatch 单位[,单位] 同时派单；"
+            "--transfer 110,120 同时转多个部门；"
             "--drill 记为演练）",
          en="take a call: record it (shows caller history and possible duplicates;"
-            " --dispatch UNIT[,UNIT] orders units in the same transaction; --drill: a drill)")
+            " --dispatch UNIT[,UNIT] orders units in the same transaction; --transfer 110,120 several"
+            " services; --drill: a drill)")
 def _call_new(inv: Invocation) -> Outcome:
     s = inv.services
     result = s.new_call(
