@@ -19,7 +19,8 @@ from console.errors import BadInput
 from console.inputs import clean_text, normalize, parse_area, parse_phone, place_key
 from console.intake import check_text, resolve_category
 from console.model import MAIN_LINE, Disposition, Incident, Order, OrderStatus
-from console.queries import get_incident, get_order, possible_duplicates
+from console.queries import get_incident, get_order
+from console.repeats import find_repeats
 from console.triage import Triage
 
 UNIT_SOURCE = "unit"
@@ -69,7 +70,7 @@ def report(ctx: Context, triage: Triage, unit_query: str, *, phone: str, text: s
     key = place_key(where)
     window = timedelta(minutes=ctx.config.intake.duplicate_window_minutes)
     with ctx.transaction() as tx:
-        duplicates = possible_duplicates(tx, number, key, code, received - window)
+        duplicates = [r.incident for r in find_repeats(tx, number, where, code, received - window)]
         incident_id = tx.new_id()
         tx.append(
             "incident.created",

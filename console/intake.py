@@ -16,7 +16,8 @@ from console.drills import require_same_drill, require_same_kind, seat_mode
 from console.errors import BadInput
 from console.inputs import clean_text, normalize, parse_area, parse_phone, place_key
 from console.model import EMERGENCY_DISPOSITIONS, Call, Disposition, Incident, IncidentStatus, Order
-from console.queries import caller_history, get_incident, possible_duplicates
+from console.queries import caller_history, get_incident
+from console.repeats import Repeat, find_repeats
 from console.store import Transaction
 from console.triage import Triage
 
@@ -40,6 +41,7 @@ class IntakeResult:
     duplicates: list[Incident]   # live incidents this call may repeat
     merged: bool                 # True when the call was attached to an existing incident
     orders: list[Order] = field(default_factory=list)  # issued with the call, same transaction
+    repeats: list[Repeat] = field(default_factory=list)  # the duplicates with why each is offered
 
 
 def check_text(ctx: Context, text: str) -> str:
@@ -127,8 +129,9 @@ def new_call(
     with ctx.transaction() as tx:
         target = get_incident(tx, merge_into) if merge_into is not None else None
         history = caller_history(tx, number, ctx.config.intake.history_limit, before=received)
-        duplicates = possible_duplicates(tx, number, key, code or (target.category if target else ""),
-                                         received - window)
+        repeats = find_repeats(tx, number, where, code or (target.category if target else ""),
+                               received - window)
+        duplicates = [r.incident for r in repeats]
         call_id = tx.new_id()
         payload = {"call_id": call_id, "phone": number, "caller_name": name, "address": where,
                    "area": zone.value, "text": body}
@@ -138,7 +141,7 @@ def new_call(
             tx.append("call.added", {**payload, "incident_id": target.id}, subject=target.id,
                       happened_at=received)
             incident = get_incident(tx, target.no)
-            return IntakeResult(incident, call_id, history, duplicates, merged=True)
+            return IntakeResult(incident, call_id, history, duplicates, merged=True, repeats=repeats)
         incident_id = tx.new_id()
         tx.append(
             "incident.created",
@@ -152,7 +155,8 @@ def new_call(
         orders: list[Order] = []
         for unit in units:
             orders.append(issue_in(ctx, tx, incident, unit, received, existing=list(orders)))
-    return IntakeResult(incident, call_id, history, duplicates, merged=False, orders=orders)
+    return IntakeResult(incident, call_id, history, duplicates, merged=False, orders=orders,
+                        repeats=repeats)
 
 
 def _created(tx: Transaction, incident_id: str, payload: dict[str, str], key: str, code: str,

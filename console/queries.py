@@ -201,19 +201,3 @@ def caller_history(db: Reader, phone: str, limit: int, before: datetime | None =
             "SELECT * FROM calls WHERE phone = ? AND received_at < ?"
             " ORDER BY received_at DESC LIMIT ?", (phone, iso(before), limit))
     return [call_from_row(r) for r in rows]
-
-
-def possible_duplicates(
-    db: Reader, phone: str, place: str, category: str, since: datetime
-) -> list[Incident]:
-    """Live incidents from the same number, or at the same place in the same category."""
-    rows = db.all(
-        "SELECT * FROM incidents WHERE status != 'merged' AND no IN ("
-        " SELECT i.no FROM calls c JOIN incidents i ON i.id = c.incident_id"
-        "  WHERE ? != '' AND c.phone = ? AND c.received_at >= ?"
-        " UNION SELECT no FROM incidents"
-        "  WHERE ? != '' AND place_key = ? AND category = ? AND created_at >= ?)"
-        " ORDER BY no DESC",
-        (phone, phone, iso(since), place, place, category, iso(since)),
-    )
-    return [incident_from_row(r) for r in rows]

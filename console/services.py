@@ -35,7 +35,7 @@ from console.context import Context
 from console.deadlines import OrderClock, load_rules, order_clock
 from console.errors import BadInput
 from console.escalation import Suggestion
-from console.inputs import parse_phone, place_key
+from console.inputs import parse_phone
 from console.model import Call, Incident, Order, ReturnRecord
 from console.queries import (
     caller_history,
@@ -44,11 +44,11 @@ from console.queries import (
     get_order,
     merged_into,
     orders_of,
-    possible_duplicates,
     returns_of,
 )
 from console.rostercsv import RosterFile, read_roster
 from console.rosters import Shift
+from console.repeats import Repeat, find_repeats
 from console.store import EventRecord, Store
 from console.sync.status import SyncStatus, read_status
 from console.triage import Triage, TriageResult
@@ -283,12 +283,16 @@ class Services:
 
     def duplicates(self, phone: str, address: str, category: str) -> list[Incident]:
         """Live incidents a call being typed may repeat (nothing is written)."""
+        return [r.incident for r in self.repeats(phone, address, category)]
+
+    def repeats(self, phone: str, address: str, category: str) -> list[Repeat]:
+        """The same, each with why it is offered (same number, same place, same road)."""
         try:
             number = parse_phone(phone) if phone.strip() else ""
         except BadInput:
             number = ""
         since = self.ctx.clock.now() - timedelta(minutes=self.config.intake.duplicate_window_minutes)
-        return possible_duplicates(self.store, number, place_key(address), category, since)
+        return find_repeats(self.store, number, address, category, since)
 
     # -- orders ----------------------------------------------------------------------------
     def issue_order(self, incident: str | int, unit: str, at: str | None = None,

@@ -52,10 +52,10 @@ def _call_new(inv: Invocation) -> Outcome:
     lines = [t.pick("已保存 ", "saved ") + t.incident_line(incident)]
     if result.merged:
         lines.append(t.pick(f"来电已并入警情 #{incident.no}", f"call added to incident #{incident.no}"))
-    others = [d for d in result.duplicates if d.id != incident.id]
+    others = [r for r in result.repeats if r.incident.id != incident.id]
     if others:
         lines.append(t.pick("可能重复（incident merge 合并）：", "possible duplicates (incident merge):"))
-        lines += ["  " + t.incident_line(d) for d in others]
+        lines += [f"  {t.incident_line(r.incident)} · {r.words(t.lang)}" for r in others]
     for order in result.orders:
         lines.append(t.order_line(order, s.clock_of(order)))
     if result.history:
@@ -64,7 +64,9 @@ def _call_new(inv: Invocation) -> Outcome:
     return inv.outcome(
         {"incident": render.incident_json(incident), "call_id": result.call_id,
          "orders": [render.order_json(o, s.clock_of(o)) for o in result.orders],
-         "merged": result.merged, "duplicates": [render.incident_json(d) for d in others],
+         "merged": result.merged,
+         "duplicates": [{**render.incident_json(r.incident), "reasons": list(r.reasons),
+                         "why": r.words(t.lang)} for r in others],
          "history": [render.call_json(c) for c in result.history]},
         lines,
     )

@@ -31,10 +31,10 @@ from textual.widgets import Footer, Input, Static
 from console.catalog import EMERGENCY_ROUTES, Category
 from console.errors import LinkageError
 from console.intake import IntakeResult
-from console.model import AREA_LABELS, DISPOSITION_LABELS, Area, label
+from console.model import AREA_LABELS, DISPOSITION_LABELS, Area, label, services_label
 from console.render import Text as Words
 from console.services import Services
-from console.triage import TriageResult
+from console.triage import Plan, TriageResult
 from screens.i18n import tr
 from screens.keys import localize
 from screens.widgets.caller_panel import DuplicateList, HistoryView
@@ -326,8 +326,8 @@ class IntakeScreen(Screen[None]):
         self.suggestions.show(self.result, self.accepted)
         phone = self.inputs["phone"].value
         category = self.effective_category()
-        self.duplicates.show(self.services.duplicates(phone, self.inputs["address"].value,
-                                                      category.code if category else ""))
+        self.duplicates.show(self.services.repeats(phone, self.inputs["address"].value,
+                                                   category.code if category else ""))
         self.history.show(self.services.lookup_caller(phone))
         self._show_heads()
 
@@ -373,6 +373,12 @@ class IntakeScreen(Screen[None]):
                                      if typed else Text(""))
             return
         name = self._category_name(category)
+        plan = self.plan()
+        if plan.several:
+            self.verdict_view.update(Text(tr("intake.verdict.plan", self.lang, category=name,
+                                             what=self.plan_words(plan)),
+                                          style="bold red", no_wrap=True, overflow="crop"))
+            return
         if category.transfer_to:
             verdict = tr("intake.verdict.transfer", self.lang, to=category.transfer_to)
         else:
@@ -384,6 +390,20 @@ class IntakeScreen(Screen[None]):
                       lead=self.words.unit(category.lead_unit))
         self.verdict_view.update(Text(line, style=verdict_style(category.route), no_wrap=True,
                                       overflow="crop"))
+
+    def plan(self) -> Plan:
+        """Every service the call needs at once for the category as it stands (triage's
+        ``together``): 110 + 120 for a fight with bleeding, 120 + the gas company."""
+        category = self.effective_category()
+        if category is None or self.result is None:
+            return Plan()
+        return self.result.plan(category)
+
+    def plan_words(self, plan: Plan) -> str:
+        """``转110+120`` / ``转120 + 县燃气公司``: what ctrl+t will do."""
+        parts = [services_label(plan.services, self.lang)] if plan.services else []
+        parts += [self.words.unit(u) for u in plan.units]
+        return " + ".join(parts)
 
     def _show_area(self) -> None:
         self.area_view.update(Text(tr("intake.area", self.lang, area=label(AREA_LABELS, self.area, self.lang)),
@@ -445,14 +465,15 @@ class IntakeScreen(Screen[None]):
         return typed or None
 
     def _save_call(self, *, category: str | None, merge_into: str | None = None,
-                   transfer: str | None = None) -> IntakeResult | None:
+                   transfer: str | list[str] | None = None,
+                   dispatch: list[str] | None = None) -> IntakeResult | None:
         """The one write of this screen. A refusal is shown in place and every field stays."""
         i = self.inputs
         try:
             result = self.services.new_call(
                 phone=i["phone"].value, text=i["text"].value, address=i["address"].value,
                 area=self.area.value, category=category, caller_name=i["name"].value,
-                merge_into=merge_into, transfer=transfer, drill=self.drill)
+                merge_into=merge_into, transfer=transfer, dispatch=dispatch, drill=self.drill)
         except LinkageError as exc:
             reason = (tr("intake.need_category", self.lang) if exc.code == "intake.no_category"
                       else exc.message(self.lang))
@@ -495,11 +516,21 @@ class IntakeScreen(Screen[None]):
             self.app.open_picker(result.incident.id)  # type: ignore[attr-defined]
 
     def action_transfer(self) -> None:
-        """ctrl+t: to 110, 119 or 120, whichever the call's category goes to."""
+        """ctrl+t: to 110, 119 or 120, whichever the call's category goes to; when the call
+        needs several services (triage's plan: 110 + 120, 120 + the gas company) all of them,
+        in the one transaction that saves the call."""
         self._ensure_fresh()
         category = self.effective_category()
         if category is None:
             self._say(tr("intake.need_category", self.lang), error=True)
+            return
+        plan = self.plan()
+        if plan.services:
+            result = self._save_call(category=self._category_arg() or category.code,
+                                     transfer=list(plan.services), dispatch=list(plan.units))
+            if result is not None:
+                self._back_to_board(tr("intake.plan.done", self.lang, no=result.incident.no,
+                                       what=self.plan_words(plan)))
             return
         if category.route not in EMERGENCY_ROUTES or not category.transfer_to:
             verdict = (tr("intake.verdict.transfer", self.lang, to=category.transfer_to)
