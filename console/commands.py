@@ -188,6 +188,7 @@ def run(services: Services, tokens: list[str] | str, lang: str | None = None) ->
 from console import drill_verbs as _drill_verbs  # noqa: E402,F401
 from console import grade_verbs as _grade_verbs  # noqa: E402,F401
 from console import operator_verbs as _operator_verbs  # noqa: E402,F401
+from console import phone_verbs as _phone_verbs  # noqa: E402,F401
 from console import roster_verbs as _roster_verbs  # noqa: E402,F401
 from console import simulate as _simulate  # noqa: E402,F401
 from console import upward_verbs as _upward_verbs  # noqa: E402,F401

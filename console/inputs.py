@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from console.errors import BadInput
 from console.model import AREA_ALIASES, Area
 
-HIDDEN_NUMBER = ("hidden", "unknown", "未知", "无号码", "隐藏")
+HIDDEN_NUMBER = ("hidden", "unknown", "未知", "无号码", "隐藏", "隐藏号码", "未显示号码", "number withheld",
+                 "withheld")
 _PHONE_PATTERNS = (
     re.compile(r"1[3-9]\d{9}"),            # mobile
     re.compile(r"0[1-9]\d{1,2}\d{7,8}"),   # landline with area code

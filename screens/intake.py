@@ -84,7 +84,7 @@ class IntakeScreen(Screen[None]):
     ]
 
     def __init__(self, services: Services, lang: str, phone: str | None = None,
-                 drill: bool = False) -> None:
+                 drill: bool = False, caller_name: str = "") -> None:
         super().__init__()
         self.services = services
         self.lang = lang
@@ -95,7 +95,8 @@ class IntakeScreen(Screen[None]):
         self.area = Area(services.config.center.default_area)
         self.form_id = uuid.uuid4().hex
         self.inputs: dict[str, FieldInput] = {
-            name: FieldInput(value=(self.phone_given or "") if name == "phone" else "",
+            name: FieldInput(value=(self.phone_given or "") if name == "phone"
+                             else caller_name.strip()[:100] if name == "name" and self.phone_given else "",
                              placeholder=tr(f"intake.ph.{name}", lang), id=f"intake-{name}", compact=True)
             for name in FIELDS
         }
