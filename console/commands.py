@@ -125,12 +125,22 @@ def find_command(tokens: list[str]) -> tuple[Command, list[str]]:
     return best[0], tokens[best[1]:]
 
 
+def _dashes(cmd: Command, token: str) -> str:
+    """A Chinese IME types ``--`` as ``——`` (or one long ``—``): read ``——note`` as ``--note``
+    when what follows names one of the command's options, so a note starting with a dash
+    stays text."""
+    if not token.startswith("—"):
+        return token
+    name = token.lstrip("—").partition("=")[0]
+    return "--" + token.lstrip("—") if name in cmd.options or name in cmd.flags else token
+
+
 def parse_args(cmd: Command, rest: list[str]) -> dict[str, str]:
     args: dict[str, str] = {}
     positional: list[str] = []
     i = 0
     while i < len(rest):
-        token = rest[i]
+        token = _dashes(cmd, rest[i])
         if token.startswith("--") and len(token) > 2:
             name, eq, value = token[2:].partition("=")
             if name in cmd.flags:
@@ -156,6 +166,7 @@ def parse_args(cmd: Command, rest: list[str]) -> dict[str, str]:
         if name.endswith("*"):
             if positional[n:]:
                 args.setdefault(key, " ".join(positional[n:]))
+                args["_rest"] = " ".join(positional[n:])   # even when --KEY was given too
             positional = positional[:n]
             break
         if n < len(positional):
@@ -224,7 +235,8 @@ def complete(services: Services, line: str) -> str | None:
     if slot >= len(cmd.positionals) or cmd.positionals[slot].rstrip("?*") != "unit":
         return None
     units = list(services.catalog.units.values())
-    for forms in ([u.code] for u in units), (u.initials for u in units), (u.pinyin for u in units):
+    for forms in (([u.code] for u in units), (u.initials for u in units), (u.pinyin for u in units),
+                  (u.aliases for u in units)):
         for group in forms:
             for form in group:
                 if form.startswith(last) and form != last:

@@ -188,24 +188,37 @@ def _issue(ctx: Context, tx: Transaction, incident_ref: str | int, unit: Unit, w
 
 def step(ctx: Context, order_ref: str | int, verb: str, *, at: str | None = None,
          note: str = "", reason: str = "") -> Order:
+    return step_many(ctx, [order_ref], verb, at=at, note=note, reason=reason)[0]
+
+
+def step_many(ctx: Context, order_refs: list[str | int], verb: str, *, at: str | None = None,
+              note: str = "", reason: str = "") -> list[Order]:
+    """One step for several orders (``ack 5 6 7``: three units acknowledged on one call), in
+    one transaction: all are recorded, or, when one is refused, none is."""
     target = STEPS.get(verb)
     if target is None:
         raise BadInput("order.unknown_step", zh="未知的派单步骤：{v}", en="unknown order step: {v}",
                        v=verb[:20])
     when = ctx.reported_time(at)
     why = clean_text(reason)
+    if target == OrderStatus.RETURNED and not why:
+        raise BadInput("order.return_reason", zh="退单必须填写原因（--reason）",
+                       en="a return needs a reason (--reason)")
     with ctx.transaction() as tx:
-        order = get_order(tx, order_ref)
-        _check_transition(order, target)
-        if target == OrderStatus.RETURNED and not why:
-            raise BadInput("order.return_reason", zh="退单必须填写原因（--reason）",
-                           en="a return needs a reason (--reason)")
-        _check_time(ctx, order, when)
-        if target == OrderStatus.CANCELLED:
-            _accept_standing_return(tx, order, when)
-        record_step(tx, order, target, when, note=note, reason=why)
-        close_incident_if_done(tx, order.incident_id, when)
-        return get_order(tx, order.id)
+        orders = [get_order(tx, ref) for ref in order_refs]
+        if len({o.id for o in orders}) != len(orders):
+            raise BadInput("order.named_twice", zh="同一派单不能写两次", en="an order is named twice")
+        done = []
+        for order in orders:
+            order = get_order(tx, order.id)     # as it reads now, after the ones before it
+            _check_transition(order, target)
+            _check_time(ctx, order, when)
+            if target == OrderStatus.CANCELLED:
+                _accept_standing_return(tx, order, when)
+            record_step(tx, order, target, when, note=note, reason=why)
+            close_incident_if_done(tx, order.incident_id, when)
+            done.append(order.id)
+        return [get_order(tx, order_id) for order_id in done]
 
 
 def review_return(ctx: Context, order_ref: str | int, decision: str, *, note: str = "",

@@ -92,6 +92,13 @@ def parse_ref(raw: str, what_zh: str, what_en: str) -> int | str:
     )
 
 
+def looks_like_time(word: str) -> bool:
+    """Whether a command word is a reported time (``14:05``, ``-5m``, ``5分钟前``, ``now``, an
+    ISO instant) rather than a number or id naming something."""
+    text = normalize(word).lower()
+    return text == "now" or bool(_RELATIVE.match(text) or _CLOCK.match(text) or ":" in text)
+
+
 def parse_reported_time(
     raw: str | None, now: datetime, tz: ZoneInfo, tolerance: timedelta
 ) -> datetime:

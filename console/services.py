@@ -308,6 +308,11 @@ class Services:
              reason: str = "") -> Order:
         return dispatch.step(self.ctx, order, verb, at=at, note=note, reason=reason)
 
+    def step_many(self, orders: list[str], verb: str, at: str | None = None, note: str = "",
+                  reason: str = "") -> list[Order]:
+        """One step for several orders, all or nothing (``ack 5 6 7``)."""
+        return dispatch.step_many(self.ctx, list(orders), verb, at=at, note=note, reason=reason)
+
     def handover(self, order: str | int, unit: str, at: str | None = None,
                  note: str = "") -> Order:
         return dispatch.handover(self.ctx, order, unit, at=at, note=note)

@@ -6,6 +6,7 @@ from console import accountability, render
 from console.clock import iso, parse_instant
 from console.commands import REGISTRY, Invocation, Outcome, command
 from console.errors import BadInput
+from console.inputs import looks_like_time
 from console.model import Order, ReturnRecord
 from console.roster_verbs import stale_text
 from console.sync.status import SyncStatus, describe_error
@@ -174,14 +175,37 @@ def _order_new(inv: Invocation) -> Outcome:
     return _order_outcome(inv, order.no)
 
 
+def _orders_and_time(inv: Invocation) -> tuple[list[str], str | None]:
+    """``ack 5 6 7 14:05``: the orders named, then at most one reported time (a clock time or
+    ``-5m``; ``--at`` works too)."""
+    refs = [inv.need("order")]
+    rest = (inv.get("_rest") or "").split()
+    at = inv.get("at") if inv.get("at") != " ".join(rest) or not rest else None
+    for word in rest:
+        if looks_like_time(word):
+            if at is not None:
+                raise BadInput("command.twice", zh="{a} 给了两次", en="{a} given twice", a="AT")
+            at = word
+        else:
+            refs.append(word)
+    return refs, at
+
+
 def _step_command(verb: str, aliases: tuple[str, ...], zh: str, en: str) -> None:
     def handler(inv: Invocation) -> Outcome:
-        order = inv.services.step(inv.need("order"), verb, inv.get("at"), inv.get("note") or "",
-                                  inv.get("reason") or "")
-        return _order_outcome(inv, order.no)
+        refs, at = _orders_and_time(inv)
+        orders = inv.services.step_many(refs, verb, at, inv.get("note") or "",
+                                        inv.get("reason") or "")
+        if len(orders) == 1:
+            return _order_outcome(inv, orders[0].no)
+        s, t = inv.services, inv.text
+        pairs = [s.order(str(o.no)) for o in orders]
+        return inv.outcome({"orders": [render.order_json(o, c) for o, c in pairs]},
+                           [t.pick("已保存", "saved") + t.order_line(o, c) for o, c in pairs])
 
-    command(f"order {verb}", aliases=aliases, args=("order", "at?"),
-            options=("at", "note", "reason"), zh=zh, en=en)(handler)
+    command(f"order {verb}", aliases=aliases, args=("order", "at*"),
+            options=("at", "note", "reason"), zh=f"{zh}（可一次写多个派单号）",
+            en=f"{en} (several orders at once: ack 5 6 7)")(handler)
 
 
 _step_command("deliver", ("dl",), "送达：派单已送达单位", "delivered: the order reached the unit")
