@@ -165,8 +165,12 @@ def parse_args(cmd: Command, rest: list[str]) -> dict[str, str]:
         key = name.rstrip("?*").replace("-", "_")
         if name.endswith("*"):
             if positional[n:]:
-                args.setdefault(key, " ".join(positional[n:]))
-                args["_rest"] = " ".join(positional[n:])   # even when --KEY was given too
+                # the words themselves, and whether --KEY was given too, for verbs that read
+                # both (``ack 5 6 14:05`` and ``ack 5 6 --at 14:05``)
+                args["_rest"] = " ".join(positional[n:])
+                if key in args:
+                    args[f"_{key}_option"] = "1"
+                args.setdefault(key, args["_rest"])
             positional = positional[:n]
             break
         if n < len(positional):

@@ -180,7 +180,7 @@ def _orders_and_time(inv: Invocation) -> tuple[list[str], str | None]:
     ``-5m``; ``--at`` works too)."""
     refs = [inv.need("order")]
     rest = (inv.get("_rest") or "").split()
-    at = inv.get("at") if inv.get("at") != " ".join(rest) or not rest else None
+    at = inv.get("at") if inv.get("_at_option") or not rest else None
     for word in rest:
         if looks_like_time(word):
             if at is not None:
