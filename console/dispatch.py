@@ -64,7 +64,8 @@ def resolve_unit(ctx: Context, query: str) -> Unit:
                        q=query[:40])
     q = text.lower().replace(" ", "")
     exact = [u for u in matches
-             if q in (u.name_zh, u.name_en.lower().replace(" ", "")) or q in u.initials or q in u.pinyin]
+             if q in (u.name_zh, u.name_en.lower().replace(" ", "")) or q in u.initials or q in u.pinyin
+             or q in u.aliases]
     if len(matches) == 1 or len(exact) == 1:
         return exact[0] if len(exact) == 1 else matches[0]
     names = "、".join(f"{u.code} {u.name_zh}" for u in matches[:5])
