@@ -192,6 +192,14 @@ class Text:
             status += self.pick("（待接收单位签收）", " (awaiting the receiving unit's ack)")
         return status
 
+    def off_duty_warning(self, units: list[Unit]) -> str:
+        """The warning when Tier 2/3 units were ordered outside their duty: not refused."""
+        zh = "、".join(u.name_zh for u in units)
+        en = ", ".join(u.name_en for u in units)
+        return self.pick(f"注意：{zh} 现为非值班时段（二、三级联动单位），已派单，请电话确认有人接收",
+                         f"warning: {en} off duty now (tier 2/3); ordered anyway, phone to make sure"
+                         " someone takes it")
+
     def order_line(self, o: Order, clock: OrderClock) -> str:
         status = self.order_status(o)
         first = self.pick(" [首接]", " [first contact]") if o.first_contact else ""

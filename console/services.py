@@ -299,6 +299,12 @@ class Services:
                     note: str = "") -> Order:
         return dispatch.issue(self.ctx, incident, unit, at=at, note=note)
 
+    def off_duty(self, codes: list[str]) -> list[Unit]:
+        """Tier 2/3 units among ``codes`` that are off duty now: an order to one is not refused
+        (someone may still pick it up), but the dispatcher is told to phone and make sure."""
+        units = [self.catalog.units[c] for c in codes if c in self.catalog.units]
+        return [u for u in units if u.tier > 1 and not self.on_duty(u)]
+
     def issue_orders(self, incident: str | int, units: list[str], at: str | None = None,
                      note: str = "") -> list[Order]:
         """Order several units at once, in one transaction: all are saved or none."""

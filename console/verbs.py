@@ -62,7 +62,7 @@ def _call_new(inv: Invocation) -> Outcome:
     if result.history:
         lines.append(t.pick("该号码的历史来电：", "earlier calls from this number:"))
         lines += [t.call_line(c) for c in result.history]
-    return inv.outcome(
+    return _with_off_duty(inv, inv.outcome(
         {"incident": render.incident_json(incident), "call_id": result.call_id,
          "orders": [render.order_json(o, s.clock_of(o)) for o in result.orders],
          "merged": result.merged,
@@ -70,7 +70,7 @@ def _call_new(inv: Invocation) -> Outcome:
                          "why": r.words(t.lang)} for r in others],
          "history": [render.call_json(c) for c in result.history]},
         lines,
-    )
+    ), [o.unit for o in result.orders])
 
 
 @command("call history", aliases=("hist",), args=("phone",),
@@ -172,7 +172,20 @@ def _order_outcome(inv: Invocation, order_ref: object) -> Outcome:
 def _order_new(inv: Invocation) -> Outcome:
     order = inv.services.issue_order(inv.need("incident"), inv.need("unit"), inv.get("at"),
                                      inv.get("note") or "")
-    return _order_outcome(inv, order.no)
+    out = _order_outcome(inv, order.no)
+    return _with_off_duty(inv, out, [order.unit])
+
+
+def _with_off_duty(inv: Invocation, out: Outcome, units: list[str]) -> Outcome:
+    """An off-duty Tier 2/3 unit was ordered: the answer warns (``warnings`` in --json)."""
+    off = inv.services.off_duty(units)
+    if not off:
+        return out
+    warning = inv.text.off_duty_warning(off)
+    return inv.outcome({**out.data, "warnings": [{"code": "order.off_duty",
+                                                  "units": [u.code for u in off],
+                                                  "message": warning}]},
+                       [*out.lines, warning])
 
 
 def _orders_and_time(inv: Invocation) -> tuple[list[str], str | None]:

@@ -65,3 +65,17 @@ def test_aliases_order_units(services, typed: str, unit: str) -> None:
 def test_completion_offers_aliases(services) -> None:
     assert complete(services, "dp 12 zj") == "dp 12 zjj"
     assert complete(services, "dp 12 lab") == "dp 12 labour"
+
+
+def test_off_duty_tier_2_unit_is_ordered_with_a_warning(services, clock) -> None:
+    """22:00: the petitions bureau (Tier 2, office hours) is off duty; the order is issued and
+    the answer warns in both languages; a Tier 1 unit gets no warning."""
+    clock.set("2026-11-28T14:00:00Z")
+    services.new_call(phone="13800000001", text="有人上访", category="power_supply", address="县政府")
+    out = run(services, "dp 1 petition", lang="zh")
+    assert out.data["order"]["unit"] == "petition"
+    assert out.data["warnings"][0]["code"] == "order.off_duty"
+    assert "非值班" in out.lines[-1] and "县信访局" in out.lines[-1]
+    assert "off duty" in run(services, "dp 1 culture", lang="en").lines[-1]
+    assert "warnings" not in run(services, "dp 1 power").data
+    assert services.store.one("SELECT count(*) FROM orders")[0] == 3
