@@ -63,7 +63,7 @@ def report(ctx: Context, triage: Triage, unit_query: str, *, phone: str, text: s
     number = parse_phone(phone)
     body = check_text(ctx, text)
     where = clean_text(address)[:500]
-    zone = parse_area(area, ctx.config.center.default_area)
+    zone = parse_area(area, ctx.config.center.default_area, address)
     code = resolve_category(ctx, triage, category, body)
     name = clean_text(caller_name)[:100]
     received = ctx.reported_time(at)

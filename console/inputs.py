@@ -67,9 +67,21 @@ def parse_phone(raw: str) -> str:
     return digits
 
 
-def parse_area(raw: str | None, default: str) -> Area:
+#: Words in an address that place it in the countryside (a village, a township, a town other
+#: than the county seat 城关镇, a village group), where arrival deadlines are longer.
+_RURAL = re.compile(r"村|乡|(?<!城关)镇|[0-9一二三四五六七八九十]+组")
+
+
+def infer_area(address: str) -> Area | None:
+    """Rural when the address names a village, township or town; None when it says nothing."""
+    return Area.RURAL if _RURAL.search(normalize(address)) else None
+
+
+def parse_area(raw: str | None, default: str, address: str = "") -> Area:
+    """The area given; when none is given, rural if the address says so (村/乡/镇), else the
+    center's default."""
     if raw is None or not raw.strip():
-        return Area(default)
+        return infer_area(address) or Area(default)
     area = AREA_ALIASES.get(normalize(raw).lower())
     if area is None:
         raise BadInput(

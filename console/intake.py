@@ -107,7 +107,7 @@ def new_call(
     number = parse_phone(phone)
     body = check_text(ctx, text)
     where = clean_text(address)[:500]
-    zone = parse_area(area, ctx.config.center.default_area)
+    zone = parse_area(area, ctx.config.center.default_area, address)
     received = ctx.reported_time(at)
     # a repeat call attached to an incident takes its category; one given is still checked
     code = (resolve_category(ctx, triage, category, body)

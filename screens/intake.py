@@ -18,6 +18,7 @@ import sqlite3
 import uuid
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.actions import SkipAction
@@ -30,6 +31,7 @@ from textual.widgets import Footer, Input, Static
 
 from console.catalog import EMERGENCY_ROUTES, Category
 from console.errors import LinkageError
+from console.inputs import infer_area
 from console.intake import IntakeResult
 from console.model import AREA_LABELS, DISPOSITION_LABELS, Area, label, services_label
 from console.render import Text as Words
@@ -93,6 +95,7 @@ class IntakeScreen(Screen[None]):
         self.drill = drill                     # a drill script's call (演练); the seat's mode adds to it
         self.words = Words(lang, services.config.tz, services.catalog)
         self.area = Area(services.config.center.default_area)
+        self.area_chosen = False               # ctrl+g pressed: else inferred from the place (村/乡/镇)
         self.form_id = uuid.uuid4().hex
         self.inputs: dict[str, FieldInput] = {
             name: FieldInput(value=(self.phone_given or "") if name == "phone"
@@ -109,6 +112,7 @@ class IntakeScreen(Screen[None]):
         self.hist_head = Static(id="intake-hist-head", markup=False)
         self.history = HistoryView(self.words, id="intake-history")
         self.message = Static(id="intake-message", markup=False)
+        self.text_full = Static(id="intake-text-full", markup=False)
         self.title_view = Static(id="intake-title", markup=False)
         self.result: TriageResult | None = None
         self.triage_error = ""
@@ -139,6 +143,7 @@ class IntakeScreen(Screen[None]):
             with Horizontal(classes="intake-row"):
                 yield self._label("text")
                 yield i["text"]
+            yield self.text_full
             with Horizontal(classes="intake-row"):
                 yield self._label("category")
                 yield i["category"]
@@ -164,6 +169,7 @@ class IntakeScreen(Screen[None]):
             self.call_after_refresh(self._leave_duplicate)
             return
         self._show_area()
+        self.text_full.display = False
         self._open_draft()
         self._show_title()
         self._refresh_live()
@@ -190,7 +196,7 @@ class IntakeScreen(Screen[None]):
     def form(self) -> dict[str, Any]:
         body: dict[str, Any] = {name: self.inputs[name].value for name in FIELDS}
         body.update(form_id=self.form_id, area=self.area.value, accepted=self.accepted or "",
-                    drill=self.drill)
+                    drill=self.drill, area_chosen=self.area_chosen)
         return body
 
     def _stash(self) -> list[dict[str, Any]]:
@@ -234,6 +240,7 @@ class IntakeScreen(Screen[None]):
             self.inputs[name].cursor_position = len(value)
         with contextlib.suppress(ValueError):
             self.area = Area(str(draft.get("area") or self.area.value))
+        self.area_chosen = draft.get("area_chosen", True) is True   # older drafts: as saved
         self._show_area()
         code = str(draft.get("accepted") or "")
         category = self.services.catalog.categories.get(code)
@@ -300,12 +307,24 @@ class IntakeScreen(Screen[None]):
             return
         event.stop()
         self._confirm_dispatch = None
+        if event.input is self.inputs["text"]:
+            self._show_text_full()
         if event.input is self.inputs["category"] and event.value != self._accepted_label:
             self.accepted = None
         self._schedule_draft()
         if self._live_timer is not None:
             self._live_timer.stop()
         self._live_timer = self.set_timer(LIVE_DELAY, self._refresh_live)
+
+    def _show_text_full(self) -> None:
+        """A one-line field shows about 36 characters of the account; once it is longer, the
+        whole account is shown wrapped under it, so nothing typed is out of sight."""
+        field = self.inputs["text"]
+        value = " ".join(field.value.split())
+        room = max(10, field.content_size.width - 1)
+        self.text_full.display = cell_len(value) > room
+        if self.text_full.display:
+            self.text_full.update(Text(value))
 
     def _ensure_fresh(self) -> None:
         """Actions see the form as typed, even within the debounce window."""
@@ -317,6 +336,7 @@ class IntakeScreen(Screen[None]):
         self._live_timer = None
         if self._finished or not self.is_attached:
             return
+        self._infer_area()
         text = self.inputs["text"].value
         self.result, self.triage_error = None, ""
         if text.strip():
@@ -431,7 +451,15 @@ class IntakeScreen(Screen[None]):
         else:
             self.focus_previous()
 
+    def _infer_area(self) -> None:
+        """Until ctrl+g chooses one, the area follows the place: rural for 村/乡/镇."""
+        if not self.area_chosen:
+            self.area = infer_area(self.inputs["address"].value) or Area(
+                self.services.config.center.default_area)
+            self._show_area()
+
     def action_cycle_area(self) -> None:
+        self.area_chosen = True
         self.area = AREAS[(AREAS.index(self.area) + 1) % len(AREAS)]
         self._show_area()
         self._schedule_draft()
@@ -473,7 +501,8 @@ class IntakeScreen(Screen[None]):
         try:
             result = self.services.new_call(
                 phone=i["phone"].value, text=i["text"].value, address=i["address"].value,
-                area=self.area.value, category=category, caller_name=i["name"].value,
+                area=self.area.value if self.area_chosen else None, category=category,
+                caller_name=i["name"].value,
                 merge_into=merge_into, transfer=transfer, dispatch=dispatch, drill=self.drill)
         except LinkageError as exc:
             reason = (tr("intake.need_category", self.lang) if exc.code == "intake.no_category"

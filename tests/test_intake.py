@@ -491,3 +491,11 @@ def test_call_with_dispatch_returns_exactly_what_reads_back(services, call) -> N
     assert [o.first_contact for o in result.orders] == [True, False]
     for order in result.orders:
         assert order == get_order(services.store, order.id)
+
+
+@pytest.mark.parametrize(("address", "area"), [
+    ("李家村3组", "rural"), ("石桥乡政府旁", "rural"), ("白沙镇中街", "rural"),
+    ("城关镇人民路12号", "urban"), ("人民路12号", "urban")])
+def test_area_inferred_from_the_place_when_not_given(services, call, address, area) -> None:
+    assert call(area=None, address=address).incident.area == area
+    assert call(area="suburb", address=address, phone="13900000002").incident.area == "suburb"

@@ -635,3 +635,26 @@ def test_repeat_is_offered_with_its_reason_and_merged_in_three_keys(tmp_path: Pa
         ("13800000001", first.id), ("13700000002", first.id)]
     assert calls[1]["address"] == "人民路12号幸福小区3栋"
     services.close()
+
+
+def test_long_account_is_shown_whole_and_area_follows_the_village(tmp_path: Path) -> None:
+    """An account longer than its one-line field is shown whole, wrapped, under it; a place in
+    a village (村) makes the area rural until ctrl+g chooses one."""
+    services = _services(tmp_path / "t.db")
+    account = "李家村三组的变压器昨天晚上响了一声就没电了，到现在还没来电，村里好几户老人家里冰箱里的东西都坏了，请尽快派人来修"
+
+    async def scenario(app: LinkageApp, pilot: Pilot[Any]) -> None:
+        screen = await open_intake(app, pilot, phone="13800000001")
+        await pilot.press("shift+tab")
+        await type_text(pilot, "李家村3组")
+        await pilot.press("tab")
+        await type_text(pilot, account)
+        await wait_until(pilot, lambda: screen.text_full.display and "农村" in str(screen.area_view.render()))
+        shown = str(screen.text_full.render())
+        assert shown.replace("\n", "") == account and screen.text_full.region.height >= 2
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, BoardScreen))
+
+    run(services, scenario, size=(80, 24))
+    assert tuple(services.store.one("SELECT area, text FROM incidents")) == ("rural", account)
+    services.close()
