@@ -46,9 +46,9 @@ from console.queries import (
     orders_of,
     returns_of,
 )
+from console.repeats import Repeat, find_repeats
 from console.rostercsv import RosterFile, read_roster
 from console.rosters import Shift
-from console.repeats import Repeat, find_repeats
 from console.store import EventRecord, Store
 from console.sync.status import SyncStatus, read_status
 from console.triage import Triage, TriageResult

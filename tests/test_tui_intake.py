@@ -641,7 +641,8 @@ def test_long_account_is_shown_whole_and_area_follows_the_village(tmp_path: Path
     """An account longer than its one-line field is shown whole, wrapped, under it; a place in
     a village (村) makes the area rural until ctrl+g chooses one."""
     services = _services(tmp_path / "t.db")
-    account = "李家村三组的变压器昨天晚上响了一声就没电了，到现在还没来电，村里好几户老人家里冰箱里的东西都坏了，请尽快派人来修"
+    account = ("李家村三组的变压器昨天晚上响了一声就没电了，到现在还没来电，"
+               "村里好几户老人家里冰箱里的东西都坏了，请尽快派人来修")
 
     async def scenario(app: LinkageApp, pilot: Pilot[Any]) -> None:
         screen = await open_intake(app, pilot, phone="13800000001")
