@@ -229,7 +229,9 @@ class Text:
             mark = self.pick("【超时】", "[OVERDUE] ") if r.clock.state == "overdue" else ""
             lines.append(
                 f"{mark}{self.drill_mark(r.order.drill)}{self.pick('派单', 'order')} {r.order.no}"
-                f" · #{r.order.incident_no} {self.category(r.category)} · {self.unit(r.order.unit)}"
+                f" · #{r.order.incident_no} {self.category(r.category)}"
+                + (f" ({services_label(r.transfers, self.lang)})" if r.transfers else "")
+                + f" · {self.unit(r.order.unit)}"
                 f" · {self.order_status(r.order)} · {self.remaining(r.clock)}"
                 + (f" · {marks[r.order.id]}" if marks and r.order.id in marks else "")
             )

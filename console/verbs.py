@@ -314,6 +314,7 @@ def _board(inv: Invocation) -> Outcome:
                                   and sups[r.order.id].overdue(board.at)),
          "reports_overdue": s.reports_overdue(board.at),
          "orders": [{**render.order_json(r.order, r.clock), "category": r.category,
+                     "transfers": list(r.transfers),
                      "address": r.address,
                      "supervise": sups[r.order.id].to_json(board.at) if r.order.id in sups else None,
                      "urges": urged.get(r.order.id, (0, None))[0]} for r in board.rows],

@@ -53,7 +53,10 @@ def test_emergency_transfer_beside_open_orders(services, call) -> None:
     order = services.issue_order(1, "gas")
     incident = services.transfer(1, "120")
     assert incident.status == IncidentStatus.OPEN and incident.transfers == ("120",)
-    assert [r.order.no for r in services.board().rows] == [order.no]
+    board = services.board()
+    assert [(r.order.no, r.transfers) for r in board.rows] == [(order.no, ("120",))]
+    words = Text("zh", services.config.tz, services.catalog)
+    assert "(转120)" in words.board_lines(board)[1]
     services.step(order.no, "ack")
     services.step(order.no, "complete")
     assert services.incident(1).incident.status == IncidentStatus.CLOSED

@@ -596,6 +596,9 @@ def test_gas_leak_with_dizzy_residents_goes_to_120_and_the_gas_company(tmp_path:
         assert "转120" in str(screen.verdict_view.render())
         await pilot.press("ctrl+t")
         await wait_until(pilot, lambda: isinstance(app.screen, BoardScreen))
+        board_view = app.screen.query_one("#orders")
+        await wait_until(pilot, lambda: "120·" in board_view.render_line(1).text)   # also sent to 120
+        assert "县燃气公司" in board_view.render_line(1).text
 
     run(services, scenario)
     assert tuple(services.store.one("SELECT status FROM incidents")) == ("open",)
