@@ -662,3 +662,21 @@ def test_long_account_is_shown_whole_and_area_follows_the_village(tmp_path: Path
     run(services, scenario, size=(80, 24))
     assert tuple(services.store.one("SELECT area, text FROM incidents")) == ("rural", account)
     services.close()
+
+
+def test_picker_finds_a_unit_by_its_everyday_short_name(tmp_path: Path) -> None:
+    """Typing 住建 (or cgj) in the picker's search highlights the unit it names."""
+    services = _services(tmp_path / "t.db")
+    incident = _gas_leak(services)
+
+    async def scenario(app: LinkageApp, pilot: Pilot[Any]) -> None:
+        picker = await open_picker(app, pilot, incident.id)
+        await type_text(pilot, "cgj")
+        await wait_until(pilot, lambda: picker._highlighted_code() == "urban_mgmt")
+        for _ in range(3):
+            await pilot.press("backspace")
+        await type_text(pilot, "住建")
+        await wait_until(pilot, lambda: picker._highlighted_code() == "housing")
+
+    run(services, scenario)
+    services.close()
