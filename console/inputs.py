@@ -59,9 +59,9 @@ def parse_phone(raw: str) -> str:
     if not digits.isdigit() or not any(p.fullmatch(digits) for p in _PHONE_PATTERNS):
         raise BadInput(
             "input.phone",
-            zh="号码格式不正确：{raw}（手机为11位数字，座机为区号加号码；号码未显示请填 hidden）",
+            zh="号码格式不正确：{raw}（手机为11位数字，座机为区号加号码；号码未显示请填 未显示号码）",
             en="malformed phone number: {raw} (mobile: 11 digits; landline: area code + number;"
-               " use 'hidden' for a withheld number)",
+               " type 'withheld' for a withheld number)",
             raw=raw[:40],
         )
     return digits

@@ -9,7 +9,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "intake.label.address": ("地点", "Place"),
     "intake.label.text": ("内容", "Said"),
     "intake.label.category": ("类别", "Type"),
-    "intake.ph.phone": ("来电号码（未显示填 hidden）", "caller number (hidden if withheld)"),
+    "intake.ph.phone": ("来电号码（未显示填 未显示号码）", "caller number (type withheld if withheld)"),
     "intake.ph.name": ("来电人姓名（可空）", "caller name (optional)"),
     "intake.ph.address": ("事发地点", "where it happens"),
     "intake.ph.text": ("来电人所述内容（边输入边研判）", "what the caller says (triaged as you type)"),
