@@ -77,8 +77,7 @@ class PhoneLog:
         self.store = store
 
     def _write(self, sql: str, params: tuple[object, ...]) -> int:
-        with self.store._lock:
-            return int(self.store.conn.execute(sql, params).rowcount)
+        return self.store.write_local(sql, params)
 
     def rang(self, call_ref: str, phone: str, caller_name: str, line: str, at: datetime,
              *, drill: bool = False, say: str = "") -> None:

@@ -480,6 +480,13 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX phone_calls_state ON phone_calls(state, rang_at)
         """,
     ),
+    (
+        "repeats by meaning: the incidents of one category in a time window, read on every"
+        " keystroke of the intake form",
+        """
+        CREATE INDEX incidents_category_created ON incidents(category, created_at)
+        """,
+    ),
 )
 
 
@@ -640,6 +647,13 @@ class Store:
     def clear_draft(self, key: str) -> None:
         with self._lock:
             self.conn.execute("DELETE FROM drafts WHERE key = ?", (key,))
+
+    def write_local(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """One seat-local write outside the event log (the phone state, console/phone_state.py):
+        like a draft, scratch this seat keeps for itself, committed at once (autocommit) and
+        never synced. Returns the rows changed."""
+        with self._lock:
+            return int(self.conn.execute(sql, params).rowcount)
 
     def outbox_count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM outbox WHERE quarantined = 0").fetchone()[0])
