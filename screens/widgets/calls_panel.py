@@ -195,7 +195,7 @@ class CallsPanel(Static):
         for call in missed:
             at = self.words.time(call.since)[:5]
             no = self.missed_no(call)
-            items.append(f"{f'#{no} ' if no else ''}{self._phone(call)} {at}"
+            items.append(f"{f'#{no} ' if no else ''}{self.words.drill_mark(call.drill)}{self._phone(call)} {at}"
                          f" {tr('calls.missed.' + call.reason, self.lang)}")
         line.append(" · ".join(items))
         if self.feed is not None and self.feed.bad_lines:
