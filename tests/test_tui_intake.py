@@ -17,6 +17,7 @@ from typing import Any
 
 from textual import events
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from console.clock import FakeClock
 from console.services import Services, open_services
@@ -574,6 +575,13 @@ def test_fight_with_injury_to_110_and_120_keystroke_budget(tmp_path: Path) -> No
         await counter.press(pilot, "ctrl+t")
         await wait_until(pilot, lambda: isinstance(app.screen, BoardScreen))
         assert "转110+120" in str(app.screen.query_one("#answer").render())
+        # the incident screen names both services, and its timeline has a transfer for each
+        incident_id = services.store.one("SELECT id FROM incidents")[0]
+        app.open_incident(incident_id)
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "IncidentScreen")
+        await pilot.pause()
+        text = "\n".join(str(w.render()) for w in app.screen.query(Static) if w.display)
+        assert "已转出/转110+120" in text and "时间线 3 条" in text, text   # created + two transfers
 
     run(services, scenario)
     assert counter.keys <= 4
