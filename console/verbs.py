@@ -7,7 +7,7 @@ from console.clock import iso, parse_instant
 from console.commands import REGISTRY, Invocation, Outcome, command
 from console.errors import BadInput
 from console.inputs import looks_like_time
-from console.model import Order, ReturnRecord
+from console.model import Order, ReturnRecord, services_label
 from console.roster_verbs import stale_text
 from console.sync.status import SyncStatus, describe_error
 
@@ -27,6 +27,10 @@ def _triage(inv: Invocation) -> Outcome:
                      f" · {t.pick('匹配', 'matched')}: {words} · {units}")
     if not lines:
         lines.append(t.pick("无法判断类别，请人工选择", "no category matched; choose one by hand"))
+    plan = result.plan()
+    if plan.several:   # the call needs several services at once (110 + 120, 120 + gas company)
+        what = " + ".join([services_label(plan.services, t.lang), *(t.unit(u) for u in plan.units)])
+        lines.insert(0, t.pick(f"应同时：{what}", f"all at once: {what}"))
     return inv.outcome(render.triage_json(result), lines)
 
 

@@ -597,3 +597,11 @@ def test_plan_is_in_the_json_only_when_several(triage: Triage) -> None:
     data = json.loads(json.dumps(triage.suggest("燃气泄漏，家里老人头晕").to_json()))
     assert data["plan"] == {"services": ["120"], "units": ["gas"]}
     assert "plan" not in triage.suggest("有人打架").to_json()
+
+
+def test_triage_command_says_the_plan_first(services) -> None:
+    from console.commands import run
+
+    out = run(services, "triage 两个人打架，一个男的头上流血了", "zh")
+    assert out.lines[0] == "应同时：转110+120" and out.data["plan"]["services"] == ["110", "120"]
+    assert not run(services, "triage 小区停电了", "en").lines[0].startswith("all at once")
