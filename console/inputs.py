@@ -15,7 +15,8 @@ from console.clean import multi_line
 from console.errors import BadInput
 from console.model import AREA_ALIASES, Area
 
-HIDDEN_NUMBER = ("hidden", "unknown", "未知", "无号码", "隐藏")
+HIDDEN_NUMBER = ("hidden", "unknown", "未知", "无号码", "隐藏", "隐藏号码", "未显示号码", "number withheld",
+                 "withheld")
 _PHONE_PATTERNS = (
     re.compile(r"1[3-9]\d{9}"),            # mobile
     re.compile(r"0[1-9]\d{1,2}\d{7,8}"),   # landline with area code
@@ -62,17 +63,29 @@ def parse_phone(raw: str) -> str:
     if not digits.isdigit() or not any(p.fullmatch(digits) for p in _PHONE_PATTERNS):
         raise BadInput(
             "input.phone",
-            zh="号码格式不正确：{raw}（手机为11位数字，座机为区号加号码；号码未显示请填 hidden）",
+            zh="号码格式不正确：{raw}（手机为11位数字，座机为区号加号码；号码未显示请填 未显示号码）",
             en="malformed phone number: {raw} (mobile: 11 digits; landline: area code + number;"
-               " use 'hidden' for a withheld number)",
+               " type 'withheld' for a withheld number)",
             raw=raw[:40],
         )
     return digits
 
 
-def parse_area(raw: str | None, default: str) -> Area:
+#: Words in an address that place it in the countryside (a village, a township, a town other
+#: than the county seat 城关镇, a village group), where arrival deadlines are longer.
+_RURAL = re.compile(r"村|乡|(?<!城关)镇|[0-9一二三四五六七八九十]+组")
+
+
+def infer_area(address: str) -> Area | None:
+    """Rural when the address names a village, township or town; None when it says nothing."""
+    return Area.RURAL if _RURAL.search(normalize(address)) else None
+
+
+def parse_area(raw: str | None, default: str, address: str = "") -> Area:
+    """The area given; when none is given, rural if the address says so (村/乡/镇), else the
+    center's default."""
     if raw is None or not raw.strip():
-        return Area(default)
+        return infer_area(address) or Area(default)
     area = AREA_ALIASES.get(normalize(raw).lower())
     if area is None:
         raise BadInput(
@@ -93,6 +106,13 @@ def parse_ref(raw: str, what_zh: str, what_en: str) -> int | str:
         "input.ref", zh="{what_zh}编号无效：{raw}", en="invalid {what_en} reference: {raw}",
         what_zh=what_zh, what_en=what_en, raw=raw[:40],
     )
+
+
+def looks_like_time(word: str) -> bool:
+    """Whether a command word is a reported time (``14:05``, ``-5m``, ``5分钟前``, ``now``, an
+    ISO instant) rather than a number or id naming something."""
+    text = normalize(word).lower()
+    return text == "now" or bool(_RELATIVE.match(text) or _CLOCK.match(text) or ":" in text)
 
 
 def parse_reported_time(

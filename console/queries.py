@@ -120,7 +120,22 @@ def _one_by_ref(db: Reader, ref: str | int, select: str, alias: str, what: tuple
 
 
 def get_incident(db: Reader, ref: str | int) -> Incident:
-    return incident_from_row(_one_by_ref(db, ref, "SELECT * FROM incidents", "", ("警情", "incident")))
+    incident = incident_from_row(_one_by_ref(db, ref, "SELECT * FROM incidents", "", ("警情", "incident")))
+    services = transfers_of(db, [incident.id]).get(incident.id)
+    return replace(incident, transfers=tuple(services)) if services else incident
+
+
+def transfers_of(db: Reader, incident_ids: list[str]) -> dict[str, list[str]]:
+    """Incident id → the services it went to (110, 120, …) in the order they were reached."""
+    if not incident_ids:
+        return {}
+    marks = ",".join("?" * len(incident_ids))
+    out: dict[str, list[str]] = {}
+    for row in db.all(f"SELECT incident_id, service FROM incident_transfers WHERE incident_id IN"
+                      f" ({marks}) ORDER BY transferred_at, event_id", tuple(incident_ids)):
+        if row[1] not in out.setdefault(row[0], []):
+            out[row[0]].append(row[1])
+    return out
 
 
 def get_order(db: Reader, ref: str | int) -> Order:
@@ -196,19 +211,3 @@ def caller_history(db: Reader, phone: str, limit: int, before: datetime | None =
             "SELECT * FROM calls WHERE phone = ? AND received_at < ?"
             " ORDER BY received_at DESC LIMIT ?", (phone, iso(before), limit))
     return [call_from_row(r) for r in rows]
-
-
-def possible_duplicates(
-    db: Reader, phone: str, place: str, category: str, since: datetime
-) -> list[Incident]:
-    """Live incidents from the same number, or at the same place in the same category."""
-    rows = db.all(
-        "SELECT * FROM incidents WHERE status != 'merged' AND no IN ("
-        " SELECT i.no FROM calls c JOIN incidents i ON i.id = c.incident_id"
-        "  WHERE ? != '' AND c.phone = ? AND c.received_at >= ?"
-        " UNION SELECT no FROM incidents"
-        "  WHERE ? != '' AND place_key = ? AND category = ? AND created_at >= ?)"
-        " ORDER BY no DESC",
-        (phone, phone, iso(since), place, place, category, iso(since)),
-    )
-    return [incident_from_row(r) for r in rows]

@@ -454,6 +454,61 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX operator_attempts_login ON operator_attempts(login, ok, event_id)
         """,
     ),
+    (
+        "several services on one incident: every transfer to 110/119/120/12345 kept in"
+        " incident_transfers (insert only), backfilled from the log",
+        """
+        CREATE TABLE incident_transfers (
+            event_id TEXT PRIMARY KEY,
+            incident_id TEXT NOT NULL,
+            service TEXT NOT NULL,
+            transferred_at TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            operator TEXT NOT NULL,
+            seat TEXT NOT NULL
+        );
+        CREATE INDEX incident_transfers_incident ON incident_transfers(incident_id, transferred_at);
+        INSERT INTO incident_transfers (event_id, incident_id, service, transferred_at, note,
+                                        operator, seat)
+            SELECT e.id, json_extract(e.payload, '$.incident_id'),
+                   substr(json_extract(e.payload, '$.disposition'), 10), e.happened_at,
+                   coalesce(json_extract(e.payload, '$.note'), ''), e.operator, e.seat
+            FROM events e
+            WHERE e.kind = 'incident.transferred'
+              AND json_extract(e.payload, '$.disposition') != 'answered'
+              AND e.id NOT IN (SELECT event_id FROM pending_events)
+              AND EXISTS (SELECT 1 FROM incidents i
+                          WHERE i.id = json_extract(e.payload, '$.incident_id'))
+        """,
+    ),
+    (
+        "phone state (seat-local, never synced): calls from the switch that rang at this seat,"
+        " how each ended, and the missed ones owed a call back until called back or dismissed",
+        """
+        CREATE TABLE phone_calls (
+            call_ref TEXT PRIMARY KEY,
+            phone TEXT NOT NULL,
+            caller_name TEXT NOT NULL DEFAULT '',
+            line TEXT NOT NULL DEFAULT '',
+            rang_at TEXT NOT NULL,
+            state TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            ended_at TEXT,
+            settled_at TEXT,
+            settled_how TEXT NOT NULL DEFAULT '',
+            drill INTEGER NOT NULL DEFAULT 0,
+            say TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX phone_calls_state ON phone_calls(state, rang_at)
+        """,
+    ),
+    (
+        "repeats by meaning: the incidents of one category in a time window, read on every"
+        " keystroke of the intake form",
+        """
+        CREATE INDEX incidents_category_created ON incidents(category, created_at)
+        """,
+    ),
 )
 
 
@@ -645,6 +700,13 @@ class Store:
         self._refuse_if_read_only()
         with self._lock:
             self.conn.execute("DELETE FROM drafts WHERE key = ?", (key,))
+
+    def write_local(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """One seat-local write outside the event log (the phone state, console/phone_state.py):
+        like a draft, scratch this seat keeps for itself, committed at once (autocommit) and
+        never synced. Returns the rows changed."""
+        with self._lock:
+            return int(self.conn.execute(sql, params).rowcount)
 
     def outbox_count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM outbox WHERE quarantined = 0").fetchone()[0])
