@@ -19,7 +19,8 @@ from console.errors import BadInput
 from console.inputs import clean_text, normalize, parse_area, parse_phone, place_key
 from console.intake import check_text, resolve_category
 from console.model import MAIN_LINE, Disposition, Incident, Order, OrderStatus
-from console.queries import get_incident, get_order, possible_duplicates
+from console.queries import get_incident, get_order
+from console.repeats import find_repeats
 from console.triage import Triage
 
 UNIT_SOURCE = "unit"
@@ -62,14 +63,14 @@ def report(ctx: Context, triage: Triage, unit_query: str, *, phone: str, text: s
     number = parse_phone(phone)
     body = check_text(ctx, text)
     where = clean_text(address)[:500]
-    zone = parse_area(area, ctx.config.center.default_area)
+    zone = parse_area(area, ctx.config.center.default_area, address)
     code = resolve_category(ctx, triage, category, body)
     name = clean_text(caller_name)[:100]
     received = ctx.reported_time(at)
     key = place_key(where)
     window = timedelta(minutes=ctx.config.intake.duplicate_window_minutes)
     with ctx.transaction() as tx:
-        duplicates = possible_duplicates(tx, number, key, code, received - window)
+        duplicates = [r.incident for r in find_repeats(tx, number, where, code, received - window)]
         incident_id = tx.new_id()
         tx.append(
             "incident.created",

@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from console import dbfile
 from console.clock import Clock, iso
 from console.errors import BadInput
 from console.events import apply_event, unmet_reference
@@ -432,6 +433,82 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         )
         """,
     ),
+    (
+        "operator roles (administrator), the KDF parameters beside each PIN hash (scrypt), and"
+        " sign-in attempts (failures and what resets them, insert only) for the lockout",
+        """
+        ALTER TABLE operators ADD COLUMN role TEXT NOT NULL DEFAULT 'operator';
+        ALTER TABLE operators ADD COLUMN role_event TEXT NOT NULL DEFAULT '';
+        ALTER TABLE operators ADD COLUMN kdf TEXT NOT NULL DEFAULT '';
+        ALTER TABLE operators ADD COLUMN scrypt_n INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE operators ADD COLUMN scrypt_r INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE operators ADD COLUMN scrypt_p INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE operator_attempts (
+            event_id TEXT NOT NULL,
+            login TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            seat TEXT NOT NULL,
+            PRIMARY KEY (event_id, login)
+        );
+        CREATE INDEX operator_attempts_login ON operator_attempts(login, ok, event_id)
+        """,
+    ),
+    (
+        "several services on one incident: every transfer to 110/119/120/12345 kept in"
+        " incident_transfers (insert only), backfilled from the log",
+        """
+        CREATE TABLE incident_transfers (
+            event_id TEXT PRIMARY KEY,
+            incident_id TEXT NOT NULL,
+            service TEXT NOT NULL,
+            transferred_at TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            operator TEXT NOT NULL,
+            seat TEXT NOT NULL
+        );
+        CREATE INDEX incident_transfers_incident ON incident_transfers(incident_id, transferred_at);
+        INSERT INTO incident_transfers (event_id, incident_id, service, transferred_at, note,
+                                        operator, seat)
+            SELECT e.id, json_extract(e.payload, '$.incident_id'),
+                   substr(json_extract(e.payload, '$.disposition'), 10), e.happened_at,
+                   coalesce(json_extract(e.payload, '$.note'), ''), e.operator, e.seat
+            FROM events e
+            WHERE e.kind = 'incident.transferred'
+              AND json_extract(e.payload, '$.disposition') != 'answered'
+              AND e.id NOT IN (SELECT event_id FROM pending_events)
+              AND EXISTS (SELECT 1 FROM incidents i
+                          WHERE i.id = json_extract(e.payload, '$.incident_id'))
+        """,
+    ),
+    (
+        "phone state (seat-local, never synced): calls from the switch that rang at this seat,"
+        " how each ended, and the missed ones owed a call back until called back or dismissed",
+        """
+        CREATE TABLE phone_calls (
+            call_ref TEXT PRIMARY KEY,
+            phone TEXT NOT NULL,
+            caller_name TEXT NOT NULL DEFAULT '',
+            line TEXT NOT NULL DEFAULT '',
+            rang_at TEXT NOT NULL,
+            state TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            ended_at TEXT,
+            settled_at TEXT,
+            settled_how TEXT NOT NULL DEFAULT '',
+            drill INTEGER NOT NULL DEFAULT 0,
+            say TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX phone_calls_state ON phone_calls(state, rang_at)
+        """,
+    ),
+    (
+        "repeats by meaning: the incidents of one category in a time window, read on every"
+        " keystroke of the intake form",
+        """
+        CREATE INDEX incidents_category_created ON incidents(category, created_at)
+        """,
+    ),
 )
 
 
@@ -498,23 +575,51 @@ class EventRecord:
 class Store:
     """One connection per ``Store``; use one ``Store`` per thread."""
 
-    def __init__(self, path: Path | str, clock: Clock, *, push_drills: bool = False) -> None:
+    def __init__(self, path: Path | str, clock: Clock, *, push_drills: bool = False,
+                 busy_timeout_ms: int = 5000, check: bool = False) -> None:
         self.path = str(path)
         self.clock = clock
         # Events of drill (演练) incidents stay off the outbox, so they never reach the city
         # server or other seats, unless the profile says ``[sync] include_drills = true``.
         self.push_drills = push_drills
-        self.conn = connect(self.path, PRAGMAS)
         self._lock = threading.RLock()
-        self._migrate()
-        # Never mint an id below one already in the log (clock set back, restart, pulled
-        # events from a seat whose clock runs ahead): ids double as last-writer-wins stamps.
-        newest = self.conn.execute("SELECT max(id) FROM events").fetchone()[0]
+        pragmas = tuple(f"PRAGMA busy_timeout={int(busy_timeout_ms)}"
+                        if p.startswith("PRAGMA busy_timeout") else p for p in PRAGMAS)
+        conn: sqlite3.Connection | None = None
+        try:  # a file that cannot be used is refused in words (console/dbfile.py), never a traceback
+            dbfile.prepare(self.path)
+            self.conn = conn = connect(self.path, pragmas)
+            if check:
+                dbfile.quick_check(conn, self.path)
+            self._migrate()
+            # Never mint an id below one already in the log (clock set back, restart, pulled
+            # events from a seat whose clock runs ahead): ids double as last-writer-wins stamps.
+            newest = conn.execute("SELECT max(id) FROM events").fetchone()[0]
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()
+            if isinstance(exc, sqlite3.Error | OSError):
+                raise dbfile.refusal(exc, self.path) from exc
+            raise
         if newest:
             observe(_id_millis(newest))
 
     def close(self) -> None:
         self.conn.close()
+
+    # -- read-only views (``linkage --read-only``) -----------------------------------------
+    read_only = False
+
+    def make_read_only(self) -> None:
+        """From now on every write is refused with words; SQLite's ``query_only`` backs that up
+        for any write that does not pass through here."""
+        self.read_only = True
+        self.conn.execute("PRAGMA query_only = ON")
+
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only:
+            raise BadInput("store.read_only", zh="只读打开（--read-only）：不能修改任何记录",
+                           en="opened read-only (--read-only): nothing can be changed")
 
     @cached_property
     def db(self) -> Any:
@@ -550,6 +655,7 @@ class Store:
     @contextmanager
     def transaction(self, seat: str, operator: str) -> Iterator[Transaction]:
         """Read, validate and append inside one ``BEGIN IMMEDIATE``; a refusal rolls back."""
+        self._refuse_if_read_only()
         with self._lock:
             self.conn.execute("BEGIN IMMEDIATE")
             tx = Transaction(self, seat, operator)
@@ -578,6 +684,7 @@ class Store:
     # A form being typed is scratch state, not a record: it is neither an event nor synced.
     # It is still committed durably, so a crash or kill loses at most the last keystroke.
     def save_draft(self, key: str, body: dict[str, Any]) -> None:
+        self._refuse_if_read_only()
         with self._lock:
             self.conn.execute(
                 "INSERT INTO drafts (key, body, saved_at) VALUES (?, ?, ?) ON CONFLICT(key)"
@@ -590,8 +697,16 @@ class Store:
         return json.loads(row[0]) if row else None
 
     def clear_draft(self, key: str) -> None:
+        self._refuse_if_read_only()
         with self._lock:
             self.conn.execute("DELETE FROM drafts WHERE key = ?", (key,))
+
+    def write_local(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """One seat-local write outside the event log (the phone state, console/phone_state.py):
+        like a draft, scratch this seat keeps for itself, committed at once (autocommit) and
+        never synced. Returns the rows changed."""
+        with self._lock:
+            return int(self.conn.execute(sql, params).rowcount)
 
     def outbox_count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM outbox WHERE quarantined = 0").fetchone()[0])
