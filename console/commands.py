@@ -9,6 +9,7 @@ from ``REGISTRY``.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -101,13 +102,28 @@ def command(name: str, *, aliases: tuple[str, ...] = (), args: tuple[str, ...] =
 
 # -- parsing ------------------------------------------------------------------------------
 def tokenize(line: str) -> list[str]:
-    """Split a command-bar line; a full-width IME colon or slash at the start is dropped."""
+    """Split a command-bar line; a full-width IME colon or slash at the start is dropped.
+
+    The structure (verbs, numbers, flags, times) is read NFKC-folded, so an IME's full-width
+    digits and letters work; but a word of free text (one holding Chinese, as a note does)
+    keeps the punctuation it was typed with: ``，`` stays ``，``."""
     text = normalize(line).lstrip(":/：、")
     try:
-        return shlex.split(text)
+        tokens = shlex.split(text)
     except ValueError as exc:
         raise BadInput("command.quote", zh="引号不配对：{e}", en="unbalanced quotes: {e}",
                        e=exc) from exc
+    try:  # the same split of the line as typed (only spaces and quotes folded)
+        typed = shlex.split(line.translate(_SPLIT_FOLD).strip().lstrip(":/：、"))
+    except ValueError:
+        return tokens
+    if len(typed) == len(tokens):
+        tokens = [raw if _CJK.search(raw) else tok for tok, raw in zip(tokens, typed, strict=True)]
+    return tokens
+
+
+_SPLIT_FOLD = str.maketrans({"\u3000": " ", "＂": '"', "＇": "'"})
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def find_command(tokens: list[str]) -> tuple[Command, list[str]]:

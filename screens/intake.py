@@ -86,8 +86,9 @@ class IntakeScreen(Screen[None]):
     ]
 
     def __init__(self, services: Services, lang: str, phone: str | None = None,
-                 drill: bool = False, caller_name: str = "") -> None:
+                 drill: bool = False, caller_name: str = "", fresh: bool = False) -> None:
         super().__init__()
+        self.fresh = fresh                     # keys were typed ahead: a new call, not the draft
         self.services = services
         self.lang = lang
         localize(self, lang)
@@ -173,6 +174,10 @@ class IntakeScreen(Screen[None]):
         self._open_draft()
         self._show_title()
         self._refresh_live()
+        note = getattr(self.app, "training_note", "")
+        if note:      # a training call: what the simulated caller says, in place of a toast
+            self.app.training_note = ""  # type: ignore[attr-defined]
+            self.message.update(Text(tr("calls.say_title", self.lang) + "：" + note, style="bold magenta"))
         # ImeInput re-anchors the IME window after the first layout, so focusing now is safe,
         # and keys typed right after F2/F6 reach the field instead of nothing.
         (self.inputs["text"] if self.inputs["phone"].value.strip() else self.inputs["phone"]).focus()
@@ -214,7 +219,7 @@ class IntakeScreen(Screen[None]):
         """Without a number: continue the unfinished form. With one: a new caller, so an
         unfinished form in the slot is stashed (F2 brings it back) and this one takes the slot."""
         try:
-            if self.phone_given is not None:
+            if self.phone_given is not None or self.fresh:
                 if self._write_draft():
                     self._say(tr("intake.draft_stashed", self.lang))
                 return

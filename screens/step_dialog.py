@@ -14,7 +14,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -24,8 +24,9 @@ from console.errors import LinkageError
 from console.model import Order
 from console.render import Text as Words
 from console.services import Services
-from screens.i18n import tr
+from screens.i18n import STRINGS, tr
 from screens.keys import localize
+from screens.refusals import tui_message
 from screens.widgets.ime_input import ImeInput
 
 
@@ -71,8 +72,10 @@ class StepDialog(ModalScreen[bool]):
     def __init__(self, lang: str, title: str, perform: Callable[[StepRequest], object], *,
                  needs_reason: bool = False, needs_unit: bool = False,
                  fields: tuple[str, ...] | None = None, values: dict[str, str] | None = None,
-                 detail: str = "", find_units: Callable[[str], list[tuple[str, str]]] | None = None
-                 ) -> None:
+                 detail: str = "", find_units: Callable[[str], list[tuple[str, str]]] | None = None,
+                 hints: dict[str, str] | None = None) -> None:
+        """``hints``: field → the i18n key of its placeholder where ``step.<field>`` does not
+        fit this dialog (a callback's time is not "the time the unit reported")."""
         super().__init__()
         #: what the unit field offers as it is typed: (code, row text), best first
         self.find_units = find_units
@@ -87,6 +90,7 @@ class StepDialog(ModalScreen[bool]):
         self.fields = fields or (*(("unit",) if needs_unit else ()), "at",
                                  *(("reason",) if needs_reason else ()), "note")
         self.values = values or {}
+        self.hints = hints or {}
         self.error = Static(id="step-error", markup=False)
 
     def compose(self) -> ComposeResult:
@@ -95,8 +99,16 @@ class StepDialog(ModalScreen[bool]):
             if self.detail:
                 yield Static(Text(self.detail), id="step-detail")
             for name in self.fields:
-                yield ImeInput(self.values.get(name, ""), placeholder=tr(f"step.{name}", self.lang),
-                               id=f"step-{name}")
+                field = ImeInput(self.values.get(name, ""),
+                                 placeholder=tr(self.hints.get(name, f"step.{name}"), self.lang),
+                                 id=f"step-{name}")
+                label = f"step.label.{name}"
+                if label in STRINGS:   # a label stays when the field is filled in
+                    with Horizontal(classes="step-row"):
+                        yield Static(Text(tr(label, self.lang)), classes="step-label")
+                        yield field
+                else:
+                    yield field
                 if name == "unit" and self.find_units is not None:
                     yield self.unit_list
             yield self.error
@@ -153,12 +165,18 @@ class StepDialog(ModalScreen[bool]):
         try:
             self.perform(request)
         except LinkageError as exc:
-            self.show_error(exc.message(self.lang))
+            self.show_error(tui_message(exc, self.lang, self.fields))
             return
         self.dismiss(True)
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+def _level(text: str) -> str:
+    """``level 2`` typed in an English dialog reads as 2; the core reads 一级督办 and digits."""
+    text = text.strip()
+    return text.lower().removeprefix("level").strip() or "1"
 
 
 # verb → (key, label key); the same keys wherever an order is selected (board, incident detail)
@@ -172,18 +190,20 @@ STEPS = (
 )
 
 
-def step_bindings(prefix: str, shown: tuple[str, ...]) -> list[Binding]:
-    """The order-step bindings of a screen, ids ``<prefix>.<verb>``; ``shown`` go in the Footer."""
+def step_bindings(prefix: str, shown: tuple[str, ...], *, priority: bool = False) -> list[Binding]:
+    """The order-step bindings of a screen, ids ``<prefix>.<verb>``; ``shown`` go in the Footer.
+    ``priority``: the keys win over a focused Input's editing keys (ctrl+u/e/d/k/w)."""
+    p = priority
     return [
-        *(Binding(key, f"step('{verb}')", desc, id=f"{prefix}.{verb}", show=verb in shown)
+        *(Binding(key, f"step('{verb}')", desc, id=f"{prefix}.{verb}", show=verb in shown, priority=p)
           for verb, key, desc in STEPS),
-        Binding("ctrl+t", "reassign", "binding.reassign", id=f"{prefix}.reassign", show=False),
-        Binding("ctrl+y", "handover", "binding.handover", id=f"{prefix}.handover", show=False),
-        Binding("ctrl+u", "urge", "binding.urge", id=f"{prefix}.urge", show="urge" in shown),
+        Binding("ctrl+t", "reassign", "binding.reassign", id=f"{prefix}.reassign", show=False, priority=p),
+        Binding("ctrl+y", "handover", "binding.handover", id=f"{prefix}.handover", show=False, priority=p),
+        Binding("ctrl+u", "urge", "binding.urge", id=f"{prefix}.urge", show="urge" in shown, priority=p),
         Binding("ctrl+e", "supervise", "binding.supervise", id=f"{prefix}.supervise",
-                show="supervise" in shown),
+                show="supervise" in shown, priority=p),
         Binding("ctrl+d", "review_return", "binding.review_return", id=f"{prefix}.review-return",
-                show=False),
+                show=False, priority=p),
     ]
 
 
@@ -272,7 +292,7 @@ class OrderStepActions:
         self._open_step(
             order, tr("binding.urge", self.lang),
             lambda r: self.services.urge(order.no, r.get("to"), r.get("how") or "phone", r.note, r.at),
-            fields=("to", "how", "at", "note"), values={"to": to, "how": "phone"},
+            fields=("to", "how", "at", "note"), values={"to": to, "how": tr("urge.how.phone", self.lang)},
             detail=tr("urge.detail", self.lang, n=count))
 
     def action_supervise(self) -> None:
@@ -281,13 +301,13 @@ class OrderStepActions:
         if order is None:
             return
         current = self.services.supervision(order.id)
-        level = str(current.level) if current else "1"
+        level = tr(f"supervise.level.{current.level if current else 1}", self.lang)
         detail = tr("supervise.levels", self.lang)
         if current is not None:
             detail = supervise_text(self.words, current, self.services.ctx.clock.now()) + "\n" + detail
         self._open_step(
             order, tr("binding.supervise", self.lang),
-            lambda r: self.services.supervise(order.no, r.get("level") or "1", r.get("why"),
+            lambda r: self.services.supervise(order.no, _level(r.get("level")), r.get("why"),
                                               r.get("minutes") or None, r.at),
             fields=("level", "why", "minutes", "at"), values={"level": level},
             detail=detail)

@@ -133,7 +133,8 @@ def test_f6_answers_the_oldest_ring_and_asks_for_a_new_call_with_its_number(
 
 @pytest.mark.skipif(not HAS_INTAKE, reason="screens/intake.py is not there yet")
 def test_f6_opens_the_intake_form_with_the_number_filled_and_the_words_not(env: Any) -> None:
-    """The real thing: the intake screen opens with the phone; the training "say" is only shown."""
+    """The real thing: the intake screen opens with the phone; the training "say" is only shown,
+    on the form's message line (issue 12 item 7: training notes in a panel, not a toast)."""
     from screens.intake import IntakeScreen
 
     services, clock, feed = env
@@ -146,7 +147,8 @@ def test_f6_opens_the_intake_form_with_the_number_filled_and_the_words_not(env: 
         assert isinstance(app.screen, IntakeScreen)
         assert app.screen.query_one("#intake-phone", Input).value == "13800000123"
         assert app.screen.query_one("#intake-text", Input).value == ""
-        assert any("停电两个多小时" in n.message for n in app._notifications)
+        assert "停电两个多小时" in str(app.screen.query_one("#intake-message").render())
+        assert not any("停电两个多小时" in n.message for n in app._notifications)
 
     drive(services, "zh", body)
 
