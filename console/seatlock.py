@@ -21,6 +21,7 @@ import contextlib
 import fcntl
 import json
 import os
+import time
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
@@ -29,6 +30,10 @@ from console.clock import SystemClock, iso, parse_instant
 from console.errors import LinkageError
 
 SUFFIX = ".console.lock"
+# A console that lost its terminal or was told to stop takes up to ~1.5 s to save drafts and
+# close (screens/lifeline.py); a restart right behind it (a respawned pane, a quick re-run after
+# an SSH drop) waits that long for the seat before it refuses.
+CLOSING_GRACE_S = 2.5
 
 
 class SeatBusy(LinkageError):
@@ -55,16 +60,22 @@ class ConsoleLock:
         self._fd: int | None = fd
 
     @classmethod
-    def acquire(cls, db_path: Path | str, tz: tzinfo) -> ConsoleLock:
-        """Take the seat's lock or refuse naming the holder; ``tz`` only formats that message."""
+    def acquire(cls, db_path: Path | str, tz: tzinfo, grace_s: float = CLOSING_GRACE_S) -> ConsoleLock:
+        """Take the seat's lock or refuse naming the holder; ``tz`` only formats that message.
+
+        A holder that is still closing gets ``grace_s`` to let go before the refusal."""
         path = lock_path(db_path)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        give_up = time.monotonic() + grace_s
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = read_holder(path)
-            os.close(fd)
-            raise busy(holder, tz) from None
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= give_up:
+                        raise busy(read_holder(path), tz) from None
+                    time.sleep(0.05)
         except BaseException:
             os.close(fd)
             raise
