@@ -30,8 +30,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from central.openapi import build_spec
 from central.store import AuthError, CentralStore, Credential
-from console import pins
-from console.clock import Clock, iso
+from console.duty import pins
+from console.kernel.clock import Clock, iso
 from console.sync import protocol
 
 logger = logging.getLogger("linkage.central")

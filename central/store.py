@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from console.clock import Clock, iso
-from console.errors import BadInput
-from console.events import registry_rank
-from console.store import apply_migrations, connect, select_in
+from console.kernel.clock import Clock, iso
+from console.kernel.errors import BadInput
+from console.store.projections import registry_rank
+from console.store.transaction import apply_migrations, connect, select_in
 from console.sync import protocol
 
 PRAGMAS = (

@@ -23,9 +23,9 @@ from typing import Any
 
 from central.cli import listen
 from central.store import CentralStore
-from console.clock import Clock, SystemClock
-from console.events import REQUIRES
-from console.ids import uuid7
+from console.kernel.clock import Clock, SystemClock
+from console.kernel.ids import uuid7
+from console.store.projections import REQUIRES
 
 LOOPBACK = "127.0.0.1"
 

@@ -22,14 +22,14 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
-from console.accountability import CALLBACK_RESULTS, pick
-from console.errors import LinkageError
-from console.grades import Grade
-from console.grading import level_label, type_label
-from console.model import Order
-from console.render import Text as Words
-from console.services import IncidentDetail, Services
-from console.upward import ReportTrack
+from console.commands.shapes import Words
+from console.kernel.errors import LinkageError
+from console.kernel.model import Order
+from console.kernel.vocab import level_label, type_label
+from console.orders.accountability import CALLBACK_RESULTS, pick
+from console.seat.services import IncidentDetail, Services
+from console.tiered.grading import Grade
+from console.tiered.reports import ReportTrack
 from screens.i18n import tr
 from screens.keys import localize
 from screens.step_dialog import OrderStepActions, StepDialog, StepRequest, step_bindings

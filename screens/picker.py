@@ -24,11 +24,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.catalog import Unit
-from console.errors import LinkageError
-from console.model import Incident, Order
-from console.render import Text as Words
-from console.services import RosterEntry, Services
+from console.catalog.registry import Unit
+from console.commands.shapes import Words
+from console.kernel.errors import LinkageError
+from console.kernel.model import Incident, Order
+from console.seat.services import RosterEntry, Services
 from screens.i18n import tr
 from screens.keys import localize
 from screens.widgets.field_input import FieldInput

@@ -16,11 +16,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from console.errors import LinkageError
-from console.operator_verbs import summary_lines
-from console.render import Text as Words
-from console.services import Services
-from console.shifts import Handover
+from console.commands.shapes import Words
+from console.commands.verbs.operators import summary_lines
+from console.duty.handover import Handover
+from console.kernel.errors import LinkageError
+from console.seat.services import Services
 from screens.i18n import tr
 from screens.keys import localize
 from screens.widgets.ime_input import ImeInput

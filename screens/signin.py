@@ -15,8 +15,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from console.errors import LinkageError
-from console.services import Services
+from console.kernel.errors import LinkageError
+from console.seat.services import Services
 from screens.i18n import tr
 from screens.keys import localize
 from screens.widgets.ime_input import ImeInput

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from console.catalog import default_data_dir
-from console.clock import FakeClock
-from console.errors import LinkageError
-from console.events import apply_event
-from console.services import Services
-from console.store import record_from_row
+from console.catalog.registry import default_data_dir
+from console.kernel.clock import FakeClock
+from console.kernel.errors import LinkageError
+from console.seat.services import Services
+from console.store.projections import apply_event
+from console.store.transaction import record_from_row
 
 GAS = "residential_gas_leak"
 AT_IV = ["gas", "fire", "psb", "ems120", "power", "chengnan"]

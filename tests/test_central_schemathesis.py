@@ -25,7 +25,7 @@ from schemathesis import Case
 
 from central.app import create_app
 from central.store import CentralStore
-from console.clock import FakeClock
+from console.kernel.clock import FakeClock
 from console.sync.protocol import valid_name
 
 START = "2026-11-28T06:00:00Z"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from console.commands import REGISTRY
+from console.commands.grammar import REGISTRY
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LINKAGE = Path(sys.executable).parent / "linkage"
@@ -443,7 +443,7 @@ def test_console_script_help(tmp_path: Path) -> None:
 
 # -- the shared grammar, as the console's command bar uses it ----------------------------------
 def test_command_bar_line_with_ime_punctuation(services) -> None:
-    from console.commands import run
+    from console.commands.grammar import run
 
     run(services, "：call new --phone 13800000001 --text '小区 停电' --category power_supply")
     run(services, "dp 1 gdj")
@@ -460,8 +460,8 @@ def test_command_bar_line_with_ime_punctuation(services) -> None:
      ("order show 1 --at", "command.unknown_option")],
 )
 def test_command_bar_refusals(services, unchanged, line, code) -> None:
-    from console.commands import run
-    from console.errors import BadInput
+    from console.commands.grammar import run
+    from console.kernel.errors import BadInput
 
     with unchanged(services), pytest.raises(BadInput) as info:
         run(services, line)

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from console.clock import FakeClock
-from console.errors import LinkageError
-from console.events import apply_event
-from console.services import Services
-from console.store import record_from_row
+from console.kernel.clock import FakeClock
+from console.kernel.errors import LinkageError
+from console.seat.services import Services
+from console.store.projections import apply_event
+from console.store.transaction import record_from_row
 
 PROJECT = Path(__file__).resolve().parent.parent
 

@@ -11,9 +11,9 @@ import json
 import re
 from typing import Any
 
-from console.clock import parse_instant
-from console.events import APPLIERS, missing_keys
-from console.store import EventRecord
+from console.kernel.clock import parse_instant
+from console.store.projections import APPLIERS, missing_keys
+from console.store.transaction import EventRecord
 
 PROTOCOL = 1
 SUPPORTED = (1,)
@@ -27,7 +27,7 @@ _FIELD_SET = frozenset(FIELDS)
 
 _UUID7 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-# The one text form of an instant (console.clock.iso): UTC, milliseconds. One form only, so
+# The one text form of an instant (console.kernel.clock.iso): UTC, milliseconds. One form only, so
 # instants from different seats compare correctly as text (order steps keep the earlier one).
 INSTANT = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"
 _INSTANT = re.compile(INSTANT)

@@ -15,12 +15,9 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from console.accountability import CALLBACK_RESULTS, KIND_LABELS, pick, supervise_text, timeline_text
-from console.clock import parse_instant
-from console.deadlines import STAGE_LABELS, STAGES, OrderClock
-from console.grades import Grade
-from console.grading import IncidentType, Level, level_label, type_label
-from console.model import (
+from console.commands.shapes import Words
+from console.kernel.clock import parse_instant
+from console.kernel.model import (
     DISPOSITION_LABELS,
     INCIDENT_STATUS_LABELS,
     MAIN_LINE,
@@ -30,11 +27,14 @@ from console.model import (
     label,
     services_label,
 )
-from console.render import Text as Words
-from console.report_rules import REPORT_KINDS, report_label
-from console.services import IncidentDetail
-from console.store import EventRecord
-from console.upward import ReportTrack, clock_text, via_label
+from console.kernel.vocab import IncidentType, Level, level_label, type_label
+from console.orders.accountability import CALLBACK_RESULTS, KIND_LABELS, pick, supervise_text, timeline_text
+from console.orders.deadlines import STAGE_LABELS, STAGES, OrderClock
+from console.seat.services import IncidentDetail
+from console.store.transaction import EventRecord
+from console.tiered.grading import Grade
+from console.tiered.report_deadlines import REPORT_KINDS, report_label
+from console.tiered.reports import ReportTrack, clock_text, via_label
 from screens.i18n import STRINGS, tr
 
 CLOCK_STYLES = {
