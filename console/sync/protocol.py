@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from typing import Any
 
@@ -59,6 +60,35 @@ _CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",
 def canonical(wire: dict[str, Any]) -> str:
     """The one text form that is hashed and stored: sorted keys, no spaces."""
     return _CANONICAL.encode({k: wire[k] for k in FIELDS})
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_only(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_only(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite_only(v) for v in value]
+    return value
+
+
+def json_safe(text: str) -> str:
+    """``text`` if it is strict JSON, else the same value with NaN/Infinity written as null.
+
+    A server older than the checks may have stored them (Python's json writes them); served as
+    they are, a seat's JSON parser would choke on the whole page. Costs a substring scan unless
+    one of the two words is there."""
+    if "Infinity" not in text and "NaN" not in text:
+        return text
+    try:
+        json.loads(text, parse_constant=_no_constant)
+        return text  # the words were inside strings
+    except ValueError:
+        return json.dumps(_finite_only(json.loads(text)), ensure_ascii=False, separators=(",", ":"))
 
 
 def content_hash(wire: dict[str, Any]) -> str:
