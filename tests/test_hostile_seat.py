@@ -24,9 +24,10 @@ from console import ids
 from console.clock import FakeClock
 from console.commands import run
 from console.errors import BadInput, DataError
+from console.events import APPLIERS, REQUIRES
 from console.store import EventRecord
 from console.sync.protocol import canonical, id_millis
-from console.sync.schema import PAYLOADS
+from console.sync.schema import PAYLOADS, required_keys
 
 FUTURE_ID = "ffffffff-ffff-7fff-bfff-ffffffffffff"
 
@@ -341,3 +342,11 @@ def test_fuzzed_payloads_never_escape_as_exceptions_nor_stop_the_cursor(tmp_path
         assert seen == server_total, "every event the server holds is in the log or set aside"
     finally:
         county.close()
+
+
+def test_every_event_kind_has_a_schema_that_requires_what_its_applier_reads() -> None:
+    """One source: a kind with an applier but no schema would be refused by every server and
+    every seat; an applier reading a key the schema lets a seat leave out would raise."""
+    assert set(APPLIERS) == set(PAYLOADS), "add a payload type to console/sync/schema.py PAYLOADS"
+    for kind, keys in REQUIRES.items():
+        assert set(keys) <= set(required_keys(kind)), kind
