@@ -13,10 +13,11 @@ from console.clock import stored
 from console.context import Context
 from console.drills import require_same_drill, require_same_kind, seat_mode
 from console.errors import BadInput
-from console.inputs import clean_text, normalize, parse_area, parse_phone, place_key
+from console.inputs import bounded, clean_text, normalize, parse_area, parse_phone, place_key
 from console.model import Call, Disposition, Incident, IncidentStatus, Order
 from console.queries import caller_history, get_incident, possible_duplicates
 from console.store import Transaction
+from console.sync.schema import MAX_ADDRESS, MAX_NAME, MAX_REASON, MAX_TEXT
 from console.triage import Triage
 
 TRANSFER_TARGETS = {
@@ -99,7 +100,7 @@ def new_call(
 
     number = parse_phone(phone)
     body = check_text(ctx, text)
-    where = clean_text(address)[:500]
+    where = bounded(address, MAX_ADDRESS, "地址", "address")
     zone = parse_area(area, ctx.config.center.default_area)
     received = ctx.reported_time(at)
     # a repeat call attached to an incident takes its category; one given is still checked
@@ -107,7 +108,7 @@ def new_call(
             if merge_into is None or (category and category.strip()) else "")
     key = place_key(where)
     window = timedelta(minutes=ctx.config.intake.duplicate_window_minutes)
-    name = clean_text(caller_name)[:100]
+    name = bounded(caller_name, MAX_NAME, "报警人姓名", "caller name")
     units = [resolve_unit(ctx, q) for q in dispatch or []]
     disposition = transfer_disposition(transfer) if transfer else None
     if (units or disposition) and merge_into is not None:
@@ -223,19 +224,19 @@ def transfer(ctx: Context, ref: str | int, target: str, note: str = "",
                            no=incident.no)
         tx.append("incident.transferred",
                   {"incident_id": incident.id, "disposition": disposition.value,
-                   "note": clean_text(note)[:1000]},
+                   "note": bounded(note, MAX_REASON, "备注", "note")},
                   subject=incident.id, happened_at=when)
         return get_incident(tx, incident.id)
 
 
 def add_note(ctx: Context, ref: str | int, note: str, at: str | None = None) -> Incident:
-    text = clean_text(note)
+    text = bounded(note, MAX_TEXT, "备注", "note")
     if not text:
         raise BadInput("note.empty", zh="备注不能为空", en="the note is empty")
     when = ctx.reported_time(at)
     with ctx.transaction() as tx:
         incident = get_incident(tx, ref)
-        tx.append("incident.noted", {"incident_id": incident.id, "note": text[:4000]},
+        tx.append("incident.noted", {"incident_id": incident.id, "note": text},
                   subject=incident.id, happened_at=when)
         return incident
 

@@ -350,3 +350,21 @@ def test_every_event_kind_has_a_schema_that_requires_what_its_applier_reads() ->
     assert set(APPLIERS) == set(PAYLOADS), "add a payload type to console/sync/schema.py PAYLOADS"
     for kind, keys in REQUIRES.items():
         assert set(keys) <= set(required_keys(kind)), kind
+
+
+def test_overlong_addresses_names_and_notes_are_refused_with_their_limit_not_cut(county: County) -> None:
+    b = county.seats["seat-02"]
+    incident = a_call(county, "seat-02").incident
+    before = b.store.one("SELECT count(*) FROM events")[0]
+    attempts = {
+        "500": lambda: b.new_call(phone="13800000002", text="有人落水", address="路" * 400_000, category="fire"),
+        "100": lambda: b.new_call(phone="13800000002", text="有人落水", address="x", caller_name="王" * 400_000,
+                                  category="fire"),
+        "4000": lambda: b.note(incident.no, "长" * 400_000),
+    }
+    for limit, attempt in attempts.items():
+        with pytest.raises(BadInput) as refused:
+            attempt()
+        assert refused.value.code == "input.too_long"
+        assert limit in refused.value.message("zh") and "400000" in refused.value.message("en")
+    assert b.store.one("SELECT count(*) FROM events")[0] == before
