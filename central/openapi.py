@@ -16,6 +16,7 @@ from console.sync.schema import json_schemas
 
 NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # protocol.valid_name
 UUID7_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+OPERATOR_PATTERN = r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$"  # schema.operator_problem: not blank, no controls
 MAX_SEQ = (1 << 63) - 1
 JSON = "application/json"
 PROBLEM = "application/problem+json"
@@ -37,7 +38,7 @@ def _event_of_kind(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
             "happened_at": _ref("Instant"),
             "recorded_at": _ref("Instant"),
             "seat": _ref("Name"),
-            "operator": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^\\x00-\\x1f\\x7f]*\\S[^\\x00-\\x1f\\x7f]*$"},
+            "operator": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": OPERATOR_PATTERN},
             "payload": payload,
         },
     }

@@ -368,3 +368,12 @@ def test_overlong_addresses_names_and_notes_are_refused_with_their_limit_not_cut
         assert refused.value.code == "input.too_long"
         assert limit in refused.value.message("zh") and "400000" in refused.value.message("en")
     assert b.store.one("SELECT count(*) FROM events")[0] == before
+
+
+def test_the_report_kinds_and_ways_of_the_schema_are_those_of_the_rules() -> None:
+    from typing import get_args
+
+    from console.report_rules import REPORT_KINDS, REPORT_VIAS
+    from console.sync.schema import ReportKind, ReportVia
+
+    assert get_args(ReportKind) == REPORT_KINDS and get_args(ReportVia) == tuple(REPORT_VIAS)

@@ -26,7 +26,6 @@ from msgspec import Meta, Struct
 
 from console.grading import IncidentType, Level
 from console.model import Area, Disposition, OrderStatus
-from console.report_rules import REPORT_KINDS, REPORT_VIAS
 
 UUID7 = r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 # The one text form of an instant (console.clock.iso): UTC, milliseconds.
@@ -63,13 +62,15 @@ Counts = Annotated[list[Count], Meta(max_length=MAX_ITEMS)]
 Ids = Annotated[list[Id], Meta(max_length=MAX_ITEMS)]
 Hex = Annotated[str, Meta(pattern=r"^[0-9a-f]{1,256}$")]
 
-AreaName = Literal[tuple(a.value for a in Area)]  # type: ignore[valid-type]
-DispositionName = Literal[tuple(d.value for d in Disposition)]  # type: ignore[valid-type]
-StepName = Literal[tuple(s.value for s in OrderStatus)]  # type: ignore[valid-type]
-LevelName = Literal[tuple(v.value for v in Level)]  # type: ignore[valid-type]
-TypeName = Literal[tuple(t.value for t in IncidentType)]  # type: ignore[valid-type]
-ReportKind = Literal[tuple(REPORT_KINDS)]  # type: ignore[valid-type]
-ReportVia = Literal[tuple(REPORT_VIAS)]  # type: ignore[valid-type]
+# Closed enumerations: the model's own enums (msgspec checks the value), and the report kinds
+# and ways written out (tests/test_hostile_seat.py holds them to console/report_rules.py).
+AreaName = Area
+DispositionName = Disposition
+StepName = OrderStatus
+LevelName = Level
+TypeName = IncidentType
+ReportKind = Literal["initial_phone", "initial_written", "follow_up", "final"]
+ReportVia = Literal["phone", "fax", "system", "in_person"]
 ReportKinds = Annotated[list[ReportKind], Meta(max_length=MAX_ITEMS)]
 
 
