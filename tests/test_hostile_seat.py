@@ -222,7 +222,7 @@ def test_the_id_clock_never_follows_an_id_beyond_the_horizon() -> None:
 def test_an_operator_the_server_would_refuse_is_refused_on_write_and_nothing_is_saved(county: County) -> None:
     b = county.seats["seat-02"]
     before = b.store.one("SELECT count(*) FROM events")[0]
-    for operator in ("王" * 200, "   ", "du\x1bty"):
+    for operator in ("王" * 200, "   ", ""):
         b.ctx.operator = operator
         with pytest.raises(BadInput) as refused:
             a_call(county, "seat-02")
