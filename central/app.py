@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from central.openapi import build_spec
 from central.store import AuthError, CentralStore, Credential
+from console import pins
 from console.clock import Clock, iso
 from console.ids import horizon
 from console.sync import protocol
@@ -329,10 +330,12 @@ def create_app(
         return JSONResponse({"acks": acks, "epoch": store.epoch(county), "server_time": now()})
 
     async def pull(request: Request) -> Response:
-        _, county = admit(request, write=False, bucket="pull")
+        cred, county = admit(request, write=False, bucket="pull")
         after = _query_int(request, "after", 0, 0, MAX_AFTER)
         limit = _query_int(request, "limit", DEFAULT_PULL_LIMIT, 1, protocol.MAX_PULL_LIMIT)
         texts, next_after, high = store.pull_json(county, after, limit)
+        if cred.is_city:
+            texts = [_without_pin_material(t) for t in texts]
         _note(request, events=len(texts))
         head = json.dumps({"epoch": store.epoch(county), "next_after": next_after, "high_watermark": high,
                            "server_time": now()}, ensure_ascii=False)
@@ -386,6 +389,15 @@ def create_app(
     )
     app.state.store = store  # for tests and tools that hold only the app
     return app
+
+
+def _without_pin_material(text: str) -> str:
+    """An event as served to a city reader: no PIN salt or hash at any depth. A city reader
+    needs no operator's PIN, and with them a 4-8 digit PIN falls to an offline search. Only
+    events that mention such a key are decoded; the rest go out verbatim."""
+    if not any(f'"{key}"' in text for key in pins.PIN_FIELDS):
+        return text
+    return json.dumps(pins.redact(json.loads(text)), ensure_ascii=False, separators=(",", ":"))
 
 
 def _query_int(request: Request, name: str, default: int, low: int, high: int) -> int:

@@ -58,6 +58,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "operator.enrolled": {"login": "duty", "name": "x", "salt": "00", "pin_hash": "00", "iterations": 1},
     "operator.pin_changed": {"login": "duty", "salt": "00", "pin_hash": "00", "iterations": 1},
     "operator.disabled": {"login": "duty"},
+    "operator.role_set": {"login": "duty", "role": "operator"},
+    "operator.sign_in_failed": {"login": "duty"},
     "operator.signed_in": {"login": "duty"},
     "operator.signed_out": {"login": "duty"},
     "shift.handed_over": {"from_operator": "duty", "to_operator": "duty", "open_incidents": [],

@@ -7,19 +7,26 @@ never pay for it). Exit codes: 0 ok, 2 refused (message on stderr, nothing writt
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from console.errors import LinkageError
+from console.errors import BadInput, LinkageError
 
-GLOBAL_OPTIONS = ("--db", "--config", "--lang", "--operator", "--data")
-GLOBAL_FLAGS = ("--json",)
+if TYPE_CHECKING:
+    from console.services import Services
+
+GLOBAL_OPTIONS = ("--db", "--config", "--lang", "--operator", "--data", "--demo-rate")
+GLOBAL_FLAGS = ("--json", "--read-only")
+SIGNALLED = 128  # a console's exit code above this: it ended on a signal (shell convention)
 USAGE = (
     "usage: linkage [--db PATH] [--config PATH] [--lang zh|en] [--json] COMMAND …\n"
     "       linkage help        every command\n"
-    "       linkage             open the console\n"
+    "       linkage             open the console (one per database; --read-only: a view;\n"
+    "                           --demo-rate N: with simulated calls, N a minute)\n"
     "       linkage serve …     run the city sync server; linkage server … administers it\n"
 )
 
@@ -73,10 +80,14 @@ def main(argv: list[str] | None = None) -> int:
         return _refuse(exc, lang or "zh", as_json)
     lang = lang or services.config.center.language
     try:
+        if "read-only" in opts:
+            services.store.make_read_only()
         if not tokens:
-            return _open_console(services, lang)
+            return _open_console(services, lang, opts)
         from console.commands import run
+        from console.pin_input import read_pin
 
+        services.pin_reader = read_pin      # PINs from the terminal or stdin, never argv
         outcome = run(services, tokens, lang)
     except LinkageError as exc:
         return _refuse(exc, lang, as_json)
@@ -105,12 +116,46 @@ def _run_server(tokens: list[str], lang: str | None) -> int:
     return int(server_cli.main(tokens, lang))
 
 
-def _open_console(services: object, lang: str) -> int:
-    """Import the UI only here, so headless commands never load Textual."""
+def _open_console(services: Services, lang: str, opts: dict[str, str]) -> int:
+    """Import the UI only here, so headless commands never load Textual.
+
+    One console per seat database (``console/seatlock.py``): a second one is refused naming the
+    first, unless it opens ``--read-only``. ``--demo-rate N`` (``make demo``) starts the call
+    simulator as this process's child, so it ends with the console (``console/demo.py``)."""
     import importlib
 
-    app = importlib.import_module("screens.app")
-    return int(app.run_app(services, lang))
+    from console import demo
+    from console.seatlock import ConsoleLock
+
+    read_only = "read-only" in opts
+    rate = demo.parse_rate(opts["demo-rate"]) if "demo-rate" in opts and not read_only else None
+    lock = None if read_only else ConsoleLock.acquire(services.store.path, services.config.tz)
+    simulator = None
+    try:
+        if not all(f is not None and f.isatty() for f in (sys.stdin, sys.stderr)):
+            # Textual reads keys from stdin and draws on stderr; on anything else its input
+            # thread would spin on EOF with nobody to see the console.
+            raise BadInput("console.no_terminal", zh="控制台需要在终端中打开（标准输入和标准错误须为终端）",
+                           en="the console needs a terminal (standard input and standard error)")
+        if rate is not None:
+            passed = [f"--{k}={opts[k]}" for k in ("config", "data") if k in opts]
+            simulator = demo.start_simulator(services.store.path, rate, [*passed, f"--lang={lang}"])
+        app = importlib.import_module("screens.app")
+        code = int(app.run_app(services, lang, read_only=read_only, cleanup=lambda: demo.stop(simulator)))
+    finally:
+        demo.stop(simulator)
+        if lock is not None:
+            lock.release()
+    if code > SIGNALLED:
+        # Ended by its terminal going away or by a signal (128 + the signal's number): all is
+        # committed and released, so skip the interpreter's teardown of the UI's heap, which
+        # alone took 0.5 s of the 2 s a seat may wait (more on a slow PC).
+        services.close()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -83,6 +83,9 @@ class Invocation:
 
 
 REGISTRY: list[Command] = []
+#: options no command takes, because their value would be a PIN in shell history and ``ps``
+#: (PINs are read from a prompt or stdin: console/pin_input.py); refused with that reason
+SECRET_OPTIONS = ("pin", "new-pin", "admin-pin")
 
 
 def command(name: str, *, aliases: tuple[str, ...] = (), args: tuple[str, ...] = (),
@@ -133,6 +136,13 @@ def parse_args(cmd: Command, rest: list[str]) -> dict[str, str]:
         token = rest[i]
         if token.startswith("--") and len(token) > 2:
             name, eq, value = token[2:].partition("=")
+            if name in SECRET_OPTIONS:
+                raise BadInput("operator.pin_argv",
+                               zh="PIN 不能写在命令行上（会留在命令历史和进程列表中）：去掉 --{o}，"
+                                  "在提示时输入，或从标准输入逐行传入",
+                               en="a PIN is never given on the command line (it would stay in"
+                                  " the shell history and the process list): drop --{o} and type"
+                                  " it when asked, or pipe it on stdin, one per line", o=name)
             if name in cmd.flags:
                 args[name] = "1"
             elif name in cmd.options:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -122,6 +123,9 @@ class Services:
         self.data_dir = data_dir
         self._triage: Triage | None = None
         self._triage_lock = threading.Lock()
+        # Where a verb that needs a PIN reads it (prompt → PIN): the CLI sets one that asks the
+        # terminal or reads stdin (console/pin_input.py); PINs never come from the command line.
+        self.pin_reader: Callable[[str], str] | None = None
 
     @property
     def triage_engine(self) -> Triage:
@@ -209,14 +213,21 @@ class Services:
         return str(save_token(self.config, self.store.path, token))
 
     # -- operators and shift handover (console/operators.py, console/shifts.py) -------------------
-    def enrol_operator(self, login: str, name: str, pin: str) -> operators.Operator:
-        return operators.enrol(self.ctx, login, name, pin)
+    def enrol_operator(self, login: str, name: str, pin: str, *, role: str = "operator",
+                       admin: str | None = None, admin_pin: str | None = None) -> operators.Operator:
+        return operators.enrol(self.ctx, login, name, pin, role=role, admin=admin, admin_pin=admin_pin)
 
-    def change_pin(self, login: str, old_pin: str, new_pin: str) -> operators.Operator:
-        return operators.change_pin(self.ctx, login, old_pin, new_pin)
+    def change_pin(self, login: str, old_pin: str | None, new_pin: str, *, admin: str | None = None,
+                   admin_pin: str | None = None) -> operators.Operator:
+        return operators.change_pin(self.ctx, login, old_pin, new_pin, admin=admin, admin_pin=admin_pin)
 
-    def disable_operator(self, login: str) -> operators.Operator:
-        return operators.disable(self.ctx, login)
+    def disable_operator(self, login: str, *, admin: str | None = None,
+                         admin_pin: str | None = None) -> operators.Operator:
+        return operators.disable(self.ctx, login, admin=admin, admin_pin=admin_pin)
+
+    def set_operator_role(self, login: str, role: str, *, admin: str | None = None,
+                          admin_pin: str | None = None) -> operators.Operator:
+        return operators.set_role(self.ctx, login, role, admin=admin, admin_pin=admin_pin)
 
     def operator_list(self) -> list[operators.Operator]:
         return operators.operators(self.store)
@@ -560,6 +571,8 @@ def open_services(
                                              "seed": True})
         else:
             catalog = Catalog.from_json(row["body"])
+        if operator is not None:  # never someone else's name once operators are enrolled
+            operators.may_act_as(store, seat, operator)
     except BaseException:
         store.close()
         raise

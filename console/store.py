@@ -434,6 +434,27 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
+        "operator roles (administrator), the KDF parameters beside each PIN hash (scrypt), and"
+        " sign-in attempts (failures and what resets them, insert only) for the lockout",
+        """
+        ALTER TABLE operators ADD COLUMN role TEXT NOT NULL DEFAULT 'operator';
+        ALTER TABLE operators ADD COLUMN role_event TEXT NOT NULL DEFAULT '';
+        ALTER TABLE operators ADD COLUMN kdf TEXT NOT NULL DEFAULT '';
+        ALTER TABLE operators ADD COLUMN scrypt_n INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE operators ADD COLUMN scrypt_r INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE operators ADD COLUMN scrypt_p INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE operator_attempts (
+            event_id TEXT NOT NULL,
+            login TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            seat TEXT NOT NULL,
+            PRIMARY KEY (event_id, login)
+        );
+        CREATE INDEX operator_attempts_login ON operator_attempts(login, ok, event_id)
+        """,
+    ),
+    (
         "pulled events this seat refused (schema, far-future id): kept aside as sent, never in"
         " the log nor applied, so they stop neither the cursor nor a projection",
         """
@@ -537,6 +558,20 @@ class Store:
         """The latest id time this seat takes in (``console.ids.horizon``)."""
         return horizon(int(self.clock.now().timestamp() * 1000))
 
+    # -- read-only views (``linkage --read-only``) -----------------------------------------
+    read_only = False
+
+    def make_read_only(self) -> None:
+        """From now on every write is refused with words; SQLite's ``query_only`` backs that up
+        for any write that does not pass through here."""
+        self.read_only = True
+        self.conn.execute("PRAGMA query_only = ON")
+
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only:
+            raise BadInput("store.read_only", zh="只读打开（--read-only）：不能修改任何记录",
+                           en="opened read-only (--read-only): nothing can be changed")
+
     @cached_property
     def db(self) -> Any:
         """sqlite-utils over the same connection, for introspection and exports.
@@ -571,6 +606,7 @@ class Store:
     @contextmanager
     def transaction(self, seat: str, operator: str) -> Iterator[Transaction]:
         """Read, validate and append inside one ``BEGIN IMMEDIATE``; a refusal rolls back."""
+        self._refuse_if_read_only()
         with self._lock:
             self.conn.execute("BEGIN IMMEDIATE")
             tx = Transaction(self, seat, operator)
@@ -599,6 +635,7 @@ class Store:
     # A form being typed is scratch state, not a record: it is neither an event nor synced.
     # It is still committed durably, so a crash or kill loses at most the last keystroke.
     def save_draft(self, key: str, body: dict[str, Any]) -> None:
+        self._refuse_if_read_only()
         with self._lock:
             self.conn.execute(
                 "INSERT INTO drafts (key, body, saved_at) VALUES (?, ?, ?) ON CONFLICT(key)"
@@ -611,6 +648,7 @@ class Store:
         return json.loads(row[0]) if row else None
 
     def clear_draft(self, key: str) -> None:
+        self._refuse_if_read_only()
         with self._lock:
             self.conn.execute("DELETE FROM drafts WHERE key = ?", (key,))
 

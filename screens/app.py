@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from screens.confirm import ConfirmQuit
 from screens.help import HelpScreen
 from screens.i18n import tr
 from screens.keys import localize, unknown_keymap_ids
+from screens.lifeline import Lifeline
 
 
 class SyncPassed(Message):
@@ -41,9 +43,14 @@ class LinkageApp(App[int]):
         Binding("ctrl+q", "request_quit", "binding.quit", id="app.quit", priority=True),
     ]
 
-    def __init__(self, services: Services, lang: str = "zh", *, tick_seconds: float = 1.0) -> None:
+    def __init__(self, services: Services, lang: str = "zh", *, tick_seconds: float = 1.0,
+                 read_only: bool = False) -> None:
         super().__init__()
         self.services = services
+        #: ``linkage --read-only``: a view beside the seat's console; no sync, no calls taken,
+        #: and the store refuses every write with words (console/seatlock.py).
+        self.read_only = read_only
+        self.lifeline: Lifeline | None = None  # set by ``run_app``: a real terminal only
         self.lang = lang
         self.tick_seconds = tick_seconds
         self.title = tr("app.title", lang)
@@ -58,19 +65,23 @@ class LinkageApp(App[int]):
         return self.board
 
     def on_mount(self) -> None:
+        if self.lifeline is not None:
+            self.lifeline.arm()
+        if self.read_only:
+            self.notify(tr("app.read_only", self.lang), severity="warning", timeout=30, markup=False)
         unknown = unknown_keymap_ids(self.services.config.keymap)
         if unknown:
             self.notify(tr("keymap.unknown", self.lang, ids=", ".join(unknown)), severity="warning",
                         timeout=30, markup=False)
         self.run_worker(self._warm_triage, thread=True, exit_on_error=False, group="warm")
         self.start_sync()
-        if self.services.sign_in_required():
-            self.require_sign_in()
+        if self.services.sign_in_required() and not self.read_only:
+            self.require_sign_in()  # a read-only view records nobody, so it asks nobody
 
     def start_sync(self, transport: Any = None) -> None:
         """Sync runs on its own thread and connection: typing never waits on the network."""
         settings = self.services.sync_settings()
-        if settings is None or not settings.token or self.sync_worker is not None:
+        if self.read_only or settings is None or not settings.token or self.sync_worker is not None:
             return
         from console.sync.worker import SyncWorker
 
@@ -123,6 +134,8 @@ class LinkageApp(App[int]):
 
     def action_new_call(self, phone: str | None = None, drill: bool = False) -> None:
         """``drill``: the call came from a drill script (演练), so its incident is a drill."""
+        if self._refused_read_only():
+            return
         self.push_screen(self._screen("screens.intake", "IntakeScreen", phone=phone, drill=drill))
 
     def action_roster(self) -> None:
@@ -134,7 +147,14 @@ class LinkageApp(App[int]):
             self.push_screen(self._screen("screens.rollcall", "RollCallScreen"))
 
     def action_answer(self) -> None:
-        self.board.answer_ringing()
+        if not self._refused_read_only():
+            self.board.answer_ringing()
+
+    def _refused_read_only(self) -> bool:
+        """A read-only view takes no calls: the seat's own console does."""
+        if self.read_only:
+            self.notify(tr("app.read_only_refused", self.lang), severity="warning", markup=False)
+        return self.read_only
 
     def action_ack_alarm(self) -> None:
         self.board.action_ack_alarm()
@@ -195,8 +215,13 @@ class LinkageApp(App[int]):
         self.push_screen(ConfirmQuit(self.lang), answer)
 
 
-def run_app(services: Services, lang: str) -> int:
-    app = LinkageApp(services, lang)
+def run_app(services: Services, lang: str, *, read_only: bool = False,
+            cleanup: Callable[[], None] = lambda: None) -> int:
+    """Run the console in this terminal until it quits or the terminal goes away (the
+    ``Lifeline``: hang-up, SIGHUP, SIGTERM). ``cleanup`` is what must end with the console
+    (the demo simulator), in case the backstop has to cut the exit short."""
+    app = LinkageApp(services, lang, read_only=read_only)
+    app.lifeline = Lifeline(app, cleanup)
     try:
         app.run()
     finally:

@@ -300,9 +300,17 @@ JSON = st.recursive(
 def payloads(draw: st.DrawFn) -> tuple[str, Any]:
     kind = draw(st.sampled_from(sorted(PAYLOADS)))
     base = dict(registry_payload() if kind == "catalog.loaded" else SAMPLES[kind])
-    how = draw(st.sampled_from(["replace", "add", "drop", "whole"]))
+    how = draw(st.sampled_from(["keep", "same_type", "replace", "add", "drop", "whole"]))
+    if how == "keep":  # right shape: accepted, stored, pulled (and waits for its incident)
+        return kind, base
     if how == "whole":
         return kind, draw(JSON)
+    if how == "same_type":  # right type, any value: a bound, an enum or an id shape may fail
+        key = draw(st.sampled_from(sorted(base)))
+        same = {str: st.text(max_size=40), bool: st.booleans(), int: st.integers(-5, 200_000),
+                list: st.lists(JSON, max_size=3)}
+        base[key] = draw(same.get(type(base[key]), JSON))
+        return kind, base
     key = draw(st.sampled_from(sorted(base)) if how != "add" else st.text(min_size=1, max_size=10))
     if how == "drop":
         base.pop(key, None)

@@ -282,23 +282,52 @@ class RollcallRecorded(Payload):
     note: Reason = ""
 
 
-class OperatorEnrolled(Payload):
+Role = Literal["admin", "operator"]
+Kdf = Literal["pbkdf2_sha256", "scrypt"]  # console/pins.py: PBKDF2, SCRYPT
+
+
+class OperatorSecret(Payload):
+    """A PIN's hash and how it was made (console/pins.py); never the PIN. Without ``kdf`` it is
+    PBKDF2-SHA256 with ``iterations`` (events written before scrypt)."""
+
     login: Login
+    salt: Hex
+    pin_hash: Hex
+    kdf: Kdf | None = None
+    iterations: Annotated[int, Meta(ge=1, le=100_000_000)] | None = None
+    scrypt_n: Annotated[int, Meta(ge=2, le=1 << 24)] | None = None
+    scrypt_r: Annotated[int, Meta(ge=1, le=64)] | None = None
+    scrypt_p: Annotated[int, Meta(ge=1, le=64)] | None = None
+    by: Login | None = None  # the administrator who did it
+
+
+class OperatorEnrolled(OperatorSecret, kw_only=True):
     name: Annotated[str, Meta(min_length=1, max_length=40)]
-    salt: Hex
-    pin_hash: Hex
-    iterations: Annotated[int, Meta(ge=1, le=100_000_000)]
+    role: Role | None = None
 
 
-class OperatorPinChanged(Payload):
-    login: Login
-    salt: Hex
-    pin_hash: Hex
-    iterations: Annotated[int, Meta(ge=1, le=100_000_000)]
+class OperatorPinChanged(OperatorSecret):
+    reason: MaybeCode = ""  # "rehash": a sign-in upgraded the hash
 
 
 class OperatorLogin(Payload):
     login: Login
+
+
+class OperatorDisabled(Payload):
+    login: Login
+    by: Login | None = None
+
+
+class OperatorRoleSet(Payload):
+    login: Login
+    role: Role
+    by: Login | None = None
+
+
+class OperatorSignInFailed(Payload):
+    login: Login
+    purpose: MaybeCode = ""  # sign_in / passwd / admin / handover
 
 
 class ShiftHandedOver(Payload):
@@ -382,7 +411,9 @@ PAYLOADS: dict[str, type[Payload]] = {
     "rollcall.recorded": RollcallRecorded,
     "operator.enrolled": OperatorEnrolled,
     "operator.pin_changed": OperatorPinChanged,
-    "operator.disabled": OperatorLogin,
+    "operator.disabled": OperatorDisabled,
+    "operator.role_set": OperatorRoleSet,
+    "operator.sign_in_failed": OperatorSignInFailed,
     "operator.signed_in": OperatorLogin,
     "operator.signed_out": OperatorLogin,
     "shift.handed_over": ShiftHandedOver,

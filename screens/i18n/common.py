@@ -4,6 +4,10 @@ from __future__ import annotations
 
 STRINGS: dict[str, tuple[str, str]] = {
     "app.title": ("社会应急联动指挥台", "Linkage Console"),
+    "app.read_only": ("只读打开：不同步、不接警，任何修改都会被拒绝",
+                      "read-only view: no sync, no calls taken, every change is refused"),
+    "app.read_only_refused": ("只读打开：不能接警，请在本席位的控制台上操作",
+                              "read-only view: calls are taken on the seat's own console"),
     "status.seat": ("席位", "seat"),
     "status.operator": ("接警员", "operator"),
     "status.overdue": ("超时", "overdue"),
