@@ -1,8 +1,8 @@
 """One schema per event kind, checked wherever an event crosses a boundary.
 
 An event's payload is checked by the seat that writes it (``Transaction.append``), by the city
-server that stores it (``protocol.check_event``, answered ``rejected``/422 when it fails) and
-again by every seat that pulls it (parked in the quarantine when it fails, never applied). So
+server that stores it (``protocol.check_event``; listed in the 422 ``invalid_events`` answer
+when it fails) and again by every seat that pulls it (set aside, never applied). So
 one seat's bug or a hostile token cannot put a payload into a county's stream that stops
 another seat: every field has a type and a bound, numbers are finite, references are shaped
 like ids, enumerations are closed, and a field no schema names is refused at any depth.
@@ -16,7 +16,6 @@ Adding an event kind: write its ``@applier`` in ``console/events.py`` and its pa
 here (``PAYLOADS``); tests/test_hostile_seat.py fails for a kind without one.
 """
 
-import math
 import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
@@ -31,8 +30,8 @@ UUID7 = r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 # The one text form of an instant (console.clock.iso): UTC, milliseconds.
 INSTANT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
 
-# Stated limits (characters). The services refuse longer input before it gets here; these are
-# the bounds every seat and the server hold a payload to.
+# Stated limits (characters): the bounds every seat and the server hold a payload to. Typed
+# input over them is refused with the limit (console/inputs.bounded), never cut.
 MAX_CODE = 64          # unit, category, kind and other codes
 MAX_NAME = 100         # a caller's or a duty person's name
 MAX_PHONE = 40
@@ -483,19 +482,6 @@ def required_keys(kind: str) -> tuple[str, ...]:
     info = msgspec.inspect.type_info(PAYLOADS[kind])
     assert isinstance(info, msgspec.inspect.StructType)
     return tuple(f.name for f in info.fields if f.required)
-
-
-def finite(value: object, depth: int = 0) -> bool:
-    """No NaN or infinity anywhere in ``value`` (they are not JSON; Python's json writes them)."""
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if depth > 64:
-        return False
-    if isinstance(value, dict):
-        return all(finite(v, depth + 1) for v in value.values())
-    if isinstance(value, list):
-        return all(finite(v, depth + 1) for v in value)
-    return True
 
 
 def json_schemas() -> tuple[dict[str, Any], dict[str, Any]]:
