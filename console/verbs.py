@@ -424,7 +424,8 @@ def _sync(inv: Invocation) -> Outcome:
             if report.ok else describe_error(report.error_code, inv.lang) + f": {report.error_detail}")
     status = s.sync_status()
     data = {"pass": {"ok": report.ok, "pushed": report.pushed, "pulled": report.pulled,
-                     "quarantined": report.quarantined, "repushed": report.repushed,
+                     "quarantined": report.quarantined, "refused": report.refused,
+                     "repushed": report.repushed,
                      "requests": report.requests, "error_code": report.error_code,
                      "error_detail": report.error_detail},
             "status": status.to_json()}
