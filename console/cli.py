@@ -2,18 +2,20 @@
 
 With no command it opens the console (the Textual UI, imported lazily so headless commands
 never pay for it). Exit codes: 0 ok, 2 refused (message on stderr, nothing written),
-1 an unexpected failure.
+3 the database cannot be used (disk full, read-only, locked, not a database, damaged; nothing
+written), 1 an unexpected failure. Everything printed has been cleaned (console/clean.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from console.clean import one_line, terminal_json
 from console.errors import BadInput, LinkageError
 
 if TYPE_CHECKING:
@@ -65,8 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     if lang is not None and lang not in ("zh", "en"):
         sys.stderr.write("linkage: --lang must be zh or en\n")
         return 2
+    bad = _not_utf8(args)
+    if bad is not None:
+        return _refuse(bad, lang or "zh", as_json)
     if tokens and tokens[0] in ("serve", "server"):
         return _run_server(tokens, lang)
+    # --operator travels in every event this process writes, to every seat: one line, no escapes
+    operator = one_line(opts["operator"]).strip() if "operator" in opts else None
     try:
         from console.services import open_services
 
@@ -74,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             opts.get("db"),
             config_path=Path(opts["config"]) if "config" in opts else None,
             data_dir=Path(opts["data"]) if "data" in opts else None,
-            operator=opts.get("operator"),
+            operator=operator or None,
         )
     except LinkageError as exc:
         return _refuse(exc, lang or "zh", as_json)
@@ -91,19 +98,35 @@ def main(argv: list[str] | None = None) -> int:
         outcome = run(services, tokens, lang)
     except LinkageError as exc:
         return _refuse(exc, lang, as_json)
+    except sqlite3.Error as exc:  # disk full or locked in the middle of a command: rolled back
+        from console.dbfile import refusal
+
+        return _refuse(refusal(exc, services.store.path), lang, as_json)
     finally:
         services.close()
     if as_json:
-        sys.stdout.write(json.dumps(outcome.to_json(), ensure_ascii=False) + "\n")
+        sys.stdout.write(terminal_json(outcome.to_json()) + "\n")
     else:
         sys.stdout.write("\n".join(outcome.lines) + "\n")
     return 0
 
 
+def _not_utf8(args: list[str]) -> BadInput | None:
+    """An argument that is not UTF-8 (Python hands it over with surrogate escapes) is refused
+    here: it could be neither stored nor printed."""
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            return BadInput("input.not_utf8", zh="参数不是有效的 UTF-8 文本：{arg}",
+                            en="an argument is not valid UTF-8 text: {arg}", arg=shown[:40])
+    return None
+
+
 def _refuse(exc: LinkageError, lang: str, as_json: bool) -> int:
     if as_json:
-        sys.stdout.write(json.dumps({"ok": False, "error": exc.to_json(lang)},
-                                    ensure_ascii=False) + "\n")
+        sys.stdout.write(terminal_json({"ok": False, "error": exc.to_json(lang)}) + "\n")
     sys.stderr.write(f"linkage: {exc.message(lang)}\n")
     return exc.exit_code
 

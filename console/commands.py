@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console import render
+from console.clean import multi_line
 from console.errors import BadInput, LinkageError
 from console.inputs import normalize
 from console.services import Services
@@ -128,12 +129,22 @@ def find_command(tokens: list[str]) -> tuple[Command, list[str]]:
     return best[0], tokens[best[1]:]
 
 
+def _dashes(cmd: Command, token: str) -> str:
+    """A Chinese IME types ``--`` as ``——`` (or one long ``—``): read ``——note`` as ``--note``
+    when what follows names one of the command's options, so a note starting with a dash
+    stays text."""
+    if not token.startswith("—"):
+        return token
+    name = token.lstrip("—").partition("=")[0]
+    return "--" + token.lstrip("—") if name in cmd.options or name in cmd.flags else token
+
+
 def parse_args(cmd: Command, rest: list[str]) -> dict[str, str]:
     args: dict[str, str] = {}
     positional: list[str] = []
     i = 0
     while i < len(rest):
-        token = rest[i]
+        token = _dashes(cmd, rest[i])
         if token.startswith("--") and len(token) > 2:
             name, eq, value = token[2:].partition("=")
             if name in SECRET_OPTIONS:
@@ -165,7 +176,12 @@ def parse_args(cmd: Command, rest: list[str]) -> dict[str, str]:
         key = name.rstrip("?*").replace("-", "_")
         if name.endswith("*"):
             if positional[n:]:
-                args.setdefault(key, " ".join(positional[n:]))
+                # the words themselves, and whether --KEY was given too, for verbs that read
+                # both (``ack 5 6 14:05`` and ``ack 5 6 --at 14:05``)
+                args["_rest"] = " ".join(positional[n:])
+                if key in args:
+                    args[f"_{key}_option"] = "1"
+                args.setdefault(key, args["_rest"])
             positional = positional[:n]
             break
         if n < len(positional):
@@ -191,13 +207,17 @@ def run(services: Services, tokens: list[str] | str, lang: str | None = None) ->
         tokens = tokenize(tokens)
     cmd, rest = find_command(tokens)
     args = parse_args(cmd, rest)
-    return cmd.handler(Invocation(services, cmd, args, lang or services.config.center.language))
+    outcome = cmd.handler(Invocation(services, cmd, args, lang or services.config.center.language))
+    # the last line of defence: whatever a verb put in a line, no escape sequence, control or
+    # bidi mark reaches a terminal (one-line fields were already made one line where rendered)
+    return Outcome(outcome.command, outcome.data, [multi_line(line) for line in outcome.lines])
 
 
 # Commands live in console/verbs.py; importing it fills REGISTRY.
 from console import drill_verbs as _drill_verbs  # noqa: E402,F401
 from console import grade_verbs as _grade_verbs  # noqa: E402,F401
 from console import operator_verbs as _operator_verbs  # noqa: E402,F401
+from console import phone_verbs as _phone_verbs  # noqa: E402,F401
 from console import roster_verbs as _roster_verbs  # noqa: E402,F401
 from console import simulate as _simulate  # noqa: E402,F401
 from console import upward_verbs as _upward_verbs  # noqa: E402,F401
@@ -233,7 +253,8 @@ def complete(services: Services, line: str) -> str | None:
     if slot >= len(cmd.positionals) or cmd.positionals[slot].rstrip("?*") != "unit":
         return None
     units = list(services.catalog.units.values())
-    for forms in ([u.code] for u in units), (u.initials for u in units), (u.pinyin for u in units):
+    for forms in (([u.code] for u in units), (u.initials for u in units), (u.pinyin for u in units),
+                  (u.aliases for u in units)):
         for group in forms:
             for form in group:
                 if form.startswith(last) and form != last:

@@ -141,10 +141,26 @@ def _incident_recategorized(conn: sqlite3.Connection, e: EventRecord) -> None:
     )
 
 
+# Several services on one incident: every transfer (110/119/120/12345) is one row of
+# ``incident_transfers`` (insert only), so a fight with an injury lists 110 and 120, each with
+# its own time, whatever order the events arrive in. A transfer made while linkage orders run
+# carries ``keep_open``: it leaves the status alone (the incident stays open until its orders are
+# done). Without it (every transfer written before several services were possible, and a
+# transfer of an incident with nothing running) the status becomes ``transferred`` as it always
+# did, so old logs replay to the same tables.
 @applier("incident.transferred", "incident_id", "disposition")
 def _incident_transferred(conn: sqlite3.Connection, e: EventRecord) -> None:
-    status = "closed" if e.payload["disposition"] == "answered" else "transferred"
-    _set_status(conn, e, status, closed_at=e.happened_at)
+    p = e.payload
+    if p["disposition"] != "answered":
+        conn.execute(
+            "INSERT OR IGNORE INTO incident_transfers (event_id, incident_id, service, transferred_at,"
+            " note, operator, seat) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (e.id, p["incident_id"], str(p["disposition"]).removeprefix("transfer_"), e.happened_at,
+             p.get("note", ""), e.operator, e.seat),
+        )
+    if p.get("keep_open") is not True:
+        status = "closed" if p["disposition"] == "answered" else "transferred"
+        _set_status(conn, e, status, closed_at=e.happened_at)
     conn.execute(
         "UPDATE incidents SET disposition=?, disposition_event=? WHERE id=? AND disposition_event < ?",
         (e.payload["disposition"], e.id, e.payload["incident_id"], e.id),

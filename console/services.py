@@ -36,18 +36,19 @@ from console.context import Context
 from console.deadlines import OrderClock, load_rules, order_clock
 from console.errors import BadInput
 from console.escalation import Suggestion
-from console.inputs import parse_phone, place_key
+from console.inputs import parse_phone
 from console.model import Call, Incident, Order, ReturnRecord
 from console.queries import (
     caller_history,
     calls_of,
+    clean_record,
     get_incident,
     get_order,
     merged_into,
     orders_of,
-    possible_duplicates,
     returns_of,
 )
+from console.repeats import Repeat, find_repeats
 from console.rostercsv import RosterFile, read_roster
 from console.rosters import Shift
 from console.store import EventRecord, Store
@@ -294,17 +295,27 @@ class Services:
 
     def duplicates(self, phone: str, address: str, category: str) -> list[Incident]:
         """Live incidents a call being typed may repeat (nothing is written)."""
+        return [r.incident for r in self.repeats(phone, address, category)]
+
+    def repeats(self, phone: str, address: str, category: str) -> list[Repeat]:
+        """The same, each with why it is offered (same number, same place, same road)."""
         try:
             number = parse_phone(phone) if phone.strip() else ""
         except BadInput:
             number = ""
         since = self.ctx.clock.now() - timedelta(minutes=self.config.intake.duplicate_window_minutes)
-        return possible_duplicates(self.store, number, place_key(address), category, since)
+        return find_repeats(self.store, number, address, category, since)
 
     # -- orders ----------------------------------------------------------------------------
     def issue_order(self, incident: str | int, unit: str, at: str | None = None,
                     note: str = "") -> Order:
         return dispatch.issue(self.ctx, incident, unit, at=at, note=note)
+
+    def off_duty(self, codes: list[str]) -> list[Unit]:
+        """Tier 2/3 units among ``codes`` that are off duty now: an order to one is not refused
+        (someone may still pick it up), but the dispatcher is told to phone and make sure."""
+        units = [self.catalog.units[c] for c in codes if c in self.catalog.units]
+        return [u for u in units if u.tier > 1 and not self.on_duty(u)]
 
     def issue_orders(self, incident: str | int, units: list[str], at: str | None = None,
                      note: str = "") -> list[Order]:
@@ -314,6 +325,11 @@ class Services:
     def step(self, order: str | int, verb: str, at: str | None = None, note: str = "",
              reason: str = "") -> Order:
         return dispatch.step(self.ctx, order, verb, at=at, note=note, reason=reason)
+
+    def step_many(self, orders: list[str], verb: str, at: str | None = None, note: str = "",
+                  reason: str = "") -> list[Order]:
+        """One step for several orders, all or nothing (``ack 5 6 7``)."""
+        return dispatch.step_many(self.ctx, list(orders), verb, at=at, note=note, reason=reason)
 
     def handover(self, order: str | int, unit: str, at: str | None = None,
                  note: str = "") -> Order:
@@ -522,7 +538,7 @@ class Services:
                    if c.incident_id not in ids][: self.config.intake.history_limit]
         order_ids = [o.id for o, _ in orders]
         return IncidentDetail(incident, calls_of(self.store, ids), orders,
-                              self.store.events_for(ids), history, merged,
+                              [clean_record(e) for e in self.store.events_for(ids)], history, merged,
                               accountability.latest_callback(self.store, incident.id),
                               accountability.urge_counts(self.store, order_ids),
                               accountability.supervisions_of(self.store, order_ids))
@@ -559,7 +575,8 @@ def open_services(
     config = load_config(config_path)
     clock = clock or clock_from_env()
     data = data_dir or default_data_dir()
-    store = Store(db or default_db_path(), clock, push_drills=config.sync.include_drills)
+    store = Store(db or default_db_path(), clock, push_drills=config.sync.include_drills,
+                  busy_timeout_ms=config.store.busy_timeout_ms, check=config.store.check_on_open)
     try:
         rules = load_rules(config, data / "deadlines.toml")
         row = store.one("SELECT body FROM catalog_snapshot WHERE id = 1")

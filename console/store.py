@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from console import dbfile
 from console.clock import Clock, iso
 from console.errors import BadInput
 from console.events import apply_event, unmet_reference
@@ -455,6 +456,61 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
+        "several services on one incident: every transfer to 110/119/120/12345 kept in"
+        " incident_transfers (insert only), backfilled from the log",
+        """
+        CREATE TABLE incident_transfers (
+            event_id TEXT PRIMARY KEY,
+            incident_id TEXT NOT NULL,
+            service TEXT NOT NULL,
+            transferred_at TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            operator TEXT NOT NULL,
+            seat TEXT NOT NULL
+        );
+        CREATE INDEX incident_transfers_incident ON incident_transfers(incident_id, transferred_at);
+        INSERT INTO incident_transfers (event_id, incident_id, service, transferred_at, note,
+                                        operator, seat)
+            SELECT e.id, json_extract(e.payload, '$.incident_id'),
+                   substr(json_extract(e.payload, '$.disposition'), 10), e.happened_at,
+                   coalesce(json_extract(e.payload, '$.note'), ''), e.operator, e.seat
+            FROM events e
+            WHERE e.kind = 'incident.transferred'
+              AND json_extract(e.payload, '$.disposition') != 'answered'
+              AND e.id NOT IN (SELECT event_id FROM pending_events)
+              AND EXISTS (SELECT 1 FROM incidents i
+                          WHERE i.id = json_extract(e.payload, '$.incident_id'))
+        """,
+    ),
+    (
+        "phone state (seat-local, never synced): calls from the switch that rang at this seat,"
+        " how each ended, and the missed ones owed a call back until called back or dismissed",
+        """
+        CREATE TABLE phone_calls (
+            call_ref TEXT PRIMARY KEY,
+            phone TEXT NOT NULL,
+            caller_name TEXT NOT NULL DEFAULT '',
+            line TEXT NOT NULL DEFAULT '',
+            rang_at TEXT NOT NULL,
+            state TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            ended_at TEXT,
+            settled_at TEXT,
+            settled_how TEXT NOT NULL DEFAULT '',
+            drill INTEGER NOT NULL DEFAULT 0,
+            say TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX phone_calls_state ON phone_calls(state, rang_at)
+        """,
+    ),
+    (
+        "repeats by meaning: the incidents of one category in a time window, read on every"
+        " keystroke of the intake form",
+        """
+        CREATE INDEX incidents_category_created ON incidents(category, created_at)
+        """,
+    ),
+    (
         "pulled events this seat refused (schema, far-future id): kept aside as sent, never in"
         " the log nor applied, so they stop neither the cursor nor a projection",
         """
@@ -536,18 +592,32 @@ class EventRecord:
 class Store:
     """One connection per ``Store``; use one ``Store`` per thread."""
 
-    def __init__(self, path: Path | str, clock: Clock, *, push_drills: bool = False) -> None:
+    def __init__(self, path: Path | str, clock: Clock, *, push_drills: bool = False,
+                 busy_timeout_ms: int = 5000, check: bool = False) -> None:
         self.path = str(path)
         self.clock = clock
         # Events of drill (演练) incidents stay off the outbox, so they never reach the city
         # server or other seats, unless the profile says ``[sync] include_drills = true``.
         self.push_drills = push_drills
-        self.conn = connect(self.path, PRAGMAS)
         self._lock = threading.RLock()
-        self._migrate()
-        # Never mint an id below one already in the log (clock set back, restart, pulled
-        # events from a seat whose clock runs ahead): ids double as last-writer-wins stamps.
-        newest = self.conn.execute("SELECT max(id) FROM events").fetchone()[0]
+        pragmas = tuple(f"PRAGMA busy_timeout={int(busy_timeout_ms)}"
+                        if p.startswith("PRAGMA busy_timeout") else p for p in PRAGMAS)
+        conn: sqlite3.Connection | None = None
+        try:  # a file that cannot be used is refused in words (console/dbfile.py), never a traceback
+            dbfile.prepare(self.path)
+            self.conn = conn = connect(self.path, pragmas)
+            if check:
+                dbfile.quick_check(conn, self.path)
+            self._migrate()
+            # Never mint an id below one already in the log (clock set back, restart, pulled
+            # events from a seat whose clock runs ahead): ids double as last-writer-wins stamps.
+            newest = conn.execute("SELECT max(id) FROM events").fetchone()[0]
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()
+            if isinstance(exc, sqlite3.Error | OSError):
+                raise dbfile.refusal(exc, self.path) from exc
+            raise
         if newest:
             observe(_id_millis(newest), self.id_horizon())
 
@@ -651,6 +721,13 @@ class Store:
         self._refuse_if_read_only()
         with self._lock:
             self.conn.execute("DELETE FROM drafts WHERE key = ?", (key,))
+
+    def write_local(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """One seat-local write outside the event log (the phone state, console/phone_state.py):
+        like a draft, scratch this seat keeps for itself, committed at once (autocommit) and
+        never synced. Returns the rows changed."""
+        with self._lock:
+            return int(self.conn.execute(sql, params).rowcount)
 
     def outbox_count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM outbox WHERE quarantined = 0").fetchone()[0])

@@ -132,11 +132,14 @@ class LinkageApp(App[int]):
         self.back_to_board()
         self.board.command.focus()
 
-    def action_new_call(self, phone: str | None = None, drill: bool = False) -> None:
-        """``drill``: the call came from a drill script (演练), so its incident is a drill."""
+    def action_new_call(self, phone: str | None = None, drill: bool = False,
+                        caller_name: str = "") -> None:
+        """``drill``: the call came from a drill script (演练), so its incident is a drill;
+        ``caller_name``: the name the switch gave, prefilled."""
         if self._refused_read_only():
             return
-        self.push_screen(self._screen("screens.intake", "IntakeScreen", phone=phone, drill=drill))
+        self.push_screen(self._screen("screens.intake", "IntakeScreen", phone=phone, drill=drill,
+                                      caller_name=caller_name))
 
     def action_roster(self) -> None:
         if not self._already_on("RosterScreen"):

@@ -57,6 +57,7 @@ class BoardScreen(OrderStepActions, Screen[None]):
         Binding("ctrl+w", "app.shift_handover", "binding.shift_handover", id="board.shift-handover",
                 show=False),
         Binding("ctrl+k", "app.rollcall", "binding.rollcall", id="board.rollcall", show=False),
+        Binding("ctrl+b", "call_back", "binding.calls.callback", id="calls.callback", show=False),
     ]
 
     def __init__(self, services: Services, lang: str, *, tick_seconds: float = 1.0) -> None:
@@ -270,7 +271,23 @@ class BoardScreen(OrderStepActions, Screen[None]):
             self.answer.update(Text(tr("calls.nothing_ringing", self.lang)))
             return
         drill = {"drill": True} if call.drill else {}   # a drill script's call makes a drill incident
-        self.app.action_new_call(phone=call.phone or "hidden", **drill)  # type: ignore[attr-defined]
+        # the switch's caller name is prefilled; a withheld number reads 未显示号码 / number withheld
+        self.app.action_new_call(phone=call.phone or tr("calls.withheld", self.lang),  # type: ignore[attr-defined]
+                                 caller_name=call.caller_name, **drill)
+
+    def action_call_back(self) -> None:
+        """ctrl+b: call back the missed call waiting longest; the intake form opens with its
+        number (and the switch's name), and the missed call is recorded as called back."""
+        call = self.calls.call_back()
+        if call is None:
+            self.answer.update(Text(tr("calls.nothing_missed", self.lang)))
+            return
+        if isinstance(call, str):
+            self.answer.update(Text(tr("calls.withheld_missed", self.lang, no=call), style="bold yellow"))
+            return
+        no = self.calls.missed_no(call)
+        self.answer.update(Text(tr("calls.calling_back", self.lang, phone=call.phone, no=no)))
+        self.app.action_new_call(phone=call.phone, caller_name=call.caller_name)  # type: ignore[attr-defined]
 
     def action_ack_alarm(self) -> None:
         self.unacknowledged.clear()

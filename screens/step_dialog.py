@@ -16,7 +16,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
 
 from console.accountability import supervise_text
 from console.errors import LinkageError
@@ -59,13 +60,25 @@ class StepDialog(ModalScreen[bool]):
     placeholder is the i18n key ``step.<field>``, ``values`` pre-fills some (the duty phone
     an urge goes to, say), so the common case is one key and Enter."""
 
-    BINDINGS = [Binding("escape", "cancel", "binding.close", id="step.cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "binding.close", id="step.cancel"),
+        # while the unit field has focus, up/down move through its suggestions (like the picker)
+        Binding("down", "unit_move(1)", "binding.step.next_unit", id="step.next-unit", show=False),
+        Binding("up", "unit_move(-1)", "binding.step.previous_unit", id="step.previous-unit",
+                show=False),
+    ]
 
     def __init__(self, lang: str, title: str, perform: Callable[[StepRequest], object], *,
                  needs_reason: bool = False, needs_unit: bool = False,
                  fields: tuple[str, ...] | None = None, values: dict[str, str] | None = None,
-                 detail: str = "") -> None:
+                 detail: str = "", find_units: Callable[[str], list[tuple[str, str]]] | None = None
+                 ) -> None:
         super().__init__()
+        #: what the unit field offers as it is typed: (code, row text), best first
+        self.find_units = find_units
+        self.unit_list = OptionList(id="step-unit-list", compact=True)
+        self.unit_list.can_focus = False     # Tab goes on to the next field; up/down move it
+        self.unit_codes: list[str] = []
         self.perform = perform
         localize(self, lang)
         self.lang = lang
@@ -84,12 +97,44 @@ class StepDialog(ModalScreen[bool]):
             for name in self.fields:
                 yield ImeInput(self.values.get(name, ""), placeholder=tr(f"step.{name}", self.lang),
                                id=f"step-{name}")
+                if name == "unit" and self.find_units is not None:
+                    yield self.unit_list
             yield self.error
             yield Static(Text(tr("step.hint", self.lang), style="dim"))
 
     def on_mount(self) -> None:
         first = self.query(Input).first()
+        self.unit_list.display = False
         self.call_after_refresh(first.focus)
+
+    # -- unit suggestions ---------------------------------------------------------------------
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "step-unit" or self.find_units is None:
+            return
+        found = self.find_units(event.value) if event.value.strip() else []
+        self.unit_codes = [code for code, _ in found]
+        self.unit_list.set_options([Option(Text(row), id=code) for code, row in found])
+        self.unit_list.display = bool(found)
+        if found:
+            self.unit_list.highlighted = 0
+
+    def chosen_unit(self) -> str | None:
+        """The highlighted suggestion: what Enter orders (the typed text when there is none)."""
+        if not self.unit_codes or not self.unit_list.display:
+            return None
+        index = self.unit_list.highlighted if self.unit_list.highlighted is not None else 0
+        return self.unit_codes[min(index, len(self.unit_codes) - 1)]
+
+    def action_unit_move(self, delta: int) -> None:
+        focused = self.focused
+        if focused is None or focused.id != "step-unit" or not self.unit_codes:
+            if delta > 0:
+                self.focus_next()
+            else:
+                self.focus_previous()
+            return
+        index = self.unit_list.highlighted if self.unit_list.highlighted is not None else 0
+        self.unit_list.highlighted = max(0, min(len(self.unit_codes) - 1, index + delta))
 
     def show_error(self, message: str) -> None:
         self.error.update(Text(message, style="bold red"))
@@ -100,7 +145,11 @@ class StepDialog(ModalScreen[bool]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        request = StepRequest({name: self._value(f"#step-{name}") for name in self.fields})
+        values = {name: self._value(f"#step-{name}") for name in self.fields}
+        chosen = self.chosen_unit()
+        if "unit" in values and values["unit"] and chosen is not None:
+            values["unit"] = chosen
+        request = StepRequest(values)
         try:
             self.perform(request)
         except LinkageError as exc:
@@ -166,8 +215,23 @@ class OrderStepActions:
             if saved:
                 self.step_saved(title)
 
+        wants_unit = unit or "unit" in (fields or ())
         self.app.push_screen(StepDialog(self.lang, title, perform, needs_reason=reason, needs_unit=unit,
-                                        fields=fields, values=values, detail=detail), done)
+                                        fields=fields, values=values, detail=detail,
+                                        find_units=self.unit_rows if wants_unit else None), done)
+
+    def unit_rows(self, query: str) -> list[tuple[str, str]]:
+        """The units a typed name, pinyin, initials or everyday short name (住建, zjj, labour)
+        finds, best first, each marked when it is a Tier 2/3 unit off duty now."""
+        try:
+            units = self.services.catalog.find_units(query)[:5]
+        except LinkageError:
+            return []
+        rows = []
+        for u in units:
+            mark = "" if u.tier == 1 or self.services.on_duty(u) else " " + tr("picker.state.off_duty", self.lang)
+            rows.append((u.code, f"{u.code}  {self.words.unit(u.code)}{mark}"))
+        return rows
 
     def action_step(self, verb: str) -> None:
         order = self.order_for_step()

@@ -135,7 +135,7 @@ def test_intake_f2_80x24_zh(snap_compare: SnapCompare, board_services: Services)
     """F2 (接警), Chinese, 80×24, after the dispatcher typed a number and an account. Must show
     the form titled 接警 · 新来电 with 13800000001 and 小区停电两个小时了 in their fields, the area
     城区（ctrl+g）, the verdict 研判：供电故障 · 联动 · 主办 县供电局, the suggestion list with
-    1 供电故障 … 停电 … 县供电局 first, 疑似重复 1 with incident #1 (the open power cut from this
+    1 供电故障 … 停电 … 县供电局 first, 疑似重复 1 with incident #1 marked [同号码] (the open power cut from this
     number) and 来电记录 1 with that earlier call, the overdue toast still up from the board, and
     the intake Footer (^y 采纳  f7 派单  ^s 保存 …)."""
     intake = pytest.importorskip("screens.intake")

@@ -93,6 +93,7 @@ class RegistryUnit(Payload):
     note: Reason = ""
     pinyin: Words = []
     initials: Words = []
+    aliases: Words = []  # everyday short names the unit picker finds
 
 
 Keyword = tuple[Reason, Annotated[float, Meta(ge=-1000, le=1000)]]
@@ -115,6 +116,7 @@ class RegistryCategory(Payload):
     examples_en: Texts = []
     pinyin: Words = []
     initials: Words = []
+    together: Codes = []  # services and units a call of this category needs at once
 
 
 class Registry(Payload):
@@ -166,6 +168,7 @@ class IncidentTransferred(Payload):
     incident_id: Id
     disposition: DispositionName
     note: Reason = ""
+    keep_open: bool = False  # another service or a linkage order still runs
 
 
 class IncidentNoted(Payload):
@@ -182,6 +185,7 @@ class IncidentReopened(Payload):
     incident_id: Id
     reason: MaybeCode = ""
     callback: Id | None = None
+    for_order: MaybeCode = ""  # the unit a new order on a closed incident went to
 
 
 class IncidentCalledBack(Payload):

@@ -137,7 +137,9 @@ class BoardView(ScrollView, can_focus=True):
         row = self.rows[index - 1]
         clock = order_clock(row.order, self.now(), self.due_soon)
         values = [str(row.order.no), f"#{row.order.incident_no}",
-                  self.words.drill_mark(row.order.drill) + self.words.category(row.category),
+                  self.words.drill_mark(row.order.drill)
+                  + (f"{'+'.join(row.transfers)}·" if row.transfers else "")  # also sent to 120 …
+                  + self.words.category(row.category),
                   self.words.unit(row.order.unit),
                   self.marks.get(row.order.id, "") + label(STATUS_LABELS, row.order.status, self.lang)]
         countdown = self.words.remaining(clock)  # says 超时 / OVERDUE in words, not only in red
