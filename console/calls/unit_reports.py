@@ -17,11 +17,12 @@ from console.calls.intake import check_text, resolve_category
 from console.catalog.repeats import find_repeats
 from console.catalog.triage import Triage
 from console.kernel.errors import BadInput
-from console.kernel.inputs import clean_text, normalize, parse_area, parse_phone, place_key
+from console.kernel.inputs import bounded, normalize, parse_area, parse_phone, place_key
 from console.kernel.model import MAIN_LINE, Disposition, Incident, Order, OrderStatus
 from console.orders.dispatch import close_incident_if_done, issue_in, record_step, resolve_unit
 from console.seat.context import Context
 from console.store.queries import get_incident, get_order
+from console.sync.schema import MAX_ADDRESS, MAX_NAME
 
 UNIT_SOURCE = "unit"
 # What a unit may report its own order at: taken on, and anything after that on the main line.
@@ -62,10 +63,10 @@ def report(ctx: Context, triage: Triage, unit_query: str, *, phone: str, text: s
     target = report_status(status)
     number = parse_phone(phone)
     body = check_text(ctx, text)
-    where = clean_text(address)[:500]
+    where = bounded(address, MAX_ADDRESS, "地址", "address")
     zone = parse_area(area, ctx.config.center.default_area, address)
     code = resolve_category(ctx, triage, category, body)
-    name = clean_text(caller_name)[:100]
+    name = bounded(caller_name, MAX_NAME, "报告人姓名", "caller name")
     received = ctx.reported_time(at)
     key = place_key(where)
     window = timedelta(minutes=ctx.config.intake.duplicate_window_minutes)
