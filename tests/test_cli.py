@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from console.commands import VERB_MODULES
 from console.commands.grammar import REGISTRY
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -180,6 +181,18 @@ def test_units_and_categories_and_help(cli) -> None:
     assert [c["name"] for c in commands] == [c.name for c in REGISTRY]
     assert {"call new", "order ack", "order handover", "incident transfer", "board"} <= \
         {c["name"] for c in commands}
+
+
+def test_help_lists_the_verbs_in_the_order_of_the_one_tuple(cli) -> None:
+    """The grammar imports no verb; console/commands/__init__.py loads the verb modules from one
+    tuple, so help (and F1, and docs/keys.md) lists them in that tuple's order, whatever imports
+    what."""
+    by_name = {c.name: c.handler.__module__.rsplit(".", 1)[1] for c in REGISTRY}
+    modules: list[str] = []
+    for c in cli.ok("help")["commands"]:
+        if not modules or modules[-1] != by_name[c["name"]]:
+            modules.append(by_name[c["name"]])
+    assert modules == list(VERB_MODULES)
 
 
 def test_triage_json(cli) -> None:

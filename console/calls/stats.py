@@ -14,10 +14,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from console.commands.shapes import Words
 from console.kernel.clean import csv_cell
 from console.kernel.clock import iso
 from console.kernel.errors import BadInput
@@ -25,6 +24,9 @@ from console.kernel.inputs import day_bounds, parse_day
 from console.kernel.model import DISPOSITION_LABELS, acked_at, label
 from console.orders.deadlines import order_clock
 from console.store.queries import ORDER_SELECT, Reader, incident_from_row, order_from_row
+
+if TYPE_CHECKING:  # the words are the caller's (console/commands/shapes.py)
+    from console.commands.shapes import Words
 
 MAX_DAYS = 366
 

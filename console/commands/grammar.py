@@ -229,15 +229,6 @@ def run(services: Services, tokens: list[str] | str, lang: str | None = None) ->
     return Outcome(outcome.command, outcome.data, [multi_line(line) for line in outcome.lines])
 
 
-# Commands live in console/commands/verbs/incidents.py; importing it fills REGISTRY.
-from console.calls import simulator as _simulate  # noqa: E402,F401
-from console.commands.verbs import drills as _drill_verbs  # noqa: E402,F401
-from console.commands.verbs import grading as _grade_verbs  # noqa: E402,F401
-from console.commands.verbs import incidents as _verbs  # noqa: E402,F401
-from console.commands.verbs import operators as _operator_verbs  # noqa: E402,F401
-from console.commands.verbs import phone as _phone_verbs  # noqa: E402,F401
-from console.commands.verbs import reports as _upward_verbs  # noqa: E402,F401
-from console.commands.verbs import rosters as _roster_verbs  # noqa: E402,F401
 
 
 def complete(services: Services, line: str) -> str | None:

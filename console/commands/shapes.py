@@ -30,6 +30,7 @@ from console.kernel.model import (
 from console.orders.board import Board
 from console.orders.deadlines import STAGE_LABELS, OrderClock
 from console.store.transaction import EventRecord
+from console.tiered.activation import Activation, level_text
 
 #: How an order's phase is tagged in text (daily orders, the usual case, carry no tag).
 PHASE_TAGS = {"initial": (" [先期处置]", " [initial response]"), "plan": (" [预案]", " [plan]")}
@@ -239,3 +240,19 @@ class Words:
         for i in board.waiting:
             lines.append(self.pick("待派 ", "waiting ") + self.incident_line(i))
         return lines
+
+
+def activation_lines(t: Words, a: Activation, now: datetime) -> list[str]:
+    done, total = a.progress()
+    forced = t.pick(f" · 强制启动：{a.reason}", f" · forced: {a.reason}") if a.forced else ""
+    lines = [t.pick(f"预案 {a.name_zh}（{level_text(a.level, 'zh')}）启动于 {t.time(a.at, True)}"
+                    f" [{a.operator}@{a.seat}] · 处置要点 {done}/{total}{forced}",
+                    f"plan {a.name_en} ({level_text(a.level, 'en')}) activated {t.time(a.at, True)}"
+                    f" [{a.operator}@{a.seat}] · checklist {done}/{total}{forced}")]
+    for s in a.steps:
+        box = "[x]" if s.done else "[ ]"
+        due = f" · {t.pick('时限', 'due')} {t.time(s.due)}" if s.due else ""
+        late = t.pick(" 【超时】", " [OVERDUE]") if s.overdue(now) else ""
+        note = f" · {s.check.note}" if s.check and s.check.note else ""
+        lines.append(f"  {box} {s.n}. {s.text(t.lang)}{due}{late}{note}")
+    return lines

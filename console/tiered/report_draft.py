@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from console.commands.shapes import Words
 from console.kernel.clock import parse_instant
 from console.kernel.model import STATUS_LABELS, Incident, Order, OrderStatus, label
 from console.store.queries import calls_of, merged_into, orders_of
@@ -23,6 +23,9 @@ from console.store.transaction import Store
 from console.tiered.grading import Grade, grade_of
 from console.tiered.report_deadlines import report_label
 from console.tiered.reports import FiledReport, reports_of, via_label
+
+if TYPE_CHECKING:  # the words are the caller's (console/commands/shapes.py)
+    from console.commands.shapes import Words
 
 #: The steps of an order worth reporting, in the order they happen.
 _STEPS = (OrderStatus.ISSUED, OrderStatus.ACKNOWLEDGED, OrderStatus.EN_ROUTE, OrderStatus.ON_SCENE,

@@ -8,13 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from console.calls import (
-    simulator,  # simulate by module: it may still be loading (it loads the verbs)
-    stats,
-)
+from console.calls import simulator, stats
 from console.calls.drill_script import events, load_script, resolve
 from console.calls.drills import parse_switch
 from console.commands.grammar import Invocation, Outcome, command
+from console.commands.verbs import callfeed
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput
 from console.kernel.inputs import normalize
@@ -65,10 +63,10 @@ def _drill_run(inv: Invocation) -> Outcome:
     speed = _speed(inv)
     clock = s.ctx.clock
     paced = not isinstance(clock, FakeClock)
-    if paced and simulator._in_event_loop():
+    if paced and callfeed.in_event_loop():
         raise BadInput("drill.in_console", zh="演练回放需要等待，请在另一个终端运行 linkage drill run",
                        en="a replay waits between calls: run `linkage drill run` in another terminal")
-    feed = simulator._feed_of(inv)
+    feed = callfeed.feed_of(inv)
     planned = events(script, start=clock.now(), speed=speed, lang=inv.lang)
     t = inv.text
     if paced:
@@ -77,12 +75,12 @@ def _drill_run(inv: Invocation) -> Outcome:
                                 f" Ctrl-C stops\n"))
 
     def progress(e: Any) -> None:
-        sys.stderr.write(simulator._event_line(inv, e) + "\n")
+        sys.stderr.write(callfeed.event_line(inv, e) + "\n")
         sys.stderr.flush()
 
     written = simulator.write_schedule(planned, feed, clock.now, paced=paced, on_write=progress if paced else None)
     rings = sum(1 for e in written if e.type == "ring")
-    lines = ([] if paced else [simulator._event_line(inv, e) for e in written]) + [
+    lines = ([] if paced else [callfeed.event_line(inv, e) for e in written]) + [
         t.pick(f"演练「{script.name_zh}」：已写入 {rings} 个来电（{speed:g} 倍速）到 {feed}",
                f"drill '{script.name_en}': {rings} calls written ({speed:g}x) to {feed}")]
     return inv.outcome({"script": str(path), "name_zh": script.name_zh, "name_en": script.name_en,

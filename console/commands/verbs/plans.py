@@ -4,14 +4,13 @@ incident, tick its checklist, and see where the plan-led response stands
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from console.commands import shapes
 from console.commands.grammar import Invocation, Outcome, command
-from console.commands.shapes import Words
+from console.commands.shapes import Words, activation_lines
 from console.kernel.vocab import level_label, type_label
-from console.tiered.activation import Activation, Proposal, level_text, phase_label
+from console.tiered.activation import Proposal, phase_label
 from console.tiered.plans import Plan, role_label
 
 
@@ -53,20 +52,6 @@ def proposal_lines(t: Words, p: Proposal) -> list[str]:
     return lines
 
 
-def activation_lines(t: Words, a: Activation, now: datetime) -> list[str]:
-    done, total = a.progress()
-    forced = t.pick(f" · 强制启动：{a.reason}", f" · forced: {a.reason}") if a.forced else ""
-    lines = [t.pick(f"预案 {a.name_zh}（{level_text(a.level, 'zh')}）启动于 {t.time(a.at, True)}"
-                    f" [{a.operator}@{a.seat}] · 处置要点 {done}/{total}{forced}",
-                    f"plan {a.name_en} ({level_text(a.level, 'en')}) activated {t.time(a.at, True)}"
-                    f" [{a.operator}@{a.seat}] · checklist {done}/{total}{forced}")]
-    for s in a.steps:
-        box = "[x]" if s.done else "[ ]"
-        due = f" · {t.pick('时限', 'due')} {t.time(s.due)}" if s.due else ""
-        late = t.pick(" 【超时】", " [OVERDUE]") if s.overdue(now) else ""
-        note = f" · {s.check.note}" if s.check and s.check.note else ""
-        lines.append(f"  {box} {s.n}. {s.text(t.lang)}{due}{late}{note}")
-    return lines
 
 
 @command("plan list", aliases=("plans", "yalb"), args=("incident?",),
