@@ -28,7 +28,7 @@ from console.kernel.vocab import Level, level_label
 from console.orders.dispatch import issue_in
 from console.seat.context import Context
 from console.store.queries import Reader, get_incident, orders_of
-from console.tiered.grading import Grade, grade_of
+from console.tiered.grading import Grade, grade_of, require_raised
 from console.tiered.plans import Plan, PlanBook, PlanUnit, role_label
 
 PHASES: dict[str, tuple[str, str]] = {
@@ -220,21 +220,12 @@ def _open_incident(incident: Incident) -> None:
                                 no=incident.no)
 
 
-def _raised_grade(db: Reader, incident: Incident) -> Grade:
-    g = grade_of(db, incident.id)
-    if g is None or not g.plan_level:
-        raise BadInput("plan.not_raised",
-                       zh="警情 #{no} 未分级为预案级（Ⅰ–Ⅳ），不能启动预案；先分级：grade {no} 级别",
-                       en="incident #{no} is not graded at plan level (I–IV); grade it first:"
-                          " grade {no} LEVEL", no=incident.no)
-    return g
-
 
 def _proposal(db: Reader, plans: PlanBook, incident_ref: str | int, plan_code: str) -> Proposal:
     incident = get_incident(db, incident_ref)
     plan = plans.plan(plan_code.strip())
     _open_incident(incident)
-    g = _raised_grade(db, incident)
+    g = require_raised(db, incident, "plan")
     open_orders = {o.unit: o for o in orders_of(db, [incident.id]) if o.is_open}
     items = tuple(ProposedOrder(u, open_orders.get(u.code)) for u in plan.units_at(g.level))
     active = db.one("SELECT 1 FROM plan_activations WHERE incident_id = ? AND plan = ? LIMIT 1",

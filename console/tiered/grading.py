@@ -168,6 +168,25 @@ def grade_of(db: Reader, incident_id: str) -> Grade | None:
     return grades_of(db, [incident_id]).get(incident_id)
 
 
+#: What a plan-level grade is required for, in words: (zh, en).
+RAISED_FOR = {"plan": ("启动预案", "no plan can be activated"),
+              "report": ("向上报送", "nothing is reported upward")}
+
+
+def require_raised(db: Reader, incident: Incident, purpose: str) -> Grade:
+    """The incident's grade, which must be at plan level (I–IV): the one rule that both plan
+    activation and reports upward rest on, refused once, with one code (``grade.not_raised``)."""
+    g = grade_of(db, incident.id)
+    if g is None or not g.plan_level:
+        what_zh, what_en = RAISED_FOR[purpose]
+        raise IllegalTransition("grade.not_raised",
+                                zh="警情 #{no} 未分级为预案级（Ⅰ–Ⅳ），不能{what_zh}；先分级：grade {no} 级别",
+                                en="incident #{no} is not graded at plan level (I–IV): {what_en}; grade it"
+                                   " first: grade {no} LEVEL", no=incident.no, what_zh=what_zh,
+                                what_en=what_en)
+    return g
+
+
 def raised(db: Reader) -> list[tuple[Incident, Grade]]:
     """Every incident graded at plan level now, newest raising first."""
     rows = db.all("SELECT DISTINCT incident_id FROM incident_grades WHERE level != 'daily'")

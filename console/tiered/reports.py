@@ -33,7 +33,7 @@ from console.kernel.model import Incident
 from console.kernel.vocab import Level
 from console.seat.context import Context
 from console.store.queries import Reader, get_incident, incident_from_row
-from console.tiered.grading import Grade, grade_of, grades_of
+from console.tiered.grading import Grade, grade_of, grades_of, require_raised
 from console.tiered.report_deadlines import (
     REPORT_KINDS,
     REPORT_VIAS,
@@ -333,12 +333,7 @@ def file_report(ctx: Context, incident_ref: str | int, *, kind: str, to: str, vi
     when = ctx.reported_time(at)
     with ctx.transaction() as tx:
         incident = get_incident(tx, incident_ref)
-        grade = grade_of(tx, incident.id)
-        if grade is None or not grade.plan_level:
-            raise IllegalTransition("upward.not_raised",
-                                    zh="警情 #{no} 未定为预案级别（Ⅰ–Ⅳ），无须向上报送；请先分级",
-                                    en="incident #{no} is not at plan level (I–IV): nothing is"
-                                       " reported upward; grade it first", no=incident.no)
+        require_raised(tx, incident, "report")
         if what == "final" and incident.closed_at is None:
             raise IllegalTransition("upward.final_open", zh="警情 #{no} 尚未办结，不能终报（请续报）",
                                     en="incident #{no} is not closed yet: no final report"
