@@ -327,8 +327,8 @@ async def _press_down(app: Any, widget: Any, moved: Callable[[], bool], timeout:
 
 def _board_texts(svc: Services, lang: str) -> list[tuple[str, ...]]:
     """The console's 500 rows as plain cells (what the bare table shows)."""
-    from console.commands.shapes import Words
     from console.kernel.model import STATUS_LABELS, label
+    from console.words import Words
 
     words = Words(lang, svc.config.tz, svc.catalog)
     return [(str(r.order.no), f"#{r.order.incident_no}", words.category(r.category), words.unit(r.order.unit),

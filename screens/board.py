@@ -27,7 +27,6 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.commands.grammar import run
-from console.commands.shapes import Words
 from console.kernel.clock import parse_instant
 from console.kernel.errors import LinkageError
 from console.kernel.model import Order, label
@@ -35,6 +34,7 @@ from console.orders.board import Board
 from console.orders.deadlines import STAGE_LABELS, order_clock
 from console.seat.services import Services
 from console.sync.status import describe_error
+from console.words import Words
 from screens.i18n import tr
 from screens.keys import localize
 from screens.step_dialog import OrderStepActions, step_bindings

@@ -22,7 +22,6 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
-from console.commands.shapes import Words
 from console.kernel.errors import LinkageError
 from console.kernel.model import Order
 from console.kernel.vocab import level_label, type_label
@@ -30,6 +29,7 @@ from console.orders.accountability import CALLBACK_RESULTS, pick
 from console.seat.services import IncidentDetail, Services
 from console.tiered.grading import Grade
 from console.tiered.reports import ReportTrack
+from console.words import Words
 from screens.i18n import tr
 from screens.keys import localize
 from screens.step_dialog import OrderStepActions, StepDialog, StepRequest, step_bindings

@@ -32,11 +32,11 @@ from textual.widgets import Footer, Input, Static
 from console.calls.intake import IntakeResult
 from console.catalog.registry import EMERGENCY_ROUTES, Category
 from console.catalog.triage import Plan, TriageResult
-from console.commands.shapes import Words
 from console.kernel.errors import LinkageError
 from console.kernel.inputs import infer_area
 from console.kernel.model import AREA_LABELS, DISPOSITION_LABELS, Area, label, services_label
 from console.seat.services import Services
+from console.words import Words
 from screens.i18n import tr
 from screens.keys import localize
 from screens.widgets.caller_panel import DuplicateList, HistoryView

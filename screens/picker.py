@@ -25,10 +25,10 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.catalog.registry import Unit
-from console.commands.shapes import Words
 from console.kernel.errors import LinkageError
 from console.kernel.model import Incident, Order
 from console.seat.services import RosterEntry, Services
+from console.words import Words
 from screens.i18n import tr
 from screens.keys import localize
 from screens.widgets.field_input import FieldInput

@@ -26,12 +26,12 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
-from console.commands.shapes import Words
 from console.kernel.errors import LinkageError
 from console.kernel.model import Incident
 from console.seat.services import Services
 from console.tiered.activation import Activation, Proposal
 from console.tiered.plans import role_label
+from console.words import Words
 from screens.i18n import tr
 from screens.keys import localize
 from screens.widgets.ime_input import ImeInput

@@ -24,10 +24,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from console.commands.shapes import Words
 from console.duty.rollcall import ROUND_PREFIX, Callee, RollList, day_report, record, result_text, roll_list
 from console.kernel.errors import LinkageError
 from console.seat.services import Services
+from console.words import Words
 from screens.i18n import tr
 from screens.keys import localize
 from screens.roster import fit

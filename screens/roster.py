@@ -27,11 +27,11 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
 from console.catalog.registry import KINDS, Unit
-from console.commands.shapes import Words
 from console.kernel.errors import LinkageError
 from console.kernel.model import STATUS_LABELS, label
 from console.orders.board import BoardRow
 from console.seat.services import RosterEntry, Services
+from console.words import Words
 from screens.i18n import tr
 from screens.keys import localize
 from screens.widgets.ime_input import ImeInput

@@ -16,11 +16,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from console.commands.shapes import Words
 from console.commands.verbs.operators import summary_lines
 from console.duty.handover import Handover
 from console.kernel.errors import LinkageError
 from console.seat.services import Services
+from console.words import Words
 from screens.i18n import tr
 from screens.keys import localize
 from screens.widgets.ime_input import ImeInput

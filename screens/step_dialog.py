@@ -19,11 +19,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.commands.shapes import Words
 from console.kernel.errors import LinkageError
 from console.kernel.model import Order
 from console.orders.accountability import supervise_text
 from console.seat.services import Services
+from console.words import Words
 from screens.i18n import STRINGS, tr
 from screens.keys import localize
 from screens.refusals import tui_message

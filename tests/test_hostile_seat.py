@@ -381,7 +381,7 @@ def test_overlong_addresses_names_and_notes_are_refused_with_their_limit_not_cut
 def test_the_report_kinds_and_ways_of_the_schema_are_those_of_the_rules() -> None:
     from typing import get_args
 
+    from console.kernel.vocab import REPORT_KINDS, REPORT_VIAS
     from console.sync.schema import ReportKind, ReportVia
-    from console.tiered.report_deadlines import REPORT_KINDS, REPORT_VIAS
 
     assert get_args(ReportKind) == REPORT_KINDS and get_args(ReportVia) == tuple(REPORT_VIAS)

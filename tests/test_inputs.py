@@ -8,14 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from console.kernel.errors import BadInput
-from console.kernel.inputs import (
-    normalize,
-    parse_area,
-    parse_phone,
-    parse_ref,
-    parse_reported_time,
-    place_key,
-)
+from console.kernel.inputs import normalize, parse_area, parse_phone, parse_ref, parse_reported_time, place_key
 from console.kernel.model import Area
 
 TZ = ZoneInfo("Asia/Shanghai")

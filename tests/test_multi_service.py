@@ -8,9 +8,10 @@ import sqlite3
 
 import pytest
 
-from console.commands.shapes import Words, incident_json
+from console.commands.shapes import incident_json
 from console.kernel.errors import BadInput
 from console.kernel.model import IncidentStatus
+from console.words import Words
 
 
 def transfers(services) -> list[tuple[str, str]]:

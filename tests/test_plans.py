@@ -10,14 +10,10 @@ import pytest
 
 from console.catalog.registry import Catalog, default_data_dir, load_catalog
 from console.kernel.errors import BadInput, DataError, NotFound
-from console.kernel.vocab import IncidentType, Level
+from console.kernel.vocab import REPORT_KINDS, IncidentType, Level
 from console.seat.services import Services
 from console.tiered.plans import PlanBook, default_plans_dir, load_plans
-from console.tiered.report_deadlines import (
-    REPORT_KINDS,
-    default_report_rules_path,
-    load_report_rules,
-)
+from console.tiered.report_deadlines import default_report_rules_path, load_report_rules
 
 GAS = "residential_gas_leak.toml"
 

@@ -19,7 +19,7 @@ from typing import Any
 from console.kernel.clock import iso, parse_instant
 from console.kernel.errors import BadInput
 from console.kernel.model import Incident
-from console.seat.context import Context
+from console.store.context import Context
 from console.store.transaction import Store
 
 DRILL_KEY = "drill"

@@ -26,7 +26,7 @@ from console.orders.deadlines import order_clock
 from console.store.queries import ORDER_SELECT, Reader, incident_from_row, order_from_row
 
 if TYPE_CHECKING:  # the words are the caller's (console/commands/shapes.py)
-    from console.commands.shapes import Words
+    from console.words import Words
 
 MAX_DAYS = 366
 

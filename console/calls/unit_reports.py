@@ -20,7 +20,7 @@ from console.kernel.errors import BadInput
 from console.kernel.inputs import bounded, normalize, parse_area, parse_phone, place_key
 from console.kernel.model import MAIN_LINE, Disposition, Incident, Order, OrderStatus
 from console.orders.dispatch import close_incident_if_done, issue_in, record_step, resolve_unit
-from console.seat.context import Context
+from console.store.context import Context
 from console.store.queries import get_incident, get_order
 from console.sync.schema import MAX_ADDRESS, MAX_NAME
 

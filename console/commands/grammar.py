@@ -15,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.commands import shapes
 from console.kernel.clean import multi_line
 from console.kernel.errors import BadInput, LinkageError
 from console.kernel.inputs import normalize
 from console.seat.services import Services
+from console.words import Words
 
 
 @dataclass(frozen=True)
@@ -64,11 +64,11 @@ class Invocation:
     command: Command
     args: dict[str, str]
     lang: str
-    text: shapes.Words = field(init=False)
+    text: Words = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.services
-        self.text = shapes.Words(self.lang, s.config.tz, s.catalog)
+        self.text = Words(self.lang, s.config.tz, s.catalog)
 
     def get(self, name: str, default: str | None = None) -> str | None:
         return self.args.get(name, default)

@@ -23,7 +23,7 @@ from console.kernel.model import Incident
 from console.orders import accountability
 from console.orders.accountability import Supervision
 from console.orders.board import BoardRow, compute_board
-from console.seat.context import Context
+from console.store.context import Context
 from console.store.queries import Reader, incident_from_row
 
 #: Without a sign-in or handover at this seat, notes of this many past hours are handed over.

@@ -53,7 +53,7 @@ from console.duty import pins
 from console.kernel.clock import iso, parse_instant
 from console.kernel.errors import BadInput
 from console.kernel.inputs import clean_text, normalize
-from console.seat.context import Context
+from console.store.context import Context
 from console.store.queries import Reader
 
 _PIN = re.compile(r"[0-9]{4,8}")

@@ -30,7 +30,7 @@ from console.store.transaction import select_in
 
 if TYPE_CHECKING:
     from console.catalog.registry import Catalog, Unit
-    from console.seat.context import Context
+    from console.store.context import Context
     from console.store.transaction import Store
 
 #: A shift longer than this is refused: it bounds every "who is on duty now" index scan, and a

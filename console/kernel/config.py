@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from console.kernel.clean import one_line
 from console.kernel.errors import DataError
-from console.sync.schema import MAX_OPERATOR, operator_problem
+from console.kernel.inputs import MAX_OPERATOR, operator_problem
 
 AREAS = ("urban", "suburb", "rural")
 LANGUAGES = ("zh", "en")

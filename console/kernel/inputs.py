@@ -241,3 +241,15 @@ def bounded(raw: str | None, limit: int, what_zh: str, what_en: str) -> str:
                        en="the {e} is too long: {n} characters (at most {m})",
                        w=what_zh, e=what_en, n=len(text), m=limit)
     return text
+
+
+#: The longest operator name (a person's login), the same at a seat and at the city server.
+MAX_OPERATOR = 64
+_VISIBLE_OPERATOR = re.compile(r"\S")
+
+def operator_problem(value: object) -> str | None:
+    """The operator rule, the same at the seat that writes and at the server that stores, so an
+    event a seat saved can always be synced."""
+    if not isinstance(value, str) or len(value) > MAX_OPERATOR or not _VISIBLE_OPERATOR.search(value):
+        return f"operator must be 1 to {MAX_OPERATOR} characters, not blank"
+    return None

@@ -171,3 +171,16 @@ def type_label(kind: IncidentType, lang: str) -> str:
 def level_label(level: Level, lang: str) -> str:
     zh, en = LEVEL_LABELS[level]
     return zh if lang == "zh" else en
+
+
+#: The reports a plan can require, in the order they are filed.
+REPORT_KINDS: tuple[str, ...] = ("initial_phone", "initial_written", "follow_up", "final")
+
+
+#: How a report goes upward (``report.filed`` ``via``); the report log is ``console/tiered/reports.py``.
+REPORT_VIAS: dict[str, tuple[str, str]] = {
+    "phone": ("电话", "phone"),
+    "fax": ("传真", "fax"),
+    "system": ("系统报送", "reporting system"),
+    "in_person": ("当面", "in person"),
+}

@@ -27,11 +27,11 @@ from console.kernel.clock import iso
 from console.kernel.errors import BadInput, IllegalTransition
 from console.kernel.inputs import clean_text, normalize
 from console.kernel.model import STATUS_LABELS, IncidentStatus
-from console.seat.context import Context
+from console.store.context import Context
 from console.store.queries import Reader, get_incident, get_order
 
 if TYPE_CHECKING:  # the words are the caller's (console/commands/shapes.py)
-    from console.commands.shapes import Words
+    from console.words import Words
 
 # how an urge was made → (zh, en)
 URGE_METHODS: dict[str, tuple[str, str]] = {

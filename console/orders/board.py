@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from console.kernel.clean import one_line
 from console.kernel.model import Incident, Order
 from console.orders.deadlines import OrderClock, order_clock
-from console.seat.context import Context
+from console.store.context import Context
 from console.store.queries import ORDER_COLUMNS, incident_from_row, order_from_row
 
 _STATE_RANK = {"overdue": 0, "due_soon": 1, "normal": 2, "none": 3}

@@ -27,11 +27,11 @@ from console.kernel.model import (
     Order,
     OrderStatus,
 )
+from console.kernel.vocab import is_plan_level
 from console.orders.deadlines import due_times
-from console.seat.context import Context
-from console.store.queries import get_incident, get_order, orders_of, returns_of
+from console.store.context import Context
+from console.store.queries import current_level, get_incident, get_order, orders_of, returns_of
 from console.store.transaction import Transaction
-from console.tiered.grading import grade_of
 
 # step verb → the status it records
 STEPS: dict[str, OrderStatus] = {
@@ -126,8 +126,8 @@ def issue_in(ctx: Context, tx: Transaction, incident: Incident, unit: Unit, when
 def order_phase(tx: Transaction, incident_id: str) -> str:
     """The phase of an order issued now: ``daily`` below plan level, ``initial`` (先期处置) on
     an incident raised to plan level with no plan activated yet, ``plan`` once one is."""
-    current = grade_of(tx, incident_id)
-    if current is None or not current.plan_level:
+    level = current_level(tx, incident_id)
+    if level is None or not is_plan_level(level):
         return "daily"
     active = tx.one("SELECT 1 FROM plan_activations WHERE incident_id = ? LIMIT 1", (incident_id,))
     return "plan" if active is not None else "initial"

@@ -30,7 +30,7 @@ from console.kernel.model import Call, Incident, Order, ReturnRecord
 from console.orders import accountability, dispatch
 from console.orders.board import Board, compute_board
 from console.orders.deadlines import OrderClock, load_rules, order_clock
-from console.seat.context import Context
+from console.store.context import Context
 from console.store.queries import (
     caller_history,
     calls_of,
@@ -399,8 +399,8 @@ class Services:
                      ) -> tuple[str, str]:
         """(kind, text): the written report drafted from the record; the kind defaults to the
         one most urgently due."""
-        from console.commands.shapes import Words
         from console.tiered import report_draft
+        from console.words import Words
 
         found, track = self.report_track(incident)
         what = reports.parse_kind(kind) if kind else (track.next_kind() if track else "initial_written")

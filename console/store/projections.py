@@ -12,8 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from console.kernel.vocab import IncidentType, Level
-from console.tiered.report_deadlines import REPORT_KINDS, REPORT_VIAS
+from console.kernel.vocab import REPORT_KINDS, REPORT_VIAS, IncidentType, Level
 
 if TYPE_CHECKING:
     from console.store.transaction import EventRecord

@@ -12,16 +12,8 @@ from console.kernel.clean import clean_payload, multi_line, one_line
 from console.kernel.clock import iso, parse_instant
 from console.kernel.errors import NotFound
 from console.kernel.inputs import parse_ref
-from console.kernel.model import (
-    Call,
-    Disposition,
-    Incident,
-    IncidentStatus,
-    Order,
-    OrderStatus,
-    ReturnRecord,
-    acked_at,
-)
+from console.kernel.model import Call, Disposition, Incident, IncidentStatus, Order, OrderStatus, ReturnRecord, acked_at
+from console.kernel.vocab import Level
 from console.store.transaction import EventRecord, Store, Transaction
 
 # Explicit columns, read by position in ``order_from_row`` (the board reads a thousand rows
@@ -136,6 +128,14 @@ def transfers_of(db: Reader, incident_ids: list[str]) -> dict[str, list[str]]:
         if row[1] not in out.setdefault(row[0], []):
             out[row[0]].append(row[1])
     return out
+
+
+def current_level(db: Reader, incident_id: str) -> Level | None:
+    """The level the incident was last graded at (``incident_grades``), or None if never graded.
+    The grade itself, with its counts and history, is ``console/tiered/grading.py``."""
+    row = db.conn.execute("SELECT level FROM incident_grades WHERE incident_id = ? ORDER BY event_id DESC LIMIT 1",
+                          (incident_id,)).fetchone()
+    return Level(row["level"]) if row is not None else None
 
 
 def get_order(db: Reader, ref: str | int) -> Order:

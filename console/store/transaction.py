@@ -21,9 +21,10 @@ from typing import Any
 from console.kernel.clock import Clock, iso
 from console.kernel.errors import BadInput
 from console.kernel.ids import horizon, observe, uuid7
+from console.kernel.inputs import MAX_OPERATOR, operator_problem
 from console.store import dbfile
 from console.store.projections import apply_event, unmet_reference
-from console.sync.schema import MAX_OPERATOR, operator_problem, payload_problem
+from console.sync.schema import payload_problem
 
 UNAPPLIABLE = "error: "  # pending_events.waiting_for of a pulled event that cannot be applied
 

@@ -14,9 +14,10 @@ from typing import Any
 
 from console.kernel.clock import parse_instant
 from console.kernel.ids import DEFAULT_SKEW_MS
+from console.kernel.inputs import operator_problem
 from console.store.projections import APPLIERS
 from console.store.transaction import EventRecord
-from console.sync.schema import operator_problem, payload_problem, valid_name
+from console.sync.schema import payload_problem, valid_name
 
 PROTOCOL = 1
 SUPPORTED = (1,)

@@ -464,7 +464,6 @@ def payload_problem(kind: str, payload: object) -> tuple[str, str] | None:
 
 # -- the envelope: who wrote it ---------------------------------------------------------------
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-MAX_OPERATOR = 64
 _VISIBLE = re.compile(r"\S")  # the OpenAPI description says the same: pattern "\S"
 
 
@@ -473,12 +472,6 @@ def valid_name(value: object) -> bool:
     return isinstance(value, str) and bool(_NAME.fullmatch(value))
 
 
-def operator_problem(value: object) -> str | None:
-    """The operator rule, the same at the seat that writes and at the server that stores, so an
-    event a seat saved can always be synced."""
-    if not isinstance(value, str) or len(value) > MAX_OPERATOR or not _VISIBLE.search(value):
-        return f"operator must be 1 to {MAX_OPERATOR} characters, not blank"
-    return None
 
 
 def required_keys(kind: str) -> tuple[str, ...]:

@@ -26,7 +26,7 @@ from console.kernel.inputs import clean_text
 from console.kernel.model import Incident, IncidentStatus, Order
 from console.kernel.vocab import Level, level_label
 from console.orders.dispatch import issue_in
-from console.seat.context import Context
+from console.store.context import Context
 from console.store.queries import Reader, get_incident, orders_of
 from console.tiered.grading import Grade, grade_of, require_raised
 from console.tiered.plans import Plan, PlanBook, PlanUnit, role_label

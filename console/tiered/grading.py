@@ -31,7 +31,7 @@ from console.kernel.vocab import (
     severity,
     type_label,
 )
-from console.seat.context import Context
+from console.store.context import Context
 from console.store.queries import Reader, get_incident, incident_from_row
 from console.store.transaction import select_in
 from console.tiered.escalation import CASUALTY_FIELDS, EscalationRules, IncidentFacts, Suggestion, suggest

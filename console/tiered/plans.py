@@ -23,15 +23,8 @@ from typing import Any
 
 from console.catalog.registry import Catalog, DataEntry, display_path, read_toml
 from console.kernel.errors import DataError, NotFound
-from console.kernel.vocab import (
-    IncidentType,
-    Level,
-    at_least,
-    parse_level,
-    parse_type,
-)
+from console.kernel.vocab import REPORT_KINDS, IncidentType, Level, at_least, parse_level, parse_type
 from console.tiered.escalation import entry_int, entry_level, entry_type
-from console.tiered.report_deadlines import REPORT_KINDS
 
 #: The roles a unit takes in a plan, in the order they are shown and ordered.
 ROLES: tuple[str, ...] = ("lead", "support", "standby")

@@ -24,8 +24,6 @@ from console.catalog.registry import CODE_RE, display_path, read_toml
 from console.kernel.errors import BadInput, DataError
 from console.kernel.vocab import PLAN_LEVELS, Level, parse_level
 
-#: The reports a plan can require, in the order they are filed.
-REPORT_KINDS: tuple[str, ...] = ("initial_phone", "initial_written", "follow_up", "final")
 REPORT_LABELS: dict[str, tuple[str, str]] = {
     "initial_phone": ("电话首报", "initial report by phone"),
     "initial_written": ("书面首报", "written initial report"),
@@ -225,11 +223,3 @@ def report_label(kind: str, lang: str) -> str:
     zh, en = REPORT_LABELS[kind]
     return zh if lang == "zh" else en
 
-
-#: How a report goes upward (``report.filed`` ``via``); the report log is ``console/tiered/reports.py``.
-REPORT_VIAS: dict[str, tuple[str, str]] = {
-    "phone": ("电话", "phone"),
-    "fax": ("传真", "fax"),
-    "system": ("系统报送", "reporting system"),
-    "in_person": ("当面", "in person"),
-}

@@ -25,7 +25,7 @@ from console.tiered.report_deadlines import report_label
 from console.tiered.reports import FiledReport, reports_of, via_label
 
 if TYPE_CHECKING:  # the words are the caller's (console/commands/shapes.py)
-    from console.commands.shapes import Words
+    from console.words import Words
 
 #: The steps of an order worth reporting, in the order they happen.
 _STEPS = (OrderStatus.ISSUED, OrderStatus.ACKNOWLEDGED, OrderStatus.EN_ROUTE, OrderStatus.ON_SCENE,

@@ -30,17 +30,11 @@ from console.kernel.clock import iso, parse_instant
 from console.kernel.errors import BadInput, IllegalTransition
 from console.kernel.inputs import clean_text
 from console.kernel.model import Incident
-from console.kernel.vocab import Level
-from console.seat.context import Context
+from console.kernel.vocab import REPORT_KINDS, REPORT_VIAS, Level
+from console.store.context import Context
 from console.store.queries import Reader, get_incident, incident_from_row
 from console.tiered.grading import Grade, grade_of, grades_of, require_raised
-from console.tiered.report_deadlines import (
-    REPORT_KINDS,
-    REPORT_VIAS,
-    ReportDeadlines,
-    ReportRules,
-    report_label,
-)
+from console.tiered.report_deadlines import ReportDeadlines, ReportRules, report_label
 
 VIAS = REPORT_VIAS
 _VIA_ALIASES = {"电话": "phone", "tel": "phone", "传真": "fax", "系统": "system",

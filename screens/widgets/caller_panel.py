@@ -16,9 +16,9 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.catalog.repeats import Repeat
-from console.commands.shapes import Words
 from console.kernel import clean
 from console.kernel.model import INCIDENT_STATUS_LABELS, Call, Incident, label
+from console.words import Words
 
 
 def short_time(value: datetime, tz: ZoneInfo) -> str:

@@ -22,10 +22,10 @@ from textual.widgets import Static
 
 from console.calls.callfeed import CallFeed, FeedCall, feed_path
 from console.calls.phone_state import PhoneLog
-from console.commands.shapes import Words
 from console.kernel.errors import LinkageError
 from console.seat.services import Services
 from console.store.queries import get_incident
+from console.words import Words
 from screens.i18n import tr
 
 MISSED_VISIBLE = timedelta(minutes=10)   # a missed call stays on screen this long

@@ -15,7 +15,6 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from console.commands.shapes import Words
 from console.kernel.clock import parse_instant
 from console.kernel.model import (
     DISPOSITION_LABELS,
@@ -27,14 +26,15 @@ from console.kernel.model import (
     label,
     services_label,
 )
-from console.kernel.vocab import IncidentType, Level, level_label, type_label
+from console.kernel.vocab import REPORT_KINDS, IncidentType, Level, level_label, type_label
 from console.orders.accountability import CALLBACK_RESULTS, KIND_LABELS, pick, supervise_text, timeline_text
 from console.orders.deadlines import STAGE_LABELS, STAGES, OrderClock
 from console.seat.services import IncidentDetail
 from console.store.transaction import EventRecord
 from console.tiered.grading import Grade
-from console.tiered.report_deadlines import REPORT_KINDS, report_label
+from console.tiered.report_deadlines import report_label
 from console.tiered.reports import ReportTrack, clock_text, via_label
+from console.words import Words
 from screens.i18n import STRINGS, tr
 
 CLOCK_STYLES = {

@@ -10,12 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from console.calls.callfeed import (
-    FeedEvent,
-    FeedLineError,
-    feed_path,
-    parse_line,
-)
+from console.calls.callfeed import FeedEvent, FeedLineError, feed_path, parse_line
 from console.calls.simulator import (
     DEFAULT_RATE,
     MAX_COUNT,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from console.commands import shapes
 from console.commands.grammar import Invocation, Outcome, command
-from console.commands.shapes import Words
 from console.kernel.vocab import level_label, type_label
 from console.tiered.grading import Grade
+from console.words import Words
 
 
 def grade_line(t: Words, g: Grade) -> str:

@@ -1,4 +1,4 @@
-"""The ``help`` verb: every command, in the order of ``console.commands.VERB_MODULES``."""
+"""The ``help`` verb: every command, in the order of ``console.commands.grammar.VERB_MODULES``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Verbs for operators and shift handover (值班员 / 交接班), see ``console/duty/operators.py`` and
-``console/duty/handover.py``. Importing this module registers them (commands.py).
+``console/duty/handover.py``. Importing this module registers them (``console/commands/__init__.py``).
 
 A PIN typed here is checked and hashed, never echoed back, stored or sent. PINs are never
 options (the grammar refuses ``--pin``, console/commands/grammar.py): each one a verb needs is read in
@@ -13,12 +13,12 @@ from __future__ import annotations
 from datetime import date
 
 from console.commands.grammar import Invocation, Outcome, command
-from console.commands.shapes import Words
 from console.duty.handover import Handover, ShiftSummary
 from console.duty.operators import Operator
 from console.kernel.errors import BadInput
 from console.kernel.inputs import parse_day
 from console.orders.accountability import supervise_text
+from console.words import Words
 
 
 def _who(t: Words, o: Operator) -> str:

@@ -8,10 +8,11 @@ from typing import Any
 
 from console.commands import shapes
 from console.commands.grammar import Invocation, Outcome, command
-from console.commands.shapes import Words, activation_lines
+from console.commands.shapes import activation_lines
 from console.kernel.vocab import level_label, type_label
 from console.tiered.activation import Proposal, phase_label
 from console.tiered.plans import Plan, role_label
+from console.words import Words
 
 
 def plan_json(p: Plan) -> dict[str, Any]:

@@ -1,13 +1,12 @@
 """The roll-call verbs (点名): ``rollcall list|record|report`` (see ``console/duty/rollcall.py``).
 
-Kept apart from ``verbs.py`` so each file stays small; importing this module registers them.
+Importing this module registers them (``console/commands/__init__.py`` does, in help order).
 In the TUI command bar ``rollcall`` or ``dm`` alone opens the roll-call screen instead.
 """
 
 from __future__ import annotations
 
 from console.commands.grammar import Invocation, Outcome, command
-from console.commands.shapes import Words
 from console.commands.verbs.rosters import instant_arg
 from console.duty.rollcall import (
     ROUND_PREFIX,
@@ -22,6 +21,7 @@ from console.duty.rollcall import (
 )
 from console.kernel.clock import iso
 from console.kernel.inputs import parse_day
+from console.words import Words
 
 
 def _summary_line(t: Words, counts: dict[str, int]) -> str:

@@ -1,6 +1,6 @@
-"""The duty-roster verbs (值班表 / 备案): ``roster import|export|show`` (see commands.py).
+"""The duty-roster verbs (值班表 / 备案): ``roster import|export|show`` (see ``console/duty/rosters.py``).
 
-Kept apart from ``verbs.py`` so each file stays small; importing this module registers them.
+Importing this module registers them (``console/commands/__init__.py`` does, in help order).
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from console.commands.grammar import Invocation, Outcome, command
-from console.commands.shapes import Words, unit_json
+from console.commands.shapes import unit_json
 from console.duty.roster_csv import parse_local_time, write_roster
 from console.duty.rosters import TIER_FIELD, TIER_FIELD_LABELS, Shift, Staleness
 from console.kernel.clock import iso
 from console.kernel.errors import BadInput
 from console.kernel.inputs import normalize, parse_reported_time, within_range
 from console.orders.dispatch import resolve_unit
+from console.words import Words
 
 _DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 #: How far ahead ``--at`` / ``--from`` / ``--to`` may point (a roster is about the future).

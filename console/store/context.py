@@ -10,11 +10,11 @@ from console.kernel.clock import Clock
 from console.kernel.config import Config
 from console.kernel.inputs import parse_reported_time
 from console.kernel.model import Order
-from console.orders.deadlines import DeadlineRule
 from console.store.transaction import Store
 
 if TYPE_CHECKING:
     from console.catalog.registry import Catalog
+    from console.orders.deadlines import DeadlineRule
 
 
 @dataclass
