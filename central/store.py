@@ -25,7 +25,8 @@ from typing import Any
 from console.kernel.clock import Clock, iso
 from console.kernel.errors import BadInput
 from console.store.projections import registry_rank
-from console.store.transaction import apply_migrations, connect, select_in
+from console.store.schema import apply_migrations
+from console.store.transaction import connect, select_in
 from console.sync import protocol
 from console.sync.schema import payload_problem
 

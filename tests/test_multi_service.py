@@ -95,7 +95,7 @@ def test_12345_still_ends_the_handling_and_does_not_mix(services, call, unchange
 def test_old_transfer_events_replay_to_the_same_tables(services, call) -> None:
     """A log written before several services existed (no keep_open, no incident_transfers):
     the migration's backfill gives it its transfer rows and the status stays what it was."""
-    from console.store.transaction import MIGRATIONS
+    from console.store.schema import MIGRATIONS
 
     call(category="public_order", text="有人打架")
     services.transfer(1, "110")
@@ -128,7 +128,7 @@ def test_transfer_and_orders_apply_in_any_order(services, call) -> None:
     def build(order: list) -> tuple:
         conn = sqlite3.connect(":memory:")
         conn.row_factory = sqlite3.Row
-        from console.store.transaction import MIGRATIONS, apply_migrations
+        from console.store.schema import MIGRATIONS, apply_migrations
 
         apply_migrations(conn, MIGRATIONS, "2026-01-01T00:00:00Z", RuntimeError())
         creates = [r for r in order if r.kind in ("incident.created",)]
