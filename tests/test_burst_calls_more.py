@@ -244,27 +244,32 @@ def test_the_switchs_name_is_kept_and_a_withheld_number_is_said_in_words(
 
 
 # -- item 13: the words --------------------------------------------------------------------------
-def test_dialogs_say_their_fields_and_levels_in_words(started: list[Console], tmp_path: Path) -> None:
-    """Item 13 at 80×24: ctrl+u shows 催办对象 / 方式 电话 and Enter records a phone urge of
-    order 1; ctrl+e shows 督办级别 一级督办 and ``Tab reason Enter`` records level 1; ctrl+r Enter
-    without a reason says 退单必须填写原因（“原因”一栏）, no ``--reason``, and writes nothing."""
-    console = start(started, tmp_path, SMALL, seed=seed_board)
+@BOTH
+def test_dialogs_say_their_fields_and_levels_in_words(started: list[Console], tmp_path: Path,
+                                                      size: tuple[int, int], lang: str) -> None:
+    """Item 13: ctrl+u shows 催办对象 / 方式 电话 (to whom / how phone), each label on its
+    field's row (``urged whom`` wrapped under the label column), and Enter records a phone urge
+    of order 1; ctrl+e shows 督办级别 一级督办 (level 1) and ``Tab reason Enter``
+    records level 1; ctrl+r Enter without a reason says 退单必须填写原因（“原因”一栏） (the
+    “reason” field), never ``--reason``, and writes nothing."""
+    console = start(started, tmp_path, size, lang=lang, seed=seed_board)
     console.send("C-u")
-    screen = console.wait_for(r"方式\W+电话")              # the field's label, its value in words
-    assert "催办对象" in screen and "phone" not in screen, screen
+    screen = console.wait_for(words(lang, r"方式\W+电话", r"how\W+phone"))   # the label, the value in words
+    assert re.search(words(lang, r"催办对象\W+0000-", r"to whom\W+0000-"), screen), screen
+    assert lang == "en" or "phone" not in screen, screen
     console.send("Enter")
     assert console.wait_rows("SELECT o.no, u.how FROM order_urges u JOIN orders o ON o.id = u.order_id",
                              bool) == [(1, "phone")]
     console.wait_board_focused()
     console.send("C-e")
-    console.wait_for(r"督办级别\W+一级督办")
+    console.wait_for(words(lang, r"督办级别\W+一级督办", r"level\W+level 1"))
     console.send("Tab", Lit("超时未签收"), "Enter")
     assert console.wait_rows("SELECT o.no, s.level FROM order_supervisions s JOIN orders o ON o.id = s.order_id",
                              bool) == [(1, 1)]
     console.wait_board_focused()
     events = console.rows("SELECT count(*) FROM events")
     console.send("C-r", "Enter")
-    screen = console.wait_for("“原因”一栏")
+    screen = console.wait_for(words(lang, "“原因”一栏", "the “reason” field"))
     assert "--reason" not in screen and "--" not in screen, screen
     console.send("Escape")
     console.wait_board_focused()
