@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--store")
     serve.add_argument("--rate", type=float, default=20.0)
     serve.add_argument("--burst", type=int, default=60)
+    serve.add_argument("--max-connections", type=int)
+    serve.add_argument("--header-timeout", type=float, default=10.0)
+    serve.add_argument("--body-timeout", type=float, default=60.0)
+    serve.add_argument("--fail-rate", type=float, default=1.0)
+    serve.add_argument("--fail-burst", type=int, default=30)
     server = commands.add_parser("server", help="administer the city server's store")
     admin = server.add_subparsers(dest="action", required=True, parser_class=_Parser)
     add = admin.add_parser("add-seat")
@@ -174,6 +179,7 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
     import uvicorn
 
     from central.app import create_app
+    from central.guard import BACKLOG, guarded_protocol
     from central.store import CentralStore
 
     if args.rate <= 0 or args.burst < 1:
@@ -181,6 +187,7 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
                     en="--rate must be above 0 and --burst at least 1")
     if not 0 <= args.port <= 65535:
         raise Usage("central.bad_port", zh="端口须在 0–65535 之间", en="the port must be 0–65535")
+    limits = _limits(args)
     path = store_path(args.store)
     clock = SystemClock()
     store = CentralStore(path, clock)
@@ -193,8 +200,10 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
             log.addHandler(handler)
             log.setLevel(logging.INFO)
             log.propagate = False
-        app = create_app(store, clock=clock, rate=args.rate, burst=args.burst, log=log)
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        app = create_app(store, clock=clock, rate=args.rate, burst=args.burst, log=log,
+                         fail_rate=args.fail_rate, fail_burst=args.fail_burst)
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                                http=guarded_protocol(limits), backlog=BACKLOG)
         server = _server_class()(config)
         port = sock.getsockname()[1]
         ready = {"listening": True, "url": f"http://{_url_host(args.host)}:{port}", "host": args.host,
@@ -203,6 +212,25 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
         return 0
     finally:
         store.close()
+
+
+def _limits(args: argparse.Namespace) -> Any:
+    """The connection guard's settings from the command line (central/guard.py says why)."""
+    from central.guard import Limits, default_cap
+
+    cap = default_cap()
+    wanted = cap if args.max_connections is None else args.max_connections
+    if not 1 <= wanted <= cap:
+        raise Usage("central.bad_max_connections", zh="--max-connections 须在 1–{cap} 之间（低于文件描述符上限）",
+                    en="--max-connections must be 1–{cap} (below the open-file limit)", cap=cap)
+    if not (0 < args.header_timeout <= 300 and 0 < args.body_timeout <= 3600):
+        raise Usage("central.bad_timeout", zh="--header-timeout 须在 0–300 秒、--body-timeout 须在 0–3600 秒之间",
+                    en="--header-timeout must be within 0–300 s and --body-timeout within 0–3600 s")
+    if args.fail_rate <= 0 or args.fail_burst < 1:
+        raise Usage("central.bad_fail_rate", zh="--fail-rate 须大于 0，--fail-burst 至少为 1",
+                    en="--fail-rate must be above 0 and --fail-burst at least 1")
+    return Limits(max_connections=wanted, header_timeout=args.header_timeout,
+                  body_idle_timeout=min(args.header_timeout, args.body_timeout), body_timeout=args.body_timeout)
 
 
 def _server_class() -> type:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 import sqlite3
 import threading
@@ -127,6 +128,8 @@ class CentralStore:
         self.path = str(path)
         self.clock = clock
         self._lock = threading.RLock()
+        if self.path != ":memory:":
+            private_file(Path(self.path))
         try:
             self.conn = connect(self.path, PRAGMAS)
         except sqlite3.DatabaseError as exc:
@@ -333,6 +336,7 @@ class CentralStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".partial")
         partial.unlink(missing_ok=True)
+        private_file(partial)  # a backup holds what the store holds
         dest = sqlite3.connect(partial)
         try:
             with self._lock:
@@ -391,6 +395,21 @@ class CentralStore:
             return store.streams()
         finally:
             store.close()
+
+
+def private_file(path: Path) -> None:
+    """Make ``path`` (and its -wal/-shm, if present) readable by this user only (0600).
+
+    The store holds every county's callers and the seat tokens' hashes. The file is created
+    here with mode 0600 before SQLite opens it; SQLite then creates -wal and -shm with the
+    database file's own mode. A file made by an older version is tightened on open.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with suppress(FileNotFoundError):
+            if os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
 
 
 def _same_file(a: Path, b: Path) -> bool:
