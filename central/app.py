@@ -29,6 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from central.chaining import read_skipped
 from central.openapi import build_spec
 from central.store import AuthError, CentralStore, Credential
 from console.clock import Clock, iso
@@ -39,7 +40,7 @@ logger = logging.getLogger("linkage.central")
 PROBLEM_TYPE = "application/problem+json"
 DEFAULT_PULL_LIMIT = 500
 MAX_AFTER = (1 << 63) - 1
-PUSH_FIELDS = frozenset({"protocol", "seat", "events"})
+PUSH_FIELDS = frozenset({"protocol", "seat", "events", "skipped"})
 _DIGITS = re.compile(r"[0-9]{1,19}")
 _REALM = 'Bearer realm="linkage"'
 MAX_TRACKED_ADDRESSES = 4096  # failure buckets kept (least recently used dropped first)
@@ -335,6 +336,9 @@ def create_app(
             raise invalid("'seat' is not the seat of this token")
         if len(events) > protocol.MAX_BATCH_EVENTS:
             raise Problem(413, "too_large", f"at most {protocol.MAX_BATCH_EVENTS} events per push")
+        skipped = read_skipped(body.get("skipped"))  # the hash chain's bridges (central/chaining.py)
+        if isinstance(skipped, str):
+            raise invalid(skipped)
         _note(request, events=len(events))
         errors = []
         bodies: list[str] = []
@@ -352,7 +356,7 @@ def create_app(
         if errors:
             raise Problem(422, "invalid_events", f"{len(errors)} of {len(events)} events were refused;"
                           " nothing was stored", errors=errors)
-        acks = store.apply_batch(county, cred.seat, events, bodies)
+        acks = store.apply_batch(county, cred.seat, events, bodies, skipped)
         _note(request, accepted=sum(1 for a in acks if a["status"] == "accepted"))
         return JSONResponse({"acks": acks, "epoch": store.epoch(county), "server_time": now()})
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from central import chaining
 from console.clock import Clock, iso
 from console.errors import BadInput
 from console.events import registry_rank
@@ -79,8 +80,9 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX events_registry ON events(county, id) WHERE kind = 'catalog.loaded'
         """,
     ),
+    chaining.MIGRATION,
 )
-OUR_TABLES = ("streams", "events", "tokens", "schema_migrations")
+OUR_TABLES = ("streams", "events", "tokens", "schema_migrations")  # what a restorable backup must hold
 
 
 @dataclass(frozen=True)
@@ -181,13 +183,16 @@ class CentralStore:
 
     # -- the stream -----------------------------------------------------------------------
     def apply_batch(self, county: str, seat: str, events: list[dict[str, Any]],
-                    bodies: list[str] | None = None) -> list[dict[str, Any]]:
+                    bodies: list[str] | None = None,
+                    skipped: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
         """Store a checked batch in one transaction; one ack per event, in the pushed order.
 
         ``seat`` is the pushing seat (each event's own ``seat`` was already checked to be it);
         ``bodies`` the events' canonical texts if the caller made them already. A reused id is
         answered ``conflict`` without the stored event's seq or content, and without saying
-        whether it lives in this county or another.
+        whether it lives in this county or another. A new event that breaks the seat's hash
+        chain is answered ``rejected`` with the reason (central/chaining.py); ``skipped`` are
+        the chain links of events the seat will never push.
         """
         if bodies is None:
             bodies = [protocol.canonical(wire) for wire in events]
@@ -197,6 +202,7 @@ class CentralStore:
         now = iso(self.clock.now())
         with self._tx() as conn:
             last_seq = int(self._stream(conn, county)["last_seq"])
+            gate = chaining.ChainGate(conn, county, seat, skipped or [])
             known: dict[str, tuple[str, int, str]] = {}  # id → (county, seq, hash)
             for row in select_in(conn, "SELECT id, county, seq, hash FROM events WHERE id IN ({ids})",
                                  [wire["id"] for wire in events]):
@@ -209,15 +215,21 @@ class CentralStore:
                     else:
                         acks.append({"id": wire["id"], "status": "conflict", "code": "id_reused"})
                     continue
+                refused = gate.admit(wire, body)
+                if refused is not None:
+                    acks.append({"id": wire["id"], "status": "rejected", "code": refused[0], "detail": refused[1]})
+                    continue
                 last_seq += 1
                 # the same id twice in one batch: the second is a duplicate of the first
                 known[wire["id"]] = (county, last_seq, digest)
-                rows.append((county, last_seq, wire["id"], seat, wire["kind"], body, digest, now))
+                rows.append((county, last_seq, wire["id"], seat, wire["kind"], body, digest, now,
+                             wire.get("prev"), wire.get("hash")))
                 acks.append({"id": wire["id"], "status": "accepted", "seq": last_seq})
             conn.executemany(
-                "INSERT INTO events (county, seq, id, seat, kind, body, hash, received_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                "INSERT INTO events (county, seq, id, seat, kind, body, hash, received_at, chain_prev, chain_hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             conn.execute("UPDATE streams SET last_seq = ? WHERE county = ?", (last_seq, county))
+            gate.save(conn, now)
         return acks
 
     def pull(self, county: str, after: int, limit: int) -> tuple[list[dict[str, Any]], int, int]:
@@ -230,12 +242,14 @@ class CentralStore:
         in front, so serving a page never decodes and re-encodes what was stored verbatim."""
         with self._lock:
             rows = self.conn.execute(
-                "SELECT seq, body, received_at FROM events WHERE county = ? AND seq > ? ORDER BY seq LIMIT ?",
+                "SELECT seq, body, received_at, chain_prev, chain_hash FROM events"
+                " WHERE county = ? AND seq > ? ORDER BY seq LIMIT ?",
                 (county, after, limit),
             ).fetchall()
             top = self.conn.execute("SELECT last_seq FROM streams WHERE county = ?", (county,)).fetchone()
-        # received_at is this server's own iso() text: nothing in it needs escaping
-        texts = [f'{{"seq":{r["seq"]},"received_at":"{r["received_at"]}",{r["body"][1:]}' for r in rows]
+        # received_at is this server's own iso() text and the chain link hex digests (checked on
+        # push): nothing in them needs escaping
+        texts = [f'{{"seq":{r[0]},"received_at":"{r[2]}",{_link_json(r[3], r[4])}{r[1][1:]}' for r in rows]
         next_after = int(rows[-1]["seq"]) if rows else after
         return texts, next_after, int(top[0]) if top else 0
 
@@ -254,7 +268,8 @@ class CentralStore:
         """The county's winning ``catalog.loaded`` (the rule every seat applies), or None."""
         with self._lock:
             rows = self.conn.execute(
-                "SELECT id, seq, body FROM events WHERE county = ? AND kind = 'catalog.loaded'",
+                "SELECT id, seq, body FROM events INDEXED BY events_registry"
+                " WHERE county = ? AND kind = 'catalog.loaded'",
                 (county,),
             ).fetchall()
         if not rows:
@@ -395,6 +410,12 @@ class CentralStore:
             return store.streams()
         finally:
             store.close()
+
+
+def _link_json(prev: str | None, digest: str | None) -> str:
+    if digest is None:
+        return ""
+    return f'"prev":null,"hash":"{digest}",' if prev is None else f'"prev":"{prev}","hash":"{digest}",'
 
 
 def private_file(path: Path) -> None:

@@ -7,10 +7,10 @@ disagree on what a valid event is. See docs/sync-protocol.md.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Any
 
+from console import chain
 from console.clock import parse_instant
 from console.events import APPLIERS, missing_keys
 from console.store import EventRecord
@@ -22,8 +22,11 @@ MAX_BODY_BYTES = 1 << 20
 MAX_PULL_LIMIT = 1000
 MAX_MISSING_IDS = 1000
 MAX_EVENT_BYTES = 256 * 1024
-FIELDS = ("id", "kind", "subject", "happened_at", "recorded_at", "seat", "operator", "payload")
+MAX_SKIPPED_LINKS = 500  # chain links a push may declare skipped (quarantined on the seat)
+FIELDS = chain.CONTENT_FIELDS
+CHAIN_FIELDS = ("prev", "hash")  # the hash chain link (console/chain.py); both or neither
 _FIELD_SET = frozenset(FIELDS)
+_CHAINED_SET = frozenset(FIELDS + CHAIN_FIELDS)
 
 _UUID7 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -34,11 +37,14 @@ _INSTANT = re.compile(INSTANT)
 
 
 def to_wire(record: EventRecord) -> dict[str, Any]:
-    return {
+    wire = {
         "id": record.id, "kind": record.kind, "subject": record.subject,
         "happened_at": record.happened_at, "recorded_at": record.recorded_at,
         "seat": record.seat, "operator": record.operator, "payload": record.payload,
     }
+    if record.chain_hash is not None:
+        wire["prev"], wire["hash"] = record.chain_prev, record.chain_hash
+    return wire
 
 
 def from_wire(wire: dict[str, Any]) -> EventRecord:
@@ -47,15 +53,22 @@ def from_wire(wire: dict[str, Any]) -> EventRecord:
         id=wire["id"], kind=wire["kind"], subject=wire["subject"],
         happened_at=wire["happened_at"], recorded_at=wire["recorded_at"], seat=wire["seat"],
         operator=wire["operator"], payload=wire["payload"],
+        chain_prev=wire.get("prev"), chain_hash=wire.get("hash"),
     )
 
 
-_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-
-
 def canonical(wire: dict[str, Any]) -> str:
-    """The one text form that is hashed and stored: sorted keys, no spaces."""
-    return _CANONICAL.encode({k: wire[k] for k in FIELDS})
+    """The one text form of an event's content that is hashed and stored: its eight fields
+    (not the chain link), sorted keys, no spaces."""
+    return chain.canonical(wire)
+
+
+def chain_ok(wire: dict[str, Any], text: str | None = None) -> bool:
+    """Whether a chained event's ``hash`` is the link of its content after its ``prev``
+    (``text``: its canonical form, if the caller made it already). Unchained: True."""
+    if "hash" not in wire:
+        return True
+    return chain.link(wire["prev"], canonical(wire) if text is None else text) == wire["hash"]
 
 
 def content_hash(wire: dict[str, Any]) -> str:
@@ -65,6 +78,11 @@ def content_hash(wire: dict[str, Any]) -> str:
 def id_millis(event_id: str) -> int:
     """The Unix milliseconds a UUIDv7 carries in its first 48 bits."""
     return int(event_id.replace("-", "")[:12], 16)
+
+
+def valid_id(value: object) -> bool:
+    """An event id: a lowercase UUIDv7."""
+    return isinstance(value, str) and bool(_UUID7.fullmatch(value))
 
 
 def valid_name(value: object) -> bool:
@@ -80,11 +98,11 @@ def check_event(wire: object, *, seat: str | None = None, check_size: bool = Tru
     """
     if not isinstance(wire, dict):
         return "not_an_object", "an event must be a JSON object"
-    if wire.keys() != _FIELD_SET:
-        unknown = sorted(set(wire) - _FIELD_SET)
+    if wire.keys() != _FIELD_SET and wire.keys() != _CHAINED_SET:
+        unknown = sorted(set(wire) - _CHAINED_SET)
         if unknown:
             return "unknown_field", f"unknown field {unknown[0]!r}"
-        absent = [k for k in FIELDS if k not in wire]
+        absent = [k for k in FIELDS + CHAIN_FIELDS if k not in wire]
         return "missing_field", f"missing field {absent[0]!r}"
     if not isinstance(wire["id"], str) or not _UUID7.fullmatch(wire["id"]):
         return "bad_id", "id must be a lowercase UUIDv7"
@@ -108,6 +126,8 @@ def check_event(wire: object, *, seat: str | None = None, check_size: bool = Tru
         return "bad_field", "operator must be a non-empty string of at most 64 characters"
     if not isinstance(wire["payload"], dict):
         return "bad_payload", "payload must be a JSON object"
+    if "hash" in wire and not (chain.is_hash(wire["hash"]) and (wire["prev"] is None or chain.is_hash(wire["prev"]))):
+        return "bad_chain", "hash must be 64 lowercase hex digits, prev the same or null"
     absent = missing_keys(wire["kind"], wire["payload"])
     if absent:
         return "bad_payload", f"{wire['kind']} payload lacks {absent[0]!r}"
