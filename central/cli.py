@@ -72,7 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("--to", required=True)
     restore = admin.add_parser("restore")
     restore.add_argument("--from", dest="source", required=True)
-    for sub in (add, revoke, admin.choices["seats"], backup, restore):
+    audit = admin.add_parser("audit")
+    audit.add_argument("--json", action="store_true")
+    for sub in (add, revoke, admin.choices["seats"], backup, restore, audit):
         sub.add_argument("--store")
     return top
 
@@ -140,8 +142,13 @@ def _admin(args: argparse.Namespace, lang: str) -> int:
         for s in streams:
             _say(f"  {s['county']}  seq {s['last_seq']}  epoch {s['epoch']}")
         return 0
+    if args.action == "audit" and not path.is_file():
+        raise BadInput("central.no_store", zh="找不到服务器数据库 {path}", en="no server store at {path}",
+                       path=str(path))
     store = CentralStore(path, SystemClock())
     try:
+        if args.action == "audit":
+            return _audit(store, zh, args.json)
         if args.action == "add-seat":
             county, seat = _names(args)
             token = store.add_token(county, seat, CITY_SCOPES if args.city else SEAT_SCOPES)
@@ -173,6 +180,29 @@ def _admin(args: argparse.Namespace, lang: str) -> int:
         return 0
     finally:
         store.close()
+
+
+def _audit(store: Any, zh: bool, as_json: bool) -> int:
+    """``server audit``: every stored event and chain checked; exit 3 if anything is wrong."""
+    from central.audit import verify_server
+
+    report = verify_server(store)
+    if as_json:
+        _say(json.dumps({"ok": True, "command": "server audit", "data": report}, ensure_ascii=False))
+        return 0 if report["ok"] else 3
+    _say(f"共 {report['events']} 条事件" if zh else f"{report['events']} events")
+    for seat in report["seats"]:
+        _say(f"  {seat['county']}/{seat['seat']}: " + (
+            f"{seat['links']} 环（跳过 {seat['skipped']}），问题 {seat['problems']}" if zh
+            else f"{seat['links']} links ({seat['skipped']} skipped), {seat['problems']} problems"))
+    for p in report["problems"]:
+        _say(f"  ✗ {p['county']}/{p['seat']} {p['event']} {p['code']}: {p['detail']}")
+    if report["ok"]:
+        _say("核验通过：没有发现改动" if zh else "verified: no changes found")
+        return 0
+    count = len(report["problems"])
+    _say(f"核验失败：发现 {count} 处问题" if zh else f"verification failed: {count} problems")
+    return 3
 
 
 def _serve(args: argparse.Namespace, lang: str) -> int:

@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(json.dumps(outcome.to_json(), ensure_ascii=False) + "\n")
     else:
         sys.stdout.write("\n".join(outcome.lines) + "\n")
-    return 0
+    return outcome.exit_code
 
 
 def _refuse(exc: LinkageError, lang: str, as_json: bool) -> int:

@@ -25,6 +25,7 @@ class Outcome:
     command: str
     data: dict[str, Any]
     lines: list[str]
+    exit_code: int = 0  # 3: a check ran and found problems (``audit verify``); docs/cli-json.md
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": True, "command": self.command, "data": self.data}
