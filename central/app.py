@@ -336,7 +336,7 @@ def create_app(
             raise invalid("'seat' is not the seat of this token")
         if len(events) > protocol.MAX_BATCH_EVENTS:
             raise Problem(413, "too_large", f"at most {protocol.MAX_BATCH_EVENTS} events per push")
-        skipped = read_skipped(body.get("skipped"))  # the hash chain's bridges (central/chaining.py)
+        skipped = read_skipped(body["skipped"]) if "skipped" in body else []  # central/chaining.py
         if isinstance(skipped, str):
             raise invalid(skipped)
         _note(request, events=len(events))

@@ -50,8 +50,6 @@ MIGRATION = (
 
 def read_skipped(value: object) -> list[dict[str, Any]] | str:
     """The push's ``skipped`` links, or why they are malformed (a 422 ``invalid_request``)."""
-    if value is None:
-        return []
     if not isinstance(value, list) or len(value) > protocol.MAX_SKIPPED_LINKS:
         return f"'skipped' must be a list of at most {protocol.MAX_SKIPPED_LINKS} links"
     for item in value:
@@ -76,20 +74,21 @@ class ChainGate:
 
     def admit(self, wire: dict[str, Any], body: str) -> tuple[str, str] | None:
         """None if the event may be stored (the head moves to it), else (code, English detail)."""
-        digest = wire.get("hash")
-        if digest is None:
+        link = wire.get(protocol.CHAIN)
+        if link is None:
             if self.started:
                 return "chain_missing", "this seat's events are hash-chained; an unchained event cannot follow"
             return None
-        if chain.link(wire["prev"], body) != digest:
+        prev, digest = link["prev"], link["hash"]
+        if chain.link(prev, body) != digest:
             return "bad_hash", "hash is not the link of this event's content after its prev"
         seen: set[str | None] = set()
-        while wire["prev"] != self.head and self.head in self.skipped and self.head not in seen:
+        while prev != self.head and self.head in self.skipped and self.head not in seen:
             seen.add(self.head)
-            link = self.skipped[self.head]
-            self.bridged.append(link)
-            self.head, self.head_id, self.started = link["hash"], link["id"], True
-        if wire["prev"] != self.head:
+            bridge = self.skipped[self.head]
+            self.bridged.append(bridge)
+            self.head, self.head_id, self.started = bridge["hash"], bridge["id"], True
+        if prev != self.head:
             return "chain_break", ("prev is not the hash of this seat's last event on the server"
                                    if self.started else "this seat's first chained event must have prev null")
         self.head, self.head_id, self.started = digest, wire["id"], True

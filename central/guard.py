@@ -104,6 +104,7 @@ def guarded_protocol(limits: Limits) -> type[HttpToolsProtocol]:
             """Start the head clock (once per request) and make this connection evictable."""
             if self._timer is None:
                 self._timer = self.loop.call_later(limits.header_timeout, self._head_timed_out)
+            limits.waiting.pop(self, None)  # to the young end: the oldest waiter is evicted first
             limits.waiting[self] = None
 
         def on_message_begin(self) -> None:
@@ -134,6 +135,7 @@ def guarded_protocol(limits: Limits) -> type[HttpToolsProtocol]:
             super().on_response_complete()
             if not self.transport.is_closing():
                 # idle on keep-alive: uvicorn's keep-alive timer closes it; evictable meanwhile
+                limits.waiting.pop(self, None)
                 limits.waiting[self] = None
 
         # -- timers --------------------------------------------------------------------------

@@ -222,8 +222,9 @@ class CentralStore:
                 last_seq += 1
                 # the same id twice in one batch: the second is a duplicate of the first
                 known[wire["id"]] = (county, last_seq, digest)
+                link = wire.get(protocol.CHAIN) or {}
                 rows.append((county, last_seq, wire["id"], seat, wire["kind"], body, digest, now,
-                             wire.get("prev"), wire.get("hash")))
+                             link.get("prev"), link.get("hash")))
                 acks.append({"id": wire["id"], "status": "accepted", "seq": last_seq})
             conn.executemany(
                 "INSERT INTO events (county, seq, id, seat, kind, body, hash, received_at, chain_prev, chain_hash)"
@@ -415,7 +416,8 @@ class CentralStore:
 def _link_json(prev: str | None, digest: str | None) -> str:
     if digest is None:
         return ""
-    return f'"prev":null,"hash":"{digest}",' if prev is None else f'"prev":"{prev}","hash":"{digest}",'
+    prev_json = "null" if prev is None else f'"{prev}"'
+    return f'"chain":{{"prev":{prev_json},"hash":"{digest}"}},'
 
 
 def private_file(path: Path) -> None:

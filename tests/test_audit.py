@@ -207,8 +207,8 @@ def test_pushed_breaks_are_refused_with_a_reason(county: County) -> None:
 
     def chained(prev: str | None, **changes: object) -> dict[str, object]:
         wire = wire_event("seat-01")
-        wire["prev"], wire["hash"] = prev, chain.link(prev, chain.canonical(wire))
-        wire.update(changes)
+        wire["chain"] = {"prev": prev, "hash": chain.link(prev, chain.canonical(wire))}
+        wire["chain"].update(changes)
         return wire
 
     def push(*events: dict[str, object]) -> list[dict[str, object]]:
@@ -218,12 +218,12 @@ def test_pushed_breaks_are_refused_with_a_reason(county: County) -> None:
 
     legacy = wire_event("seat-01")  # a seat's events from before its chain are still accepted
     first = chained(None)
-    second = chained(first["hash"])
+    second = chained(first["chain"]["hash"])
     assert [a["status"] for a in push(legacy, first, second)] == ["accepted"] * 3
     assert [a["status"] for a in push(first, second)] == ["duplicate"] * 2  # a retried push
-    fork = chained(first["hash"])             # a second history after the first event
+    fork = chained(first["chain"]["hash"])    # a second history after the first event
     restart = chained(None)                   # a second start
-    forged = chained(second["hash"], hash="0" * 64)  # a hash that is not its content's
+    forged = chained(second["chain"]["hash"], hash="0" * 64)  # a hash that is not its content's
     late = wire_event("seat-01")              # unchained, after the chain began
     acks = push(fork, restart, forged, late)
     assert [(a["status"], a["code"]) for a in acks] == [
@@ -232,11 +232,11 @@ def test_pushed_breaks_are_refused_with_a_reason(county: County) -> None:
     assert all(a["detail"] for a in acks)
     stored = set(county.server_ids())
     assert {first["id"], second["id"], legacy["id"]} <= stored and not {a["id"] for a in acks} & stored
-    third = chained(second["hash"])
+    third = chained(second["chain"]["hash"])
     assert [a["status"] for a in push(third)] == ["accepted"]
     assert verify_server(county.central)["ok"]
     # the wire shape is checked first: a half link is refused whole (422)
     half = wire_event("seat-01")
-    half["hash"] = "0" * 64
+    half["chain"] = {"hash": "0" * 64}
     answer = asgi_request(county.app, "POST", url, json=push_body([half]), headers=headers)
-    assert answer.status_code == 422 and answer.json()["errors"][0]["code"] == "missing_field"
+    assert answer.status_code == 422 and answer.json()["errors"][0]["code"] == "bad_chain"

@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from central.app import create_app
 from central.store import CentralStore
 from central.testing import LOOPBACK, run_cli, serve_subprocess, wire_event
 from console.clock import SystemClock
@@ -269,3 +270,33 @@ def test_central_store_files_are_private(tmp_path: Path) -> None:
     central.backup(backup)
     central.close()
     assert oct(backup.stat().st_mode & 0o777) == "0o600"
+
+
+def test_failures_are_throttled_per_address_and_a_valid_token_never_is(tmp_path: Path) -> None:
+    """In-process (ASGI) with two client addresses and an injected clock, so nothing sleeps."""
+    import asyncio
+
+    central = CentralStore(tmp_path / "central.db", SystemClock())
+    token = central.add_token(COUNTY, "seat-01")
+    now = [1000.0]
+    app = create_app(central, clock=SystemClock(), fail_rate=1.0, fail_burst=5, monotonic=lambda: now[0])
+
+    async def hello(address: str, auth: str | None) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, client=(address, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://central.test") as client:
+            headers = {"Authorization": auth} if auth else {}
+            return await client.get("/v1/hello", headers=headers)
+
+    def status(address: str, auth: str | None) -> int:
+        return asyncio.run(hello(address, auth)).status_code
+
+    bad, good = "Bearer not-a-token", f"Bearer {token}"
+    assert [status("10.0.0.1", bad) for _ in range(5)] == [401] * 5
+    refused = asyncio.run(hello("10.0.0.1", bad))
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+    assert status("10.0.0.1", None) == 429          # anonymous requests draw on the same bucket
+    assert status("10.0.0.1", good) == 200          # a valid token is never throttled by it
+    assert status("10.0.0.2", bad) == 401           # nor is another address
+    now[0] += 2.0                                   # the bucket refills at 1 a second
+    assert [status("10.0.0.1", bad) for _ in range(3)] == [401, 401, 429]
+    central.close()

@@ -253,7 +253,7 @@ class SyncClient:
                              "recorded_at": r[4], "seat": r[5], "operator": r[6]})[:-1] + ","
             if r[9] is not None:  # the chain link: hex digests, nothing to escape
                 prev = "null" if r[8] is None else f'"{r[8]}"'
-                head += f'"prev":{prev},"hash":"{r[9]}",'
+                head += f'"chain":{{"prev":{prev},"hash":"{r[9]}"}},'
             batch.append((r[0], f'{head}"payload":{r[7]}}}'))
         return batch
 

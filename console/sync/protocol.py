@@ -24,9 +24,9 @@ MAX_MISSING_IDS = 1000
 MAX_EVENT_BYTES = 256 * 1024
 MAX_SKIPPED_LINKS = 500  # chain links a push may declare skipped (quarantined on the seat)
 FIELDS = chain.CONTENT_FIELDS
-CHAIN_FIELDS = ("prev", "hash")  # the hash chain link (console/chain.py); both or neither
+CHAIN = "chain"  # the optional hash-chain link {"prev", "hash"} (console/chain.py)
 _FIELD_SET = frozenset(FIELDS)
-_CHAINED_SET = frozenset(FIELDS + CHAIN_FIELDS)
+_CHAINED_SET = frozenset((*FIELDS, CHAIN))
 
 _UUID7 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -43,7 +43,7 @@ def to_wire(record: EventRecord) -> dict[str, Any]:
         "seat": record.seat, "operator": record.operator, "payload": record.payload,
     }
     if record.chain_hash is not None:
-        wire["prev"], wire["hash"] = record.chain_prev, record.chain_hash
+        wire[CHAIN] = {"prev": record.chain_prev, "hash": record.chain_hash}
     return wire
 
 
@@ -53,7 +53,8 @@ def from_wire(wire: dict[str, Any]) -> EventRecord:
         id=wire["id"], kind=wire["kind"], subject=wire["subject"],
         happened_at=wire["happened_at"], recorded_at=wire["recorded_at"], seat=wire["seat"],
         operator=wire["operator"], payload=wire["payload"],
-        chain_prev=wire.get("prev"), chain_hash=wire.get("hash"),
+        chain_prev=wire[CHAIN]["prev"] if CHAIN in wire else None,
+        chain_hash=wire[CHAIN]["hash"] if CHAIN in wire else None,
     )
 
 
@@ -66,9 +67,10 @@ def canonical(wire: dict[str, Any]) -> str:
 def chain_ok(wire: dict[str, Any], text: str | None = None) -> bool:
     """Whether a chained event's ``hash`` is the link of its content after its ``prev``
     (``text``: its canonical form, if the caller made it already). Unchained: True."""
-    if "hash" not in wire:
+    if CHAIN not in wire:
         return True
-    return chain.link(wire["prev"], canonical(wire) if text is None else text) == wire["hash"]
+    link = wire[CHAIN]
+    return chain.link(link["prev"], canonical(wire) if text is None else text) == link["hash"]
 
 
 def content_hash(wire: dict[str, Any]) -> str:
@@ -78,6 +80,12 @@ def content_hash(wire: dict[str, Any]) -> str:
 def id_millis(event_id: str) -> int:
     """The Unix milliseconds a UUIDv7 carries in its first 48 bits."""
     return int(event_id.replace("-", "")[:12], 16)
+
+
+def valid_link(value: object) -> bool:
+    """A hash-chain link on the wire: ``{"prev": hex or null, "hash": hex}``, nothing else."""
+    return (isinstance(value, dict) and value.keys() == {"prev", "hash"} and chain.is_hash(value["hash"])
+            and (value["prev"] is None or chain.is_hash(value["prev"])))
 
 
 def valid_id(value: object) -> bool:
@@ -102,7 +110,7 @@ def check_event(wire: object, *, seat: str | None = None, check_size: bool = Tru
         unknown = sorted(set(wire) - _CHAINED_SET)
         if unknown:
             return "unknown_field", f"unknown field {unknown[0]!r}"
-        absent = [k for k in FIELDS + CHAIN_FIELDS if k not in wire]
+        absent = [k for k in FIELDS if k not in wire]
         return "missing_field", f"missing field {absent[0]!r}"
     if not isinstance(wire["id"], str) or not _UUID7.fullmatch(wire["id"]):
         return "bad_id", "id must be a lowercase UUIDv7"
@@ -126,8 +134,8 @@ def check_event(wire: object, *, seat: str | None = None, check_size: bool = Tru
         return "bad_field", "operator must be a non-empty string of at most 64 characters"
     if not isinstance(wire["payload"], dict):
         return "bad_payload", "payload must be a JSON object"
-    if "hash" in wire and not (chain.is_hash(wire["hash"]) and (wire["prev"] is None or chain.is_hash(wire["prev"]))):
-        return "bad_chain", "hash must be 64 lowercase hex digits, prev the same or null"
+    if CHAIN in wire and not valid_link(wire[CHAIN]):
+        return "bad_chain", "chain must be {prev, hash}: hash 64 lowercase hex digits, prev the same or null"
     absent = missing_keys(wire["kind"], wire["payload"])
     if absent:
         return "bad_payload", f"{wire['kind']} payload lacks {absent[0]!r}"
