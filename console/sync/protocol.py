@@ -64,14 +64,6 @@ def canonical(wire: dict[str, Any]) -> str:
     return chain.canonical(wire)
 
 
-def chain_ok(wire: dict[str, Any], text: str | None = None) -> bool:
-    """Whether a chained event's ``hash`` is the link of its content after its ``prev``
-    (``text``: its canonical form, if the caller made it already). Unchained: True."""
-    if CHAIN not in wire:
-        return True
-    link = wire[CHAIN]
-    return chain.link(link["prev"], canonical(wire) if text is None else text) == link["hash"]
-
 
 def content_hash(wire: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(wire).encode()).hexdigest()
