@@ -438,8 +438,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         " before keep NULL, the chain starts at a seat's first event made after this migration",
         """
         ALTER TABLE events ADD COLUMN chain_prev TEXT;
-        ALTER TABLE events ADD COLUMN chain_hash TEXT;
-        CREATE INDEX events_chain ON events(seat, seq) WHERE origin = 'local' AND chain_hash IS NOT NULL
+        ALTER TABLE events ADD COLUMN chain_hash TEXT
         """,
     ),
 )
@@ -655,9 +654,10 @@ class Transaction:
         prev = digest = None
         shared = self._shared(kind, subject, payload)
         if shared:
-            # hashed as it will be read back and pushed: the stored payload text, decoded
+            # payloads are JSON objects with text keys, so the canonical text of the dict is
+            # that of the stored payload read back (what audit verify and the server hash)
             prev = self._chain_head()
-            digest = link(prev, canonical({**fields, "payload": json.loads(text)}))
+            digest = link(prev, canonical({**fields, "payload": payload}))
             self.heads[self.seat] = digest
         record = EventRecord(**fields, payload=payload, chain_prev=prev, chain_hash=digest)
         self.conn.execute(
@@ -687,7 +687,11 @@ class Transaction:
     def _chain_head(self) -> str | None:
         """This seat's newest chain hash, read inside the ``BEGIN IMMEDIATE`` so writers on
         other connections to the same file extend one chain; cached while no other
-        connection has committed (``PRAGMA data_version`` unchanged)."""
+        connection has committed (``PRAGMA data_version`` unchanged).
+
+        No index serves the lookup: one more B-tree page in every commit cost the write path
+        more than the rare miss costs, a scan back from the newest event to this seat's last
+        own one (short unless many pulled events came in since; then once per miss)."""
         if self.seat in self.heads:
             return self.heads[self.seat]
         store = self.store
