@@ -12,15 +12,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# ARGS: options for the console, e.g. make run ARGS="--db /tmp/x.db --lang en".
+# `exec`: the console replaces the recipe's shell, so nothing of ours sits between make and it.
+# (make, not the console, is the terminal's session leader and alone gets the hang-up; the
+# console notices the dead terminal itself: screens/lifeline.py.)
+ARGS ?=
 run: $(STAMP)
-	$(BIN)/linkage
+	exec $(BIN)/linkage $(ARGS)
 
-# The console with simulated callers ringing in (docs/call-feed.md); the simulator stops with it.
+# The console with simulated callers ringing in (docs/call-feed.md). The console starts the
+# simulator as its own child, so it stops with the console however that ends (console/demo.py).
 DEMO_RATE ?= 2
 demo: $(STAMP)
-	@$(BIN)/linkage simulate-calls --rate $(DEMO_RATE) >$(VENV)/simulate-calls.log 2>&1 & sim=$$!; \
-	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/linkage
+	exec $(BIN)/linkage --demo-rate $(DEMO_RATE) $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check console central screens tests bench

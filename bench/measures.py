@@ -12,6 +12,7 @@ from pathlib import Path
 from time import perf_counter
 
 from bench.core import Env, Row, latency_row, paired, score_row
+from bench.pins import measure_pin_guess
 from bench.rosters import measure_roster
 from bench.seed import (
     CORPUS,
@@ -343,6 +344,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure("roster", "on-duty state: 500 units, 30 days of rosters", measure_roster),
     Measure("sync_push", "sync: push throughput, 20,000 events, loopback", measure_sync_push),
     Measure("sync_catch", "sync: catch-up after 100,000 events offline", measure_sync_catchup),
+    Measure("pins", "PIN: one offline guess, scrypt beside PBKDF2", measure_pin_guess),
 )
 
 

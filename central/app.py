@@ -32,7 +32,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from central.chaining import read_skipped
 from central.openapi import build_spec
 from central.store import AuthError, CentralStore, Credential
+from console import pins
 from console.clock import Clock, iso
+from console.ids import horizon
 from console.sync import protocol
 
 logger = logging.getLogger("linkage.central")
@@ -162,11 +164,13 @@ def create_app(
     burst: int = 60,
     log: logging.Logger = logger,
     monotonic: Callable[[], float] = time.monotonic,
+    id_skew_s: float = protocol.MAX_ID_SKEW_S,
     fail_rate: float = 1.0,
     fail_burst: int | None = None,
 ) -> Starlette:
     """The API over ``store``. ``rate``/``burst`` size each seat's push and pull buckets;
-    ``monotonic`` is the rate limiter's time source (injectable so tests need not sleep).
+    ``monotonic`` is the rate limiter's time source (injectable so tests need not sleep);
+    ``id_skew_s`` how far ahead of ``clock`` an event id may be (``future_id`` beyond).
 
     ``fail_burst``/``fail_rate`` size the bucket each client *address* draws on for every
     request without a valid token (none, unknown, revoked; anonymous ``hello``; unknown paths):
@@ -306,7 +310,8 @@ def create_app(
             "server_time": now(), "protocol": protocol.PROTOCOL, "supported": list(protocol.SUPPORTED),
             "limits": {"max_batch_events": protocol.MAX_BATCH_EVENTS, "max_body_bytes": protocol.MAX_BODY_BYTES,
                        "max_pull_limit": protocol.MAX_PULL_LIMIT, "max_missing_ids": protocol.MAX_MISSING_IDS,
-                       "max_event_bytes": protocol.MAX_EVENT_BYTES, "rate_per_second": rate, "burst": burst},
+                       "max_event_bytes": protocol.MAX_EVENT_BYTES, "rate_per_second": rate, "burst": burst,
+                       "id_skew_seconds": id_skew_s},
         }
         cred = credential(request, required=False)
         if cred is not None:
@@ -342,9 +347,10 @@ def create_app(
         _note(request, events=len(events))
         errors = []
         bodies: list[str] = []
+        id_limit = horizon(int(clock.now().timestamp() * 1000), int(id_skew_s * 1000))
         for index, event in enumerate(events):
             # the canonical text is made once: it is the size checked, the bytes hashed and stored
-            problem = protocol.check_event(event, seat=cred.seat, check_size=False)
+            problem = protocol.check_event(event, seat=cred.seat, check_size=False, id_limit_ms=id_limit)
             if problem is None:
                 bodies.append(protocol.canonical(event))
                 if len(bodies[-1].encode()) > protocol.MAX_EVENT_BYTES:
@@ -361,10 +367,12 @@ def create_app(
         return JSONResponse({"acks": acks, "epoch": store.epoch(county), "server_time": now()})
 
     async def pull(request: Request) -> Response:
-        _, county = admit(request, write=False, bucket="pull")
+        cred, county = admit(request, write=False, bucket="pull")
         after = _query_int(request, "after", 0, 0, MAX_AFTER)
         limit = _query_int(request, "limit", DEFAULT_PULL_LIMIT, 1, protocol.MAX_PULL_LIMIT)
         texts, next_after, high = store.pull_json(county, after, limit)
+        if cred.is_city:
+            texts = [_without_pin_material(t) for t in texts]
         _note(request, events=len(texts))
         head = json.dumps({"epoch": store.epoch(county), "next_after": next_after, "high_watermark": high,
                            "server_time": now()}, ensure_ascii=False)
@@ -424,6 +432,15 @@ def create_app(
     )
     app.state.store = store  # for tests and tools that hold only the app
     return app
+
+
+def _without_pin_material(text: str) -> str:
+    """An event as served to a city reader: no PIN salt or hash at any depth. A city reader
+    needs no operator's PIN, and with them a 4-8 digit PIN falls to an offline search. Only
+    events that mention such a key are decoded; the rest go out verbatim."""
+    if not any(f'"{key}"' in text for key in pins.PIN_FIELDS):
+        return text
+    return json.dumps(pins.redact(json.loads(text)), ensure_ascii=False, separators=(",", ":"))
 
 
 def _query_int(request: Request, name: str, default: int, low: int, high: int) -> int:

@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--body-timeout", type=float, default=60.0)
     serve.add_argument("--fail-rate", type=float, default=1.0)
     serve.add_argument("--fail-burst", type=int, default=30)
+    serve.add_argument("--id-skew", type=float, default=float(protocol.MAX_ID_SKEW_S),
+                       help="seconds an event id may run ahead of this server's clock")
     server = commands.add_parser("server", help="administer the city server's store")
     admin = server.add_subparsers(dest="action", required=True, parser_class=_Parser)
     add = admin.add_parser("add-seat")
@@ -183,13 +185,13 @@ def _admin(args: argparse.Namespace, lang: str) -> int:
 
 
 def _audit(store: Any, zh: bool, as_json: bool) -> int:
-    """``server audit``: every stored event and chain checked; exit 3 if anything is wrong."""
+    """``server audit``: every stored event and chain checked; exit 4 if anything is wrong."""
     from central.audit import verify_server
 
     report = verify_server(store)
     if as_json:
         _say(json.dumps({"ok": True, "command": "server audit", "data": report}, ensure_ascii=False))
-        return 0 if report["ok"] else 3
+        return 0 if report["ok"] else 4
     _say(f"共 {report['events']} 条事件" if zh else f"{report['events']} events")
     for seat in report["seats"]:
         _say(f"  {seat['county']}/{seat['seat']}: " + (
@@ -202,7 +204,7 @@ def _audit(store: Any, zh: bool, as_json: bool) -> int:
         return 0
     count = len(report["problems"])
     _say(f"核验失败：发现 {count} 处问题" if zh else f"verification failed: {count} problems")
-    return 3
+    return 4
 
 
 def _serve(args: argparse.Namespace, lang: str) -> int:
@@ -215,6 +217,9 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
     if args.rate <= 0 or args.burst < 1:
         raise Usage("central.bad_rate", zh="--rate 须大于 0，--burst 至少为 1",
                     en="--rate must be above 0 and --burst at least 1")
+    if not 1 <= args.id_skew <= 86_400:
+        raise Usage("central.bad_skew", zh="--id-skew 须在 1 到 86400 秒之间",
+                    en="--id-skew must be 1 to 86400 seconds")
     if not 0 <= args.port <= 65535:
         raise Usage("central.bad_port", zh="端口须在 0–65535 之间", en="the port must be 0–65535")
     limits = _limits(args)
@@ -231,7 +236,7 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
             log.setLevel(logging.INFO)
             log.propagate = False
         app = create_app(store, clock=clock, rate=args.rate, burst=args.burst, log=log,
-                         fail_rate=args.fail_rate, fail_burst=args.fail_burst)
+                         id_skew_s=args.id_skew, fail_rate=args.fail_rate, fail_burst=args.fail_burst)
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                                 http=guarded_protocol(limits), backlog=BACKLOG)
         server = _server_class()(config)

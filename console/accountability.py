@@ -188,9 +188,14 @@ def urge(ctx: Context, order_ref: str | int, *, to: str, how: str = "phone", not
                 method, text)
 
 
+#: supervise levels as people say them (一级督办 …), beside the digits
+LEVEL_WORDS = {"一级": 1, "二级": 2, "三级": 3, "一": 1, "二": 2, "三": 3}
+
+
 def parse_level(raw: str | int) -> int:
+    text = normalize(str(raw)).strip().removesuffix("督办").strip()
     try:
-        level = int(normalize(str(raw)).strip())
+        level = int(text) if text.isdigit() else LEVEL_WORDS.get(text, 0)
     except ValueError:
         level = 0
     if level not in SUPERVISE_LEVELS:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from console.audit import verify_seat
 from console.commands import Invocation, Outcome, command
 
-PROBLEMS_FOUND = 3  # exit code: the check ran and found tampering (docs/cli-json.md)
+PROBLEMS_FOUND = 4  # exit code: the check ran and found tampering (docs/cli-json.md)
 FINDINGS = {
     "hash_mismatch": ("内容或链字段在记录后被改动", "content or chain fields changed after it was recorded"),
     "fork": ("与另一事件接在同一环之后（历史被改写）", "follows the same link as another event (history rewritten)"),

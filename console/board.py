@@ -7,9 +7,10 @@ answer headless.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from console.clean import one_line
 from console.context import Context
 from console.deadlines import OrderClock, order_clock
 from console.model import Incident, Order
@@ -24,6 +25,7 @@ class BoardRow:
     clock: OrderClock
     category: str
     address: str
+    transfers: tuple[str, ...] = ()   # services its incident also went to (120 beside the gas company)
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,20 @@ def compute_board(ctx: Context, now: datetime | None = None) -> Board:
         cached = previous.get(row[1])
         order = cached[1] if cached is not None and cached[0] == row else order_from_row(row)
         current[row[1]] = (row, order)
-        rows.append(BoardRow(order, order_clock(order, at, due_soon), row[-2], row[-1]))
+        rows.append(BoardRow(order, order_clock(order, at, due_soon), one_line(row[-2]), one_line(row[-1])))
     ctx.board_orders = current
+    # an incident with linkage orders may also have gone to 110/119/120: the board says so
+    services: dict[str, list[str]] = {}
+    for incident_id, service in ctx.store.conn.execute(
+            "SELECT incident_id, service FROM incident_transfers WHERE incident_id IN ("
+            " SELECT incident_id FROM orders WHERE status NOT IN"
+            " ('completed', 'reassigned', 'cancelled', 'handed_over'))"
+            " ORDER BY transferred_at, event_id"):
+        if service not in services.setdefault(incident_id, []):
+            services[incident_id].append(service)
+    if services:
+        rows = [replace(r, transfers=tuple(services[r.order.incident_id]))
+                if r.order.incident_id in services else r for r in rows]
     # within a state, real orders before drill ones: a drill never buries a real emergency
     rows.sort(key=lambda r: (_STATE_RANK[r.clock.state], r.order.drill,
                              r.clock.remaining_s if r.clock.remaining_s is not None else 1e12,

@@ -27,6 +27,7 @@ from typing import Any
 from console.clock import iso, parse_instant
 from console.errors import BadInput
 from console.inputs import parse_phone
+from console.phone_state import PhoneCall, PhoneLog
 
 #: Simulated and drill callers use numbers no real subscriber has (…0000…), so a rehearsal
 #: can never be mistaken for, or call back, a real person.
@@ -255,6 +256,9 @@ class CallTracker:
     missed: deque[FeedCall] = field(init=False)
     stale_skipped: int = 0
     _done: deque[str] = field(default_factory=lambda: deque(maxlen=500), repr=False)
+    #: (call, state, at, reason) for every ring that stopped ringing since the last drain:
+    #: what ``CallFeed`` writes to the seat's phone log.
+    ended: list[tuple[FeedCall, str, datetime, str]] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.missed = deque(maxlen=self.missed_kept)
@@ -279,8 +283,12 @@ class CallTracker:
         self._done.append(ref)
         if ended is not None and event.type == "hangup":
             # The caller gave up before anyone answered: a call-back is owed.
-            self.missed.appendleft(replace(ended, state="missed", reason="abandoned",
-                                           ended_at=max(event.at, ended.since)))
+            missed = replace(ended, state="missed", reason="abandoned",
+                             ended_at=max(event.at, ended.since))
+            self.missed.appendleft(missed)
+            self.ended.append((missed, "missed", missed.ended_at or now, "abandoned"))
+        elif ended is not None:
+            self.ended.append((ended, "answered_elsewhere", max(event.at, ended.since), ""))
         return None
 
     def expire(self, now: datetime) -> list[FeedCall]:
@@ -289,21 +297,34 @@ class CallTracker:
         for call in late:
             del self.ringing[call.call_ref]
             self._done.append(call.call_ref)
-            self.missed.appendleft(replace(call, state="missed", reason="timeout",
-                                           ended_at=call.since + self.ring_timeout))
+            missed = replace(call, state="missed", reason="timeout",
+                             ended_at=call.since + self.ring_timeout)
+            self.missed.appendleft(missed)
+            self.ended.append((missed, "missed", call.since + self.ring_timeout, "timeout"))
         return late
 
     def oldest(self) -> FeedCall | None:
         return min(self.ringing.values(), key=lambda c: c.since, default=None)
 
-    def answer(self, call_ref: str | None = None) -> FeedCall | None:
+    def answer(self, call_ref: str | None = None, now: datetime | None = None) -> FeedCall | None:
         """Answered at this seat (F6): the oldest ringing call unless one is named."""
         call = self.ringing.get(call_ref) if call_ref else self.oldest()
         if call is None:
             return None
         del self.ringing[call.call_ref]
         self._done.append(call.call_ref)
-        return replace(call, state="answered")
+        answered = replace(call, state="answered")
+        self.ended.append((answered, "answered", now or call.since, ""))
+        return answered
+
+    def restore(self, ringing: Iterable[FeedCall], missed: Iterable[FeedCall], done: Iterable[str]) -> None:
+        """Start from what the seat's phone log kept over a restart: calls still ringing,
+        missed calls still owed a call back, and refs whose ring is over (never ring again)."""
+        for call in ringing:
+            self.ringing.setdefault(call.call_ref, call)
+        for call in sorted(missed, key=lambda c: c.since):
+            self.missed.appendleft(call)
+        self._done.extend(done)
 
     def ringing_calls(self) -> list[FeedCall]:
         """Oldest first: the one waiting longest is answered first."""
@@ -311,13 +332,19 @@ class CallTracker:
 
 
 class CallFeed:
-    """A reader and a tracker for one seat session; call ``poll()`` about once a second."""
+    """A reader and a tracker for one seat session; call ``poll()`` about once a second.
+
+    With a ``log`` (console/phone_state.py) the phone state outlives the session: every ring,
+    answer and missed call is written as it happens, and the next session starts from it, so
+    a call answered here does not ring again after a restart and a missed call stays listed
+    until it is called back or dismissed."""
 
     def __init__(self, path: Path, now: Callable[[], datetime], ring_timeout: timedelta,
-                 *, missed_kept: int = MISSED_KEPT) -> None:
+                 *, missed_kept: int = MISSED_KEPT, log: PhoneLog | None = None) -> None:
         self.reader = FeedReader(path)
         self.tracker = CallTracker(ring_timeout, missed_kept)
         self.now = now
+        self.log = log
         self._started = False
 
     @property
@@ -332,13 +359,42 @@ class CallFeed:
         """Read what was appended, expire old rings; returns (new rings, newly missed)."""
         catching_up = not self._started
         if catching_up:
+            self._restore()
             self.reader.start_at_tail()
             self._started = True
         now = self.now()
         new = [c for e in self.reader.read()
                if (c := self.tracker.apply(e, now, catching_up=catching_up)) is not None]
         late = self.tracker.expire(now)
-        return [c for c in new if c.call_ref in self.tracker.ringing], late
+        fresh = [c for c in new if c.call_ref in self.tracker.ringing]
+        if self.log is not None:
+            for call in new:
+                self.log.rang(call.call_ref, call.phone, call.caller_name, call.line, call.since,
+                              drill=call.drill, say=call.say)
+        self._write_ended()
+        return fresh, late
+
+    def _restore(self) -> None:
+        if self.log is None:
+            return
+        self.tracker.restore([_feed_call(c) for c in self.log.ringing()],
+                             [_feed_call(c) for c in self.log.owed()], self.log.known())
+
+    def _write_ended(self) -> None:
+        ended, self.tracker.ended = self.tracker.ended, []
+        if self.log is None:
+            return
+        for call, state, at, reason in ended:
+            self.log.rang(call.call_ref, call.phone, call.caller_name, call.line, call.since,
+                          drill=call.drill, say=call.say)
+            self.log.ended(call.call_ref, state, at, reason)
+
+    def owed(self) -> list[FeedCall]:
+        """Missed calls still owed a call back, the one waiting longest first: from the
+        phone log when there is one (they survive restarts), else this session's."""
+        if self.log is None:
+            return sorted(self.tracker.missed, key=lambda c: c.since)
+        return [_feed_call(c) for c in self.log.owed()]
 
     def ringing(self) -> list[FeedCall]:
         return self.tracker.ringing_calls()
@@ -349,7 +405,15 @@ class CallFeed:
                 if since is None or (c.ended_at is not None and c.ended_at >= since)]
 
     def answer(self, call_ref: str | None = None) -> FeedCall | None:
-        return self.tracker.answer(call_ref)
+        call = self.tracker.answer(call_ref, self.now())
+        self._write_ended()
+        return call
+
+
+def _feed_call(c: PhoneCall) -> FeedCall:
+    return FeedCall(c.call_ref, c.phone, c.line, c.rang_at, c.caller_name, c.say,
+                    state=c.state if c.state != "answered_elsewhere" else "answered",
+                    reason=c.reason, ended_at=c.ended_at, drill=c.drill)
 
 
 def feed_path(configured: str, db_path: str | Path) -> Path | None:

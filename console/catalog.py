@@ -97,6 +97,8 @@ class Unit:
     duty_hours: str
     categories: tuple[str, ...]
     note: str = ""
+    #: Everyday short names dispatchers type (住建, zjj, 城管, labour): found like the name.
+    aliases: tuple[str, ...] = ()
     #: Full pinyin of the name, lowercase, no spaces: short form first ("gongdianju"), then
     #: the name as written ("xiangongdianju").
     pinyin: tuple[str, ...] = ()
@@ -137,6 +139,10 @@ class Category:
     #: keyword with these (and the keywords) to still offer likely categories.
     examples_zh: tuple[str, ...] = ()
     examples_en: tuple[str, ...] = ()
+    #: Categories that, when a call of this category also clearly matches them, are handled
+    #: too (a fight with someone bleeding: 110 and 120; a gas leak with people dizzy: the gas
+    #: company and 120). Triage proposes them together (``TriageResult.plan``).
+    together: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -262,7 +268,8 @@ def _rank(q: str, item: Unit | Category) -> int:
     names = {item.name_zh, _short_name(item.name_zh)}
     if q == code:
         return 1
-    if q in names or q == en or flat in item.initials or flat in item.pinyin:
+    aliases = item.aliases if isinstance(item, Unit) else ()
+    if q in names or q == en or flat in item.initials or flat in item.pinyin or q in aliases:
         return 2
     if (
         code.startswith(q)
@@ -270,6 +277,7 @@ def _rank(q: str, item: Unit | Category) -> int:
         or en.startswith(q)
         or any(w.startswith(q) for w in re.split(r"[\s()/,-]+", en))
         or (flat and any(p.startswith(flat) for p in (*item.pinyin, *item.initials)))
+        or any(a.startswith(q) for a in aliases)
     ):
         return 3
     if (
@@ -278,6 +286,7 @@ def _rank(q: str, item: Unit | Category) -> int:
         or q in code
         or (flat and any(flat in p for p in (*item.pinyin, *item.initials)))
         or (isinstance(item, Unit) and item.policy_name and q in item.policy_name)
+        or any(len(q) > 1 and q in a for a in aliases)
     ):
         return 4
     return 0
@@ -356,6 +365,19 @@ def load_catalog(data_dir: Path) -> Catalog:
                   "牵头单位 {c} 的 categories 中没有列出本类别（请在 units.toml 中补上）",
                   "lead unit {c} does not list this category in its categories "
                   "(add it in units.toml)", c=cat.lead_unit)
+
+        for code in cat.together:
+            if code not in cats or code == cat.code:
+                _fail(cfile, "category", i, cat.code, "together 中的类别 {c} 不存在或就是本类别",
+                      "category {c} in together does not exist or is this category", c=code)
+    owner: dict[str, str] = {}
+    for i, u in enumerate(units.values(), 1):
+        for alias in u.aliases:
+            other = owner.setdefault(alias, u.code)
+            if other != u.code or (alias in units and alias != u.code):
+                _fail(ufile, "unit", i, u.code, "简称 {a} 已是 {o} 的编码或简称",
+                      "alias {a} is already the code or an alias of {o}", a=alias,
+                      o=other if other != u.code else alias)
 
     units = {code: _with_pinyin(u) for code, u in units.items()}
     cats = {code: _with_pinyin(c) for code, c in cats.items()}
@@ -529,11 +551,11 @@ T = TypeVar("T", Unit, Category)
 
 _UNIT_FIELDS = (
     "code", "name_zh", "name_en", "policy_name", "kind", "tier", "regime", "duty_phone",
-    "duty_location", "duty_hours", "categories", "note",
+    "duty_location", "duty_hours", "categories", "note", "aliases",
 )
 _CATEGORY_FIELDS = (
     "code", "name_zh", "name_en", "route", "transfer_to", "severity", "emergency", "lead_unit",
-    "co_units", "keywords_zh", "keywords_en", "examples_zh", "examples_en",
+    "co_units", "keywords_zh", "keywords_en", "examples_zh", "examples_en", "together",
 )
 
 
@@ -579,7 +601,26 @@ def _parse_unit(raw: Any, index: int, file: str) -> Unit:
         duty_hours=hours,
         categories=e.code_list("categories"),
         note=e.text("note", "", empty=True),
+        aliases=_aliases(e),
     )
+
+
+def _aliases(e: _Entry) -> tuple[str, ...]:
+    """Optional short names: strings of 1–20 characters, kept lower case and NFKC so they
+    match what ``_query`` makes of what was typed; none repeated."""
+    value = e._get("aliases", [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        e.fail("aliases 必须是字符串列表", "aliases must be a list of strings")
+    out: list[str] = []
+    for item in value:
+        alias = unicodedata.normalize("NFKC", item).strip().lower()
+        if not alias or len(alias) > 20:
+            e.fail("aliases 中的简称 {v!r} 必须是 1 到 20 个字符", "alias {v!r} must be 1 to 20 characters",
+                   v=item)
+        if alias in out:
+            e.fail("aliases 中有重复的简称 {v!r}", "aliases repeats {v!r}", v=item)
+        out.append(alias)
+    return tuple(out)
 
 
 def _parse_category(raw: Any, index: int, file: str) -> Category:
@@ -619,6 +660,7 @@ def _parse_category(raw: Any, index: int, file: str) -> Category:
         keywords_en=kw_en,
         examples_zh=e.phrases("examples_zh"),
         examples_en=e.phrases("examples_en"),
+        together=e.code_list("together", required=False),
     )
 
 
@@ -658,7 +700,7 @@ def _unit_to_dict(u: Unit) -> dict[str, Any]:
         "policy_name": u.policy_name, "kind": u.kind, "tier": u.tier, "regime": u.regime,
         "duty_phone": u.duty_phone, "duty_location": u.duty_location,
         "duty_hours": u.duty_hours, "categories": list(u.categories), "note": u.note,
-        "pinyin": list(u.pinyin), "initials": list(u.initials),
+        "pinyin": list(u.pinyin), "initials": list(u.initials), "aliases": list(u.aliases),
     }
 
 
@@ -669,6 +711,8 @@ def _unit_from_dict(d: Mapping[str, Any]) -> Unit:
         duty_phone=d["duty_phone"], duty_location=d["duty_location"],
         duty_hours=d["duty_hours"], categories=tuple(d["categories"]), note=d["note"],
         pinyin=tuple(d["pinyin"]), initials=tuple(d["initials"]),
+        # snapshots made before aliases existed have none until the next ``catalog reload``
+        aliases=tuple(d.get("aliases", ())),
     )
 
 
@@ -687,7 +731,7 @@ def _category_to_dict(c: Category) -> dict[str, Any]:
         "lead_unit": c.lead_unit, "co_units": list(c.co_units),
         "keywords_zh": _kw(c.keywords_zh), "keywords_en": _kw(c.keywords_en),
         "examples_zh": list(c.examples_zh), "examples_en": list(c.examples_en),
-        "pinyin": list(c.pinyin), "initials": list(c.initials),
+        "pinyin": list(c.pinyin), "initials": list(c.initials), "together": list(c.together),
     }
 
 
@@ -702,4 +746,5 @@ def _category_from_dict(d: Mapping[str, Any]) -> Category:
         # keywords alone until the next ``catalog reload``.
         examples_zh=tuple(d.get("examples_zh", ())), examples_en=tuple(d.get("examples_en", ())),
         pinyin=tuple(d["pinyin"]), initials=tuple(d["initials"]),
+        together=tuple(d.get("together", ())),
     )

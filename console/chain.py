@@ -24,7 +24,8 @@ from typing import Any
 
 _DOMAIN = b"linkage-chain-v1\n"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+# allow_nan=False: NaN and Infinity are not JSON (the server never stores nor serves them)
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
 CONTENT_FIELDS = ("id", "kind", "subject", "happened_at", "recorded_at", "seat", "operator", "payload")
 
 

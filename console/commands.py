@@ -9,12 +9,14 @@ from ``REGISTRY``.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from console import render
+from console.clean import multi_line
 from console.errors import BadInput, LinkageError
 from console.inputs import normalize
 from console.services import Services
@@ -25,7 +27,7 @@ class Outcome:
     command: str
     data: dict[str, Any]
     lines: list[str]
-    exit_code: int = 0  # 3: a check ran and found problems (``audit verify``); docs/cli-json.md
+    exit_code: int = 0  # 4: a check ran and found problems (``audit verify``); docs/cli-json.md
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": True, "command": self.command, "data": self.data}
@@ -84,6 +86,9 @@ class Invocation:
 
 
 REGISTRY: list[Command] = []
+#: options no command takes, because their value would be a PIN in shell history and ``ps``
+#: (PINs are read from a prompt or stdin: console/pin_input.py); refused with that reason
+SECRET_OPTIONS = ("pin", "new-pin", "admin-pin")
 
 
 def command(name: str, *, aliases: tuple[str, ...] = (), args: tuple[str, ...] = (),
@@ -98,13 +103,28 @@ def command(name: str, *, aliases: tuple[str, ...] = (), args: tuple[str, ...] =
 
 # -- parsing ------------------------------------------------------------------------------
 def tokenize(line: str) -> list[str]:
-    """Split a command-bar line; a full-width IME colon or slash at the start is dropped."""
+    """Split a command-bar line; a full-width IME colon or slash at the start is dropped.
+
+    The structure (verbs, numbers, flags, times) is read NFKC-folded, so an IME's full-width
+    digits and letters work; but a word of free text (one holding Chinese, as a note does)
+    keeps the punctuation it was typed with: ``，`` stays ``，``."""
     text = normalize(line).lstrip(":/：、")
     try:
-        return shlex.split(text)
+        tokens = shlex.split(text)
     except ValueError as exc:
         raise BadInput("command.quote", zh="引号不配对：{e}", en="unbalanced quotes: {e}",
                        e=exc) from exc
+    try:  # the same split of the line as typed (only spaces and quotes folded)
+        typed = shlex.split(line.translate(_SPLIT_FOLD).strip().lstrip(":/：、"))
+    except ValueError:
+        return tokens
+    if len(typed) == len(tokens):
+        tokens = [raw if _CJK.search(raw) else tok for tok, raw in zip(tokens, typed, strict=True)]
+    return tokens
+
+
+_SPLIT_FOLD = str.maketrans({"\u3000": " ", "＂": '"', "＇": "'"})
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def find_command(tokens: list[str]) -> tuple[Command, list[str]]:
@@ -126,14 +146,31 @@ def find_command(tokens: list[str]) -> tuple[Command, list[str]]:
     return best[0], tokens[best[1]:]
 
 
+def _dashes(cmd: Command, token: str) -> str:
+    """A Chinese IME types ``--`` as ``——`` (or one long ``—``): read ``——note`` as ``--note``
+    when what follows names one of the command's options, so a note starting with a dash
+    stays text."""
+    if not token.startswith("—"):
+        return token
+    name = token.lstrip("—").partition("=")[0]
+    return "--" + token.lstrip("—") if name in cmd.options or name in cmd.flags else token
+
+
 def parse_args(cmd: Command, rest: list[str]) -> dict[str, str]:
     args: dict[str, str] = {}
     positional: list[str] = []
     i = 0
     while i < len(rest):
-        token = rest[i]
+        token = _dashes(cmd, rest[i])
         if token.startswith("--") and len(token) > 2:
             name, eq, value = token[2:].partition("=")
+            if name in SECRET_OPTIONS:
+                raise BadInput("operator.pin_argv",
+                               zh="PIN 不能写在命令行上（会留在命令历史和进程列表中）：去掉 --{o}，"
+                                  "在提示时输入，或从标准输入逐行传入",
+                               en="a PIN is never given on the command line (it would stay in"
+                                  " the shell history and the process list): drop --{o} and type"
+                                  " it when asked, or pipe it on stdin, one per line", o=name)
             if name in cmd.flags:
                 args[name] = "1"
             elif name in cmd.options:
@@ -156,7 +193,12 @@ def parse_args(cmd: Command, rest: list[str]) -> dict[str, str]:
         key = name.rstrip("?*").replace("-", "_")
         if name.endswith("*"):
             if positional[n:]:
-                args.setdefault(key, " ".join(positional[n:]))
+                # the words themselves, and whether --KEY was given too, for verbs that read
+                # both (``ack 5 6 14:05`` and ``ack 5 6 --at 14:05``)
+                args["_rest"] = " ".join(positional[n:])
+                if key in args:
+                    args[f"_{key}_option"] = "1"
+                args.setdefault(key, args["_rest"])
             positional = positional[:n]
             break
         if n < len(positional):
@@ -182,13 +224,17 @@ def run(services: Services, tokens: list[str] | str, lang: str | None = None) ->
         tokens = tokenize(tokens)
     cmd, rest = find_command(tokens)
     args = parse_args(cmd, rest)
-    return cmd.handler(Invocation(services, cmd, args, lang or services.config.center.language))
+    outcome = cmd.handler(Invocation(services, cmd, args, lang or services.config.center.language))
+    # the last line of defence: whatever a verb put in a line, no escape sequence, control or
+    # bidi mark reaches a terminal (one-line fields were already made one line where rendered)
+    return Outcome(outcome.command, outcome.data, [multi_line(line) for line in outcome.lines])
 
 
 # Commands live in console/verbs.py; importing it fills REGISTRY.
 from console import drill_verbs as _drill_verbs  # noqa: E402,F401
 from console import grade_verbs as _grade_verbs  # noqa: E402,F401
 from console import operator_verbs as _operator_verbs  # noqa: E402,F401
+from console import phone_verbs as _phone_verbs  # noqa: E402,F401
 from console import roster_verbs as _roster_verbs  # noqa: E402,F401
 from console import simulate as _simulate  # noqa: E402,F401
 from console import upward_verbs as _upward_verbs  # noqa: E402,F401
@@ -224,7 +270,8 @@ def complete(services: Services, line: str) -> str | None:
     if slot >= len(cmd.positionals) or cmd.positionals[slot].rstrip("?*") != "unit":
         return None
     units = list(services.catalog.units.values())
-    for forms in ([u.code] for u in units), (u.initials for u in units), (u.pinyin for u in units):
+    for forms in (([u.code] for u in units), (u.initials for u in units), (u.pinyin for u in units),
+                  (u.aliases for u in units)):
         for group in forms:
             for form in group:
                 if form.startswith(last) and form != last:

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from console.clean import one_line
 from console.errors import DataError
+from console.sync.schema import MAX_OPERATOR, operator_problem
 
 AREAS = ("urban", "suburb", "rural")
 LANGUAGES = ("zh", "en")
@@ -51,7 +53,7 @@ class SyncConfig:
     """The city server (docs/sync-protocol.md); no server = this seat works alone."""
 
     server: str = ""             # e.g. "https://city-sync.invalid:8765"; empty: no sync
-    token_file: str = ""         # empty: sync-token beside the database
+    token_file: str = ""         # empty: <database file>.sync-token beside the database
     deadline_seconds: int = 15   # the whole of one request, however slow the server
     interval_seconds: int = 5    # between passes while all is well
     include_drills: bool = False  # push drill (演练) incidents' events too (console/drills.py)
@@ -74,6 +76,14 @@ class DutyConfig:
 
 
 @dataclass(frozen=True)
+class StoreConfig:
+    """The seat's database file (console/dbfile.py)."""
+
+    busy_timeout_ms: int = 5000     # wait this long for another program's write lock, then refuse
+    check_on_open: bool = True      # PRAGMA quick_check at console start and each CLI command
+
+
+@dataclass(frozen=True)
 class Config:
     center: CenterConfig = field(default_factory=CenterConfig)
     intake: IntakeConfig = field(default_factory=IntakeConfig)
@@ -81,6 +91,7 @@ class Config:
     sync: SyncConfig = field(default_factory=SyncConfig)
     callfeed: CallFeedConfig = field(default_factory=CallFeedConfig)
     duty: DutyConfig = field(default_factory=DutyConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
     keymap: dict[str, str] = field(default_factory=dict)
     source: str = "<defaults>"
 
@@ -96,6 +107,7 @@ _SECTIONS: dict[str, type] = {
     "sync": SyncConfig,
     "callfeed": CallFeedConfig,
     "duty": DutyConfig,
+    "store": StoreConfig,
 }
 
 
@@ -112,8 +124,13 @@ def load_config(path: Path | None = None) -> Config:
         if explicit:
             raise DataError(where, zh="配置文件不存在", en="config file not found")
         return Config()
+    if path.is_dir():
+        raise DataError(where, zh="这是一个目录，不是配置文件", en="this is a directory, not a config file")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DataError(where, zh="无法读取配置文件：{err}", en="cannot read the config file: {err}",
+                        err=exc.strerror or type(exc).__name__) from exc
     except tomllib.TOMLDecodeError as exc:
         raise DataError(where, zh="TOML 语法错误：{err}", en="invalid TOML: {err}", err=exc) from exc
     except UnicodeDecodeError as exc:
@@ -154,7 +171,8 @@ def _section(cls: type, values: Any, where: str) -> Any:
                             t=expected.__name__)
         if expected is int and value < 0:
             raise DataError(f"{where} {key}", zh="不能为负数", en="must not be negative")
-        kwargs[key] = value
+        # a profile is text from outside too: the center's name reaches every screen
+        kwargs[key] = one_line(value) if isinstance(value, str) else value
     return cls(**kwargs)
 
 
@@ -166,6 +184,7 @@ _RANGES = (
     ("callfeed", "ring_timeout_seconds", 5, 3600, "秒", "seconds"),
     ("duty", "filing_max_age_days", 1, 366, "天", "days"),
     ("duty", "gap_horizon_hours", 1, 168, "小时", "hours"),
+    ("store", "busy_timeout_ms", 10, 600_000, "毫秒", "milliseconds"),
 )
 
 
@@ -179,6 +198,9 @@ def _check_values(config: Config, where: str) -> None:
     if not center.seat.strip() or not center.county.strip():
         raise DataError(f"{where} [center]", zh="county 和 seat 不能为空",
                         en="county and seat must not be empty")
+    if operator_problem(center.operator) is not None:  # the city server's rule (console/sync/schema.py)
+        raise DataError(f"{where} [center] operator", zh="须为 1 到 {n} 个字符，不能全是空白",
+                        en="must be 1 to {n} characters, not blank", n=MAX_OPERATOR)
     try:
         ZoneInfo(center.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:

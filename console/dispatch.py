@@ -21,6 +21,7 @@ from console.grades import grade_of
 from console.inputs import clean_text, normalize
 from console.model import (
     CLOSED_STATUSES,
+    EMERGENCY_DISPOSITIONS,
     INCIDENT_STATUS_LABELS,
     MAIN_LINE,
     STATUS_LABELS,
@@ -63,7 +64,8 @@ def resolve_unit(ctx: Context, query: str) -> Unit:
                        q=query[:40])
     q = text.lower().replace(" ", "")
     exact = [u for u in matches
-             if q in (u.name_zh, u.name_en.lower().replace(" ", "")) or q in u.initials or q in u.pinyin]
+             if q in (u.name_zh, u.name_en.lower().replace(" ", "")) or q in u.initials or q in u.pinyin
+             or q in u.aliases]
     if len(matches) == 1 or len(exact) == 1:
         return exact[0] if len(exact) == 1 else matches[0]
     names = "、".join(f"{u.code} {u.name_zh}" for u in matches[:5])
@@ -137,6 +139,12 @@ def _issue(ctx: Context, tx: Transaction, incident_ref: str | int, unit: Unit, w
            known: tuple[Incident, list[Order]] | None = None,
            phase: str | None = None, activation: str = "") -> Order:
     incident, existing = known if known is not None else (get_incident(tx, incident_ref), None)
+    if incident.status == IncidentStatus.TRANSFERRED and incident.disposition in EMERGENCY_DISPOSITIONS:
+        # Went to 110/119/120 and now needs a linkage unit too (120 first, then the gas
+        # company): the incident is open again while the order runs; its transfers stay.
+        tx.append("incident.reopened", {"incident_id": incident.id, "for_order": unit.code},
+                  subject=incident.id, happened_at=max(when, incident.created_at))
+        incident = get_incident(tx, incident.id)
     if incident.status != IncidentStatus.OPEN:
         raise BadInput("order.incident_not_open", zh="警情 {no} 不在处置中（{s_zh}），不能派单",
                        en="incident {no} is not open ({s}); cannot issue orders",
@@ -181,24 +189,37 @@ def _issue(ctx: Context, tx: Transaction, incident_ref: str | int, unit: Unit, w
 
 def step(ctx: Context, order_ref: str | int, verb: str, *, at: str | None = None,
          note: str = "", reason: str = "") -> Order:
+    return step_many(ctx, [order_ref], verb, at=at, note=note, reason=reason)[0]
+
+
+def step_many(ctx: Context, order_refs: list[str | int], verb: str, *, at: str | None = None,
+              note: str = "", reason: str = "") -> list[Order]:
+    """One step for several orders (``ack 5 6 7``: three units acknowledged on one call), in
+    one transaction: all are recorded, or, when one is refused, none is."""
     target = STEPS.get(verb)
     if target is None:
         raise BadInput("order.unknown_step", zh="未知的派单步骤：{v}", en="unknown order step: {v}",
                        v=verb[:20])
     when = ctx.reported_time(at)
     why = clean_text(reason)
+    if target == OrderStatus.RETURNED and not why:
+        raise BadInput("order.return_reason", zh="退单必须填写原因（--reason）",
+                       en="a return needs a reason (--reason)")
     with ctx.transaction() as tx:
-        order = get_order(tx, order_ref)
-        _check_transition(order, target)
-        if target == OrderStatus.RETURNED and not why:
-            raise BadInput("order.return_reason", zh="退单必须填写原因（--reason）",
-                           en="a return needs a reason (--reason)")
-        _check_time(ctx, order, when)
-        if target == OrderStatus.CANCELLED:
-            _accept_standing_return(tx, order, when)
-        record_step(tx, order, target, when, note=note, reason=why)
-        close_incident_if_done(tx, order.incident_id, when)
-        return get_order(tx, order.id)
+        orders = [get_order(tx, ref) for ref in order_refs]
+        if len({o.id for o in orders}) != len(orders):
+            raise BadInput("order.named_twice", zh="同一派单不能写两次", en="an order is named twice")
+        done = []
+        for order in orders:
+            order = get_order(tx, order.id)     # as it reads now, after the ones before it
+            _check_transition(order, target)
+            _check_time(ctx, order, when)
+            if target == OrderStatus.CANCELLED:
+                _accept_standing_return(tx, order, when)
+            record_step(tx, order, target, when, note=note, reason=why)
+            close_incident_if_done(tx, order.incident_id, when)
+            done.append(order.id)
+        return [get_order(tx, order_id) for order_id in done]
 
 
 def review_return(ctx: Context, order_ref: str | int, decision: str, *, note: str = "",

@@ -3,12 +3,15 @@
 Every refusal carries its text in both UI languages at the place it is raised, so a message
 and its translation never drift apart, and a stable ``code`` for machines (``--json``).
 The CLI maps every ``LinkageError`` to exit code 2 with nothing written: validation happens
-before the write transaction opens, and a refusal inside one rolls it back.
+before the write transaction opens, and a refusal inside one rolls it back. A database that
+cannot be used (``StorageUnavailable``) exits 3.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from console.clean import multi_line, one_line
 
 
 class LinkageError(Exception):
@@ -24,10 +27,13 @@ class LinkageError(Exception):
 
     def message(self, lang: str = "zh") -> str:
         template = self.texts.get(lang) or self.texts["en"]
+        # a refusal often quotes what was given (a pulled value, an argument): on one line,
+        # without escape sequences (console/clean.py)
+        params = {k: one_line(v) if isinstance(v, str) else v for k, v in self.params.items()}
         try:
-            return template.format(**self.params)
+            return multi_line(template.format(**params))
         except (KeyError, IndexError, ValueError):
-            return template
+            return multi_line(template)
 
     def to_json(self, lang: str = "zh") -> dict[str, Any]:
         return {"code": self.code, "message": self.message(lang)}
@@ -43,6 +49,14 @@ class NotFound(BadInput):
 
 class IllegalTransition(BadInput):
     """An order step that the lifecycle does not allow from the current state."""
+
+
+class StorageUnavailable(LinkageError):
+    """The database file cannot be used: disk full, read-only, locked too long, not a database,
+    damaged. Exit code 3, so a script tells "the store is unwell" from "you typed it wrong"; as
+    with every refusal, nothing was written (SQLite rolled the transaction back)."""
+
+    exit_code = 3
 
 
 class DataError(LinkageError):

@@ -141,10 +141,26 @@ def _incident_recategorized(conn: sqlite3.Connection, e: EventRecord) -> None:
     )
 
 
+# Several services on one incident: every transfer (110/119/120/12345) is one row of
+# ``incident_transfers`` (insert only), so a fight with an injury lists 110 and 120, each with
+# its own time, whatever order the events arrive in. A transfer made while linkage orders run
+# carries ``keep_open``: it leaves the status alone (the incident stays open until its orders are
+# done). Without it (every transfer written before several services were possible, and a
+# transfer of an incident with nothing running) the status becomes ``transferred`` as it always
+# did, so old logs replay to the same tables.
 @applier("incident.transferred", "incident_id", "disposition")
 def _incident_transferred(conn: sqlite3.Connection, e: EventRecord) -> None:
-    status = "closed" if e.payload["disposition"] == "answered" else "transferred"
-    _set_status(conn, e, status, closed_at=e.happened_at)
+    p = e.payload
+    if p["disposition"] != "answered":
+        conn.execute(
+            "INSERT OR IGNORE INTO incident_transfers (event_id, incident_id, service, transferred_at,"
+            " note, operator, seat) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (e.id, p["incident_id"], str(p["disposition"]).removeprefix("transfer_"), e.happened_at,
+             p.get("note", ""), e.operator, e.seat),
+        )
+    if p.get("keep_open") is not True:
+        status = "closed" if p["disposition"] == "answered" else "transferred"
+        _set_status(conn, e, status, closed_at=e.happened_at)
     conn.execute(
         "UPDATE incidents SET disposition=?, disposition_event=? WHERE id=? AND disposition_event < ?",
         (e.payload["disposition"], e.id, e.payload["incident_id"], e.id),
@@ -322,9 +338,10 @@ def _incident_called_back(conn: sqlite3.Connection, e: EventRecord) -> None:
     )
 
 
-# Operators (console/operators.py): three last-writer-wins registers per login, each with the id
-# of the event that set it: the name, the PIN hash and whether the login is active. A pin change
-# or a disable arriving before the enrolment leaves a nameless row the enrolment then names.
+# Operators (console/operators.py): four last-writer-wins registers per login, each with the id
+# of the event that set it: the name, the PIN hash (with its KDF parameters), the role and
+# whether the login is active. A pin change or a disable arriving before the enrolment leaves a
+# nameless row the enrolment then names. Sign-in attempts are insert only (the lockout).
 def _operator_row(conn: sqlite3.Connection, login: str) -> None:
     conn.execute("INSERT OR IGNORE INTO operators (login) VALUES (?)", (login,))
 
@@ -332,9 +349,11 @@ def _operator_row(conn: sqlite3.Connection, login: str) -> None:
 def _operator_pin(conn: sqlite3.Connection, e: EventRecord) -> None:
     p = e.payload
     conn.execute(
-        "UPDATE operators SET salt=?, pin_hash=?, iterations=?, pin_event=?"
-        " WHERE login=? AND pin_event < ?",
-        (p["salt"], p["pin_hash"], int(p["iterations"]), e.id, p["login"], e.id),
+        "UPDATE operators SET salt=?, pin_hash=?, iterations=?, kdf=?, scrypt_n=?, scrypt_r=?,"
+        " scrypt_p=?, pin_event=? WHERE login=? AND pin_event < ?",
+        (p["salt"], p["pin_hash"], int(p.get("iterations", 0)), p.get("kdf", ""),
+         int(p.get("scrypt_n", 0)), int(p.get("scrypt_r", 0)), int(p.get("scrypt_p", 0)), e.id,
+         p["login"], e.id),
     )
 
 
@@ -343,7 +362,19 @@ def _operator_active(conn: sqlite3.Connection, e: EventRecord, active: bool) -> 
                  (1 if active else 0, e.id, e.payload["login"], e.id))
 
 
-@applier("operator.enrolled", "login", "name", "salt", "pin_hash", "iterations")
+def _operator_role(conn: sqlite3.Connection, e: EventRecord, role: str) -> None:
+    conn.execute("UPDATE operators SET role=?, role_event=? WHERE login=? AND role_event < ?",
+                 (role, e.id, e.payload["login"], e.id))
+
+
+def _attempt(conn: sqlite3.Connection, e: EventRecord, login: object, ok: bool) -> None:
+    """One sign-in attempt: a failure, or a proof of the PIN (which ends a run of failures)."""
+    if isinstance(login, str) and login:
+        conn.execute("INSERT OR IGNORE INTO operator_attempts VALUES (?, ?, ?, ?, ?)",
+                     (e.id, login, 1 if ok else 0, e.recorded_at, e.seat))
+
+
+@applier("operator.enrolled", "login", "name", "salt", "pin_hash")
 def _operator_enrolled(conn: sqlite3.Connection, e: EventRecord) -> None:
     p = e.payload
     _operator_row(conn, p["login"])
@@ -352,18 +383,36 @@ def _operator_enrolled(conn: sqlite3.Connection, e: EventRecord) -> None:
                  (p["name"], e.happened_at, e.id, p["login"], e.id))
     _operator_pin(conn, e)
     _operator_active(conn, e, True)
+    _operator_role(conn, e, "admin" if p.get("role") == "admin" else "operator")
+    _attempt(conn, e, p["login"], True)
+    _attempt(conn, e, p.get("by"), True)
 
 
-@applier("operator.pin_changed", "login", "salt", "pin_hash", "iterations")
+@applier("operator.pin_changed", "login", "salt", "pin_hash")
 def _operator_pin_changed(conn: sqlite3.Connection, e: EventRecord) -> None:
     _operator_row(conn, e.payload["login"])
     _operator_pin(conn, e)
+    _attempt(conn, e, e.payload["login"], True)
+    _attempt(conn, e, e.payload.get("by"), True)
 
 
 @applier("operator.disabled", "login")
 def _operator_disabled(conn: sqlite3.Connection, e: EventRecord) -> None:
     _operator_row(conn, e.payload["login"])
     _operator_active(conn, e, False)
+    _attempt(conn, e, e.payload.get("by"), True)
+
+
+@applier("operator.role_set", "login", "role")
+def _operator_role_set(conn: sqlite3.Connection, e: EventRecord) -> None:
+    _operator_row(conn, e.payload["login"])
+    _operator_role(conn, e, "admin" if e.payload["role"] == "admin" else "operator")
+    _attempt(conn, e, e.payload.get("by"), True)
+
+
+@applier("operator.sign_in_failed", "login")
+def _operator_sign_in_failed(conn: sqlite3.Connection, e: EventRecord) -> None:
+    _attempt(conn, e, e.payload["login"], False)
 
 
 # Who is signed in at a seat: the seat's latest sign-in, sign-out or shift handover (by id).
@@ -379,6 +428,7 @@ def _seat_operator(conn: sqlite3.Connection, e: EventRecord, login: str) -> None
 @applier("operator.signed_in", "login")
 def _operator_signed_in(conn: sqlite3.Connection, e: EventRecord) -> None:
     _seat_operator(conn, e, e.payload["login"])
+    _attempt(conn, e, e.payload["login"], True)
 
 
 @applier("operator.signed_out", "login")
@@ -398,6 +448,7 @@ def _shift_handed_over(conn: sqlite3.Connection, e: EventRecord) -> None:
          json.dumps(p["open_incidents"]), json.dumps(p["overdue_orders"])),
     )
     _seat_operator(conn, e, p["to_operator"])
+    _attempt(conn, e, p["to_operator"], True)       # the receiver proved their PIN
 
 
 # A grading (分级, console/grades.py) is stored whole, insert only: the grade now (latest by id)

@@ -6,18 +6,24 @@ a second incident; both calls are always kept, because the second caller may add
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from console.clean import one_line
 from console.clock import stored
 from console.context import Context
 from console.drills import require_same_drill, require_same_kind, seat_mode
 from console.errors import BadInput
-from console.inputs import clean_text, normalize, parse_area, parse_phone, place_key
-from console.model import Call, Disposition, Incident, IncidentStatus, Order
-from console.queries import caller_history, get_incident, possible_duplicates
+from console.inputs import bounded, clean_text, normalize, parse_area, parse_phone, place_key
+from console.model import EMERGENCY_DISPOSITIONS, Call, Disposition, Incident, IncidentStatus, Order
+from console.queries import caller_history, get_incident
+from console.repeats import Repeat, find_repeats
 from console.store import Transaction
+from console.sync.schema import MAX_ADDRESS, MAX_NAME, MAX_REASON, MAX_TEXT
 from console.triage import Triage
+
+SERVICE_SEPARATORS = re.compile(r"[，,+＋、/ ]+")
 
 TRANSFER_TARGETS = {
     "110": Disposition.TRANSFER_110,
@@ -37,6 +43,7 @@ class IntakeResult:
     duplicates: list[Incident]   # live incidents this call may repeat
     merged: bool                 # True when the call was attached to an existing incident
     orders: list[Order] = field(default_factory=list)  # issued with the call, same transaction
+    repeats: list[Repeat] = field(default_factory=list)  # the duplicates with why each is offered
 
 
 def check_text(ctx: Context, text: str) -> str:
@@ -86,12 +93,14 @@ def new_call(
     at: str | None = None,
     merge_into: str | int | None = None,
     dispatch: list[str] | None = None,
-    transfer: str | None = None,
+    transfer: str | list[str] | None = None,
     drill: bool = False,
 ) -> IntakeResult:
     """Record a call. With ``dispatch`` the listed units are ordered, with ``transfer`` the call
     is recorded as transferred (110/119/120/12345/answered), in the same transaction: the
-    incident and what was decided about it are saved together or not at all.
+    incident and what was decided about it are saved together or not at all. Several
+    emergency services may be given (``["110", "120"]``: a fight with an injury), and with
+    linkage orders too (120 and the gas company): the incident then stays open while they run.
 
     The call is a drill (演练) when ``drill`` says so (``call new --drill``, a ring from a drill
     script) or this seat is in drill mode (console/drills.py)."""
@@ -99,29 +108,32 @@ def new_call(
 
     number = parse_phone(phone)
     body = check_text(ctx, text)
-    where = clean_text(address)[:500]
-    zone = parse_area(area, ctx.config.center.default_area)
+    where = one_line(bounded(address, MAX_ADDRESS, "地址", "address"))
+    zone = parse_area(area, ctx.config.center.default_area, address)
     received = ctx.reported_time(at)
     # a repeat call attached to an incident takes its category; one given is still checked
     code = (resolve_category(ctx, triage, category, body)
             if merge_into is None or (category and category.strip()) else "")
     key = place_key(where)
     window = timedelta(minutes=ctx.config.intake.duplicate_window_minutes)
-    name = clean_text(caller_name)[:100]
+    name = bounded(caller_name, MAX_NAME, "报警人姓名", "caller name")
     units = [resolve_unit(ctx, q) for q in dispatch or []]
-    disposition = transfer_disposition(transfer) if transfer else None
-    if (units or disposition) and merge_into is not None:
+    dispositions = transfer_dispositions(transfer)
+    if (units or dispositions) and merge_into is not None:
         raise BadInput("intake.merge_and_dispatch", zh="并入已有警情的来电不能同时派单或转出",
                        en="a call merged into an incident cannot also dispatch units or be transferred")
-    if units and disposition:
-        raise BadInput("intake.transfer_and_dispatch", zh="转出的来电不能同时派单",
-                       en="a transferred call cannot also dispatch units")
+    if any(d not in EMERGENCY_DISPOSITIONS for d in dispositions) and (units or len(dispositions) > 1):
+        raise BadInput("intake.transfer_and_dispatch",
+                       zh="转12345或当场答复的来电不能同时派单或转其他部门",
+                       en="a call handed to 12345 or answered on the spot cannot also dispatch"
+                          " units or go to another service")
     drill = drill or seat_mode(ctx.store).on
     with ctx.transaction() as tx:
         target = get_incident(tx, merge_into) if merge_into is not None else None
         history = caller_history(tx, number, ctx.config.intake.history_limit, before=received)
-        duplicates = possible_duplicates(tx, number, key, code or (target.category if target else ""),
-                                         received - window)
+        repeats = find_repeats(tx, number, where, code or (target.category if target else ""),
+                               received - window)
+        duplicates = [r.incident for r in repeats]
         call_id = tx.new_id()
         payload = {"call_id": call_id, "phone": number, "caller_name": name, "address": where,
                    "area": zone.value, "text": body}
@@ -131,7 +143,7 @@ def new_call(
             tx.append("call.added", {**payload, "incident_id": target.id}, subject=target.id,
                       happened_at=received)
             incident = get_incident(tx, target.no)
-            return IntakeResult(incident, call_id, history, duplicates, merged=True)
+            return IntakeResult(incident, call_id, history, duplicates, merged=True, repeats=repeats)
         incident_id = tx.new_id()
         tx.append(
             "incident.created",
@@ -139,17 +151,14 @@ def new_call(
              "disposition": Disposition.LINKAGE.value, **({"drill": True} if drill else {})},
             subject=incident_id, happened_at=received,
         )
-        if disposition is not None:
-            tx.append("incident.transferred",
-                      {"incident_id": incident_id, "disposition": disposition.value, "note": ""},
-                      subject=incident_id, happened_at=received)
-            incident = get_incident(tx, incident_id)
-        else:
-            incident = _created(tx, incident_id, payload, key, code, received, drill)
+        incident = _created(tx, incident_id, payload, key, code, received, drill)
+        for disposition in dispositions:
+            incident = record_transfer(tx, incident, disposition, "", received, keep_open=bool(units))
         orders: list[Order] = []
         for unit in units:
             orders.append(issue_in(ctx, tx, incident, unit, received, existing=list(orders)))
-    return IntakeResult(incident, call_id, history, duplicates, merged=False, orders=orders)
+    return IntakeResult(incident, call_id, history, duplicates, merged=False, orders=orders,
+                        repeats=repeats)
 
 
 def _created(tx: Transaction, incident_id: str, payload: dict[str, str], key: str, code: str,
@@ -204,38 +213,80 @@ def transfer_disposition(target: str) -> Disposition:
     return disposition
 
 
+def transfer_dispositions(targets: str | list[str] | None) -> list[Disposition]:
+    """``"110,120"``, ``"110+120"`` or ``["110", "120"]`` → the dispositions, in order, once each."""
+    if targets is None:
+        return []
+    raw = targets if isinstance(targets, list) else [targets]
+    words = [w for item in raw for w in SERVICE_SEPARATORS.sub(",", item).split(",") if w.strip()]
+    if isinstance(targets, str) and targets.strip() and not words:
+        words = [targets]
+    return list(dict.fromkeys(transfer_disposition(w) for w in words))
+
+
+def _live_orders(tx: Transaction, incident_id: str) -> int:
+    live = tx.one(
+        "SELECT count(*) FROM orders WHERE incident_id = ? AND status NOT IN"
+        " ('completed','reassigned','cancelled','handed_over')", (incident_id,))
+    return int(live[0]) if live else 0
+
+
+def record_transfer(tx: Transaction, incident: Incident, disposition: Disposition, note: str,
+                    when: datetime, *, keep_open: bool = False) -> Incident:
+    """One transfer, validated inside the caller's transaction.
+
+    110/119/120 may be reached one after another (a fight with an injury goes to 110 and
+    120) and alongside linkage orders: then the incident stays open while the orders run.
+    12345 and an answer on the spot still end the incident's handling here, so they need an
+    open incident with nothing running."""
+    emergency = disposition in EMERGENCY_DISPOSITIONS
+    reachable = incident.status == IncidentStatus.OPEN or (
+        emergency and incident.status == IncidentStatus.TRANSFERRED
+        and incident.disposition in EMERGENCY_DISPOSITIONS)
+    if not reachable:
+        raise BadInput("transfer.not_open", zh="警情 {no} 不在处置中，不能转出",
+                       en="incident {no} is not open", no=incident.no)
+    service = disposition.value.removeprefix("transfer_")
+    if emergency and service in incident.transfers:
+        raise BadInput("transfer.again", zh="警情 {no} 已转{s}", en="incident {no} already went to {s}",
+                       no=incident.no, s=service)
+    live = _live_orders(tx, incident.id)
+    if live and not emergency:
+        raise BadInput("transfer.open_orders", zh="警情 {no} 还有未结派单，请先取消",
+                       en="incident {no} still has open orders; cancel them first",
+                       no=incident.no)
+    stays_open = incident.status == IncidentStatus.OPEN and (keep_open or bool(live))
+    tx.append("incident.transferred",
+              {"incident_id": incident.id, "disposition": disposition.value,
+               "note": bounded(note, MAX_REASON, "备注", "note"), **({"keep_open": True} if stays_open else {})},
+              subject=incident.id, happened_at=when)
+    return get_incident(tx, incident.id)
+
+
 def transfer(ctx: Context, ref: str | int, target: str, note: str = "",
              at: str | None = None) -> Incident:
-    """Record a transfer to 110/119/120/12345, or an answer given on the spot."""
-    disposition = transfer_disposition(target)
+    """Record a transfer to 110/119/120/12345, or an answer given on the spot; several
+    services may be given at once (``110,120``)."""
+    dispositions = transfer_dispositions(target) or [transfer_disposition(target)]
     when = ctx.reported_time(at)
     with ctx.transaction() as tx:
         incident = get_incident(tx, ref)
-        if incident.status != IncidentStatus.OPEN:
-            raise BadInput("transfer.not_open", zh="警情 {no} 不在处置中，不能转出",
-                           en="incident {no} is not open", no=incident.no)
-        live = tx.one(
-            "SELECT count(*) FROM orders WHERE incident_id = ? AND status NOT IN"
-            " ('completed','reassigned','cancelled','handed_over')", (incident.id,))
-        if live and live[0]:
-            raise BadInput("transfer.open_orders", zh="警情 {no} 还有未结派单，请先取消",
-                           en="incident {no} still has open orders; cancel them first",
-                           no=incident.no)
-        tx.append("incident.transferred",
-                  {"incident_id": incident.id, "disposition": disposition.value,
-                   "note": clean_text(note)[:1000]},
-                  subject=incident.id, happened_at=when)
-        return get_incident(tx, incident.id)
+        if len(dispositions) > 1 and any(d not in EMERGENCY_DISPOSITIONS for d in dispositions):
+            raise BadInput("transfer.mixed", zh="12345 或当场答复不能与其他部门一起转出",
+                           en="12345 or an answer on the spot cannot go with another service")
+        for disposition in dispositions:
+            incident = record_transfer(tx, incident, disposition, note, when)
+        return incident
 
 
 def add_note(ctx: Context, ref: str | int, note: str, at: str | None = None) -> Incident:
-    text = clean_text(note)
+    text = bounded(note, MAX_TEXT, "备注", "note")
     if not text:
         raise BadInput("note.empty", zh="备注不能为空", en="the note is empty")
     when = ctx.reported_time(at)
     with ctx.transaction() as tx:
         incident = get_incident(tx, ref)
-        tx.append("incident.noted", {"incident_id": incident.id, "note": text[:4000]},
+        tx.append("incident.noted", {"incident_id": incident.id, "note": text},
                   subject=incident.id, happened_at=when)
         return incident
 

@@ -86,6 +86,10 @@ class Disposition(StrEnum):
     ANSWERED = "answered"          # consultation answered on the spot (直接答复)
 
 
+#: The emergency services a call may reach together, and alongside linkage orders.
+EMERGENCY_DISPOSITIONS = frozenset(
+    {Disposition.TRANSFER_110, Disposition.TRANSFER_119, Disposition.TRANSFER_120})
+
 DISPOSITION_LABELS = {
     Disposition.LINKAGE: ("联动处置", "linkage"),
     Disposition.TRANSFER_110: ("转110", "transferred to 110"),
@@ -151,6 +155,14 @@ class Incident:
     source: str = "center"        # "unit": reported by a Tier 1 unit that took the call (双轨)
     reporting_unit: str = ""      # the unit code when source is "unit"
     drill: bool = False           # a drill (演练): kept out of real counts, exports and sync
+    #: The services it went to (``("110", "120")``), in order; filled by ``get_incident``.
+    transfers: tuple[str, ...] = ()
+
+
+def services_label(services: tuple[str, ...] | list[str], lang: str) -> str:
+    """``转110+120`` / ``to 110+120``: every service an incident went to, in one word."""
+    joined = "+".join(services)
+    return f"转{joined}" if lang == "zh" else f"to {joined}"
 
 
 @dataclass(frozen=True)

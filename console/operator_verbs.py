@@ -1,7 +1,11 @@
 """Verbs for operators and shift handover (值班员 / 交接班), see ``console/operators.py`` and
 ``console/shifts.py``. Importing this module registers them (commands.py).
 
-A PIN typed here is checked and hashed, never echoed back, stored or sent.
+A PIN typed here is checked and hashed, never echoed back, stored or sent. PINs are never
+options (the grammar refuses ``--pin``, console/commands.py): each one a verb needs is read in
+turn from ``services.pin_reader`` (the CLI asks the terminal or reads the next line of stdin,
+console/pin_input.py). Acts of an administrator name them with ``--admin LOGIN``, whose PIN is read
+first.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from datetime import date
 
 from console.accountability import supervise_text
 from console.commands import Invocation, Outcome, command
+from console.errors import BadInput
 from console.inputs import parse_day
 from console.operators import Operator
 from console.render import Text
@@ -21,11 +26,39 @@ def _who(t: Text, o: Operator) -> str:
     return f"{o.login} {o.name}{state}"
 
 
-@command("operator add", args=("login",), options=("name", "pin"),
-         zh="登记值班员：登录名、姓名（--name）和 4-8 位数字 PIN（--pin，只保存其散列）",
-         en="enrol an operator: login, --name and a 4-8 digit --pin (only its hash is kept)")
+def _pin(inv: Invocation, zh: str, en: str) -> str:
+    """The next PIN from the front end's reader, prompted in the user's language."""
+    reader = inv.services.pin_reader
+    if reader is None:
+        raise BadInput("operator.pin_prompt",
+                       zh="此处无法输入 PIN：请用签到或交接班界面，或在终端运行 linkage 命令",
+                       en="no PIN can be typed here: use the sign-in or handover screen, or run"
+                          " the linkage command in a terminal")
+    return reader(inv.text.pick(zh, en))
+
+
+def _admin(inv: Invocation) -> tuple[str | None, str | None]:
+    """``--admin LOGIN`` and that administrator's PIN (read first), or (None, None)."""
+    admin = inv.get("admin")
+    if admin is None or not admin.strip():
+        return None, None
+    return admin, _pin(inv, f"管理员 {admin} 的 PIN", f"PIN of administrator {admin}")
+
+
+@command("operator add", args=("login",), options=("name", "role", "admin"),
+         zh="登记值班员：登录名、姓名（--name）、角色（--role admin|operator）；须管理员 --admin"
+            "（先输入其 PIN），再输入新值班员的 4-8 位 PIN（只保存其散列）。首个值班员无须管理员，"
+            "自动成为管理员",
+         en="enrol an operator: login, --name, --role admin|operator; an administrator --admin"
+            " (their PIN is read first), then the new 4-8 digit PIN (only its hash is kept). The"
+            " first operator needs no administrator and becomes one")
 def _operator_add(inv: Invocation) -> Outcome:
-    who = inv.services.enrol_operator(inv.need("login"), inv.get("name") or "", inv.get("pin") or "")
+    login = inv.need("login")
+    admin, admin_pin = _admin(inv)
+    pin = _pin(inv, f"{login} 的新 PIN", f"new PIN for {login}")
+    who = inv.services.enrol_operator(login, inv.get("name") or "", pin,
+                                      role=inv.get("role") or "operator", admin=admin,
+                                      admin_pin=admin_pin)
     t = inv.text
     return inv.outcome({"operator": who.to_json()},
                        [t.pick(f"已登记值班员 {_who(t, who)}", f"enrolled operator {_who(t, who)}")])
@@ -44,30 +77,54 @@ def _operator_list(inv: Invocation) -> Outcome:
                         "signed_in": s.ctx.operator}, lines)
 
 
-@command("operator passwd", args=("login",), options=("pin", "new-pin"),
-         zh="修改 PIN：--pin 原 PIN，--new-pin 新 PIN", en="change a PIN: --pin old, --new-pin new")
+@command("operator passwd", args=("login",), options=("admin",),
+         zh="修改 PIN：依次输入原 PIN 和新 PIN；或由管理员 --admin 重置（先输入管理员 PIN，再输入新 PIN）",
+         en="change a PIN: type the old PIN, then the new one; or an administrator resets it"
+            " (--admin: their PIN, then the new one)")
 def _operator_passwd(inv: Invocation) -> Outcome:
-    who = inv.services.change_pin(inv.need("login"), inv.get("pin") or "", inv.get("new_pin") or "")
+    login = inv.need("login")
+    admin, admin_pin = _admin(inv)
+    old = None if admin else _pin(inv, f"{login} 的原 PIN", f"current PIN of {login}")
+    new = _pin(inv, f"{login} 的新 PIN", f"new PIN for {login}")
+    who = inv.services.change_pin(login, old, new, admin=admin, admin_pin=admin_pin)
     t = inv.text
-    return inv.outcome({"operator": who.to_json()},
+    return inv.outcome({"operator": who.to_json(), "by": admin},
                        [t.pick(f"{who.login} 的 PIN 已修改", f"{who.login}'s PIN changed")])
 
 
-@command("operator disable", args=("login",), zh="停用值班员（不能再签到；历史记录保留）",
-         en="disable an operator (no more sign-ins; their records stay)")
+@command("operator disable", args=("login",), options=("admin",),
+         zh="停用值班员（不能再签到；历史记录保留）；须管理员 --admin 并输入其 PIN",
+         en="disable an operator (no more sign-ins; their records stay); needs --admin and that"
+            " administrator's PIN")
 def _operator_disable(inv: Invocation) -> Outcome:
-    who = inv.services.disable_operator(inv.need("login"))
+    login = inv.need("login")
+    admin, admin_pin = _admin(inv)
+    who = inv.services.disable_operator(login, admin=admin, admin_pin=admin_pin)
     t = inv.text
     return inv.outcome({"operator": who.to_json()},
                        [t.pick(f"已停用值班员 {_who(t, who)}", f"disabled operator {_who(t, who)}")])
 
 
-@command("operator signin", aliases=("signin",), args=("login",), options=("pin",),
-         zh="值班员签到：此后本席位的每条记录都记在该值班员名下",
-         en="sign in: every later record of this seat carries this operator")
+@command("operator role", args=("login", "role"), options=("admin",),
+         zh="设定角色：admin（管理员：登记、停用、重置 PIN）或 operator；须管理员 --admin 并输入其 PIN",
+         en="set a role: admin (enrols, disables, resets PINs) or operator; needs --admin and"
+            " that administrator's PIN")
+def _operator_role(inv: Invocation) -> Outcome:
+    login, role = inv.need("login"), inv.need("role")
+    admin, admin_pin = _admin(inv)
+    who = inv.services.set_operator_role(login, role, admin=admin, admin_pin=admin_pin)
+    t = inv.text
+    return inv.outcome({"operator": who.to_json()},
+                       [t.pick(f"{who.login} 的角色：{who.role}", f"{who.login} is now {who.role}")])
+
+
+@command("operator signin", aliases=("signin",), args=("login",),
+         zh="值班员签到（随后输入 PIN）：此后本席位的每条记录都记在该值班员名下",
+         en="sign in (the PIN is asked for): every later record of this seat carries this operator")
 def _operator_signin(inv: Invocation) -> Outcome:
     s = inv.services
-    who = s.sign_in(inv.need("login"), inv.get("pin") or "")
+    login = inv.need("login")
+    who = s.sign_in(login, _pin(inv, f"{login} 的 PIN", f"PIN of {login}"))
     t = inv.text
     return inv.outcome({"operator": who.to_json(), "seat": s.config.center.seat},
                        [t.pick(f"{who.name}（{who.login}）已在席位 {s.config.center.seat} 签到",
@@ -121,13 +178,15 @@ def handover_line(t: Text, h: Handover) -> str:
         f" {len(h.open_incidents)} · overdue orders {len(h.overdue_orders)}{note}")
 
 
-@command("shift handover", aliases=("jjb",), options=("to", "pin", "note"),
-         zh="交接班：接班人 --to 登录名 --pin 本人 PIN（--note 交接说明）；此后记录记在接班人名下",
-         en="hand over the shift: the receiver's --to login and --pin (--note); later records"
-            " carry the receiver")
+@command("shift handover", aliases=("jjb",), options=("to", "note"),
+         zh="交接班：接班人 --to 登录名（随后输入接班人本人 PIN；--note 交接说明）；此后记录记在接班人名下",
+         en="hand over the shift: the receiver's --to login (then the receiver's PIN; --note);"
+            " later records carry the receiver")
 def _shift_handover(inv: Invocation) -> Outcome:
     s = inv.services
-    h = s.hand_over_shift(inv.need("to"), inv.get("pin") or "", inv.get("note") or "")
+    to = inv.need("to")
+    h = s.hand_over_shift(to, _pin(inv, f"接班人 {to} 的 PIN", f"PIN of {to}, the receiver"),
+                          inv.get("note") or "")
     t = inv.text
     return inv.outcome({"handover": h.to_json()},
                        [t.pick("已交接班：", "shift handed over: ") + handover_line(t, h)])

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from console.clean import clean_payload, multi_line, one_line
 from console.clock import iso, parse_instant
 from console.errors import NotFound
 from console.inputs import parse_ref
@@ -21,7 +22,7 @@ from console.model import (
     ReturnRecord,
     acked_at,
 )
-from console.store import Store, Transaction
+from console.store import EventRecord, Store, Transaction
 
 # Explicit columns, read by position in ``order_from_row`` (the board reads a thousand rows
 # per repaint; name lookups on sqlite3.Row cost more than the rest of the conversion).
@@ -54,22 +55,30 @@ def _instant(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+def clean_record(e: EventRecord) -> EventRecord:
+    """An event as shown to a person (a timeline): its words cleaned (console/clean.py); the
+    stored event, the legal record, is untouched."""
+    return replace(e, kind=one_line(e.kind), operator=one_line(e.operator), seat=one_line(e.seat),
+                   payload=clean_payload(e.payload))
+
+
 def incident_from_row(row: sqlite3.Row) -> Incident:
     return Incident(
         no=row["no"], id=row["id"], created_at=parse_instant(row["created_at"]),
-        phone=row["phone"], caller_name=row["caller_name"], address=row["address"],
-        area=row["area"], category=row["category"], text=row["text"],
+        phone=one_line(row["phone"]), caller_name=one_line(row["caller_name"]),
+        address=one_line(row["address"]), area=row["area"], category=one_line(row["category"]),
+        text=multi_line(row["text"]),
         status=IncidentStatus(row["status"]), disposition=Disposition(row["disposition"]),
-        merged_into=row["merged_into"], closed_at=_t(row["closed_at"]), seat=row["seat"],
-        source=row["source"], reporting_unit=row["reporting_unit"], drill=bool(row["drill"]),
+        merged_into=row["merged_into"], closed_at=_t(row["closed_at"]), seat=one_line(row["seat"]),
+        source=row["source"], reporting_unit=one_line(row["reporting_unit"]), drill=bool(row["drill"]),
     )
 
 
 def call_from_row(row: sqlite3.Row) -> Call:
     return Call(
-        no=row["no"], id=row["id"], incident_id=row["incident_id"], phone=row["phone"],
-        caller_name=row["caller_name"], received_at=parse_instant(row["received_at"]),
-        text=row["text"], address=row["address"], area=row["area"],
+        no=row["no"], id=row["id"], incident_id=row["incident_id"], phone=one_line(row["phone"]),
+        caller_name=one_line(row["caller_name"]), received_at=parse_instant(row["received_at"]),
+        text=multi_line(row["text"]), address=one_line(row["address"]), area=row["area"],
     )
 
 
@@ -80,13 +89,14 @@ def order_from_row(row: sqlite3.Row | tuple[Any, ...]) -> Order:
      initial_handling, phase, activation, drill) = tuple(row)[:24]
     parsed = {k: _instant(v) for k, v in json.loads(steps).items()}
     return Order(
-        no=no, id=id_, incident_id=incident_id, incident_no=incident_no, unit=unit,
+        no=no, id=id_, incident_id=incident_id, incident_no=incident_no, unit=one_line(unit),
         unit_kind=unit_kind, area=area, status=OrderStatus(status),
         first_contact=bool(first_contact), handover_from=handover_from,
         reassigned_from=reassigned_from, issued_at=_instant(issued_at),
         steps=parsed, ack_due=_t(ack_due), depart_due=_t(depart_due), arrive_due=_t(arrive_due),
-        feedback_due=_t(feedback_due), return_reason=return_reason, return_event=return_event,
-        return_decision=return_decision, initial_handling=initial_handling,
+        feedback_due=_t(feedback_due), return_reason=multi_line(return_reason),
+        return_event=return_event, return_decision=return_decision,
+        initial_handling=multi_line(initial_handling),
         handover_acked_at=acked_at(parsed) if handover_from else None,
         phase=phase, activation=activation, drill=bool(drill),
     )
@@ -110,7 +120,22 @@ def _one_by_ref(db: Reader, ref: str | int, select: str, alias: str, what: tuple
 
 
 def get_incident(db: Reader, ref: str | int) -> Incident:
-    return incident_from_row(_one_by_ref(db, ref, "SELECT * FROM incidents", "", ("警情", "incident")))
+    incident = incident_from_row(_one_by_ref(db, ref, "SELECT * FROM incidents", "", ("警情", "incident")))
+    services = transfers_of(db, [incident.id]).get(incident.id)
+    return replace(incident, transfers=tuple(services)) if services else incident
+
+
+def transfers_of(db: Reader, incident_ids: list[str]) -> dict[str, list[str]]:
+    """Incident id → the services it went to (110, 120, …) in the order they were reached."""
+    if not incident_ids:
+        return {}
+    marks = ",".join("?" * len(incident_ids))
+    out: dict[str, list[str]] = {}
+    for row in db.all(f"SELECT incident_id, service FROM incident_transfers WHERE incident_id IN"
+                      f" ({marks}) ORDER BY transferred_at, event_id", tuple(incident_ids)):
+        if row[1] not in out.setdefault(row[0], []):
+            out[row[0]].append(row[1])
+    return out
 
 
 def get_order(db: Reader, ref: str | int) -> Order:
@@ -186,19 +211,3 @@ def caller_history(db: Reader, phone: str, limit: int, before: datetime | None =
             "SELECT * FROM calls WHERE phone = ? AND received_at < ?"
             " ORDER BY received_at DESC LIMIT ?", (phone, iso(before), limit))
     return [call_from_row(r) for r in rows]
-
-
-def possible_duplicates(
-    db: Reader, phone: str, place: str, category: str, since: datetime
-) -> list[Incident]:
-    """Live incidents from the same number, or at the same place in the same category."""
-    rows = db.all(
-        "SELECT * FROM incidents WHERE status != 'merged' AND no IN ("
-        " SELECT i.no FROM calls c JOIN incidents i ON i.id = c.incident_id"
-        "  WHERE ? != '' AND c.phone = ? AND c.received_at >= ?"
-        " UNION SELECT no FROM incidents"
-        "  WHERE ? != '' AND place_key = ? AND category = ? AND created_at >= ?)"
-        " ORDER BY no DESC",
-        (phone, phone, iso(since), place, place, category, iso(since)),
-    )
-    return [incident_from_row(r) for r in rows]

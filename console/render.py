@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from console.board import Board
 from console.catalog import Catalog, Unit
+from console.clean import one_line
 from console.clock import iso
 from console.deadlines import STAGE_LABELS, OrderClock
 from console.model import (
@@ -25,6 +26,7 @@ from console.model import (
     OrderStatus,
     ReturnRecord,
     label,
+    services_label,
 )
 from console.store import EventRecord
 from console.triage import TriageResult
@@ -42,7 +44,7 @@ def incident_json(i: Incident) -> dict[str, Any]:
         "no": i.no, "id": i.id, "created_at": iso(i.created_at), "phone": i.phone,
         "caller_name": i.caller_name, "address": i.address, "area": i.area,
         "category": i.category, "text": i.text, "status": i.status.value,
-        "disposition": i.disposition.value, "merged_into": i.merged_into,
+        "disposition": i.disposition.value, "transfers": list(i.transfers), "merged_into": i.merged_into,
         "closed_at": _t(i.closed_at), "seat": i.seat, "source": i.source,
         "reporting_unit": i.reporting_unit or None, "drill": i.drill,
     }
@@ -171,8 +173,9 @@ class Text:
 
     def incident_line(self, i: Incident) -> str:
         status = label(INCIDENT_STATUS_LABELS, i.status, self.lang)
-        disp = label(DISPOSITION_LABELS, i.disposition, self.lang)
-        where = i.address or self.pick("（未填地址）", "(no address)")
+        disp = (services_label(i.transfers, self.lang) if i.transfers
+                else label(DISPOSITION_LABELS, i.disposition, self.lang))
+        where = one_line(i.address) or self.pick("（未填地址）", "(no address)")
         source = (self.pick(f" · 单位上报：{self.unit(i.reporting_unit)}",
                             f" · reported by {self.unit(i.reporting_unit)}")
                   if i.source == "unit" else "")
@@ -190,6 +193,14 @@ class Text:
             status += self.pick("（待接收单位签收）", " (awaiting the receiving unit's ack)")
         return status
 
+    def off_duty_warning(self, units: list[Unit]) -> str:
+        """The warning when Tier 2/3 units were ordered outside their duty: not refused."""
+        zh = "、".join(u.name_zh for u in units)
+        en = ", ".join(u.name_en for u in units)
+        return self.pick(f"注意：{zh} 现为非值班时段（二、三级联动单位），已派单，请电话确认有人接收",
+                         f"warning: {en} off duty now (tier 2/3); ordered anyway, phone to make sure"
+                         " someone takes it")
+
     def order_line(self, o: Order, clock: OrderClock) -> str:
         status = self.order_status(o)
         first = self.pick(" [首接]", " [first contact]") if o.first_contact else ""
@@ -198,7 +209,7 @@ class Text:
                 f"{first}: {status} · {self.remaining(clock)}")
 
     def call_line(self, c: Call) -> str:
-        return f"  {self.time(c.received_at, True)} {c.phone or '-'} {c.text}"
+        return f"  {self.time(c.received_at, True)} {one_line(c.phone) or '-'} {one_line(c.text)}"
 
     def board_lines(self, board: Board, marks: dict[str, str] | None = None) -> list[str]:
         """The board as text; ``marks`` adds a note to an order's line (order id → text)."""
@@ -219,7 +230,9 @@ class Text:
             mark = self.pick("【超时】", "[OVERDUE] ") if r.clock.state == "overdue" else ""
             lines.append(
                 f"{mark}{self.drill_mark(r.order.drill)}{self.pick('派单', 'order')} {r.order.no}"
-                f" · #{r.order.incident_no} {self.category(r.category)} · {self.unit(r.order.unit)}"
+                f" · #{r.order.incident_no} {self.category(r.category)}"
+                + (f" ({services_label(r.transfers, self.lang)})" if r.transfers else "")
+                + f" · {self.unit(r.order.unit)}"
                 f" · {self.order_status(r.order)} · {self.remaining(r.clock)}"
                 + (f" · {marks[r.order.id]}" if marks and r.order.id in marks else "")
             )

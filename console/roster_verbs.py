@@ -14,7 +14,7 @@ from console.clock import iso
 from console.commands import Invocation, Outcome, command
 from console.dispatch import resolve_unit
 from console.errors import BadInput
-from console.inputs import normalize, parse_reported_time
+from console.inputs import normalize, parse_reported_time, within_range
 from console.render import Text, unit_json
 from console.rostercsv import parse_local_time, write_roster
 from console.rosters import TIER_FIELD, TIER_FIELD_LABELS, Shift, Staleness
@@ -37,12 +37,12 @@ def instant_arg(inv: Invocation, name: str, default: datetime) -> datetime:
     text = normalize(raw)
     if m := _DATE.fullmatch(text):
         try:
-            return datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=tz)
+            return within_range(datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=tz), raw)
         except ValueError:
             pass
     found = parse_local_time(text, tz)
     if found is not None:
-        return found
+        return within_range(found, raw)
     return parse_reported_time(text, s.ctx.clock.now(), tz, _AHEAD)
 
 

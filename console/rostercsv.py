@@ -21,8 +21,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from console.catalog import PHONE_RE, Catalog, Unit
+from console.clean import csv_cell, csv_value
 from console.errors import BadInput
-from console.inputs import clean_text, normalize, parse_phone
+from console.inputs import clean_text, normalize, parse_phone, within_range
 from console.rosters import MAX_SHIFT, TIER_FIELD, TIER_FIELD_LABELS, Shift
 
 #: column → (Chinese header, English header, other accepted names)
@@ -106,10 +107,10 @@ def parse_local_time(raw: str, tz: ZoneInfo) -> datetime | None:
     try:
         if m:
             y, mo, d, h, mi, s = (int(g or 0) for g in m.groups())
-            return datetime(y, mo, d, h, mi, s, tzinfo=tz)
+            return within_range(datetime(y, mo, d, h, mi, s, tzinfo=tz), raw)
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}T.*([+-]\d{2}:?\d{2}|Z)", text):
-            return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+            return within_range(datetime.fromisoformat(text.replace("Z", "+00:00")), raw)
+    except (ValueError, BadInput):  # a year 1 or 9999 in a file is as malformed as a typo
         return None
     return None
 
@@ -215,7 +216,7 @@ def parse_roster(text: str, name: str, catalog: Catalog, tz: ZoneInfo,
 
 def _row(cells: list[str], columns: list[str | None], line: int, catalog: Catalog, tz: ZoneInfo,
          problems: list[Problem]) -> Shift | None:
-    values = {key: clean_text(cell) for key, cell in zip(columns, cells, strict=False) if key}
+    values = {key: clean_text(csv_value(cell)) for key, cell in zip(columns, cells, strict=False) if key}
     before = len(problems)
 
     def bad(zh: str, en: str) -> None:
@@ -272,6 +273,6 @@ def write_roster(shifts: Sequence[Shift], tz: ZoneInfo) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     for s in shifts:
-        writer.writerow([s.unit, _local(s.start, tz), _local(s.end, tz), s.person, s.phone, s.vehicle,
-                         s.contact, s.responsible])
+        writer.writerow([csv_cell(v) for v in (s.unit, _local(s.start, tz), _local(s.end, tz), s.person,
+                                                s.phone, s.vehicle, s.contact, s.responsible)])
     return out.getvalue()

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
+from console.clean import one_line
 from console.clock import iso
 from console.errors import BadInput
 from console.store import select_in
@@ -194,7 +195,10 @@ def _dt(text: str) -> datetime:
 
 
 def _shift(row: Sequence[Any]) -> Shift:
-    return Shift(row[0], _dt(row[1]), _dt(row[2]), row[3], row[4], row[5], row[6], row[7], row[8])
+    """A stored shift as people read it: names and phones pulled from another seat are cleaned
+    (console/clean.py), so a roster line cannot carry an escape sequence or a forged line."""
+    return Shift(row[0], _dt(row[1]), _dt(row[2]), one_line(row[3]), one_line(row[4]), one_line(row[5]),
+                 one_line(row[6]), one_line(row[7]), row[8])
 
 
 def _filing(row: Sequence[Any]) -> Filing:
@@ -237,7 +241,8 @@ def effective_shifts(store: Store, start: datetime, end: datetime,
                      units: Iterable[str] | None = None) -> dict[str, list[Shift]]:
     """Per unit, the shifts in force between ``start`` and ``end``, as pieces clipped where a
     newer filing takes over (not clipped to the window). Ordered by start."""
-    return {unit: [Shift(r[0], _dt(left), _dt(right), r[3], r[4], r[5], r[6], r[7], r[8])
+    return {unit: [Shift(r[0], _dt(left), _dt(right), one_line(r[3]), one_line(r[4]), one_line(r[5]),
+                         one_line(r[6]), one_line(r[7]), r[8])
                    for r, left, right in pieces]
             for unit, pieces in _effective(store, start, end, units).items()}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -35,18 +36,19 @@ from console.context import Context
 from console.deadlines import OrderClock, load_rules, order_clock
 from console.errors import BadInput
 from console.escalation import Suggestion
-from console.inputs import parse_phone, place_key
+from console.inputs import parse_phone
 from console.model import Call, Incident, Order, ReturnRecord
 from console.queries import (
     caller_history,
     calls_of,
+    clean_record,
     get_incident,
     get_order,
     merged_into,
     orders_of,
-    possible_duplicates,
     returns_of,
 )
+from console.repeats import Repeat, find_repeats
 from console.rostercsv import RosterFile, read_roster
 from console.rosters import Shift
 from console.store import EventRecord, Store
@@ -122,6 +124,9 @@ class Services:
         self.data_dir = data_dir
         self._triage: Triage | None = None
         self._triage_lock = threading.Lock()
+        # Where a verb that needs a PIN reads it (prompt → PIN): the CLI sets one that asks the
+        # terminal or reads stdin (console/pin_input.py); PINs never come from the command line.
+        self.pin_reader: Callable[[str], str] | None = None
 
     @property
     def triage_engine(self) -> Triage:
@@ -209,14 +214,21 @@ class Services:
         return str(save_token(self.config, self.store.path, token))
 
     # -- operators and shift handover (console/operators.py, console/shifts.py) -------------------
-    def enrol_operator(self, login: str, name: str, pin: str) -> operators.Operator:
-        return operators.enrol(self.ctx, login, name, pin)
+    def enrol_operator(self, login: str, name: str, pin: str, *, role: str = "operator",
+                       admin: str | None = None, admin_pin: str | None = None) -> operators.Operator:
+        return operators.enrol(self.ctx, login, name, pin, role=role, admin=admin, admin_pin=admin_pin)
 
-    def change_pin(self, login: str, old_pin: str, new_pin: str) -> operators.Operator:
-        return operators.change_pin(self.ctx, login, old_pin, new_pin)
+    def change_pin(self, login: str, old_pin: str | None, new_pin: str, *, admin: str | None = None,
+                   admin_pin: str | None = None) -> operators.Operator:
+        return operators.change_pin(self.ctx, login, old_pin, new_pin, admin=admin, admin_pin=admin_pin)
 
-    def disable_operator(self, login: str) -> operators.Operator:
-        return operators.disable(self.ctx, login)
+    def disable_operator(self, login: str, *, admin: str | None = None,
+                         admin_pin: str | None = None) -> operators.Operator:
+        return operators.disable(self.ctx, login, admin=admin, admin_pin=admin_pin)
+
+    def set_operator_role(self, login: str, role: str, *, admin: str | None = None,
+                          admin_pin: str | None = None) -> operators.Operator:
+        return operators.set_role(self.ctx, login, role, admin=admin, admin_pin=admin_pin)
 
     def operator_list(self) -> list[operators.Operator]:
         return operators.operators(self.store)
@@ -283,17 +295,27 @@ class Services:
 
     def duplicates(self, phone: str, address: str, category: str) -> list[Incident]:
         """Live incidents a call being typed may repeat (nothing is written)."""
+        return [r.incident for r in self.repeats(phone, address, category)]
+
+    def repeats(self, phone: str, address: str, category: str) -> list[Repeat]:
+        """The same, each with why it is offered (same number, same place, same road)."""
         try:
             number = parse_phone(phone) if phone.strip() else ""
         except BadInput:
             number = ""
         since = self.ctx.clock.now() - timedelta(minutes=self.config.intake.duplicate_window_minutes)
-        return possible_duplicates(self.store, number, place_key(address), category, since)
+        return find_repeats(self.store, number, address, category, since)
 
     # -- orders ----------------------------------------------------------------------------
     def issue_order(self, incident: str | int, unit: str, at: str | None = None,
                     note: str = "") -> Order:
         return dispatch.issue(self.ctx, incident, unit, at=at, note=note)
+
+    def off_duty(self, codes: list[str]) -> list[Unit]:
+        """Tier 2/3 units among ``codes`` that are off duty now: an order to one is not refused
+        (someone may still pick it up), but the dispatcher is told to phone and make sure."""
+        units = [self.catalog.units[c] for c in codes if c in self.catalog.units]
+        return [u for u in units if u.tier > 1 and not self.on_duty(u)]
 
     def issue_orders(self, incident: str | int, units: list[str], at: str | None = None,
                      note: str = "") -> list[Order]:
@@ -303,6 +325,11 @@ class Services:
     def step(self, order: str | int, verb: str, at: str | None = None, note: str = "",
              reason: str = "") -> Order:
         return dispatch.step(self.ctx, order, verb, at=at, note=note, reason=reason)
+
+    def step_many(self, orders: list[str], verb: str, at: str | None = None, note: str = "",
+                  reason: str = "") -> list[Order]:
+        """One step for several orders, all or nothing (``ack 5 6 7``)."""
+        return dispatch.step_many(self.ctx, list(orders), verb, at=at, note=note, reason=reason)
 
     def handover(self, order: str | int, unit: str, at: str | None = None,
                  note: str = "") -> Order:
@@ -511,7 +538,7 @@ class Services:
                    if c.incident_id not in ids][: self.config.intake.history_limit]
         order_ids = [o.id for o, _ in orders]
         return IncidentDetail(incident, calls_of(self.store, ids), orders,
-                              self.store.events_for(ids), history, merged,
+                              [clean_record(e) for e in self.store.events_for(ids)], history, merged,
                               accountability.latest_callback(self.store, incident.id),
                               accountability.urge_counts(self.store, order_ids),
                               accountability.supervisions_of(self.store, order_ids))
@@ -548,7 +575,8 @@ def open_services(
     config = load_config(config_path)
     clock = clock or clock_from_env()
     data = data_dir or default_data_dir()
-    store = Store(db or default_db_path(), clock, push_drills=config.sync.include_drills)
+    store = Store(db or default_db_path(), clock, push_drills=config.sync.include_drills,
+                  busy_timeout_ms=config.store.busy_timeout_ms, check=config.store.check_on_open)
     try:
         rules = load_rules(config, data / "deadlines.toml")
         row = store.one("SELECT body FROM catalog_snapshot WHERE id = 1")
@@ -560,6 +588,8 @@ def open_services(
                                              "seed": True})
         else:
             catalog = Catalog.from_json(row["body"])
+        if operator is not None:  # never someone else's name once operators are enrolled
+            operators.may_act_as(store, seat, operator)
     except BaseException:
         store.close()
         raise

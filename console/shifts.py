@@ -121,7 +121,7 @@ def summary(ctx: Context, now: datetime | None = None) -> ShiftSummary:
 def hand_over(ctx: Context, to_login: str, pin: str, note: str = "") -> Handover:
     """交接班: the receiver proves their PIN; the seat then acts as the receiver."""
     text = clean_text(note or "")[:MAX_NOTE]
-    receiver = operators.checked(ctx, to_login, pin)
+    receiver = operators.checked(ctx, to_login, pin, "handover")
     if receiver.login == ctx.operator:
         raise BadInput("shift.same_operator", zh="{l} 已是本席位的值班员，不能交接给自己",
                        en="{l} is already on duty at this seat; a handover needs someone else",

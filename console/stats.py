@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from console.clean import csv_cell
 from console.clock import iso
 from console.deadlines import order_clock
 from console.errors import BadInput
@@ -168,13 +169,9 @@ EXPORT_COLUMNS = (
     ("closed_at", "办结时间"), ("calls", "来电数"), ("orders", "派单数"), ("seat", "席位"),
     ("drill", "演练"),
 )
-# A cell a spreadsheet would run as a formula is written with a leading apostrophe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+# A cell a spreadsheet would run as a formula is written with a leading apostrophe, and no
+# cell carries an escape sequence or a line break (console/clean.py).
+_cell = csv_cell
 
 
 def export_rows(db: Reader, p: Period, *, drills: bool, tz: ZoneInfo) -> list[dict[str, Any]]:

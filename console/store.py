@@ -18,11 +18,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from console import dbfile
 from console.chain import canonical, link
 from console.clock import Clock, iso
 from console.errors import BadInput
 from console.events import apply_event, unmet_reference
-from console.ids import observe, uuid7
+from console.ids import horizon, observe, uuid7
+from console.sync.schema import MAX_OPERATOR, operator_problem, payload_problem
 
 UNAPPLIABLE = "error: "  # pending_events.waiting_for of a pulled event that cannot be applied
 
@@ -434,6 +436,98 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
+        "operator roles (administrator), the KDF parameters beside each PIN hash (scrypt), and"
+        " sign-in attempts (failures and what resets them, insert only) for the lockout",
+        """
+        ALTER TABLE operators ADD COLUMN role TEXT NOT NULL DEFAULT 'operator';
+        ALTER TABLE operators ADD COLUMN role_event TEXT NOT NULL DEFAULT '';
+        ALTER TABLE operators ADD COLUMN kdf TEXT NOT NULL DEFAULT '';
+        ALTER TABLE operators ADD COLUMN scrypt_n INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE operators ADD COLUMN scrypt_r INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE operators ADD COLUMN scrypt_p INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE operator_attempts (
+            event_id TEXT NOT NULL,
+            login TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            seat TEXT NOT NULL,
+            PRIMARY KEY (event_id, login)
+        );
+        CREATE INDEX operator_attempts_login ON operator_attempts(login, ok, event_id)
+        """,
+    ),
+    (
+        "several services on one incident: every transfer to 110/119/120/12345 kept in"
+        " incident_transfers (insert only), backfilled from the log",
+        """
+        CREATE TABLE incident_transfers (
+            event_id TEXT PRIMARY KEY,
+            incident_id TEXT NOT NULL,
+            service TEXT NOT NULL,
+            transferred_at TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            operator TEXT NOT NULL,
+            seat TEXT NOT NULL
+        );
+        CREATE INDEX incident_transfers_incident ON incident_transfers(incident_id, transferred_at);
+        INSERT INTO incident_transfers (event_id, incident_id, service, transferred_at, note,
+                                        operator, seat)
+            SELECT e.id, json_extract(e.payload, '$.incident_id'),
+                   substr(json_extract(e.payload, '$.disposition'), 10), e.happened_at,
+                   coalesce(json_extract(e.payload, '$.note'), ''), e.operator, e.seat
+            FROM events e
+            WHERE e.kind = 'incident.transferred'
+              AND json_extract(e.payload, '$.disposition') != 'answered'
+              AND e.id NOT IN (SELECT event_id FROM pending_events)
+              AND EXISTS (SELECT 1 FROM incidents i
+                          WHERE i.id = json_extract(e.payload, '$.incident_id'))
+        """,
+    ),
+    (
+        "phone state (seat-local, never synced): calls from the switch that rang at this seat,"
+        " how each ended, and the missed ones owed a call back until called back or dismissed",
+        """
+        CREATE TABLE phone_calls (
+            call_ref TEXT PRIMARY KEY,
+            phone TEXT NOT NULL,
+            caller_name TEXT NOT NULL DEFAULT '',
+            line TEXT NOT NULL DEFAULT '',
+            rang_at TEXT NOT NULL,
+            state TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            ended_at TEXT,
+            settled_at TEXT,
+            settled_how TEXT NOT NULL DEFAULT '',
+            drill INTEGER NOT NULL DEFAULT 0,
+            say TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX phone_calls_state ON phone_calls(state, rang_at)
+        """,
+    ),
+    (
+        "repeats by meaning: the incidents of one category in a time window, read on every"
+        " keystroke of the intake form",
+        """
+        CREATE INDEX incidents_category_created ON incidents(category, created_at)
+        """,
+    ),
+    (
+        "pulled events this seat refused (schema, far-future id): kept aside as sent, never in"
+        " the log nor applied, so they stop neither the cursor nor a projection",
+        """
+        CREATE TABLE sync_refused (
+            event_id TEXT PRIMARY KEY,
+            server_seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            seat TEXT NOT NULL,
+            code TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            wire TEXT NOT NULL,
+            refused_at TEXT NOT NULL
+        )
+        """,
+    ),
+    (
         "tamper evidence: each shared event's hash chain link (console/chain.py); events from"
         " before keep NULL, the chain starts at a seat's first event made after this migration",
         """
@@ -511,27 +605,59 @@ class EventRecord:
 class Store:
     """One connection per ``Store``; use one ``Store`` per thread."""
 
-    def __init__(self, path: Path | str, clock: Clock, *, push_drills: bool = False) -> None:
+    def __init__(self, path: Path | str, clock: Clock, *, push_drills: bool = False,
+                 busy_timeout_ms: int = 5000, check: bool = False) -> None:
         self.path = str(path)
         self.clock = clock
         # Events of drill (演练) incidents stay off the outbox, so they never reach the city
         # server or other seats, unless the profile says ``[sync] include_drills = true``.
         self.push_drills = push_drills
-        self.conn = connect(self.path, PRAGMAS)
         self._lock = threading.RLock()
         # each seat's newest chain hash, valid while PRAGMA data_version stays at
         # ``_heads_version`` (no other connection has committed since it was read)
         self._heads: dict[str, str | None] = {}
         self._heads_version: int | None = None
-        self._migrate()
-        # Never mint an id below one already in the log (clock set back, restart, pulled
-        # events from a seat whose clock runs ahead): ids double as last-writer-wins stamps.
-        newest = self.conn.execute("SELECT max(id) FROM events").fetchone()[0]
+        pragmas = tuple(f"PRAGMA busy_timeout={int(busy_timeout_ms)}"
+                        if p.startswith("PRAGMA busy_timeout") else p for p in PRAGMAS)
+        conn: sqlite3.Connection | None = None
+        try:  # a file that cannot be used is refused in words (console/dbfile.py), never a traceback
+            dbfile.prepare(self.path)
+            self.conn = conn = connect(self.path, pragmas)
+            if check:
+                dbfile.quick_check(conn, self.path)
+            self._migrate()
+            # Never mint an id below one already in the log (clock set back, restart, pulled
+            # events from a seat whose clock runs ahead): ids double as last-writer-wins stamps.
+            newest = conn.execute("SELECT max(id) FROM events").fetchone()[0]
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()
+            if isinstance(exc, sqlite3.Error | OSError):
+                raise dbfile.refusal(exc, self.path) from exc
+            raise
         if newest:
-            observe(_id_millis(newest))
+            observe(_id_millis(newest), self.id_horizon())
 
     def close(self) -> None:
         self.conn.close()
+
+    def id_horizon(self) -> int:
+        """The latest id time this seat takes in (``console.ids.horizon``)."""
+        return horizon(int(self.clock.now().timestamp() * 1000))
+
+    # -- read-only views (``linkage --read-only``) -----------------------------------------
+    read_only = False
+
+    def make_read_only(self) -> None:
+        """From now on every write is refused with words; SQLite's ``query_only`` backs that up
+        for any write that does not pass through here."""
+        self.read_only = True
+        self.conn.execute("PRAGMA query_only = ON")
+
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only:
+            raise BadInput("store.read_only", zh="只读打开（--read-only）：不能修改任何记录",
+                           en="opened read-only (--read-only): nothing can be changed")
 
     @cached_property
     def db(self) -> Any:
@@ -567,6 +693,7 @@ class Store:
     @contextmanager
     def transaction(self, seat: str, operator: str) -> Iterator[Transaction]:
         """Read, validate and append inside one ``BEGIN IMMEDIATE``; a refusal rolls back."""
+        self._refuse_if_read_only()
         with self._lock:
             self.conn.execute("BEGIN IMMEDIATE")
             tx = Transaction(self, seat, operator)
@@ -596,6 +723,7 @@ class Store:
     # A form being typed is scratch state, not a record: it is neither an event nor synced.
     # It is still committed durably, so a crash or kill loses at most the last keystroke.
     def save_draft(self, key: str, body: dict[str, Any]) -> None:
+        self._refuse_if_read_only()
         with self._lock:
             self.conn.execute(
                 "INSERT INTO drafts (key, body, saved_at) VALUES (?, ?, ?) ON CONFLICT(key)"
@@ -608,8 +736,16 @@ class Store:
         return json.loads(row[0]) if row else None
 
     def clear_draft(self, key: str) -> None:
+        self._refuse_if_read_only()
         with self._lock:
             self.conn.execute("DELETE FROM drafts WHERE key = ?", (key,))
+
+    def write_local(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """One seat-local write outside the event log (the phone state, console/phone_state.py):
+        like a draft, scratch this seat keeps for itself, committed at once (autocommit) and
+        never synced. Returns the rows changed."""
+        with self._lock:
+            return int(self.conn.execute(sql, params).rowcount)
 
     def outbox_count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM outbox WHERE quarantined = 0").fetchone()[0])
@@ -644,6 +780,7 @@ class Transaction:
         subject: str | None = None,
         happened_at: datetime | None = None,
     ) -> EventRecord:
+        self.check(kind, payload)
         now = self.store.clock.now()
         text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         fields: dict[str, Any] = {
@@ -673,6 +810,19 @@ class Transaction:
             )
         self.appended.append(record)
         return record
+
+    def check(self, kind: str, payload: dict[str, Any]) -> None:
+        """Hold a local write to the rules the city server applies (console/sync/schema.py):
+        an event this seat saved but the server refused would never reach the other seats."""
+        if operator_problem(self.operator) is not None:
+            raise BadInput("store.operator", zh="值班员名称须为 1 到 {n} 个字符，不能全是空白，未保存",
+                           en="the operator name must be 1 to {n} characters, not blank; nothing was saved",
+                           n=MAX_OPERATOR)
+        problem = payload_problem(kind, payload)
+        if problem is not None:
+            raise BadInput("store.schema", zh="记录不符合事件格式，未保存：{d}",
+                           en="the record does not fit its event schema; nothing was saved: {d}",
+                           d=problem[1])
 
     def _shared(self, kind: str, subject: str | None, payload: dict[str, Any]) -> bool:
         """Whether the event goes to the outbox (and so into the seat's hash chain): all but
@@ -722,8 +872,33 @@ class Transaction:
         """Take in an event pulled from the server; False if this seat already had it.
 
         Same transaction discipline as ``append`` but no outbox row: the event came from the
-        server. One that refers to what has not arrived yet waits in ``pending_events``.
+        server. One that refers to what has not arrived yet waits in ``pending_events``; one
+        that cannot be applied at all is parked there with its error (``_apply_remote``).
         """
+        self.conn.execute("SAVEPOINT remote_insert")
+        try:
+            return self._receive(record, server_seq)
+        except Exception as exc:
+            # whatever went wrong (a lookup on a value no schema foresaw, a full disk), the
+            # event is kept, parked with its error, and the cursor moves on
+            self.conn.execute("ROLLBACK TO remote_insert")
+            self._park(record, server_seq, exc)
+            return True
+        finally:
+            self.conn.execute("RELEASE remote_insert")
+
+    def _park(self, record: EventRecord, server_seq: int, exc: Exception) -> None:
+        self.conn.execute(
+            "INSERT OR IGNORE INTO events (id, kind, subject, happened_at, recorded_at, seat, operator,"
+            " payload, origin, server_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'remote', ?)",
+            (str(record.id), str(record.kind), None if record.subject is None else str(record.subject),
+             str(record.happened_at), str(record.recorded_at), str(record.seat), str(record.operator),
+             json.dumps(record.payload, ensure_ascii=False, separators=(",", ":"), default=str),
+             server_seq))
+        self.conn.execute("INSERT OR REPLACE INTO pending_events VALUES (?, ?)",
+                          (str(record.id), f"{UNAPPLIABLE}{type(exc).__name__}: {exc}"[:300]))
+
+    def _receive(self, record: EventRecord, server_seq: int) -> bool:
         inserted = self.conn.execute(
             "INSERT OR IGNORE INTO events (id, kind, subject, happened_at, recorded_at, seat, operator,"
             " payload, origin, server_seq, chain_prev, chain_hash)"
@@ -737,7 +912,7 @@ class Transaction:
             self.conn.execute("UPDATE events SET server_seq = ? WHERE id = ? AND server_seq IS NULL",
                               (server_seq, record.id))
             return False
-        observe(_id_millis(record.id))
+        observe(_id_millis(record.id), self.store.id_horizon())
         waiting = unmet_reference(self.conn, record)
         if waiting is not None:
             self.conn.execute("INSERT INTO pending_events VALUES (?, ?)", (record.id, waiting))
@@ -754,7 +929,7 @@ class Transaction:
         self.conn.execute("SAVEPOINT remote_event")
         try:
             apply_event(self.conn, record)
-        except (sqlite3.Error, KeyError, TypeError, ValueError) as exc:
+        except Exception as exc:  # OverflowError, RecursionError …: parked, never fatal
             self.conn.execute("ROLLBACK TO remote_event")
             self.conn.execute("RELEASE remote_event")
             self.conn.execute("INSERT OR REPLACE INTO pending_events VALUES (?, ?)",
@@ -775,7 +950,12 @@ class Transaction:
             ).fetchall()
             for row in rows:
                 record = record_from_row(row)
-                if unmet_reference(self.conn, record) is None:
+                try:
+                    waiting = unmet_reference(self.conn, record)
+                except Exception as exc:  # parked with its error; never stops the pass
+                    self._park(record, row["server_seq"] or 0, exc)
+                    continue
+                if waiting is None:
                     self.conn.execute("DELETE FROM pending_events WHERE event_id = ?", (record.id,))
                     self._apply_remote(record)
                     applied += 1

@@ -201,8 +201,56 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
+class Plan:
+    """Everything a call needs at once: the emergency services to transfer it to and the
+    linkage units to order beside them. ``120 + 县燃气公司`` for a gas leak with people dizzy,
+    ``110 + 120`` for a fight with someone bleeding; empty for ordinary linkage work (the
+    picker proposes its units)."""
+
+    services: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+
+    @property
+    def several(self) -> bool:
+        """More than one service or unit, at least one of them a transfer."""
+        return bool(self.services) and len(self.services) + len(self.units) > 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {"services": list(self.services), "units": list(self.units)}
+
+
+def plan_for(catalog: Catalog, category: Category, genuine: frozenset[str]) -> Plan:
+    """The call's category and those of its ``together`` list the account clearly matched."""
+    cats = [category, *(catalog.categories[c] for c in category.together
+                        if c in genuine and c in catalog.categories)]
+    services: list[str] = []
+    units: list[str] = []
+    for cat in cats:
+        if cat.route in EMERGENCY_ROUTES and cat.transfer_to:
+            services.append(cat.transfer_to)
+        elif cat.route == "linkage" and cat is not category:
+            units.append(cat.lead_unit)
+    if not services:
+        return Plan()
+    if category.route == "linkage":
+        units.insert(0, category.lead_unit)
+    return Plan(tuple(dict.fromkeys(services)), tuple(dict.fromkeys(units)))
+
+
+@dataclass(frozen=True)
 class TriageResult:
     suggestions: tuple[Suggestion, ...]
+    #: Categories the account clearly matched (a word worth ``GENUINE``, not denied), ranked
+    #: or not: what ``plan`` may add to the chosen category.
+    genuine: frozenset[str] = frozenset()
+    catalog: Catalog | None = None
+
+    def plan(self, category: Category | None = None) -> Plan:
+        """What to do at once for ``category`` (default: the top suggestion)."""
+        chosen = category or (self.top.category if self.top else None)
+        if chosen is None or self.catalog is None:
+            return Plan()
+        return plan_for(self.catalog, chosen, self.genuine)
 
     @property
     def top(self) -> Suggestion | None:
@@ -219,9 +267,12 @@ class TriageResult:
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON-ready data (``json.dumps`` it as is), for ``--json`` and the sync log."""
+        plan = self.plan()
         return {
             "verdict": self.verdict,
             "transfer_to": self.transfer_to,
+            # only when the call needs several services at once (110 + 120, 120 + gas company)
+            **({"plan": plan.to_json()} if plan.several else {}),
             "suggestions": [s.to_json() for s in self.suggestions],
         }
 
@@ -339,7 +390,9 @@ class Triage:
                     resemblance=resemblance[cat_i],
                 )
             )
-        return TriageResult(tuple(out))
+        genuine = frozenset(self._cats[i].code for i, (_, cat_hits) in scored.items()
+                            if max(h.kw.points for h in cat_hits) >= GENUINE)
+        return TriageResult(tuple(out), genuine, self.catalog)
 
     # -- internals -----------------------------------------------------------------------
 

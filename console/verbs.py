@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from console import accountability, render
+from console.clean import one_line
 from console.clock import iso, parse_instant
 from console.commands import REGISTRY, Invocation, Outcome, command
 from console.errors import BadInput
-from console.model import Order, ReturnRecord
+from console.inputs import clean_text, looks_like_time
+from console.model import Order, ReturnRecord, services_label
 from console.roster_verbs import stale_text
+from console.sync import quarantine
+from console.sync.quarantine import Parked
 from console.sync.status import SyncStatus, describe_error
 
 
@@ -26,6 +30,10 @@ def _triage(inv: Invocation) -> Outcome:
                      f" · {t.pick('匹配', 'matched')}: {words} · {units}")
     if not lines:
         lines.append(t.pick("无法判断类别，请人工选择", "no category matched; choose one by hand"))
+    plan = result.plan()
+    if plan.several:   # the call needs several services at once (110 + 120, 120 + gas company)
+        what = " + ".join([services_label(plan.services, t.lang), *(t.unit(u) for u in plan.units)])
+        lines.insert(0, t.pick(f"应同时：{what}", f"all at once: {what}"))
     return inv.outcome(render.triage_json(result), lines)
 
 
@@ -33,9 +41,11 @@ def _triage(inv: Invocation) -> Outcome:
          options=("phone", "text", "address", "area", "category", "name", "at", "merge-into",
                   "transfer", "dispatch"), flags=("drill",),
          zh="接警：登记一个来电（显示来电历史和可能的重复警情；--dispatch 单位[,单位] 同时派单；"
+            "--transfer 110,120 同时转多个部门；"
             "--drill 记为演练）",
          en="take a call: record it (shows caller history and possible duplicates;"
-            " --dispatch UNIT[,UNIT] orders units in the same transaction; --drill: a drill)")
+            " --dispatch UNIT[,UNIT] orders units in the same transaction; --transfer 110,120 several"
+            " services; --drill: a drill)")
 def _call_new(inv: Invocation) -> Outcome:
     s = inv.services
     result = s.new_call(
@@ -50,22 +60,24 @@ def _call_new(inv: Invocation) -> Outcome:
     lines = [t.pick("已保存 ", "saved ") + t.incident_line(incident)]
     if result.merged:
         lines.append(t.pick(f"来电已并入警情 #{incident.no}", f"call added to incident #{incident.no}"))
-    others = [d for d in result.duplicates if d.id != incident.id]
+    others = [r for r in result.repeats if r.incident.id != incident.id]
     if others:
         lines.append(t.pick("可能重复（incident merge 合并）：", "possible duplicates (incident merge):"))
-        lines += ["  " + t.incident_line(d) for d in others]
+        lines += [f"  {t.incident_line(r.incident)} · {r.words(t.lang)}" for r in others]
     for order in result.orders:
         lines.append(t.order_line(order, s.clock_of(order)))
     if result.history:
         lines.append(t.pick("该号码的历史来电：", "earlier calls from this number:"))
         lines += [t.call_line(c) for c in result.history]
-    return inv.outcome(
+    return _with_off_duty(inv, inv.outcome(
         {"incident": render.incident_json(incident), "call_id": result.call_id,
          "orders": [render.order_json(o, s.clock_of(o)) for o in result.orders],
-         "merged": result.merged, "duplicates": [render.incident_json(d) for d in others],
+         "merged": result.merged,
+         "duplicates": [{**render.incident_json(r.incident), "reasons": list(r.reasons),
+                         "why": r.words(t.lang)} for r in others],
          "history": [render.call_json(c) for c in result.history]},
         lines,
-    )
+    ), [o.unit for o in result.orders])
 
 
 @command("call history", aliases=("hist",), args=("phone",),
@@ -81,7 +93,7 @@ def _call_history(inv: Invocation) -> Outcome:
 def _incident_show(inv: Invocation) -> Outcome:
     d = inv.services.incident(inv.need("incident"))
     t = inv.text
-    lines = [t.incident_line(d.incident), f"  {d.incident.text}",
+    lines = [t.incident_line(d.incident), f"  {one_line(d.incident.text)}",
              t.pick("来电：", "calls:")]
     lines += [t.call_line(c) for c in d.calls]
     lines.append(t.pick("派单：", "orders:"))
@@ -100,7 +112,8 @@ def _incident_show(inv: Invocation) -> Outcome:
             kind = e.kind
             note = (e.payload.get("note") or e.payload.get("reason") or e.payload.get("status")
                     or e.payload.get("decision") or "")
-        lines.append(f"  {happened} / {recorded} {kind} {note} [{e.operator}@{e.seat}]")
+        lines.append(f"  {happened} / {recorded} {one_line(kind)} {one_line(str(note))}"
+                     f" [{one_line(e.operator)}@{one_line(e.seat)}]")
     latest = accountability.latest_callback(inv.services.store, d.incident.id)
     if latest is not None:
         result = accountability.pick(accountability.CALLBACK_RESULTS[latest.result], inv.lang)
@@ -167,17 +180,53 @@ def _order_outcome(inv: Invocation, order_ref: object) -> Outcome:
 def _order_new(inv: Invocation) -> Outcome:
     order = inv.services.issue_order(inv.need("incident"), inv.need("unit"), inv.get("at"),
                                      inv.get("note") or "")
-    return _order_outcome(inv, order.no)
+    out = _order_outcome(inv, order.no)
+    return _with_off_duty(inv, out, [order.unit])
+
+
+def _with_off_duty(inv: Invocation, out: Outcome, units: list[str]) -> Outcome:
+    """An off-duty Tier 2/3 unit was ordered: the answer warns (``warnings`` in --json)."""
+    off = inv.services.off_duty(units)
+    if not off:
+        return out
+    warning = inv.text.off_duty_warning(off)
+    return inv.outcome({**out.data, "warnings": [{"code": "order.off_duty",
+                                                  "units": [u.code for u in off],
+                                                  "message": warning}]},
+                       [*out.lines, warning])
+
+
+def _orders_and_time(inv: Invocation) -> tuple[list[str], str | None]:
+    """``ack 5 6 7 14:05``: the orders named, then at most one reported time (a clock time or
+    ``-5m``; ``--at`` works too)."""
+    refs = [inv.need("order")]
+    rest = (inv.get("_rest") or "").split()
+    at = inv.get("at") if inv.get("_at_option") or not rest else None
+    for word in rest:
+        if looks_like_time(word):
+            if at is not None:
+                raise BadInput("command.twice", zh="{a} 给了两次", en="{a} given twice", a="AT")
+            at = word
+        else:
+            refs.append(word)
+    return refs, at
 
 
 def _step_command(verb: str, aliases: tuple[str, ...], zh: str, en: str) -> None:
     def handler(inv: Invocation) -> Outcome:
-        order = inv.services.step(inv.need("order"), verb, inv.get("at"), inv.get("note") or "",
-                                  inv.get("reason") or "")
-        return _order_outcome(inv, order.no)
+        refs, at = _orders_and_time(inv)
+        orders = inv.services.step_many(refs, verb, at, inv.get("note") or "",
+                                        inv.get("reason") or "")
+        if len(orders) == 1:
+            return _order_outcome(inv, orders[0].no)
+        s, t = inv.services, inv.text
+        pairs = [s.order(str(o.no)) for o in orders]
+        return inv.outcome({"orders": [render.order_json(o, c) for o, c in pairs]},
+                           [t.pick("已保存", "saved") + t.order_line(o, c) for o, c in pairs])
 
-    command(f"order {verb}", aliases=aliases, args=("order", "at?"),
-            options=("at", "note", "reason"), zh=zh, en=en)(handler)
+    command(f"order {verb}", aliases=aliases, args=("order", "at*"),
+            options=("at", "note", "reason"), zh=f"{zh}（可一次写多个派单号）",
+            en=f"{en} (several orders at once: ack 5 6 7)")(handler)
 
 
 _step_command("deliver", ("dl",), "送达：派单已送达单位", "delivered: the order reached the unit")
@@ -273,6 +322,7 @@ def _board(inv: Invocation) -> Outcome:
                                   and sups[r.order.id].overdue(board.at)),
          "reports_overdue": s.reports_overdue(board.at),
          "orders": [{**render.order_json(r.order, r.clock), "category": r.category,
+                     "transfers": list(r.transfers),
                      "address": r.address,
                      "supervise": sups[r.order.id].to_json(board.at) if r.order.id in sups else None,
                      "urges": urged.get(r.order.id, (0, None))[0]} for r in board.rows],
@@ -391,9 +441,23 @@ def _sync_lines(inv: Invocation, status: SyncStatus) -> list[str]:
     if status.quarantined:
         lines.append(t.pick(f"被服务器拒收 {status.quarantined} 条（本地保留）",
                             f"{status.quarantined} refused by the server (kept locally)"))
-    if status.pending:
-        lines.append(t.pick(f"{status.pending} 条等待关联数据", f"{status.pending} waiting for related events"))
+    waiting = status.pending - status.failed
+    if waiting:
+        lines.append(t.pick(f"{waiting} 条等待关联数据", f"{waiting} waiting for related events"))
+    if status.refused or status.failed:
+        lines.append(t.pick(f"搁置 {status.refused + status.failed} 条下载的事件（格式不符 {status.refused}，"
+                            f"无法应用 {status.failed}）：linkage sync quarantine",
+                            f"{status.refused + status.failed} pulled events set aside ({status.refused}"
+                            f" refused, {status.failed} failed): linkage sync quarantine"))
+        lines += [_parked_line(inv, p) for p in status.parked]
     return lines
+
+
+def _parked_line(inv: Invocation, p: Parked) -> str:
+    state = {"refused": inv.text.pick("拒收", "refused"), "failed": inv.text.pick("失败", "failed"),
+             "waiting": inv.text.pick("等待", "waiting")}[p.state]
+    line = clean_text(f"{p.event_id}  {state}  {p.kind}  {p.seat}  #{p.server_seq}  {p.reason}")
+    return "  " + " ".join(line.split())[:240]  # one line, whatever the reason holds
 
 
 @command("sync", zh="同步一次：上传待传事件，下载其他席位的事件",
@@ -407,7 +471,8 @@ def _sync(inv: Invocation) -> Outcome:
             if report.ok else describe_error(report.error_code, inv.lang) + f": {report.error_detail}")
     status = s.sync_status()
     data = {"pass": {"ok": report.ok, "pushed": report.pushed, "pulled": report.pulled,
-                     "quarantined": report.quarantined, "repushed": report.repushed,
+                     "quarantined": report.quarantined, "refused": report.refused,
+                     "repushed": report.repushed,
                      "requests": report.requests, "error_code": report.error_code,
                      "error_detail": report.error_detail},
             "status": status.to_json()}
@@ -422,6 +487,25 @@ def _sync(inv: Invocation) -> Outcome:
 def _sync_status(inv: Invocation) -> Outcome:
     status = inv.services.sync_status()
     return inv.outcome(status.to_json(), _sync_lines(inv, status))
+
+
+@command("sync quarantine", zh="列出搁置的下载事件（格式不符、无法应用、等待关联）",
+         en="list pulled events set aside (refused, failed, waiting)")
+def _sync_quarantine(inv: Invocation) -> Outcome:
+    found = quarantine.parked(inv.services.store, limit=100_000)
+    lines = [_parked_line(inv, p) for p in found] or [inv.text.pick("没有搁置的事件", "nothing set aside")]
+    return inv.outcome({"parked": [p.to_json() for p in found]}, lines)
+
+
+@command("sync quarantine drop", args=("id?",), flags=("all",),
+         zh="从搁置列表删除事件（仅本席位；--all 全部）",
+         en="drop pulled events from the list set aside (this seat only; --all for every one)")
+def _sync_quarantine_drop(inv: Invocation) -> Outcome:
+    ids = None if inv.get("all") else [inv.need("id")]
+    gone = quarantine.drop(inv.services.store, inv.services.ctx.seat, ids)
+    if ids is not None and not gone:
+        raise BadInput("sync.not_parked", zh="搁置列表中没有事件 {i}", en="no event {i} is set aside", i=ids[0][:64])
+    return inv.outcome({"dropped": gone}, [inv.text.pick(f"已删除 {len(gone)} 条", f"dropped {len(gone)}")])
 
 
 @command("sync token", args=("file",),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
@@ -15,7 +17,16 @@ from screens.board import BoardScreen
 from screens.confirm import ConfirmQuit
 from screens.help import HelpScreen
 from screens.i18n import tr
+from screens.key_gate import KeyGate
 from screens.keys import localize, unknown_keymap_ids
+from screens.lifeline import Lifeline
+from screens.paste import clean_paste
+from screens.paste import install as install_paste_filter
+
+#: Toasts only draw the eye; what matters stays on screen (banner, panels). Never longer than this.
+TOAST_SECONDS = 6.0
+#: The smallest terminal the console is laid out for.
+MIN_SIZE = (80, 24)
 
 
 class SyncPassed(Message):
@@ -38,18 +49,27 @@ class LinkageApp(App[int]):
         Binding("f6", "answer", "binding.answer", id="calls.answer"),
         Binding("f8", "dispatch", "binding.dispatch", id="board.dispatch"),
         Binding("f9", "ack_alarm", "binding.ack_alarm", id="app.ack-alarm"),
+        Binding("ctrl+z", "dismiss_toasts", "binding.dismiss_toasts", id="app.dismiss-toasts", show=False),
         Binding("ctrl+q", "request_quit", "binding.quit", id="app.quit", priority=True),
     ]
 
-    def __init__(self, services: Services, lang: str = "zh", *, tick_seconds: float = 1.0) -> None:
+    def __init__(self, services: Services, lang: str = "zh", *, tick_seconds: float = 1.0,
+                 read_only: bool = False) -> None:
         super().__init__()
+        install_paste_filter()
+        self.gate = KeyGate(self, super().on_event)
         self.services = services
+        #: ``linkage --read-only``: a view beside the seat's console; no sync, no calls taken,
+        #: and the store refuses every write with words (console/seatlock.py).
+        self.read_only = read_only
+        self.lifeline: Lifeline | None = None  # set by ``run_app``: a real terminal only
         self.lang = lang
         self.tick_seconds = tick_seconds
         self.title = tr("app.title", lang)
         localize(self, lang)
         self.board = BoardScreen(services, lang, tick_seconds=tick_seconds)
         self.sync_worker: Any = None
+        self.training_note = ""           # what a simulated caller says, shown on the intake form
         if services.config.keymap:
             self.set_keymap(services.config.keymap)
 
@@ -57,20 +77,63 @@ class LinkageApp(App[int]):
         """The board is the bottom of the stack, so the very first frame already shows it."""
         return self.board
 
+    async def on_event(self, event: events.Event) -> None:
+        """Keys and pastes go through the gate (screens/key_gate.py): in typing order, each to
+        the field that has focus once the key before it is handled; a paste arrives cleaned."""
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            await self.gate.route(clean_paste(event))
+        elif isinstance(event, events.Key) and not event.is_forwarded:
+            await self.gate.route(event)
+        else:
+            await super().on_event(event)
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast is short-lived (``TOAST_SECONDS``); ctrl+z or F9 clears them at once,
+        and none shows over a form being typed (app.tcss hides the rack on form screens)."""
+        if title and title == tr("calls.say_title", self.lang):
+            # a training script's caller words: a panel on the form, not a toast over it
+            self.training_note = message
+            return
+        timeout = TOAST_SECONDS if timeout is None else min(timeout, TOAST_SECONDS)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def action_dismiss_toasts(self) -> None:
+        self.clear_notifications()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self.check_size)
+
+    def check_size(self) -> None:
+        """Below 80×24 the console says so instead of showing a board cut to nothing."""
+        from screens.too_small import TooSmallScreen
+
+        small = self.size.width < MIN_SIZE[0] or self.size.height < MIN_SIZE[1]
+        showing = isinstance(self.screen, TooSmallScreen)
+        if small and not showing:
+            self.push_screen(TooSmallScreen(self.lang))
+        elif not small and showing:
+            self.pop_screen()
+
     def on_mount(self) -> None:
+        self.call_after_refresh(self.check_size)
+        if self.lifeline is not None:
+            self.lifeline.arm()
+        if self.read_only:
+            self.notify(tr("app.read_only", self.lang), severity="warning", timeout=30, markup=False)
         unknown = unknown_keymap_ids(self.services.config.keymap)
         if unknown:
             self.notify(tr("keymap.unknown", self.lang, ids=", ".join(unknown)), severity="warning",
                         timeout=30, markup=False)
         self.run_worker(self._warm_triage, thread=True, exit_on_error=False, group="warm")
         self.start_sync()
-        if self.services.sign_in_required():
-            self.require_sign_in()
+        if self.services.sign_in_required() and not self.read_only:
+            self.require_sign_in()  # a read-only view records nobody, so it asks nobody
 
     def start_sync(self, transport: Any = None) -> None:
         """Sync runs on its own thread and connection: typing never waits on the network."""
         settings = self.services.sync_settings()
-        if settings is None or not settings.token or self.sync_worker is not None:
+        if self.read_only or settings is None or not settings.token or self.sync_worker is not None:
             return
         from console.sync.worker import SyncWorker
 
@@ -103,9 +166,13 @@ class LinkageApp(App[int]):
         return cls(self.services, self.lang, *args, **kwargs)
 
     def back_to_board(self) -> None:
-        while len(self.screen_stack) > 1:
+        """F5 (and every form that finishes): the board, with the order list focused and the
+        selection where it was."""
+        while len(self.screen_stack) > 1 and not self.locked:
             self.pop_screen()
         self.board.reload()
+        if self.screen is self.board:
+            self.board.focus_board()
 
     def _already_on(self, name: str) -> bool:
         """Pressing a screen's key again while it is showing does not stack a second copy."""
@@ -121,9 +188,19 @@ class LinkageApp(App[int]):
         self.back_to_board()
         self.board.command.focus()
 
-    def action_new_call(self, phone: str | None = None, drill: bool = False) -> None:
-        """``drill``: the call came from a drill script (演练), so its incident is a drill."""
-        self.push_screen(self._screen("screens.intake", "IntakeScreen", phone=phone, drill=drill))
+    def action_new_call(self, phone: str | None = None, drill: bool = False,
+                        caller_name: str = "") -> None:
+        """``drill``: the call came from a drill script (演练), so its incident is a drill;
+        ``caller_name``: the name the switch gave, prefilled.
+
+        Keys typed ahead of the form (a burst) are a new call: the form opens blank and a saved
+        draft goes to the stash (F2 brings it back), so the burst never mixes into it."""
+        if self._refused_read_only():
+            return
+        fresh = phone is None and self.gate.typed_ahead()
+        self.clear_notifications()
+        self.push_screen(self._screen("screens.intake", "IntakeScreen", phone=phone, drill=drill,
+                                      caller_name=caller_name, **({"fresh": True} if fresh else {})))
 
     def action_roster(self) -> None:
         if not self._already_on("RosterScreen"):
@@ -134,7 +211,15 @@ class LinkageApp(App[int]):
             self.push_screen(self._screen("screens.rollcall", "RollCallScreen"))
 
     def action_answer(self) -> None:
-        self.board.answer_ringing()
+        if not self._refused_read_only():
+            self.clear_notifications()  # the ring toast's cause is handled: the call is answered
+            self.board.answer_ringing()
+
+    def _refused_read_only(self) -> bool:
+        """A read-only view takes no calls: the seat's own console does."""
+        if self.read_only:
+            self.notify(tr("app.read_only_refused", self.lang), severity="warning", markup=False)
+        return self.read_only
 
     def action_ack_alarm(self) -> None:
         self.board.action_ack_alarm()
@@ -150,8 +235,12 @@ class LinkageApp(App[int]):
         self.open_picker(ref)
 
     def open_picker(self, incident_ref: str) -> None:
-        def done(_: object) -> None:
+        def done(result: object) -> None:
             self.back_to_board()
+            if result is None and self.screen is self.board:
+                # Esc in the picker: the incident waits, highlighted in the focused waiting
+                # list, so F8 brings the picker back for it
+                self.board.focus_waiting(incident_ref)
 
         self.push_screen(self._screen("screens.picker", "UnitPicker", incident_ref), done)
 
@@ -195,8 +284,13 @@ class LinkageApp(App[int]):
         self.push_screen(ConfirmQuit(self.lang), answer)
 
 
-def run_app(services: Services, lang: str) -> int:
-    app = LinkageApp(services, lang)
+def run_app(services: Services, lang: str, *, read_only: bool = False,
+            cleanup: Callable[[], None] = lambda: None) -> int:
+    """Run the console in this terminal until it quits or the terminal goes away (the
+    ``Lifeline``: hang-up, SIGHUP, SIGTERM). ``cleanup`` is what must end with the console
+    (the demo simulator), in case the backstop has to cut the exit short."""
+    app = LinkageApp(services, lang, read_only=read_only)
+    app.lifeline = Lifeline(app, cleanup)
     try:
         app.run()
     finally:

@@ -1,6 +1,10 @@
 """The home screen: status line, incoming calls, live order board, incidents, command bar.
 
 Order steps are keys on the selected order: ctrl-combos, which work while a Chinese IME is on.
+They are priority bindings, so the command bar's Input cannot swallow ctrl+k/w/u/e/d as
+editing keys; but an order key pressed while the command bar (or the waiting list) has focus
+never acts on an order the call-taker is not looking at: it brings focus back to the board,
+names the selected order and waits for the key again. Esc and F5 always bring focus home.
 There are deliberately no single-letter aliases: letters typed in the instant before a form
 has opened would land on the board and start an order step. Every step opens a small
 dialog for the time the unit said. An order turning overdue rings the bell, raises a sticky
@@ -12,10 +16,12 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -48,15 +54,32 @@ SCREEN_LINES = {"rollcall": "rollcall", "dm": "rollcall", "点名": "rollcall",
                 "shift handover": "shift_handover", "jjb": "shift_handover", "交接班": "shift_handover"}
 
 
+def fit_status(parts: list[tuple[int, str]], width: int) -> str:
+    """The status line's parts joined with `` · ``, dropping the lowest-priority parts first
+    (then the later of equals) until the line fits ``width`` cells: seat, operator and sync
+    state outlast the clock, the center's name goes first."""
+    kept = list(parts)
+    while len(kept) > 1 and cell_len(" · ".join(t for _, t in kept)) > width:
+        lowest = min(p for p, _ in kept)
+        drop = max(i for i, (p, _) in enumerate(kept) if p == lowest)
+        del kept[drop]
+    return " · ".join(t for _, t in kept)
+
+
 class BoardScreen(OrderStepActions, Screen[None]):
     BINDINGS = [
         # the Footer has room at 80 columns for the F-keys and three steps; F1 lists the rest
-        *step_bindings("board", shown=("ack", "arrive", "complete")),
-        Binding("ctrl+n", "step('cancel')", "binding.step.cancel", id="board.cancel", show=False),
+        *step_bindings("board", shown=("ack", "arrive", "complete"), priority=True),
+        Binding("ctrl+n", "step('cancel')", "binding.step.cancel", id="board.cancel", show=False,
+                priority=True),
         Binding("colon,slash", "command_bar", show=False),
         Binding("ctrl+w", "app.shift_handover", "binding.shift_handover", id="board.shift-handover",
-                show=False),
-        Binding("ctrl+k", "app.rollcall", "binding.rollcall", id="board.rollcall", show=False),
+                show=False, priority=True),
+        Binding("ctrl+k", "app.rollcall", "binding.rollcall", id="board.rollcall", show=False,
+                priority=True),
+        Binding("ctrl+b", "call_back", "binding.calls.callback", id="calls.callback", show=False,
+                priority=True),
+        Binding("escape", "home", "binding.board_home", id="board.home", show=False),
     ]
 
     def __init__(self, services: Services, lang: str, *, tick_seconds: float = 1.0) -> None:
@@ -73,6 +96,7 @@ class BoardScreen(OrderStepActions, Screen[None]):
         self.board_view = BoardView(self.words, lang, services.ctx.clock.now,
                                     timedelta(minutes=cfg.deadlines.due_soon_minutes), id="orders")
         self.incidents = OptionList(id="incidents")
+        self.incidents.border_title = tr("board.waiting_focus", lang)
         self.answer = Static(id="answer", markup=False)
         self.command = ImeInput(placeholder=tr("command.placeholder", lang), id="command",
                                 suggester=CommandSuggester(services))
@@ -86,6 +110,7 @@ class BoardScreen(OrderStepActions, Screen[None]):
         self._reports_overdue = 0            # report-upward clocks overdue (报送超时)
         self._alarmed: set[str] = set()      # order ids already alarmed for their current stage
         self.unacknowledged: dict[str, str] = {}  # order id → banner text, until F9
+        self._overdue = 0                    # real overdue orders, as last counted
 
     def compose(self) -> ComposeResult:
         yield self.status
@@ -93,7 +118,9 @@ class BoardScreen(OrderStepActions, Screen[None]):
         yield self.alarm_banner
         yield self.board_view
         yield self.incidents
-        yield self.answer
+        with VerticalScroll(id="answer-box", can_focus=False) as box:
+            self.answer_box = box
+            yield self.answer
         yield self.command
         yield Footer(compact=True)
 
@@ -117,10 +144,12 @@ class BoardScreen(OrderStepActions, Screen[None]):
         self._waiting = board.waiting_real
         self._drill_waiting = len(incidents) - board.waiting_real
         self._drill_on = self.services.drill_mode().on
+        highlighted = self.incidents.highlighted
         self.incidents.clear_options()
         if incidents:
             self.incidents.add_options(
                 [Option(Text(self.words.incident_line(i)), id=i.id) for i in incidents])
+            self.incidents.highlighted = min(highlighted or 0, len(incidents) - 1)
         else:
             self.incidents.add_option(Option(Text(tr("board.no_incidents", self.lang)), disabled=True))
         self.check_alarms()
@@ -190,27 +219,40 @@ class BoardScreen(OrderStepActions, Screen[None]):
         return self._reports_overdue
 
     def _status(self, overdue: int) -> None:
-        """Counts first: at 80 columns the tail (center name) is what gets cut, not the numbers.
-        The counts are real ones: drill (演练) orders and incidents are counted apart, and a seat
+        """Fitted to the width (``fit_status``): the overdue count, seat, operator and sync
+        state stay visible at 80 columns; the center's name, the date and the rarer counts go
+        first. The counts are real ones: drill (演练) orders and incidents are counted apart, and a seat
         in drill mode says so before anything else."""
         cfg = self.services.config
-        now = self.words.time(self.services.ctx.clock.now(), with_date=True)
+        clock = self.services.ctx.clock.now()
         name = cfg.center.name_zh if self.lang == "zh" else cfg.center.name_en
         stale = self.stale_count()
         reports = self.reports_overdue()
         drill_orders = sum(1 for r in self.board_view.rows if r.order.drill)
         drills = drill_orders + self._drill_waiting
-        line = ((f"{tr('drill.mode', self.lang)} " if self._drill_on else "")
-                + f"{tr('status.overdue', self.lang)} {overdue} · "
-                f"{tr('status.open_orders', self.lang)} {len(self.board_view.rows) - drill_orders} · "
-                f"{tr('status.waiting', self.lang)} {self._waiting} · "
-                + (f"{tr('drill.counts', self.lang, n=drills)} · " if drills else "")
-                + (f"{tr('status.stale', self.lang, n=stale)} · " if stale else "")
-                + (f"{tr('status.reports_overdue', self.lang, n=reports)} · " if reports else "")
-                + f"{now} · "
-                f"{tr('status.seat', self.lang)} {cfg.center.seat} · "
-                f"{tr('status.operator', self.lang)} {self.services.ctx.operator} · "
-                f"{self.sync_indicator()} · {name}")
+        # (priority, text): what is dropped first when the line does not fit is the lowest
+        parts: list[tuple[int, str]] = [
+            *([(10, tr("drill.mode", self.lang))] if self._drill_on else []),
+            (10, f"{tr('status.overdue', self.lang)} {overdue}"),
+            (7, f"{tr('status.open_orders', self.lang)} {len(self.board_view.rows) - drill_orders}"),
+            (8, f"{tr('status.waiting', self.lang)} {self._waiting}"),
+            *([(8, tr("drill.counts", self.lang, n=drills))] if drills else []),
+            *([(5, tr("status.stale", self.lang, n=stale))] if stale else []),
+            *([(7, tr("status.reports_overdue", self.lang, n=reports))] if reports else []),
+            (4, self.words.time(clock, with_date=True)),
+            (6, self.words.time(clock)),
+            (9, f"{tr('status.seat', self.lang)} {cfg.center.seat}"),
+            (9, f"{tr('status.operator', self.lang)} {self.services.ctx.operator}"),
+            (9, self.sync_indicator()),
+            (1, name),
+        ]
+        width = self.status.content_region.width or self.app.size.width - 2
+        # the date-and-time part and the time-only part: show one, the full one when it fits
+        full = fit_status([p for p in parts if p[0] != 6], width)
+        if self.words.time(clock, with_date=True) in full:
+            line = full
+        else:
+            line = fit_status([p for p in parts if p[0] != 4], width)
         self.status.update(Text(line, style="bold white on red" if overdue else "bold"))
 
     # -- alarms -----------------------------------------------------------------------------
@@ -252,7 +294,13 @@ class BoardScreen(OrderStepActions, Screen[None]):
                 del self.unacknowledged[key]
         self._alarmed &= live | set(self.unacknowledged)
         self._banner()
+        self._overdue = overdue
         self._status(overdue)
+
+    def on_resize(self) -> None:
+        """The status line is fitted to the width: fit it again when the width changes."""
+        if self.is_mounted:
+            self.call_after_refresh(lambda: self._status(self._overdue))
 
     def _banner(self) -> None:
         if not self.unacknowledged:
@@ -270,7 +318,23 @@ class BoardScreen(OrderStepActions, Screen[None]):
             self.answer.update(Text(tr("calls.nothing_ringing", self.lang)))
             return
         drill = {"drill": True} if call.drill else {}   # a drill script's call makes a drill incident
-        self.app.action_new_call(phone=call.phone or "hidden", **drill)  # type: ignore[attr-defined]
+        # the switch's caller name is prefilled; a withheld number reads 未显示号码 / number withheld
+        self.app.action_new_call(phone=call.phone or tr("calls.withheld", self.lang),  # type: ignore[attr-defined]
+                                 caller_name=call.caller_name, **drill)
+
+    def action_call_back(self) -> None:
+        """ctrl+b: call back the missed call waiting longest; the intake form opens with its
+        number (and the switch's name), and the missed call is recorded as called back."""
+        call = self.calls.call_back()
+        if call is None:
+            self.answer.update(Text(tr("calls.nothing_missed", self.lang)))
+            return
+        if isinstance(call, str):
+            self.answer.update(Text(tr("calls.withheld_missed", self.lang, no=call), style="bold yellow"))
+            return
+        no = self.calls.missed_no(call)
+        self.answer.update(Text(tr("calls.calling_back", self.lang, phone=call.phone, no=no)))
+        self.app.action_new_call(phone=call.phone, caller_name=call.caller_name)  # type: ignore[attr-defined]
 
     def action_ack_alarm(self) -> None:
         self.unacknowledged.clear()
@@ -278,10 +342,26 @@ class BoardScreen(OrderStepActions, Screen[None]):
         self._banner()
 
     # -- order steps ------------------------------------------------------------------------
+    def focus_board(self) -> None:
+        """Focus home: the order list, its selection as it was (and drawn)."""
+        self.board_view.focus()
+
+    def action_home(self) -> None:
+        self.focus_board()
+
     def order_for_step(self) -> Order | None:
         order = self.board_view.selected
         if order is None:
             self.answer.update(Text(tr("board.no_selection", self.lang), style="bold red"))
+            return None
+        if self.focused is not self.board_view:
+            # the call-taker was typing a command or looking at the waiting list: the key must
+            # not act on an order they were not looking at
+            self.focus_board()
+            selected = tr("board.selected", self.lang, no=order.no, unit=self.words.unit(order.unit))
+            self.answer.update(Text(tr("board.from_command_bar", self.lang, selected=selected),
+                                    style="bold red"))
+            return None
         return order
 
     def step_saved(self, title: str) -> None:
@@ -289,13 +369,25 @@ class BoardScreen(OrderStepActions, Screen[None]):
 
     # -- selection and command bar ------------------------------------------------------------
     def selected_incident_ref(self) -> str | None:
-        """The incident a dispatch key should act on: highlighted incident, else the order's."""
-        if self.focused is self.incidents and self.incidents.highlighted is not None:
-            option = self.incidents.get_option_at_index(self.incidents.highlighted)
-            if option.id:
-                return option.id
+        """The incident a dispatch key acts on: with the waiting list focused, the highlighted
+        waiting incident (never the selected order's); otherwise the selected order's."""
+        if self.focused is self.incidents:
+            index = self.incidents.highlighted
+            if index is None and self.incidents.option_count:
+                index = 0
+            option = self.incidents.get_option_at_index(index) if index is not None else None
+            return option.id if option is not None and option.id else None
         order = self.board_view.selected
         return order.incident_id if order else None
+
+    def focus_waiting(self, incident_id: str) -> None:
+        """Focus the waiting list on ``incident_id`` when it is waiting there; else the board."""
+        for index in range(self.incidents.option_count):
+            if self.incidents.get_option_at_index(index).id == incident_id:
+                self.incidents.highlighted = index
+                self.incidents.focus()
+                return
+        self.focus_board()
 
     def on_board_view_selected(self, message: BoardView.Selected) -> None:
         if message.opened and message.order is not None:
@@ -340,6 +432,11 @@ class BoardScreen(OrderStepActions, Screen[None]):
             self.answer.update(Text(exc.message(self.lang), style="bold red"))
             return
         self.command.value = ""
-        self.answer.update(Text("\n".join(outcome.lines[-8:])))
+        # a long answer (``show``) scrolls in a box of 3 lines instead of squeezing the board;
+        # the box takes a Tab stop only while it has more to show
+        lines = outcome.lines[-200:]
+        self.answer.update(Text("\n".join(lines)))
+        self.answer_box.can_focus = len(lines) > 3
+        self.answer_box.scroll_home(animate=False)
         self._stale_checked = -STALE_EVERY_S  # a command may have filed a roster: count again now
         self.reload()

@@ -326,7 +326,8 @@ class IncidentScreen(OrderStepActions, Screen[None]):
                     self._say(tr(key, self.lang, no=incident.no, result=result))
 
         self.app.push_screen(StepDialog(self.lang, title, perform,
-                                        fields=("result", "note", "reopen", "at")), done)
+                                        fields=("result", "note", "reopen", "at"),
+                                        hints={"at": "step.callback_at"}), done)
 
     def action_grade(self) -> None:
         """分级: the rules' suggestions above the form, the top one (else the current grade)

@@ -18,6 +18,7 @@ import sqlite3
 import uuid
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.actions import SkipAction
@@ -30,11 +31,12 @@ from textual.widgets import Footer, Input, Static
 
 from console.catalog import EMERGENCY_ROUTES, Category
 from console.errors import LinkageError
+from console.inputs import infer_area
 from console.intake import IntakeResult
-from console.model import AREA_LABELS, DISPOSITION_LABELS, Area, label
+from console.model import AREA_LABELS, DISPOSITION_LABELS, Area, label, services_label
 from console.render import Text as Words
 from console.services import Services
-from console.triage import TriageResult
+from console.triage import Plan, TriageResult
 from screens.i18n import tr
 from screens.keys import localize
 from screens.widgets.caller_panel import DuplicateList, HistoryView
@@ -84,8 +86,9 @@ class IntakeScreen(Screen[None]):
     ]
 
     def __init__(self, services: Services, lang: str, phone: str | None = None,
-                 drill: bool = False) -> None:
+                 drill: bool = False, caller_name: str = "", fresh: bool = False) -> None:
         super().__init__()
+        self.fresh = fresh                     # keys were typed ahead: a new call, not the draft
         self.services = services
         self.lang = lang
         localize(self, lang)
@@ -93,9 +96,11 @@ class IntakeScreen(Screen[None]):
         self.drill = drill                     # a drill script's call (演练); the seat's mode adds to it
         self.words = Words(lang, services.config.tz, services.catalog)
         self.area = Area(services.config.center.default_area)
+        self.area_chosen = False               # ctrl+g pressed: else inferred from the place (村/乡/镇)
         self.form_id = uuid.uuid4().hex
         self.inputs: dict[str, FieldInput] = {
-            name: FieldInput(value=(self.phone_given or "") if name == "phone" else "",
+            name: FieldInput(value=(self.phone_given or "") if name == "phone"
+                             else caller_name.strip()[:100] if name == "name" and self.phone_given else "",
                              placeholder=tr(f"intake.ph.{name}", lang), id=f"intake-{name}", compact=True)
             for name in FIELDS
         }
@@ -108,6 +113,7 @@ class IntakeScreen(Screen[None]):
         self.hist_head = Static(id="intake-hist-head", markup=False)
         self.history = HistoryView(self.words, id="intake-history")
         self.message = Static(id="intake-message", markup=False)
+        self.text_full = Static(id="intake-text-full", markup=False)
         self.title_view = Static(id="intake-title", markup=False)
         self.result: TriageResult | None = None
         self.triage_error = ""
@@ -138,6 +144,7 @@ class IntakeScreen(Screen[None]):
             with Horizontal(classes="intake-row"):
                 yield self._label("text")
                 yield i["text"]
+            yield self.text_full
             with Horizontal(classes="intake-row"):
                 yield self._label("category")
                 yield i["category"]
@@ -163,9 +170,14 @@ class IntakeScreen(Screen[None]):
             self.call_after_refresh(self._leave_duplicate)
             return
         self._show_area()
+        self.text_full.display = False
         self._open_draft()
         self._show_title()
         self._refresh_live()
+        note = getattr(self.app, "training_note", "")
+        if note:      # a training call: what the simulated caller says, in place of a toast
+            self.app.training_note = ""  # type: ignore[attr-defined]
+            self.message.update(Text(tr("calls.say_title", self.lang) + "：" + note, style="bold magenta"))
         # ImeInput re-anchors the IME window after the first layout, so focusing now is safe,
         # and keys typed right after F2/F6 reach the field instead of nothing.
         (self.inputs["text"] if self.inputs["phone"].value.strip() else self.inputs["phone"]).focus()
@@ -189,7 +201,7 @@ class IntakeScreen(Screen[None]):
     def form(self) -> dict[str, Any]:
         body: dict[str, Any] = {name: self.inputs[name].value for name in FIELDS}
         body.update(form_id=self.form_id, area=self.area.value, accepted=self.accepted or "",
-                    drill=self.drill)
+                    drill=self.drill, area_chosen=self.area_chosen)
         return body
 
     def _stash(self) -> list[dict[str, Any]]:
@@ -207,7 +219,7 @@ class IntakeScreen(Screen[None]):
         """Without a number: continue the unfinished form. With one: a new caller, so an
         unfinished form in the slot is stashed (F2 brings it back) and this one takes the slot."""
         try:
-            if self.phone_given is not None:
+            if self.phone_given is not None or self.fresh:
                 if self._write_draft():
                     self._say(tr("intake.draft_stashed", self.lang))
                 return
@@ -233,6 +245,7 @@ class IntakeScreen(Screen[None]):
             self.inputs[name].cursor_position = len(value)
         with contextlib.suppress(ValueError):
             self.area = Area(str(draft.get("area") or self.area.value))
+        self.area_chosen = draft.get("area_chosen", True) is True   # older drafts: as saved
         self._show_area()
         code = str(draft.get("accepted") or "")
         category = self.services.catalog.categories.get(code)
@@ -299,12 +312,24 @@ class IntakeScreen(Screen[None]):
             return
         event.stop()
         self._confirm_dispatch = None
+        if event.input is self.inputs["text"]:
+            self._show_text_full()
         if event.input is self.inputs["category"] and event.value != self._accepted_label:
             self.accepted = None
         self._schedule_draft()
         if self._live_timer is not None:
             self._live_timer.stop()
         self._live_timer = self.set_timer(LIVE_DELAY, self._refresh_live)
+
+    def _show_text_full(self) -> None:
+        """A one-line field shows about 36 characters of the account; once it is longer, the
+        whole account is shown wrapped under it, so nothing typed is out of sight."""
+        field = self.inputs["text"]
+        value = " ".join(field.value.split())
+        room = max(10, field.content_size.width - 1)
+        self.text_full.display = cell_len(value) > room
+        if self.text_full.display:
+            self.text_full.update(Text(value))
 
     def _ensure_fresh(self) -> None:
         """Actions see the form as typed, even within the debounce window."""
@@ -316,6 +341,7 @@ class IntakeScreen(Screen[None]):
         self._live_timer = None
         if self._finished or not self.is_attached:
             return
+        self._infer_area()
         text = self.inputs["text"].value
         self.result, self.triage_error = None, ""
         if text.strip():
@@ -326,8 +352,8 @@ class IntakeScreen(Screen[None]):
         self.suggestions.show(self.result, self.accepted)
         phone = self.inputs["phone"].value
         category = self.effective_category()
-        self.duplicates.show(self.services.duplicates(phone, self.inputs["address"].value,
-                                                      category.code if category else ""))
+        self.duplicates.show(self.services.repeats(phone, self.inputs["address"].value,
+                                                   category.code if category else ""))
         self.history.show(self.services.lookup_caller(phone))
         self._show_heads()
 
@@ -373,6 +399,12 @@ class IntakeScreen(Screen[None]):
                                      if typed else Text(""))
             return
         name = self._category_name(category)
+        plan = self.plan()
+        if plan.several:
+            self.verdict_view.update(Text(tr("intake.verdict.plan", self.lang, category=name,
+                                             what=self.plan_words(plan)),
+                                          style="bold red", no_wrap=True, overflow="crop"))
+            return
         if category.transfer_to:
             verdict = tr("intake.verdict.transfer", self.lang, to=category.transfer_to)
         else:
@@ -384,6 +416,20 @@ class IntakeScreen(Screen[None]):
                       lead=self.words.unit(category.lead_unit))
         self.verdict_view.update(Text(line, style=verdict_style(category.route), no_wrap=True,
                                       overflow="crop"))
+
+    def plan(self) -> Plan:
+        """Every service the call needs at once for the category as it stands (triage's
+        ``together``): 110 + 120 for a fight with bleeding, 120 + the gas company."""
+        category = self.effective_category()
+        if category is None or self.result is None:
+            return Plan()
+        return self.result.plan(category)
+
+    def plan_words(self, plan: Plan) -> str:
+        """``转110+120`` / ``转120 + 县燃气公司``: what ctrl+t will do."""
+        parts = [services_label(plan.services, self.lang)] if plan.services else []
+        parts += [self.words.unit(u) for u in plan.units]
+        return " + ".join(parts)
 
     def _show_area(self) -> None:
         self.area_view.update(Text(tr("intake.area", self.lang, area=label(AREA_LABELS, self.area, self.lang)),
@@ -410,7 +456,15 @@ class IntakeScreen(Screen[None]):
         else:
             self.focus_previous()
 
+    def _infer_area(self) -> None:
+        """Until ctrl+g chooses one, the area follows the place: rural for 村/乡/镇."""
+        if not self.area_chosen:
+            self.area = infer_area(self.inputs["address"].value) or Area(
+                self.services.config.center.default_area)
+            self._show_area()
+
     def action_cycle_area(self) -> None:
+        self.area_chosen = True
         self.area = AREAS[(AREAS.index(self.area) + 1) % len(AREAS)]
         self._show_area()
         self._schedule_draft()
@@ -445,14 +499,16 @@ class IntakeScreen(Screen[None]):
         return typed or None
 
     def _save_call(self, *, category: str | None, merge_into: str | None = None,
-                   transfer: str | None = None) -> IntakeResult | None:
+                   transfer: str | list[str] | None = None,
+                   dispatch: list[str] | None = None) -> IntakeResult | None:
         """The one write of this screen. A refusal is shown in place and every field stays."""
         i = self.inputs
         try:
             result = self.services.new_call(
                 phone=i["phone"].value, text=i["text"].value, address=i["address"].value,
-                area=self.area.value, category=category, caller_name=i["name"].value,
-                merge_into=merge_into, transfer=transfer, drill=self.drill)
+                area=self.area.value if self.area_chosen else None, category=category,
+                caller_name=i["name"].value,
+                merge_into=merge_into, transfer=transfer, dispatch=dispatch, drill=self.drill)
         except LinkageError as exc:
             reason = (tr("intake.need_category", self.lang) if exc.code == "intake.no_category"
                       else exc.message(self.lang))
@@ -495,11 +551,21 @@ class IntakeScreen(Screen[None]):
             self.app.open_picker(result.incident.id)  # type: ignore[attr-defined]
 
     def action_transfer(self) -> None:
-        """ctrl+t: to 110, 119 or 120, whichever the call's category goes to."""
+        """ctrl+t: to 110, 119 or 120, whichever the call's category goes to; when the call
+        needs several services (triage's plan: 110 + 120, 120 + the gas company) all of them,
+        in the one transaction that saves the call."""
         self._ensure_fresh()
         category = self.effective_category()
         if category is None:
             self._say(tr("intake.need_category", self.lang), error=True)
+            return
+        plan = self.plan()
+        if plan.services:
+            result = self._save_call(category=self._category_arg() or category.code,
+                                     transfer=list(plan.services), dispatch=list(plan.units))
+            if result is not None:
+                self._back_to_board(tr("intake.plan.done", self.lang, no=result.incident.no,
+                                       what=self.plan_words(plan)))
             return
         if category.route not in EMERGENCY_ROUTES or not category.transfer_to:
             verdict = (tr("intake.verdict.transfer", self.lang, to=category.transfer_to)

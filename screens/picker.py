@@ -329,8 +329,11 @@ class UnitPicker(ModalScreen[list[Order] | None]):
         board = getattr(self.app, "board", None)
         if board is not None:
             names = self._names([o.unit for o in orders])
-            board.answer.update(Text(tr("picker.issued", self.lang, no=self.incident.no, units=names),
-                                     style="bold green"))
+            off = self.services.off_duty([o.unit for o in orders])
+            said = tr("picker.issued", self.lang, no=self.incident.no, units=names)
+            if off:   # ordered anyway (someone may answer), but said out loud
+                said += " · " + self.words.off_duty_warning(off)
+            board.answer.update(Text(said, style="bold yellow" if off else "bold green"))
         self._done = True
         self.dismiss(orders)
 

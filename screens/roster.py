@@ -134,7 +134,13 @@ class RosterScreen(Screen[None]):
             seconds = 0.0 if getattr(self.app, "tick_seconds", 1.0) == 0 else DEFAULT_REFRESH_SECONDS
         if seconds > 0:
             self._timer = self.set_interval(seconds, self._on_timer)
+            # the title's clock ticks every second (the unit states only every ``seconds``)
+            self.set_interval(1.0, self._tick_clock)
         self.call_after_refresh(self.search.focus)
+
+    def _tick_clock(self) -> None:
+        if self.is_mounted and self.app.screen is self and self.entries:
+            self._title()
 
     def on_screen_resume(self) -> None:
         """Shown again (back from an incident, a dialog): the state is of this instant."""

@@ -2,7 +2,8 @@
 
 Login and PIN (masked); Enter moves to the next empty field, then signs in through the core
 (``Services.sign_in``), which records ``operator.signed_in`` so every later event carries the
-operator. A refusal (unknown login, disabled, wrong PIN) is shown in place and records nothing.
+operator. A refusal (unknown login, disabled, wrong PIN, locked) is shown in place; only a wrong
+PIN leaves a record (``operator.sign_in_failed``, for the lockout across seats and processes).
 While this screen is up the app refuses every action but quit and help (``LinkageApp.locked``).
 """
 

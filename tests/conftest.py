@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from console import pins
 from console.clock import FakeClock
 from console.services import Services, open_services
 
@@ -38,6 +39,17 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test depends on the developer's environment."""
     for name in ("LINKAGE_NOW", "LINKAGE_DB", "LINKAGE_LANG"):
         monkeypatch.delenv(name, raising=False)
+
+
+#: scrypt parameters for PINs hashed in tests: 16 KiB instead of the product's 64 MiB, so a test
+#: that enrols operators stays fast. The one documented knob is ``console.pins.KDF``; the product
+#: default (``pins.PRODUCT_KDF``) is checked by tests/test_pins_security.py and timed in bench/.
+TEST_KDF = pins.Scrypt(n=2 ** 4, r=8, p=1)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_pin_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pins, "KDF", TEST_KDF)
 
 
 @pytest.fixture
@@ -84,6 +96,30 @@ def unchanged() -> Callable[[Services], AbstractContextManager[None]]:
         assert snapshot(s.store.conn) == before, "a refused action wrote to the store"
 
     return _unchanged
+
+
+@pytest.fixture
+def only_failures_recorded() -> Callable[..., AbstractContextManager[None]]:
+    """``with only_failures_recorded(services, "alice"): ...`` asserts the block wrote nothing
+    but one ``operator.sign_in_failed`` per login given (and their outbox rows): the trace a
+    wrong PIN leaves (console/operators.py), where other refusals leave none."""
+
+    @contextmanager
+    def _only(s: Services, *logins: str) -> Iterator[None]:
+        before = snapshot(s.store.conn)
+        newest = s.store.one("SELECT coalesce(max(seq), 0) FROM events")
+        assert newest is not None
+        yield
+        after = snapshot(s.store.conn)
+        for table in before:
+            if table not in ("events", "outbox"):
+                assert after[table] == before[table], f"a wrong PIN wrote to {table}"
+        new = s.store.all("SELECT kind, payload FROM events WHERE seq > ? ORDER BY seq", (newest[0],))
+        assert [(r["kind"], json.loads(r["payload"])["login"]) for r in new] == [
+            ("operator.sign_in_failed", login) for login in logins]
+        assert len(after["outbox"]) == len(before["outbox"]) + len(logins)
+
+    return _only
 
 
 @pytest.fixture
@@ -144,28 +180,32 @@ class Cli:
     def now(self, instant: str) -> None:
         self.monkeypatch.setenv("LINKAGE_NOW", instant)
 
-    def __call__(self, *args: str, as_json: bool = True) -> CliResult:
+    def __call__(self, *args: str, as_json: bool = True, stdin: str = "") -> CliResult:
+        """Run one command; ``stdin`` is what it reads (PINs, one per line)."""
+        import io
+
         from console.cli import main
 
         argv = ["--db", str(self.db), *args, *(["--json"] if as_json else [])]
+        self.monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
         self.capsys.readouterr()
         code = main(argv)
         captured = self.capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
 
-    def ok(self, *args: str) -> Any:
-        result = self(*args)
+    def ok(self, *args: str, stdin: str = "") -> Any:
+        result = self(*args, stdin=stdin)
         assert result.code == 0, result.err
         return result.data
 
-    def refused(self, *args: str, code: str, zh: str, en: str) -> CliResult:
+    def refused(self, *args: str, code: str, zh: str, en: str, stdin: str = "") -> CliResult:
         """Exit 2 with ``code``, ``zh`` in the Chinese message, ``en`` in the English one, and
         nothing in the database changed."""
         before = self.snapshot()
-        result = self(*args)
+        result = self(*args, stdin=stdin)
         assert result.code == 2 and result.json["error"]["code"] == code, result.out
         assert zh in result.json["error"]["message"]
-        assert en in self("--lang", "en", *args, as_json=False).err
+        assert en in self("--lang", "en", *args, as_json=False, stdin=stdin).err
         assert self.snapshot() == before
         return result
 

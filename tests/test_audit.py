@@ -168,7 +168,7 @@ def test_one_edited_byte_is_found_and_named_on_the_seat_and_on_the_server(
     at = incident["happened_at"]
     edited = at[:-2] + str((int(at[-2]) + 1) % 10) + "Z"
     _edit(seat_db, "UPDATE events SET happened_at = ? WHERE id = ?", (edited, incident["id"]))
-    assert seat_main([*seat_args, "--json", "audit", "verify"]) == 3
+    assert seat_main([*seat_args, "--json", "audit", "verify"]) == 4
     answer = json.loads(capsys.readouterr().out)["data"]
     assert answer["ok"] is False
     assert [(p["event"], p["code"]) for p in answer["problems"]] == [(incident["id"], "hash_mismatch")]
@@ -191,10 +191,10 @@ def test_one_edited_byte_is_found_and_named_on_the_seat_and_on_the_server(
           (text.replace('"unit":"housing"', '"unit":"housinh"'), order["id"]))
     code = central_cli.main(["server", "audit", "--json", "--store", f"sqlite:{server_db}"])
     answer = json.loads(capsys.readouterr().out)["data"]
-    assert code == 3 and answer["ok"] is False
+    assert code == 4 and answer["ok"] is False
     assert [(p["county"], p["event"], p["code"]) for p in answer["problems"]] == [
         (COUNTY, order["id"], "hash_mismatch")]
-    assert central_cli.main(["--lang", "en", "server", "audit", "--store", f"sqlite:{server_db}"]) == 3
+    assert central_cli.main(["--lang", "en", "server", "audit", "--store", f"sqlite:{server_db}"]) == 4
     out = capsys.readouterr().out
     assert order["id"] in out and "verification failed: 1 problems" in out
     county.central = type(county.central)(server_db, county.clock)  # for the fixture's close

@@ -448,3 +448,45 @@ def test_simulate_calls_defaults_to_the_feed_beside_the_database(cli: Cli) -> No
     data = cli.ok("simulate-calls", "--count", "2", "--rate", "60")
     assert Path(data["feed"]) == cli.db.parent / "callfeed.jsonl"
     assert Path(data["feed"]).exists()
+
+
+# -- the phone state over a restart (console/phone_state.py) -------------------------------------
+def _session(feed_file: Path, clock: FakeClock, services: Services) -> CallFeed:
+    from console.phone_state import PhoneLog
+
+    feed = CallFeed(feed_file, clock.now, TIMEOUT, log=PhoneLog(services.store))
+    feed.poll()
+    return feed
+
+
+def test_phone_state_survives_a_restart(feed_file: Path, clock: FakeClock, services: Services) -> None:
+    """Answered here: gone for good. Hung up unanswered: owed until called back. Still ringing
+    at the restart: rings on, and is missed when its time is up. Answered elsewhere: not owed."""
+    from console.phone_state import PhoneLog
+
+    write(feed_file, line(ref="here"), line(ref="gave-up", phone="13900000111"),
+          line(ref="ringing", phone="13700000222"), line(ref="elsewhere", phone="13600000333"))
+    feed = _session(feed_file, clock, services)
+    assert feed.answer("here") is not None
+    clock.advance(5)
+    write(feed_file, line("hangup", "gave-up", "13900000111", at="2026-11-28T06:00:05Z"),
+          line("answered", "elsewhere", "13600000333", at="2026-11-28T06:00:05Z"))
+    feed.poll()
+    clock.advance(10)                                    # the console restarts (15 s in)
+    again = _session(feed_file, clock, services)
+    assert [c.call_ref for c in again.ringing()] == ["ringing"]
+    assert [c.call_ref for c in again.owed()] == ["gave-up"]
+    clock.advance(60)                                    # the one still ringing times out
+    again.poll()
+    assert [(c.call_ref, c.reason) for c in again.owed()] == [("gave-up", "abandoned"),
+                                                              ("ringing", "timeout")]
+    log = PhoneLog(services.store)
+    log.settle("gave-up", "called_back", clock.now())
+    with pytest.raises(BadInput) as info:
+        log.settle("gave-up", "dismissed", clock.now())
+    assert info.value.code == "missed.settled"
+    third = _session(feed_file, clock, services)
+    assert [c.call_ref for c in third.owed()] == ["ringing"]
+    states = {r[0]: r[1] for r in services.store.all("SELECT call_ref, state FROM phone_calls")}
+    assert states == {"here": "answered", "gave-up": "missed", "ringing": "missed",
+                      "elsewhere": "answered_elsewhere"}

@@ -456,3 +456,37 @@ def test_shipped_toml_is_plain_tomllib(tmp_path: Path) -> None:
     for name in ("units.toml", "categories.toml"):
         with (default_data_dir() / name).open("rb") as fh:
             assert tomllib.load(fh)
+
+
+# -- aliases (everyday short names) and categories handled together --------------------------
+@pytest.mark.parametrize("query, code", [
+    ("住建", "housing"), ("zjj", "housing"), ("城管", "urban_mgmt"), ("cgj", "urban_mgmt"),
+    ("人社", "hrss"), ("rsj", "hrss"), ("环保", "env"), ("hbj", "env"), ("食药监", "fda"),
+    ("市场监管", "fda"), ("labour", "hrss"), ("ＺＪＪ", "housing"),
+])
+def test_everyday_short_names_find_their_unit(catalog: Catalog, query: str, code: str) -> None:
+    assert catalog.find_units(query)[0].code == code
+
+
+def test_aliases_survive_the_snapshot(catalog: Catalog) -> None:
+    back = Catalog.from_json(catalog.to_json())
+    assert back.units["housing"].aliases == catalog.units["housing"].aliases
+    assert back.categories["public_order"].together == ("medical",)
+
+
+def test_alias_taken_by_two_units_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path)
+    _edit(path / "units.toml", POWER, POWER + '\naliases = ["dl", "gdj2"]')
+    _edit(path / "units.toml", 'code = "psb"', 'code = "psb"\naliases = ["DL"]')
+    with pytest.raises(DataError) as info:
+        load_catalog(path)
+    assert "dl" in info.value.message("en") and "alias" in info.value.message("en")
+    assert "简称" in info.value.message("zh")
+
+
+def test_together_must_name_another_category(tmp_path: Path) -> None:
+    path = _write(tmp_path)
+    _edit(path / "categories.toml", 'code = "power_supply"', 'code = "power_supply"\ntogether = ["ghost"]')
+    with pytest.raises(DataError) as info:
+        load_catalog(path)
+    assert "together" in info.value.message("en")

@@ -126,6 +126,18 @@ def test_transfer_at_intake_and_later(cli) -> None:
     assert len(kinds) == 2
 
 
+def test_several_services_from_the_cli(cli) -> None:
+    """`--transfer 110,120` at intake; `incident transfer N 119` adds a third service later."""
+    data = cli.ok("call", "new", "--phone", "13800000001", "--text", "打架，有人流血",
+                  "--category", "public_order", "--transfer", "110,120")
+    assert data["incident"]["transfers"] == ["110", "120"]
+    later = cli.ok("incident", "transfer", "1", "119")
+    assert later["incident"]["transfers"] == ["110", "120", "119"]
+    assert "转110+120+119" in cli("incident", "show", "1", as_json=False).out
+    cli.refused("incident", "transfer", "1", "120", code="transfer.again", zh="已转120",
+                en="already went to 120")
+
+
 def test_duplicates_history_and_merges(cli) -> None:
     cli.ok("call", "new", "--phone", "13800000001", "--text", "停电了", "--category",
            "power_supply", "--address", "人民路12号")
@@ -248,15 +260,15 @@ REFUSALS = [
      "input.area", "区域只能是", "area must be urban, suburb or rural"),
     (["call", "new", "--phone", "13800000001", "--text", "停电", "--at", "23:59"],
      "input.future_time", "不能记录未来的时间", "is in the future"),
-    (["incident", "transfer", "1", "110"], "transfer.open_orders", "警情 1 还有未结派单",
+    (["incident", "transfer", "1", "12345"], "transfer.open_orders", "警情 1 还有未结派单",
      "incident 1 still has open orders"),
     (["incident", "transfer", "1", "911"], "transfer.target", "转出目标只能是",
      "transfer target must be"),
     (["call", "new", "--phone", "13900000002", "--text", "有人打架", "--category", "public_order",
       "--transfer", "911"], "transfer.target", "转出目标只能是", "transfer target must be"),
     (["call", "new", "--phone", "13900000002", "--text", "有人打架", "--category", "public_order",
-      "--transfer", "110", "--dispatch", "psb"], "intake.transfer_and_dispatch",
-     "转出的来电不能同时派单", "a transferred call cannot also dispatch units"),
+      "--transfer", "12345", "--dispatch", "psb"], "intake.transfer_and_dispatch",
+     "转12345或当场答复的来电不能同时派单", "a call handed to 12345 or answered on the spot cannot"),
     (["incident", "merge", "1", "1"], "merge.self", "不能把警情合并到它自己",
      "cannot merge an incident into itself"),
     (["units", "--tier", "4"], "units.tier", "层级只能是 1、2 或 3", "tier must be 1, 2 or 3"),

@@ -134,7 +134,9 @@ def test_order_for_incident_not_open_refused(services, call, unchanged, close) -
     call()
     call(phone="13900000002")
     if close == "transfer":
-        services.transfer(1, "110")
+        # handed to 12345: the center's handling ended (a 110/119/120 transfer now lets a
+        # linkage order follow: tests/test_multi_service.py)
+        services.transfer(1, "12345")
     elif close == "merge":
         services.merge(1, 2)
     else:

@@ -20,18 +20,15 @@ Skipped only when tmux is not installed (CI installs it: ``.ci/run``).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rich.cells import cell_len
+from burst import Tmux, start_tmux
 
 NOW = "2026-11-28T06:00:00Z"
 WIDTH, HEIGHT = 100, 30
@@ -40,83 +37,11 @@ ORDER_ROW = re.compile(r"县供电局\s+\S+\s+签收剩余 \d+:\d\d")
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
-class Tmux:
-    """One private tmux server holding one window with the console in it; its socket lives
-    in the test's own tmp dir, so nothing is left behind in the shared tmux directory."""
-
-    def __init__(self, socket: str, env: dict[str, str]) -> None:
-        self.socket = socket
-        self.env = env
-
-    def __call__(self, *args: str, check: bool = True) -> str:
-        done = subprocess.run(["tmux", "-S", self.socket, *args], env=self.env, capture_output=True,
-                              text=True, timeout=10)
-        if check and done.returncode != 0:
-            raise AssertionError(f"tmux {' '.join(args)} failed: {done.stderr.strip()}")
-        return done.stdout
-
-    def screen(self) -> str:
-        return self("capture-pane", "-p", "-t", "e2e")
-
-    def keys(self, *keys: str) -> None:
-        self("send-keys", "-t", "e2e", *keys)
-
-    def text(self, text: str) -> None:
-        self("send-keys", "-t", "e2e", "-l", text)
-
-    def cursor(self) -> tuple[int, int]:
-        """The terminal cursor: where Textual anchors the IME window (the focused field's caret)."""
-        x, y = self("display", "-p", "-t", "e2e", "#{cursor_x} #{cursor_y}").split()
-        return int(x), int(y)
-
-    def wait_for_caret(self, label: str, right_of: str = "", timeout: float = 10.0) -> None:
-        """Wait until the caret (terminal cursor) is on the screen row that starts with ``label``
-        (and, with ``right_of``, past that text on the row: the second field of a row)."""
-        deadline = time.monotonic() + timeout
-        row, screen = -1, ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            lines = screen.splitlines()
-            row = next((y for y, line in enumerate(lines) if line.strip().startswith(label)), -1)
-            x, y = self.cursor()
-            if row >= 0 and y == row:
-                line = lines[row]
-                if not right_of or (right_of in line and x > cell_len(line[: line.index(right_of)])):
-                    return
-            time.sleep(0.05)
-        raise AssertionError(f"caret not on the {label!r} row ({row}) but at {self.cursor()}; screen:\n{screen}")
-
-    def wait_for(self, pattern: str | re.Pattern[str], timeout: float = 15.0) -> str:
-        """Poll the pane until ``pattern`` (a regex) appears; fail with the last screen if not."""
-        regex = re.compile(pattern) if isinstance(pattern, str) else pattern
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if regex.search(screen):
-                return screen
-            if self("display", "-p", "-t", "e2e", "#{pane_dead}", check=False).strip() == "1":
-                raise AssertionError(f"the console exited; last screen:\n{screen}")
-            time.sleep(0.1)
-        raise AssertionError(f"{regex.pattern!r} did not appear within {timeout:g} s; screen:\n{screen}")
-
-
 @pytest.fixture
 def console(tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
     db = tmp_path / "e2e.db"
-    linkage = Path(sys.executable).with_name("linkage")
-    assert linkage.exists(), f"{linkage} missing: is the project installed in this venv?"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TMUX", "TEXTUAL", "LINKAGE_", "LC_", "PYTEST_XDIST"))}
-    env.update(LANG="C.UTF-8", TERM="xterm-256color")
-    app_env = {"LANG": "C.UTF-8", "TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none", "LINKAGE_NOW": NOW,
-               "LINKAGE_LANG": "zh", "HOME": str(tmp_path)}
-    command = " ".join(["env", *(f"{k}={v}" for k, v in app_env.items()), str(linkage), "--db", str(db)])
-    tmux = Tmux(str(tmp_path / "tmux.sock"), env)
+    tmux = start_tmux(tmp_path, db, (WIDTH, HEIGHT), "zh", NOW)
     try:
-        tmux("-f", "/dev/null", "new-session", "-d", "-s", "e2e", "-x", str(WIDTH), "-y", str(HEIGHT), command,
-             ";", "set-option", "-sg", "escape-time", "10",
-             ";", "set-option", "-g", "remain-on-exit", "on")
         tmux.wait_for("倒计时")                        # the board's header row is painted
         tmux.wait_for("暂无未结派单")                   # and its (empty) body: the board is up
         time.sleep(0.3)                               # first paint ≠ ready (pitfalls §3.5): let focus land
@@ -175,7 +100,7 @@ def test_command_bar_new_call_with_dispatch(console: tuple[Tmux, Path]) -> None:
     row with 县供电局 and its countdown, and the order in the store."""
     tmux, db = console
     tmux.keys("F4")
-    tmux.wait_for_caret("▊  命令")   # the command bar has focus: letters typed sooner go elsewhere
+    tmux.wait_for_caret("命令")   # the command bar has focus: letters typed sooner go elsewhere
     tmux.text('new --phone 13800000001 --text "小区停电两个小时了" --dispatch power')
     tmux.keys("Enter")
     screen = tmux.wait_for(r"派单 \d+ → 县供电局")       # the command's answer under the board

@@ -155,10 +155,11 @@ def test_markup_stored_verbatim(services, call, text) -> None:
 
 
 def test_terminal_control_characters_are_stripped_words_kept(services, call) -> None:
-    """An escape sequence in stored text would drive the terminal of whoever prints it."""
+    """An escape sequence in stored text would drive the terminal of whoever prints it; it goes
+    whole (console/clean.py), so no parameter bytes are left behind as litter."""
     result = call(text="停电 \x1b[31m红色\x1b[0m\x07", address="人民路\x1b[2J12号")
-    assert result.incident.text == "停电 [31m红色[0m"
-    assert result.incident.address == "人民路[2J12号"
+    assert result.incident.text == "停电 红色"
+    assert result.incident.address == "人民路12号"
 
 
 def test_caller_words_kept_as_typed_but_places_still_match(services, call) -> None:
@@ -416,8 +417,10 @@ def test_transfer_refused_with_a_returned_order(services, call, unchanged) -> No
     call()
     services.issue_order(1, "power")
     services.step(1, "return", reason="不属我单位职责")
+    # 12345 hands the whole call over, so a running (even returned) order still blocks it;
+    # 110/119/120 now coexist with linkage orders (test_emergency_transfer_beside_open_orders).
     with unchanged(services), pytest.raises(BadInput) as info:
-        services.transfer(1, "110")
+        services.transfer(1, "12345")
     assert info.value.code == "transfer.open_orders"
 
 
@@ -489,3 +492,11 @@ def test_call_with_dispatch_returns_exactly_what_reads_back(services, call) -> N
     assert [o.first_contact for o in result.orders] == [True, False]
     for order in result.orders:
         assert order == get_order(services.store, order.id)
+
+
+@pytest.mark.parametrize(("address", "area"), [
+    ("李家村3组", "rural"), ("石桥乡政府旁", "rural"), ("白沙镇中街", "rural"),
+    ("城关镇人民路12号", "urban"), ("人民路12号", "urban")])
+def test_area_inferred_from_the_place_when_not_given(services, call, address, area) -> None:
+    assert call(area=None, address=address).incident.area == area
+    assert call(area="suburb", address=address, phone="13900000002").incident.area == "suburb"

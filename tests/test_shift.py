@@ -20,7 +20,7 @@ Unchanged = Callable[[Services], AbstractContextManager[None]]
 @pytest.fixture
 def staffed(services: Services) -> Services:
     services.enrol_operator("alice", "张三", "1234")
-    services.enrol_operator("bob", "李四", "5678")
+    services.enrol_operator("bob", "李四", "5678", admin="alice", admin_pin="1234")
     services.sign_in("alice", "1234")
     return services
 
@@ -73,13 +73,17 @@ def test_handover_is_recorded_from_whom_to_whom_and_the_seat_acts_as_the_receive
     assert [n.text for n in staffed.shift_summary().notes] == ["已再次催办"]
 
 
-def test_handover_refusals_write_nothing(staffed: Services, unchanged: Unchanged) -> None:
-    staffed.enrol_operator("carol", "王五", "9999")
-    staffed.disable_operator("carol")
+def test_handover_refusals_write_nothing(staffed: Services, unchanged: Unchanged,
+                                         only_failures_recorded: Callable[..., AbstractContextManager[None]]
+                                         ) -> None:
+    """Nothing but, for a wrong PIN, the failed attempt (console/operators.py lockout)."""
+    staffed.enrol_operator("carol", "王五", "9999", admin="alice", admin_pin="1234")
+    staffed.disable_operator("carol", admin="alice", admin_pin="1234")
     for to, pin, code in [("bob", "0000", "operator.wrong_pin"), ("bob", "", "operator.wrong_pin"),
                           ("dave", "5678", "operator.unknown"), ("carol", "9999", "operator.disabled"),
                           ("alice", "1234", "shift.same_operator")]:
-        with unchanged(staffed), pytest.raises(BadInput) as err:
+        with (only_failures_recorded(staffed, to) if code == "operator.wrong_pin"
+              else unchanged(staffed)), pytest.raises(BadInput) as err:
             staffed.hand_over_shift(to, pin)
         assert err.value.code == code
         assert staffed.ctx.operator == "alice"
@@ -98,9 +102,9 @@ def test_shift_log_is_by_the_centers_local_date(staffed: Services, clock: FakeCl
 
 
 def test_cli_shift_verbs(cli) -> None:  # type: ignore[no-untyped-def]
-    cli.ok("operator", "add", "alice", "--name", "张三", "--pin", "1234")
-    cli.ok("operator", "add", "bob", "--name", "李四", "--pin", "5678")
-    cli.ok("operator", "signin", "alice", "--pin", "1234")
+    cli.ok("operator", "add", "alice", "--name", "张三", stdin="1234\n")
+    cli.ok("operator", "add", "bob", "--name", "李四", "--admin", "alice", stdin="1234\n5678\n")
+    cli.ok("operator", "signin", "alice", stdin="1234\n")
     cli.ok("call", "new", "--phone", "13800000001", "--text", "小区停电两个小时了",
            "--address", "人民路12号", "--area", "urban", "--category", "power_supply")
     cli.ok("order", "new", "1", "gdj")
@@ -111,11 +115,11 @@ def test_cli_shift_verbs(cli) -> None:  # type: ignore[no-untyped-def]
     assert [o["no"] for o in shown["overdue_orders"]] == [1]
     human = cli("shift", "show", as_json=False).out
     assert "未结警情 1" in human and "超时派单 1" in human and "人民路12号" in human
-    wrong = cli("shift", "handover", "--to", "bob", "--pin", "0000")
+    wrong = cli("shift", "handover", "--to", "bob", stdin="0000\n")
     assert wrong.code == 2 and "PIN 不正确" in wrong.err
-    assert cli("--lang", "en", "shift", "handover", "--to", "bob", "--pin", "0000").err.strip() == (
+    assert cli("--lang", "en", "shift", "handover", "--to", "bob", stdin="0000\n").err.strip() == (
         "linkage: wrong PIN")
-    done = cli.ok("shift", "handover", "--to", "bob", "--pin", "5678", "--note", "交接")
+    done = cli.ok("shift", "handover", "--to", "bob", "--note", "交接", stdin="5678\n")
     assert done["handover"]["from_operator"] == "alice" and done["handover"]["to_operator"] == "bob"
     logged = cli.ok("shift", "log", "--day", "2026-11-28")
     assert [h["to_operator"] for h in logged["handovers"]] == ["bob"]

@@ -87,19 +87,21 @@ def _run(*steps: Callable[[Pilot[Any]], Awaitable[None]]) -> Callable[[Pilot[Any
 
 
 def test_board_80x24_zh(snap_compare: SnapCompare, board_services: Services) -> None:
-    """Board, Chinese, 80×24. Must show: the red status line from the center name through
-    seat-01, operator and 2026-11-28 14:06:30 (at 80 columns the open/overdue/waiting counts fall
-    off its right end); the red banner 【超时未处理 1 条】1 县供电局 签收 with F9; the order table
+    """Board, Chinese, 80×24. Must show: the red status line 超时 1 · 未结派单 2 · 待派 1 · 席位
+    seat-01 · 接警员 duty · 同步：未配置 (fitted to 80 columns: the date and the center's name
+    are dropped, never the seat, operator or sync state); the red banner 【超时未处理 1 条】1
+    县供电局 签收 with F9; the order table
     with order 1 县供电局 已下达 first, its countdown 超时 签收超时 1:30 in red, and order 2
     县自来水公司 已签收 到场剩余 25:30 below it, the first row highlighted; the waiting noise
-    incident #3 (幸福里3号); the command bar; the sticky overdue toast over the lower right; the
-    Footer with the step keys (^s 签收 … f9 确认)."""
+    incident #3 (幸福里3号); the one-line command bar; the overdue toast at the lower right,
+    above the command bar; the Footer with the step keys (^s 签收 … f4 命令栏 …)."""
     assert snap_compare(console(board_services, "zh"), terminal_size=(80, 24), run_before=_run(board_ready))
 
 
 def test_board_120x40_zh(snap_compare: SnapCompare, board_services: Services) -> None:
-    """Board, Chinese, 120×40. Must show the same rows as at 80×24, now with the whole status
-    line (未结派单 2 · 超时 1 · 待派 1), the table area taking the extra height with the waiting
+    """Board, Chinese, 120×40. Must show the same rows as at 80×24, now with a longer status
+    line (… 备案待补 31 · 2026-11-28 14:06:30 · 席位 seat-01 …), wider category, unit and status
+    columns, the table area taking the extra height with the waiting
     incident list below it, the command bar with its full placeholder, the toast on one line, and
     the Footer reaching f3 单位; every column aligned around the CJK cells."""
     assert snap_compare(console(board_services, "zh"), terminal_size=(120, 40), run_before=_run(board_ready))
@@ -107,7 +109,8 @@ def test_board_120x40_zh(snap_compare: SnapCompare, board_services: Services) ->
 
 def test_board_80x24_en(snap_compare: SnapCompare, board_services: Services) -> None:
     """Board, English, 80×24. Must show English everywhere but the caller's own words and
-    address: the status line (Demo County …), the [1 OVERDUE] banner, headers order/incide…/
+    address: the status line fitted to 80 columns (overdue 1 · waiting 1 · seat seat-01 ·
+    operator duty · sync: off), the [1 OVERDUE] banner, headers order/incide…/
     category/unit/status/countdown, County Power Sup… issued LATE ack OVERDUE by 1:30 and
     County Water Sup… acknowle… arrive in 25:30 (English names are cut to the fixed column
     widths), the waiting incident as Noise nuisance · urban core · 幸福里3号, and English Footer
@@ -135,9 +138,10 @@ def test_intake_f2_80x24_zh(snap_compare: SnapCompare, board_services: Services)
     """F2 (接警), Chinese, 80×24, after the dispatcher typed a number and an account. Must show
     the form titled 接警 · 新来电 with 13800000001 and 小区停电两个小时了 in their fields, the area
     城区（ctrl+g）, the verdict 研判：供电故障 · 联动 · 主办 县供电局, the suggestion list with
-    1 供电故障 … 停电 … 县供电局 first, 疑似重复 1 with incident #1 (the open power cut from this
-    number) and 来电记录 1 with that earlier call, the overdue toast still up from the board, and
-    the intake Footer (^y 采纳  f7 派单  ^s 保存 …)."""
+    1 供电故障 … 停电 … 县供电局 first, 疑似重复 1 with incident #1 marked [同号码] (the open power
+    cut from this number) and 来电记录 1 with that earlier call, no toast over the form (the
+    board's overdue toast is hidden while a form is typed), and the intake Footer (^y 采纳  f7
+    派单  ^s 保存 …)."""
     intake = pytest.importorskip("screens.intake")
 
     async def take_call(pilot: Pilot[Any]) -> None:
@@ -171,3 +175,61 @@ def test_snapshot_data_is_what_the_docstrings_say(board_services: Services) -> N
             assert "县供电局" in line and "超时" in line
 
     asyncio.run(scenario())
+
+
+# -- issue 12: the board full of orders, toasts, widths, a terminal too small ------------------
+@pytest.fixture
+def full_board(tmp_path: Path) -> Iterator[Services]:
+    """15 open orders (1–7 overdue for acknowledgement, 8–15 acknowledged; tests/burst.py) and a
+    bus complaint waiting for a unit (#16), the clock at 14:20."""
+    from burst import NOW, seed_board
+
+    services = open_services(tmp_path / "full.db", clock=FakeClock(NOW))
+    seed_board(services)
+    yield services
+    services.close()
+
+
+def test_full_board_80x24_zh(snap_compare: SnapCompare, full_board: Services) -> None:
+    """Board with 15 orders, Chinese, 80×24. Must show: the red status line 超时 7 · 未结派单 15 ·
+    待派 1 · then 席位 seat-01 · 接警员 duty · 同步：未配置 (the date and the center's name are
+    dropped to fit, never the seat, operator or sync); the banner 【超时未处理 7 条】; the header
+    row, then order 1 县公安消防大队 highlighted (reverse video) with 签收超时 17:00 in red and the
+    following rows down to the bottom of the table, each drawn whole, no horizontal scrollbar
+    line; the waiting incident #16 (车站路1号); the one-line command bar; the overdue toast
+    (7 条派单超时…), narrow, at the lower right above the command bar (never over it); the
+    Footer."""
+    assert snap_compare(console(full_board, "zh"), terminal_size=(80, 24), run_before=_run(board_ready))
+
+
+def test_full_board_80x24_en(snap_compare: SnapCompare, full_board: Services) -> None:
+    """The same board in English at 80×24. Must show: overdue 7 · open orders 15 · waiting 1 ·
+    seat seat-01 · operator duty · sync: off on the status line; County Fire Brigade cut to
+    "County Fire Brig" (the 80-column unit width) with ack OVERDUE by 17:00; the toast (7 orders
+    overdue, …) at the lower right; English Footer labels."""
+    assert snap_compare(console(full_board, "en"), terminal_size=(80, 24), run_before=_run(board_ready))
+
+
+def test_full_board_120x40_zh(snap_compare: SnapCompare, full_board: Services) -> None:
+    """The same board in Chinese at 120×40. Must show: the status line with the roster count
+    (备案待补 31) and the date-time 2026-11-28 14:20:00 as well (only the center's name left out);
+    all 15 orders drawn with wider
+    category, unit and status columns (县住房城乡建设局 whole); the waiting list; the toast."""
+    assert snap_compare(console(full_board, "zh"), terminal_size=(120, 40), run_before=_run(board_ready))
+
+
+def test_full_board_120x40_en(snap_compare: SnapCompare, full_board: Services) -> None:
+    """The same board in English at 120×40. Must show: unit names whole where they fit the
+    wider column (County Fire Brigade, County Power Supply Bureau), the categories in words
+    (Gas leak, Power supply fault), all 15 orders, the waiting bus complaint, the toast."""
+    assert snap_compare(console(full_board, "en"), terminal_size=(120, 40), run_before=_run(board_ready))
+
+
+def test_too_small_70x20_zh(snap_compare: SnapCompare, full_board: Services) -> None:
+    """A 70×20 terminal. Must show only, centred: 终端太小，至少需要 80×24 and below it terminal
+    too small (need 80×24); no board cut to nothing."""
+
+    async def too_small(pilot: Pilot[Any]) -> None:
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "TooSmallScreen")
+
+    assert snap_compare(console(full_board, "zh"), terminal_size=(70, 20), run_before=_run(too_small))

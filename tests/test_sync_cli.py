@@ -47,7 +47,7 @@ def test_sync_token_pass_and_status(tmp_path: Path, capsys, monkeypatch) -> None
         monkeypatch.setattr("sys.stdin", io.StringIO(token_a + "\n"))
         code, out, _ = _run(capsys, *a, "--lang", "en", "sync", "token", "-")
         assert code == 0 and "token saved" in out
-        token_file = tmp_path / "a" / "sync-token"
+        token_file = tmp_path / "a" / "linkage.db.sync-token"  # per database, not one per directory
         assert token_file.read_text().strip() == token_a
         assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
         (tmp_path / "b-token").write_text(token_b)

@@ -577,3 +577,31 @@ def test_json_form(triage: Triage) -> None:
                                  "name_en": "County Fire Brigade"}
     assert second["category"] == "gas_leak" and second["emergency"] is True
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
+
+
+# -- several services at once (issue 12 item 8) ----------------------------------------------
+@pytest.mark.parametrize("text, services, units", [
+    ("两个人打架，一个男的头上流血了", ("110", "120"), ()),
+    ("燃气泄漏，家里老人头晕", ("120",), ("gas",)),
+    ("a man was stabbed in a fight and is bleeding", ("110", "120"), ()),
+    ("有人打架，没人受伤", ("110",), ()),          # denied injury: 110 alone
+    ("小区停电两个小时了", (), ()),               # ordinary linkage work: the picker's job
+])
+def test_plan_proposes_every_service_the_call_needs(triage: Triage, text: str, services: tuple,
+                                                    units: tuple) -> None:
+    plan = triage.suggest(text).plan()
+    assert (plan.services, plan.units) == (services, units)
+
+
+def test_plan_is_in_the_json_only_when_several(triage: Triage) -> None:
+    data = json.loads(json.dumps(triage.suggest("燃气泄漏，家里老人头晕").to_json()))
+    assert data["plan"] == {"services": ["120"], "units": ["gas"]}
+    assert "plan" not in triage.suggest("有人打架").to_json()
+
+
+def test_triage_command_says_the_plan_first(services) -> None:
+    from console.commands import run
+
+    out = run(services, "triage 两个人打架，一个男的头上流血了", "zh")
+    assert out.lines[0] == "应同时：转110+120" and out.data["plan"]["services"] == ["110", "120"]
+    assert not run(services, "triage 小区停电了", "en").lines[0].startswith("all at once")

@@ -225,3 +225,59 @@ def test_handover_by_keys_needs_the_initial_handling(tmp_path: Path) -> None:
     second, _ = services.order(2)
     assert second.unit == "gas" and second.initial_handling == "已断电隔离现场"
     services.close()
+
+
+def test_reassign_dialog_suggests_units_by_everyday_short_name(tmp_path: Path) -> None:
+    """ctrl+t: typing 住建 (or zjj) lists 县住房城乡建设局 under the unit field like the picker,
+    an off-duty Tier 2 unit is marked, up/down choose, Enter reassigns to the highlighted one."""
+    services, _ = _services(tmp_path)
+    services.step(1, "ack")
+    services.step(1, "return", reason="不属于本单位")
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "zh", tick_seconds=0)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+t")
+            await pilot.pause()
+            dialog = app.screen
+            assert isinstance(dialog, StepDialog)
+            await _type(pilot, "zjj")
+            await pilot.pause()
+            assert dialog.unit_codes[:1] == ["housing"]
+            assert "县住房城乡建设局" in str(dialog.unit_list.get_option_at_index(0).prompt)
+            await pilot.press("backspace", "backspace", "backspace")
+            await _type(pilot, "住建")
+            await pilot.pause()
+            assert dialog.chosen_unit() == "housing"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is app.board, _text(app)
+
+    asyncio.run(scenario())
+    second, _ = services.order(2)
+    assert second.unit == "housing"
+    services.close()
+
+
+def test_handover_dialog_marks_an_off_duty_tier_2_unit(tmp_path: Path) -> None:
+    """At 22:00 the petitions bureau (Tier 2, office hours) is off duty: the suggestion says so."""
+    services, clock = _services(tmp_path)
+    services.step(1, "ack")
+    clock.set("2026-11-28T14:00:00Z")            # 22:00 in the center's zone
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "zh", tick_seconds=0)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+y")
+            await pilot.pause()
+            dialog = app.screen
+            assert isinstance(dialog, StepDialog)
+            await _type(pilot, "信访")
+            await pilot.pause()
+            row = str(dialog.unit_list.get_option_at_index(0).prompt)
+            assert "县信访局" in row and "非值班" in row
+
+    asyncio.run(scenario())
+    services.close()

@@ -99,7 +99,7 @@ def test_an_unknown_caller_and_a_withheld_number(env: Any) -> None:
         await pilot.pause()
         first, second = panel.lines()
         assert "13900000111" in first.plain and "no earlier calls" in first.plain
-        assert "withheld" in second.plain
+        assert "number withheld" in second.plain and "hidden" not in second.plain
 
     drive(services, "en", body)
 
@@ -111,7 +111,7 @@ def test_f6_answers_the_oldest_ring_and_asks_for_a_new_call_with_its_number(
     opened: list[str | None] = []
 
     async def body(app: LinkageApp, pilot: Pilot[int], panel: CallsPanel) -> None:
-        monkeypatch.setattr(app, "action_new_call", lambda phone=None: opened.append(phone))
+        monkeypatch.setattr(app, "action_new_call", lambda phone=None, **_: opened.append(phone))
         ring(feed, clock, "old", "13800000123")
         clock.advance(3)
         ring(feed, clock, "new", "13900000111")
@@ -133,7 +133,8 @@ def test_f6_answers_the_oldest_ring_and_asks_for_a_new_call_with_its_number(
 
 @pytest.mark.skipif(not HAS_INTAKE, reason="screens/intake.py is not there yet")
 def test_f6_opens_the_intake_form_with_the_number_filled_and_the_words_not(env: Any) -> None:
-    """The real thing: the intake screen opens with the phone; the training "say" is only shown."""
+    """The real thing: the intake screen opens with the phone; the training "say" is only shown,
+    on the form's message line (issue 12 item 7: training notes in a panel, not a toast)."""
     from screens.intake import IntakeScreen
 
     services, clock, feed = env
@@ -146,7 +147,8 @@ def test_f6_opens_the_intake_form_with_the_number_filled_and_the_words_not(env: 
         assert isinstance(app.screen, IntakeScreen)
         assert app.screen.query_one("#intake-phone", Input).value == "13800000123"
         assert app.screen.query_one("#intake-text", Input).value == ""
-        assert any("停电两个多小时" in n.message for n in app._notifications)
+        assert "停电两个多小时" in str(app.screen.query_one("#intake-message").render())
+        assert not any("停电两个多小时" in n.message for n in app._notifications)
 
     drive(services, "zh", body)
 
@@ -161,13 +163,16 @@ def test_a_ring_nobody_answers_becomes_a_dim_missed_line(env: Any) -> None:
         panel.poll()
         await pilot.pause()
         [missed] = panel.lines()
-        assert missed.plain.startswith("missed 1:") and "13800000123 14:00 unanswered" in missed.plain
+        assert missed.plain.startswith("missed 1 (ctrl+b calls back): ")
+        assert "#1 13800000123 14:00 unanswered" in missed.plain
         assert str(missed.style) == "dim"
         assert panel.display is True
-        clock.advance(minutes=11)                          # old missed calls leave the screen
+        # issue 12: a missed call is owed a call back, so it no longer leaves the screen after
+        # ten minutes; it stays until called back (ctrl+b) or dismissed
+        clock.advance(minutes=11)
         panel.poll()
         await pilot.pause()
-        assert panel.display is False
+        assert panel.display is True and "13800000123" in shown(panel)
 
     drive(services, "en", body)
 
@@ -216,3 +221,112 @@ def test_a_broken_feed_is_shown_not_fatal(env: Any) -> None:
         assert "permission denied" in shown(panel) and panel.display is True
 
     drive(services, "en", body)
+
+
+# -- phone state over a restart (issue 12 item 5) ------------------------------------------------
+def hangup(path: Path, clock: FakeClock, ref: str, phone: str) -> None:
+    ring(path, clock, ref, phone, type="hangup")
+
+
+def test_restart_keeps_the_phone_state(tmp_path: Path) -> None:
+    """ring → answer (F6) → restart → not ringing; ring → hang up → restart → still listed as
+    missed until called back (ctrl+b, which opens the intake form with the number and the
+    switch's name, and records the call back)."""
+    from screens.intake import IntakeScreen
+
+    clock = FakeClock(START)
+    db, feed = tmp_path / "tui.db", tmp_path / "callfeed.jsonl"
+
+    async def first(app: LinkageApp, pilot: Pilot[int], panel: CallsPanel) -> None:
+        ring(feed, clock, "answered-here", "13800000123")
+        ring(feed, clock, "gave-up", "13900000111", caller_name="王女士")
+        panel.poll()
+        await pilot.press("f6")                                  # answers the first ring
+        await pilot.pause()
+        assert isinstance(app.screen, IntakeScreen)
+        await pilot.press("escape")
+        clock.advance(9)
+        hangup(feed, clock, "gave-up", "13900000111")            # the caller hangs up unanswered
+        panel.poll()
+        await pilot.pause()
+        assert "gave-up" not in [c.call_ref for c in panel.feed.ringing()]  # type: ignore[union-attr]
+
+    services = open_services(db, clock=clock)
+    drive(services, "zh", first)
+    services.close()
+    clock.advance(20)                                            # both rings are within the catch-up
+
+    async def second(app: LinkageApp, pilot: Pilot[int], panel: CallsPanel) -> None:
+        panel.poll()
+        await pilot.pause()
+        assert panel.feed.ringing() == []                        # type: ignore[union-attr]
+        text = shown(panel)
+        assert "来电" not in text.split("未接")[0]               # nothing rings again
+        assert "未接 1" in text and "13900000111" in text and "已挂断" in text
+        clock.advance(minutes=30)                                # long after: still owed
+        panel.poll()
+        await pilot.pause()
+        assert "13900000111" in shown(panel)
+        await pilot.press("ctrl+b")                              # call back: one key
+        await pilot.pause()
+        assert isinstance(app.screen, IntakeScreen)
+        assert app.screen.query_one("#intake-phone", Input).value == "13900000111"
+        assert app.screen.query_one("#intake-name", Input).value == "王女士"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "13900000111" not in shown(panel)
+
+    services = open_services(db, clock=clock)
+    drive(services, "zh", second)
+    rows = {r["call_ref"]: (r["state"], r["settled_how"]) for r in services.store.all(
+        "SELECT call_ref, state, settled_how FROM phone_calls")}
+    assert rows == {"answered-here": ("answered", ""), "gave-up": ("missed", "called_back")}
+    services.close()
+
+
+def test_f6_prefills_the_switchs_name_and_a_withheld_number_in_words(env: Any) -> None:
+    """王女士 from the switch lands in the name field; a withheld number is 未显示号码, and the
+    record then holds the caller's name and no number (never the word hidden)."""
+    from screens.intake import IntakeScreen
+
+    services, clock, feed = env
+
+    async def body(app: LinkageApp, pilot: Pilot[int], panel: CallsPanel) -> None:
+        ring(feed, clock, "c1", "", caller_name="王女士")
+        panel.poll()
+        await pilot.pause()
+        assert "未显示号码" in shown(panel) and "hidden" not in shown(panel)
+        await pilot.press("f6")
+        await pilot.pause()
+        assert isinstance(app.screen, IntakeScreen)
+        assert app.screen.query_one("#intake-phone", Input).value == "未显示号码"
+        assert app.screen.query_one("#intake-name", Input).value == "王女士"
+        for ch in "停电了":
+            await pilot.press(ch)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+
+    drive(services, "zh", body)
+    row = services.store.one("SELECT phone, caller_name FROM incidents")
+    assert tuple(row) == ("", "王女士")
+
+
+def test_a_missed_call_can_be_dismissed_by_command(env: Any) -> None:
+    from console.commands import run
+
+    services, clock, feed = env
+
+    async def body(app: LinkageApp, pilot: Pilot[int], panel: CallsPanel) -> None:
+        ring(feed, clock, "a", "")
+        panel.poll()
+        clock.advance(services.config.callfeed.ring_timeout_seconds)
+        panel.poll()
+        await pilot.press("ctrl+b")                             # no number to dial: says how to clear
+        assert "missed dismiss 1" in str(app.screen.query_one("#answer").render())
+        out = run(services, "missed dismiss 1", "en")
+        assert out.data["call"]["settled_how"] == "dismissed"
+        panel.poll()
+        await pilot.pause()
+        assert panel.display is False
+
+    drive(services, "zh", body)

@@ -17,7 +17,7 @@ def _services(tmp_path: Path) -> Services:
     clock = FakeClock("2026-11-28T06:00:00Z")
     services = open_services(tmp_path / "shift.db", clock=clock)
     services.enrol_operator("alice", "张三", "1234")
-    services.enrol_operator("bob", "李四", "5678")
+    services.enrol_operator("bob", "李四", "5678", admin="alice", admin_pin="1234")
     services.new_call(phone="13800000001", text="小区停电两个小时了", address="人民路12号",
                       category="power_supply")
     services.issue_order(1, "gdj")

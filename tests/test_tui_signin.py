@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from console.clock import FakeClock
+from console.errors import LinkageError
 from console.services import Services, open_services
 from screens.app import LinkageApp
 from screens.signin import SignInScreen
@@ -87,8 +90,8 @@ def test_sign_in_by_keys_wrong_pin_first_then_the_board_shows_the_operator(tmp_p
 
 def test_unknown_and_disabled_logins_are_refused_in_english(tmp_path: Path) -> None:
     services = _services(tmp_path)
-    services.enrol_operator("bob", "李四", "4321")
-    services.disable_operator("bob")
+    services.enrol_operator("bob", "李四", "4321", admin="alice", admin_pin=PIN)
+    services.disable_operator("bob", admin="alice", admin_pin=PIN)
 
     async def scenario() -> None:
         app = LinkageApp(services, "en", tick_seconds=0)
@@ -114,4 +117,34 @@ def test_unknown_and_disabled_logins_are_refused_in_english(tmp_path: Path) -> N
 
     asyncio.run(scenario())
     assert _count(services, "operator.signed_in") == 0
+    services.close()
+
+
+def test_wrong_pins_from_another_session_lock_the_sign_in_screen(tmp_path: Path) -> None:
+    """The lockout lives in the database: five wrong PINs typed in another session (a CLI
+    run) lock alice at this console's sign-in screen too, and the right PIN is refused."""
+    services = _services(tmp_path)
+    other = open_services(tmp_path / "signin.db", clock=FakeClock("2026-11-28T06:00:00Z"))
+    for _ in range(5):
+        with pytest.raises(LinkageError, match="wrong PIN"):
+            other.sign_in("alice", "0000")
+    other.close()
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "zh", tick_seconds=0)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, SignInScreen)
+            await _type(pilot, "alice")
+            await pilot.press("tab")
+            await _type(pilot, PIN)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is screen
+            assert "PIN 已连续输错 5 次，请 60 秒后再试" in str(screen.error.render())
+
+    asyncio.run(scenario())
+    assert _count(services, "operator.signed_in") == 0
+    assert _count(services, "operator.sign_in_failed") == 5
     services.close()

@@ -8,6 +8,7 @@ away. It reports each pass through a callback; the UI reads the rest from ``sync
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import threading
@@ -29,10 +30,48 @@ if TYPE_CHECKING:
 POLL_S = 1.0  # how often an idle loop looks for new local commits
 
 
+LEGACY_TOKEN = "sync-token"  # the one name every database in a directory used to share
+
+
 def token_path(config: Config, db_path: str) -> Path:
+    """``[sync] token_file``, or ``<database file name>.sync-token`` beside the database: two
+    seat databases in one directory each keep their own token."""
     if config.sync.token_file:
         return Path(config.sync.token_file).expanduser()
-    return Path(db_path).resolve().parent / "sync-token"
+    db = Path(db_path).resolve()
+    return db.with_name(db.name + ".sync-token")
+
+
+def read_token(config: Config, db_path: str) -> str:
+    """This seat's token; '' when none was stored.
+
+    Compatibility: a database without its own token file adopts the old shared ``sync-token``
+    beside it once (copied to its own name, 0600); the shared file is left for the others.
+    """
+    path = token_path(config, db_path)
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        if config.sync.token_file:
+            return ""
+    except OSError:
+        return ""
+    try:
+        token = (path.parent / LEGACY_TOKEN).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+    if token:
+        with contextlib.suppress(OSError):  # read-only directory: the shared file keeps serving
+            _write_private(path, token)
+    return token
+
+
+def _write_private(path: Path, token: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(token + "\n")
+    os.chmod(path, 0o600)
 
 
 def save_token(config: Config, db_path: str, token: str) -> Path:
@@ -42,11 +81,7 @@ def save_token(config: Config, db_path: str, token: str) -> Path:
         raise BadInput("sync.bad_token", zh="令牌格式不对（一行，无空格）",
                        en="a token is one word on one line")
     path = token_path(config, db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(token + "\n")
-    os.chmod(path, 0o600)
+    _write_private(path, token)
     return path
 
 
@@ -54,11 +89,7 @@ def settings_for(config: Config, db_path: str) -> SyncSettings | None:
     """This seat's sync settings, or None when no server is configured."""
     if not config.sync.server:
         return None
-    path = token_path(config, db_path)
-    try:
-        token = path.read_text(encoding="utf-8").strip()
-    except OSError:
-        token = ""
+    token = read_token(config, db_path)
     return SyncSettings(
         server=config.sync.server, token=token, county=config.center.county,
         seat=config.center.seat, deadline_s=float(config.sync.deadline_seconds),

@@ -9,7 +9,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "step.to": ("催办对象：单位值班人或电话（默认取值班表）", "urged whom: duty person or number (from the roster)"),
     "step.how": ("方式：phone 电话 / sms 短信 / radio 电台 / in_person 当面",
                  "how: phone / sms / radio / in_person"),
-    "step.level": ("督办级别：1 中心主任 / 2 县应急办 / 3 县政府", "level: 1 center director / 2 county"
+    "step.level": ("督办级别：一级（中心主任）/ 二级（县应急办）/ 三级（县政府）", "level: 1 center director / 2 county"
                    " emergency office / 3 county government"),
     "step.why": ("督办原因（必填）", "reason for supervising (required)"),
     "step.minutes": ("督办时限（分钟，留空按配置）", "its own deadline in minutes (empty: the profile's)"),

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 STRINGS: dict[str, tuple[str, str]] = {
     "app.title": ("社会应急联动指挥台", "Linkage Console"),
+    "app.read_only": ("只读打开：不同步、不接警，任何修改都会被拒绝",
+                      "read-only view: no sync, no calls taken, every change is refused"),
+    "app.read_only_refused": ("只读打开：不能接警，请在本席位的控制台上操作",
+                              "read-only view: calls are taken on the seat's own console"),
     "status.seat": ("席位", "seat"),
     "status.operator": ("接警员", "operator"),
     "status.overdue": ("超时", "overdue"),
@@ -58,6 +62,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "binding.reassign": ("改派", "reassign"),
     "binding.handover": ("移交", "hand over"),
     "binding.close": ("关闭", "close"),
+    "binding.step.next_unit": ("下一个单位", "next unit"),
+    "binding.step.previous_unit": ("上一个单位", "previous unit"),
     "binding.confirm": ("确定", "confirm"),
     "help.title": ("按键与命令（F1 / F12 打开，Esc 关闭）", "Keys and commands (F1 / F12 open, Esc closes)"),
     "help.keys": ("按键", "Keys"),
@@ -71,7 +77,7 @@ STRINGS: dict[str, tuple[str, str]] = {
                   "time the unit reported (empty = now, e.g. 14:05, -5m)"),
     "step.note": ("备注（可空）", "note (optional)"),
     "step.reason": ("退单原因（必填）", "reason for the return (required)"),
-    "step.unit": ("改派/移交给哪个单位（代码、名称、拼音或首字母）",
-                  "unit to reassign / hand over to (code, name, pinyin or initials)"),
+    "step.unit": ("改派/移交给哪个单位（代码、名称、拼音、首字母或简称，上下键选择）",
+                  "unit to reassign / hand over to (code, name, pinyin, initials or short name; up/down)"),
     "step.hint": ("Enter 保存 · Esc 取消", "Enter saves · Esc cancels"),
 }

@@ -50,7 +50,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "roster.kind.paid-service": ("有偿服务", "paid service"),
     "roster.kind.township": ("乡镇街道", "township"),
     # detail pane of the highlighted unit
-    "roster.detail.head": ("{name} · 值班电话 {phone} · {tier} {regime} · {kind} · {name_en}",
+    "roster.detail.head": ("{name} · 值班电话 {phone} · {tier} {regime} · {kind}",
                            "{name} · duty phone {phone} · {tier}, {regime} · {kind} · {name_zh}"),
     "roster.detail.duty": ("值班地点 {location} · 值班时间 {hours} · 值班人 未备案（请拨值班电话）",
                            "duty location {location} · duty hours {hours} · duty person not filed"

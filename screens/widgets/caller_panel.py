@@ -15,8 +15,10 @@ from rich.text import Text
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from console import clean
 from console.model import INCIDENT_STATUS_LABELS, Call, Incident, label
 from console.render import Text as Words
+from console.repeats import Repeat
 
 
 def short_time(value: datetime, tz: ZoneInfo) -> str:
@@ -25,8 +27,9 @@ def short_time(value: datetime, tz: ZoneInfo) -> str:
 
 
 def one_line(text: str) -> str:
-    """Caller text on a single line (newlines and tabs from a paste become spaces)."""
-    return " ".join(text.split())
+    """Caller text on a single line (newlines and tabs from a paste become spaces), cleaned the
+    one way (console/clean.py), then with runs of spaces collapsed."""
+    return " ".join(clean.one_line(text).split())
 
 
 class DuplicateList(OptionList):
@@ -36,6 +39,7 @@ class DuplicateList(OptionList):
         super().__init__(id=id, compact=True)
         self.words = words
         self.incidents: list[Incident] = []
+        self.reasons: dict[str, str] = {}     # incident id → why it is offered, in words
 
     @property
     def chosen(self) -> Incident | None:
@@ -44,8 +48,10 @@ class DuplicateList(OptionList):
         index = self.highlighted if self.highlighted is not None else 0
         return self.incidents[min(index, len(self.incidents) - 1)]
 
-    def show(self, incidents: list[Incident]) -> None:
+    def show(self, repeats: list[Repeat]) -> None:
         keep = self.chosen.id if self.chosen else None
+        incidents = [r.incident for r in repeats]
+        self.reasons = {r.incident.id: r.words(self.words.lang) for r in repeats}
         self.incidents = incidents
         self.set_options([Option(self._row(i), id=i.id) for i in incidents])
         if incidents:
@@ -57,6 +63,9 @@ class DuplicateList(OptionList):
         status = label(INCIDENT_STATUS_LABELS, incident.status, w.lang)
         row = Text(no_wrap=True, overflow="crop")
         row.append(f"#{incident.no} ", style="bold")
+        why = self.reasons.get(incident.id)
+        if why:
+            row.append(f"[{why}] ", style="bold yellow")
         row.append(f"{short_time(incident.created_at, w.tz)} ")
         row.append(set_cell_size(w.category(incident.category), 10) + " ", style="cyan")
         row.append(f"{status} ")

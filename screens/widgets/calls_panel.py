@@ -22,6 +22,7 @@ from textual.widgets import Static
 
 from console.callfeed import CallFeed, FeedCall, feed_path
 from console.errors import LinkageError
+from console.phone_state import PhoneLog
 from console.queries import get_incident
 from console.render import Text as Words
 from console.services import Services
@@ -67,7 +68,9 @@ class CallsPanel(Static):
         if feed is None:
             path = feed_path(cfg.callfeed.path, services.store.path)
             if path is not None:
-                feed = CallFeed(path, self.now, timedelta(seconds=cfg.callfeed.ring_timeout_seconds))
+                # the phone log keeps rings, answers and missed calls over a restart
+                feed = CallFeed(path, self.now, timedelta(seconds=cfg.callfeed.ring_timeout_seconds),
+                                log=PhoneLog(services.store))
         self.feed = feed
         self.summaries: dict[str, CallerSummary] = {}
         self.answered: list[FeedCall] = []     # answered at this seat, this session (newest last)
@@ -131,6 +134,33 @@ class CallsPanel(Static):
         self.show()
         return call
 
+    def call_back(self) -> FeedCall | str | None:
+        """The missed call waiting longest with a number to dial: recorded as called back and
+        returned (the board opens the intake form with it). A withheld one cannot be dialled:
+        its number (as text) is returned so the board can say how to clear it."""
+        if self.feed is None:
+            return None
+        owed = self.feed.owed()
+        call = next((c for c in owed if c.phone), None)
+        if call is None:
+            if owed and self.feed.log is not None:
+                return str(self.feed.log.get(owed[0].call_ref).no)
+            return None
+        if self.feed.log is not None:
+            try:
+                self.feed.log.settle(call.call_ref, "called_back", self.now())
+            except LinkageError:
+                return None
+        else:
+            self.feed.tracker.missed.remove(call)
+        self.show()
+        return call
+
+    def missed_no(self, call: FeedCall) -> int:
+        if self.feed is None or self.feed.log is None:
+            return 0
+        return self.feed.log.get(call.call_ref).no
+
     # -- drawing -----------------------------------------------------------------------------
     def _phone(self, call: FeedCall) -> str:
         return plain(call.phone, 20) if call.phone else tr("calls.withheld", self.lang)
@@ -164,7 +194,9 @@ class CallsPanel(Static):
         items = []
         for call in missed:
             at = self.words.time(call.since)[:5]
-            items.append(f"{self._phone(call)} {at} {tr('calls.missed.' + call.reason, self.lang)}")
+            no = self.missed_no(call)
+            items.append(f"{f'#{no} ' if no else ''}{self.words.drill_mark(call.drill)}{self._phone(call)} {at}"
+                         f" {tr('calls.missed.' + call.reason, self.lang)}")
         line.append(" · ".join(items))
         if self.feed is not None and self.feed.bad_lines:
             line.append(" " + tr("calls.bad_lines", self.lang, n=self.feed.bad_lines))
@@ -187,7 +219,10 @@ class CallsPanel(Static):
                             no_wrap=True, overflow="ellipsis"))
         else:
             out += [self.ringing_line(c, now) for c in ringing]
-        missed = self.feed.missed(since=now - MISSED_VISIBLE)
+        # with a phone log, a missed call stays until it is called back or dismissed;
+        # without one (a bare feed), this session's missed calls of the last minutes
+        missed = (self.feed.owed() if self.feed.log is not None
+                  else self.feed.missed(since=now - MISSED_VISIBLE))
         if missed and len(out) < MAX_LINES:
             out.append(self.missed_line(missed))
         live = {c.call_ref for c in ringing}

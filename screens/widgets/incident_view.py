@@ -28,6 +28,7 @@ from console.model import (
     Disposition,
     Order,
     label,
+    services_label,
 )
 from console.render import Text as Words
 from console.report_rules import REPORT_KINDS, report_label
@@ -103,7 +104,8 @@ class IncidentView:
         i = self.incident
         text = self.t("incident.title", no=i.no, category=self.words.category(i.category),
                       area=self.words.area(i.area), status=label(INCIDENT_STATUS_LABELS, i.status, self.lang),
-                      disposition=label(DISPOSITION_LABELS, i.disposition, self.lang))
+                      disposition=(services_label(i.transfers, self.lang) if i.transfers
+                                   else label(DISPOSITION_LABELS, i.disposition, self.lang)))
         if i.merged_into:
             text += " " + self.t("incident.merged_into")
         return Text(self.words.drill_mark(i.drill) + text, style="bold")

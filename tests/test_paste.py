@@ -1,0 +1,75 @@
+"""Paste is data (issue 12 item 4), measured on Textual's own parser.
+
+Textual 8.2.8's parser, given a bracketed paste with an ESC inside, re-issues what follows the
+ESC as key presses: ``\\x14`` becomes ctrl+t (transfer to 110). ``PasteFilter`` (screens/paste.py)
+cleans the raw input before the parser, so the same bytes give one Paste event with the text
+only, in one read or split across reads; an unbracketed chunk carrying a colour code is treated
+as a paste too; ordinary keys (arrows, F-keys, a lone Esc) pass through untouched.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual._xterm_parser import XTermParser
+
+from screens.paste import END, START, PasteFilter, strip_controls
+
+ATTACK = "有人打架\x1b[0m流血\x14"
+
+
+def parse(*chunks: str, filtered: bool) -> list[events.Event]:
+    parser = XTermParser()
+    paste_filter = PasteFilter()
+    out: list[events.Event] = []
+    for chunk in chunks:
+        data = paste_filter.feed(chunk) if filtered else chunk
+        if data:
+            out.extend(parser.feed(data))
+    out.extend(parser.tick())
+    return out
+
+
+def keys(found: list[events.Event]) -> list[str]:
+    return [e.key for e in found if isinstance(e, events.Key)]
+
+
+def pastes(found: list[events.Event]) -> list[str]:
+    return [e.text for e in found if isinstance(e, events.Paste)]
+
+
+def test_unfiltered_textual_turns_a_bracketed_escape_into_keys() -> None:
+    """The hole, as Textual has it: keys come out of a bracketed paste (this is why the filter
+    exists; if Textual fixes it, this test says the filter may go)."""
+    found = parse(START + ATTACK + END, filtered=False)
+    assert keys(found), found
+
+
+def test_filtered_bracketed_paste_is_one_clean_paste() -> None:
+    found = parse(START + ATTACK + END, filtered=True)
+    assert keys(found) == []
+    assert pastes(found) == ["有人打架流血"]
+
+
+def test_a_paste_split_across_reads_is_still_clean() -> None:
+    """Any cut but right after the opening ESC (a lone ESC must reach the app as the Esc key
+    at once; terminals write the paste's start in one piece)."""
+    whole = START + ATTACK + END
+    for cut in range(2, len(whole)):
+        found = parse(whole[:cut], whole[cut:], filtered=True)
+        assert keys(found) == [] and pastes(found) == ["有人打架流血"], (cut, found)
+
+
+def test_unbracketed_chunk_with_a_colour_code_is_a_paste() -> None:
+    found = parse(ATTACK, filtered=True)
+    assert keys(found) == [] and pastes(found) == ["有人打架流血"]
+
+
+def test_keys_pass_untouched() -> None:
+    """F2, arrows, ctrl+t typed alone, a lone Esc and plain text are still keys."""
+    found = parse("\x1bOQ", "\x1b[A", "\x14", "ab", filtered=True)
+    assert keys(found) == ["f2", "up", "ctrl+t", "a", "b"]
+    assert PasteFilter().feed("\x1b") == "\x1b"       # a lone Esc is the Esc key
+
+
+def test_strip_controls_keeps_the_words() -> None:
+    assert strip_controls("a\tb\r\nc\x07d\x01e\x1b]0;title\x07f") == "a b cdef"
