@@ -362,7 +362,7 @@ def create_app(
         if errors:
             raise Problem(422, "invalid_events", f"{len(errors)} of {len(events)} events were refused;"
                           " nothing was stored", errors=errors)
-        acks = store.apply_batch(county, cred.seat, events, bodies, skipped)
+        acks = store.apply_batch(county, cred.seat, events, bodies, skipped, check_chain=True)
         _note(request, accepted=sum(1 for a in acks if a["status"] == "accepted"))
         return JSONResponse({"acks": acks, "epoch": store.epoch(county), "server_time": now()})
 

@@ -227,7 +227,7 @@ def run(services: Services, tokens: list[str] | str, lang: str | None = None) ->
     outcome = cmd.handler(Invocation(services, cmd, args, lang or services.config.center.language))
     # the last line of defence: whatever a verb put in a line, no escape sequence, control or
     # bidi mark reaches a terminal (one-line fields were already made one line where rendered)
-    return Outcome(outcome.command, outcome.data, [multi_line(line) for line in outcome.lines])
+    return Outcome(outcome.command, outcome.data, [multi_line(line) for line in outcome.lines], outcome.exit_code)
 
 
 # Commands live in console/verbs.py; importing it fills REGISTRY.

@@ -20,7 +20,10 @@ from console import chain, intake
 from console.audit import verify_seat
 from console.cli import main as seat_main
 from console.clock import FakeClock, SystemClock
+from console.ids import uuid7
 from console.store import Store
+
+INCIDENT = uuid7(1_764_309_600_000)  # an incident id the notes below refer to
 
 
 @pytest.fixture
@@ -49,13 +52,13 @@ def test_local_writes_form_one_chain_in_write_order(tmp_path: Path) -> None:
     store = Store(tmp_path / "seat.db", FakeClock("2026-11-28T06:00:00Z"))
     for n in range(3):
         with store.transaction("seat-01", "duty") as tx:
-            tx.append("incident.noted", {"incident_id": "i1", "note": f"n{n}"}, subject="i1")
-            tx.append("incident.noted", {"incident_id": "i1", "note": f"m{n}"}, subject="i1")
+            tx.append("incident.noted", {"incident_id": INCIDENT, "note": f"n{n}"}, subject=INCIDENT)
+            tx.append("incident.noted", {"incident_id": INCIDENT, "note": f"m{n}"}, subject=INCIDENT)
     with pytest.raises(RuntimeError), store.transaction("seat-01", "duty") as tx:
-        tx.append("incident.noted", {"incident_id": "i1", "note": "rolled back"}, subject="i1")
+        tx.append("incident.noted", {"incident_id": INCIDENT, "note": "rolled back"}, subject=INCIDENT)
         raise RuntimeError("refused")
     with store.transaction("seat-01", "duty") as tx:  # after a rollback the chain goes on from the last commit
-        tx.append("incident.noted", {"incident_id": "i1", "note": "after"}, subject="i1")
+        tx.append("incident.noted", {"incident_id": INCIDENT, "note": "after"}, subject=INCIDENT)
     rows = _chained(store)
     assert len(rows) == 7 and rows[0]["chain_prev"] is None
     for before, row in itertools.pairwise(rows):
@@ -82,7 +85,7 @@ def test_four_writers_on_one_file_extend_one_chain(tmp_path: Path) -> None:
             for i in range(40):
                 rounds.wait()
                 with store.transaction("seat-01", f"op{n}") as tx:
-                    tx.append("incident.noted", {"incident_id": "i1", "note": f"{n}-{i}"}, subject="i1")
+                    tx.append("incident.noted", {"incident_id": INCIDENT, "note": f"{n}-{i}"}, subject=INCIDENT)
         except BaseException as exc:
             errors.append(exc)
         finally:
