@@ -20,6 +20,7 @@ VERB_MODULES: tuple[str, ...] = (
     "help",
     "sync",
     "accountability",
+    "audit",
     "plans",
     "returns",
     "rollcall",

@@ -500,6 +500,14 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         )
         """,
     ),
+    (
+        "tamper evidence: each shared event's hash chain link (console/store/chain.py); events from"
+        " before keep NULL, the chain starts at a seat's first event made after this migration",
+        """
+        ALTER TABLE events ADD COLUMN chain_prev TEXT;
+        ALTER TABLE events ADD COLUMN chain_hash TEXT
+        """,
+    ),
 )
 
 def apply_migrations(conn: sqlite3.Connection, migrations: tuple[tuple[str, str], ...], applied_at: str,
