@@ -22,7 +22,6 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
@@ -30,10 +29,9 @@ from console.board import BoardRow
 from console.catalog import KINDS, Unit
 from console.errors import LinkageError
 from console.model import STATUS_LABELS, label
-from console.render import Text as Words
 from console.services import RosterEntry, Services
+from screens.base import ConsoleScreen
 from screens.i18n import tr
-from screens.keys import localize
 from screens.widgets.ime_input import ImeInput
 
 #: Seconds between two automatic recomputations of the on-call state.
@@ -77,7 +75,7 @@ class Filters:
         return bool(self.tier or self.kind or self.category or self.available or self.query)
 
 
-class RosterScreen(Screen[None]):
+class RosterScreen(ConsoleScreen[None]):
     AUTO_FOCUS = ""  # focus is placed after layout (IME anchor, no scroll jump), see on_mount
     BINDINGS = [
         Binding("escape", "back", "binding.roster.back", id="roster.back"),
@@ -96,11 +94,7 @@ class RosterScreen(Screen[None]):
     ]
 
     def __init__(self, services: Services, lang: str, *, refresh_seconds: float | None = None) -> None:
-        super().__init__()
-        self.services = services
-        self.lang = lang
-        localize(self, lang)
-        self.words = Words(lang, services.config.tz, services.catalog)
+        super().__init__(services, lang)
         self.refresh_seconds = refresh_seconds
         self.filters = Filters()
         self.entries: dict[str, RosterEntry] = {}
@@ -131,7 +125,7 @@ class RosterScreen(Screen[None]):
         self.refresh_roster()
         seconds = self.refresh_seconds
         if seconds is None:  # follow the app: tests run it with tick_seconds=0 (no timers)
-            seconds = 0.0 if getattr(self.app, "tick_seconds", 1.0) == 0 else DEFAULT_REFRESH_SECONDS
+            seconds = 0.0 if self.tick_seconds == 0 else DEFAULT_REFRESH_SECONDS
         if seconds > 0:
             self._timer = self.set_interval(seconds, self._on_timer)
             # the title's clock ticks every second (the unit states only every ``seconds``)
@@ -345,15 +339,12 @@ class RosterScreen(Screen[None]):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a busy unit opens the incident of its most urgent open order."""
         rows = self.orders.get(str(event.row_key.value), [])
-        if rows and hasattr(self.app, "open_incident"):
-            self.app.open_incident(rows[0].order.incident_id)
+        if rows:
+            self.open_incident(rows[0].order.incident_id)
 
     # -- actions ----------------------------------------------------------------------------
     def action_back(self) -> None:
-        if hasattr(self.app, "back_to_board"):
-            self.app.back_to_board()
-        else:
-            self.app.pop_screen()
+        self.go_home()
 
     def action_search(self) -> None:
         """F7: into the search box, or back to the table when already there."""
