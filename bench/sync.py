@@ -63,12 +63,12 @@ WIDE_OPEN = {"rate": 1e9, "burst": 10**9}  # the server's per-seat token buckets
 PUSH_EVENTS = 20_000
 PUSH_CALLS = 400
 PUSH_BATCH = 500
-PUSH_REPS = 3
 PUSH_TARGET = 5_000  # events/s
 
+# Repetitions when the schema checks are measured on and off side by side (even, see _rotated).
+COMPARE_REPS = 4
 CATCHUP_EVENTS = 100_000
 SERVICE_INCIDENTS = 1_000
-CATCHUP_REPS = 3
 CATCHUP_TARGET_S = 30.0
 CATCHUP_RAW_TX = 1_000
 NOTES = ("现场处置完毕，已反馈", "回访群众，表示满意", "单位称正在协调", "已电话联系报警人", "等待物业答复")
@@ -174,7 +174,57 @@ def _interleaved(reps: int, subject: Callable[[int], float], baseline: Callable[
     return subj, base
 
 
+def _rotated(reps: int, subject: Callable[[int], float], off: Callable[[int], float],
+             baseline: Callable[[int], float]) -> tuple[list[float], list[float], list[float]]:
+    """``reps`` runs of each: the baseline first in every repetition, then the subject and its
+    checks-off twin in alternating order, so neither always follows the baseline's burst of
+    durable writes (the disk is still flushing it). ``reps`` should be even. The twin's runs are
+    numbered from 100, the baseline's from 200."""
+    on_runs: list[float] = []
+    off_runs: list[float] = []
+    base_runs: list[float] = []
+    for i in range(reps):
+        base_runs.append(baseline(i + 200))
+        if i % 2 == 0:
+            on_runs.append(subject(i))
+            off_runs.append(off(i + 100))
+        else:
+            off_runs.append(off(i + 100))
+            on_runs.append(subject(i))
+    return on_runs, off_runs, base_runs
+
+
+def _checks_off(fn: Callable[[int], float]) -> Callable[[int], float]:
+    """``fn`` with the event schemas switched off at both ends (the server's push check and the
+    seat's pull check both call ``protocol.check_event``): the same run's figure without them,
+    to show what the checks cost (docs/sync-protocol.md)."""
+
+    def run(rep: int) -> float:
+        saved = protocol.payload_problem
+        protocol.payload_problem = lambda kind, payload: None  # type: ignore[assignment]
+        try:
+            return fn(rep)
+        finally:
+            protocol.payload_problem = saved
+
+    return run
+
+
 # -- rows --------------------------------------------------------------------------------------
+
+
+def _checks_row(name: str, on: list[float], off: list[float], *, higher_is_better: bool, unit: str) -> Row:
+    """Checks on against checks off, same run: the ratio of medians, judged within 10 %."""
+    med, omed = statistics.median(on), statistics.median(off)
+    ratio = med / omed
+    cost = omed / med if higher_is_better else ratio  # > 1: the checks slow it down
+    fmt = (lambda v: f"{v:,.0f} {unit}") if higher_is_better else (lambda v: f"{v:.1f} {unit}")
+    worst, oworst = (min(on), min(off)) if higher_is_better else (max(on), max(off))
+    return Row(name=name, n=len(on), value=fmt(med), p95=fmt(worst), base_value=fmt(omed), base_p95=fmt(oworst),
+               vs_base=f"{ratio:.2f}×", target="≤ 1.10× cost", vs_target=f"{cost / 1.10:.2f}", ok=cost <= 1.10,
+               notes=[f"{name}: baseline = the same measure with the event schemas switched off"
+                      " (console/sync/schema.py; protocol.payload_problem replaced by a no-op at both ends),"
+                      " interleaved in this run; cost = slowdown of the medians, judged ≤ 1.10"])
 
 
 def _rate_row(name: str, rates: list[float], base: list[float], *, at_least: float | None, base_label: str,
@@ -280,7 +330,8 @@ def measure_sync_push(env: Env) -> list[Row]:
             if report.pushed != PUSH_EVENTS or stored != PUSH_EVENTS or left or unseq:
                 raise RuntimeError(f"push: {report.pushed} pushed, {stored} on the server, {left} still queued,"
                                    f" {unseq} without a server seq; wanted {PUSH_EVENTS}")
-            phases.append((client.push_s, client.pull_s, report.requests))
+            if rep < 100:  # the checks-on series (``_rotated`` numbers the others from 100)
+                phases.append((client.push_s, client.pull_s, report.requests))
             svc.close()
         finally:
             central.close()
@@ -294,7 +345,7 @@ def measure_sync_push(env: Env) -> list[Row]:
             leftover.unlink()
         return len(rows) / seconds
 
-    rates, base = _interleaved(PUSH_REPS, subject, baseline)
+    rates, off, base = _rotated(COMPARE_REPS, subject, _checks_off(subject), baseline)
     push_only = [PUSH_EVENTS / p[0] for p in phases]
     pull_s = statistics.median(p[1] for p in phases)
     env.drop("sync_push")
@@ -318,6 +369,8 @@ def measure_sync_push(env: Env) -> list[Row]:
                    " outbox, POST it, the server checks and stores it durably, store the acks durably), same"
                    " baseline; judged on the slowest repetition"],
         ),
+        _checks_row(f"sync: whole pass, schema checks on vs off, {PUSH_EVENTS // 1000}k", rates, off,
+                    higher_is_better=True, unit="ev/s"),
     ]
 
 
@@ -478,7 +531,7 @@ def measure_sync_catchup(env: Env) -> list[Row]:
         shutil.copyfile(source, root / "central.db")
         clock = SystemClock()
         central = CentralStore(root / "central.db", clock)
-        seat = f"seat-{rep + 2:02d}"
+        seat = f"seat-{rep + 2:03d}"
         token = central.add_token(COUNTY, seat)
         try:
             with serve_in_thread(central, clock=clock, **WIDE_OPEN) as url:
@@ -507,7 +560,8 @@ def measure_sync_catchup(env: Env) -> list[Row]:
             if remote != expected_ids or got != expected or pending:
                 raise RuntimeError(f"catch-up diverged: {len(remote):,} remote events (wanted {CATCHUP_EVENTS:,}),"
                                    f" {pending} pending, {got} vs the writing seat's {expected}")
-            details.append((client.pull_s, seconds, passes, requests))
+            if rep < 100:  # the checks-on series (``_rotated`` numbers the others from 100)
+                details.append((client.pull_s, seconds, passes, requests))
             svc.close()
         finally:
             central.close()
@@ -521,7 +575,7 @@ def measure_sync_catchup(env: Env) -> list[Row]:
             leftover.unlink()
         return seconds
 
-    seconds, base = _interleaved(CATCHUP_REPS, subject, baseline)
+    seconds, off, base = _rotated(COMPARE_REPS, subject, _checks_off(subject), baseline)
     env.drop("sync_catchup")
     med = statistics.median(seconds)
     pull_s = statistics.median(x[0] for x in details)
@@ -540,4 +594,5 @@ def measure_sync_catchup(env: Env) -> list[Row]:
                f" Checked after each: all {CATCHUP_EVENTS:,} events held as remote, none pending, incidents and"
                " orders by status and the calls equal the writing seat's; p95 column = slowest repetition,"
                " which is what is judged"],
-    )]
+    ), _checks_row(f"sync: catch-up, schema checks on vs off, {CATCHUP_EVENTS // 1000}k", seconds, off,
+                   higher_is_better=False, unit="s")]

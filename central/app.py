@@ -32,6 +32,7 @@ from central.openapi import build_spec
 from central.store import AuthError, CentralStore, Credential
 from console import pins
 from console.clock import Clock, iso
+from console.ids import horizon
 from console.sync import protocol
 
 logger = logging.getLogger("linkage.central")
@@ -160,9 +161,11 @@ def create_app(
     burst: int = 60,
     log: logging.Logger = logger,
     monotonic: Callable[[], float] = time.monotonic,
+    id_skew_s: float = protocol.MAX_ID_SKEW_S,
 ) -> Starlette:
     """The API over ``store``. ``rate``/``burst`` size each seat's push and pull buckets;
-    ``monotonic`` is the rate limiter's time source (injectable so tests need not sleep)."""
+    ``monotonic`` is the rate limiter's time source (injectable so tests need not sleep);
+    ``id_skew_s`` how far ahead of ``clock`` an event id may be (``future_id`` beyond)."""
     buckets: dict[tuple[str, str, str], TokenBucket] = {}
     spec = build_spec()
 
@@ -273,7 +276,8 @@ def create_app(
             "server_time": now(), "protocol": protocol.PROTOCOL, "supported": list(protocol.SUPPORTED),
             "limits": {"max_batch_events": protocol.MAX_BATCH_EVENTS, "max_body_bytes": protocol.MAX_BODY_BYTES,
                        "max_pull_limit": protocol.MAX_PULL_LIMIT, "max_missing_ids": protocol.MAX_MISSING_IDS,
-                       "max_event_bytes": protocol.MAX_EVENT_BYTES, "rate_per_second": rate, "burst": burst},
+                       "max_event_bytes": protocol.MAX_EVENT_BYTES, "rate_per_second": rate, "burst": burst,
+                       "id_skew_seconds": id_skew_s},
         }
         cred = credential(request, required=False)
         if cred is not None:
@@ -306,9 +310,10 @@ def create_app(
         _note(request, events=len(events))
         errors = []
         bodies: list[str] = []
+        id_limit = horizon(int(clock.now().timestamp() * 1000), int(id_skew_s * 1000))
         for index, event in enumerate(events):
             # the canonical text is made once: it is the size checked, the bytes hashed and stored
-            problem = protocol.check_event(event, seat=cred.seat, check_size=False)
+            problem = protocol.check_event(event, seat=cred.seat, check_size=False, id_limit_ms=id_limit)
             if problem is None:
                 bodies.append(protocol.canonical(event))
                 if len(bodies[-1].encode()) > protocol.MAX_EVENT_BYTES:

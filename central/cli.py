@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--store")
     serve.add_argument("--rate", type=float, default=20.0)
     serve.add_argument("--burst", type=int, default=60)
+    serve.add_argument("--id-skew", type=float, default=float(protocol.MAX_ID_SKEW_S),
+                       help="seconds an event id may run ahead of this server's clock")
     server = commands.add_parser("server", help="administer the city server's store")
     admin = server.add_subparsers(dest="action", required=True, parser_class=_Parser)
     add = admin.add_parser("add-seat")
@@ -179,6 +181,9 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
     if args.rate <= 0 or args.burst < 1:
         raise Usage("central.bad_rate", zh="--rate 须大于 0，--burst 至少为 1",
                     en="--rate must be above 0 and --burst at least 1")
+    if not 1 <= args.id_skew <= 86_400:
+        raise Usage("central.bad_skew", zh="--id-skew 须在 1 到 86400 秒之间",
+                    en="--id-skew must be 1 to 86400 seconds")
     if not 0 <= args.port <= 65535:
         raise Usage("central.bad_port", zh="端口须在 0–65535 之间", en="the port must be 0–65535")
     path = store_path(args.store)
@@ -193,7 +198,8 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
             log.addHandler(handler)
             log.setLevel(logging.INFO)
             log.propagate = False
-        app = create_app(store, clock=clock, rate=args.rate, burst=args.burst, log=log)
+        app = create_app(store, clock=clock, rate=args.rate, burst=args.burst, log=log,
+                         id_skew_s=args.id_skew)
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
         server = _server_class()(config)
         port = sock.getsockname()[1]

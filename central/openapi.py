@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from console.events import APPLIERS, REQUIRES
+from console.events import APPLIERS
 from console.sync import protocol
+from console.sync.schema import json_schemas
 
 NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # protocol.valid_name
 UUID7_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+OPERATOR_PATTERN = r"\S"  # schema.operator_problem: not blank
 MAX_SEQ = (1 << 63) - 1
 JSON = "application/json"
 PROBLEM = "application/problem+json"
@@ -24,7 +26,7 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _event_of_kind(kind: str) -> dict[str, Any]:
+def _event_of_kind(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "object",
         "additionalProperties": False,
@@ -36,8 +38,8 @@ def _event_of_kind(kind: str) -> dict[str, Any]:
             "happened_at": _ref("Instant"),
             "recorded_at": _ref("Instant"),
             "seat": _ref("Name"),
-            "operator": {"type": "string", "minLength": 1, "maxLength": 64},
-            "payload": {"type": "object", "required": list(REQUIRES.get(kind, ()))},
+            "operator": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": OPERATOR_PATTERN},
+            "payload": payload,
         },
     }
 
@@ -84,15 +86,19 @@ def _county() -> dict[str, Any]:
 
 def build_spec() -> dict[str, Any]:
     kinds = sorted(APPLIERS)
+    # every kind's payload schema, generated from the very types the server checks with
+    payloads, components = json_schemas()
     schemas: dict[str, Any] = {
+        **components,
         "Name": {"type": "string", "pattern": NAME_PATTERN},
         "EventId": {"type": "string", "pattern": UUID7_PATTERN, "description": "lowercase UUIDv7"},
         "Instant": {"type": "string", "format": "date-time", "pattern": f"^{protocol.INSTANT}$"},
         "Event": {
-            "description": "One event on the wire. `kind` must be known and its payload must carry the "
-                           "keys that kind requires; unknown fields are refused. Every event's `seat` must "
-                           "be the token's seat.",
-            "oneOf": [_event_of_kind(k) for k in kinds],
+            "description": "One event on the wire. `kind` must be known and its payload must match "
+                           "that kind's schema (console/sync/schema.py); unknown fields are refused at any "
+                           "depth. Every event's `seat` must be the token's seat, and its id may not run "
+                           "ahead of the server's clock by more than `limits.id_skew_seconds`.",
+            "oneOf": [_event_of_kind(k, payloads[k]) for k in kinds if k in payloads],
         },
         "StoredEvent": {
             "type": "object",

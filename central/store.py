@@ -27,6 +27,7 @@ from console.errors import BadInput
 from console.events import registry_rank
 from console.store import apply_migrations, connect, select_in
 from console.sync import protocol
+from console.sync.schema import payload_problem
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -232,7 +233,9 @@ class CentralStore:
             ).fetchall()
             top = self.conn.execute("SELECT last_seq FROM streams WHERE county = ?", (county,)).fetchone()
         # received_at is this server's own iso() text: nothing in it needs escaping
-        texts = [f'{{"seq":{r["seq"]},"received_at":"{r["received_at"]}",{r["body"][1:]}' for r in rows]
+        # json_safe: never serve NaN/Infinity, even if an older server stored them
+        texts = [f'{{"seq":{r["seq"]},"received_at":"{r["received_at"]}",{protocol.json_safe(r["body"])[1:]}'
+                 for r in rows]
         next_after = int(rows[-1]["seq"]) if rows else after
         return texts, next_after, int(top[0]) if top else 0
 
@@ -254,10 +257,12 @@ class CentralStore:
                 "SELECT id, seq, body FROM events WHERE county = ? AND kind = 'catalog.loaded'",
                 (county,),
             ).fetchall()
-        if not rows:
+        # only registries that load as a catalog (an older server may have stored others)
+        usable = [(r, wire) for r in rows
+                  if payload_problem("catalog.loaded", (wire := json.loads(r["body"]))["payload"]) is None]
+        if not usable:
             return None
-        row = max(rows, key=lambda r: registry_rank(r["id"], json.loads(r["body"])["payload"]))
-        wire = json.loads(row["body"])
+        row, wire = max(usable, key=lambda rw: registry_rank(rw[0]["id"], rw[1]["payload"]))
         return {"event_id": row["id"], "seq": row["seq"], "recorded_at": wire["recorded_at"],
                 "version": wire["payload"]["version"], "body": wire["payload"]["body"]}
 

@@ -8,6 +8,7 @@ process, the way a deployment does. ``wire_event`` makes a valid event for a sea
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import selectors
@@ -24,17 +25,72 @@ from typing import Any
 from central.cli import listen
 from central.store import CentralStore
 from console.clock import Clock, SystemClock
-from console.events import REQUIRES
 from console.ids import uuid7
 
 LOOPBACK = "127.0.0.1"
 
 
+_ID = "01930000-0000-7000-8000-000000000000"
+_AT = "2026-11-28T06:00:00.000Z"
+# One valid payload per kind (console/sync/schema.py): the fields each kind requires.
+SAMPLES: dict[str, dict[str, Any]] = {
+    "incident.created": {"call_id": _ID, "incident_id": _ID, "phone": "13800000000", "caller_name": "",
+                         "address": "", "area": "urban", "text": "x", "place_key": "", "category": "fire",
+                         "disposition": "linkage"},
+    "call.added": {"call_id": _ID, "incident_id": _ID, "phone": "", "caller_name": "", "address": "",
+                   "area": "urban", "text": "x"},
+    "incident.merged": {"incident_id": _ID, "into": _ID},
+    "incident.recategorized": {"incident_id": _ID, "category": "fire"},
+    "incident.transferred": {"incident_id": _ID, "disposition": "transfer_110"},
+    "incident.noted": {"incident_id": _ID},
+    "incident.closed": {"incident_id": _ID},
+    "incident.reopened": {"incident_id": _ID},
+    "incident.called_back": {"incident_id": _ID, "result": "satisfied"},
+    "incident.graded": {"incident_id": _ID, "type": "accident", "level": "IV"},
+    "order.issued": {"order_id": _ID, "incident_id": _ID, "unit": "psb", "unit_kind": "police", "area": "urban",
+                     "first_contact": True},
+    "order.stepped": {"order_id": _ID, "status": "acknowledged"},
+    "order.return_reviewed": {"order_id": _ID, "return_event": _ID, "decision": "accept"},
+    "order.urged": {"order_id": _ID, "to": "x", "how": "phone"},
+    "order.supervised": {"order_id": _ID, "level": 1, "reason": "x", "due": _AT},
+    "roster.filed": {"unit": "psb", "period_from": _AT, "period_to": _AT, "filed_at": _AT, "shifts": []},
+    "rollcall.recorded": {"unit": "psb", "result": "answered", "round_id": "r1"},
+    "operator.enrolled": {"login": "duty", "name": "x", "salt": "00", "pin_hash": "00", "iterations": 1},
+    "operator.pin_changed": {"login": "duty", "salt": "00", "pin_hash": "00", "iterations": 1},
+    "operator.disabled": {"login": "duty"},
+    "operator.role_set": {"login": "duty", "role": "operator"},
+    "operator.sign_in_failed": {"login": "duty"},
+    "operator.signed_in": {"login": "duty"},
+    "operator.signed_out": {"login": "duty"},
+    "shift.handed_over": {"from_operator": "duty", "to_operator": "duty", "open_incidents": [],
+                          "overdue_orders": []},
+    "report.filed": {"incident_id": _ID, "kind": "follow_up", "to": "x", "via": "phone"},
+    "plan.activated": {"incident_id": _ID, "plan": "p1", "level": "IV", "units": [], "steps": []},
+    "plan.step_checked": {"incident_id": _ID, "activation": _ID, "step": 1, "done": True},
+}
+
+
+def registry_payload(unit_name: str = "县供电局", *, seed: bool = False) -> dict[str, Any]:
+    """A ``catalog.loaded`` payload whose body loads as a (one-unit, one-category) catalog."""
+    unit = {"code": "power", "name_zh": unit_name, "name_en": "Power", "policy_name": unit_name,
+            "kind": "utility", "tier": 1, "regime": "four-fixed", "duty_phone": "0000-0000000",
+            "duty_location": "", "duty_hours": "24h", "categories": ["power_supply"], "note": "",
+            "pinyin": [], "initials": []}
+    category = {"code": "power_supply", "name_zh": "供电", "name_en": "Power", "route": "linkage",
+                "transfer_to": None, "severity": "normal", "emergency": False, "lead_unit": "power",
+                "co_units": [], "keywords_zh": [["停电", 1.0]], "keywords_en": [], "examples_zh": [],
+                "examples_en": [], "pinyin": [], "initials": []}
+    body = json.dumps({"format": 1, "units": [unit], "categories": [category]}, ensure_ascii=False,
+                      sort_keys=True, separators=(",", ":"))
+    return {"version": hashlib.sha256(body.encode()).hexdigest()[:16], "body": body,
+            **({"seed": True} if seed else {})}
+
+
 def wire_event(seat: str = "seat-01", kind: str = "incident.noted", *, payload: dict[str, Any] | None = None,
-               at: str = "2026-11-28T06:00:00.000Z", operator: str = "duty",
+               at: str = _AT, operator: str = "duty",
                subject: str | None = None) -> dict[str, Any]:
-    """A valid wire event with a fresh UUIDv7; payload keys the kind requires default to "x"."""
-    body: dict[str, Any] = {key: "x" for key in REQUIRES[kind]}
+    """A valid wire event with a fresh UUIDv7; ``payload`` is laid over a valid sample of the kind."""
+    body: dict[str, Any] = dict(registry_payload() if kind == "catalog.loaded" else SAMPLES[kind])
     body.update(payload or {})
     return {"id": uuid7(int(time.time() * 1000)), "kind": kind, "subject": subject, "happened_at": at,
             "recorded_at": at, "seat": seat, "operator": operator, "payload": body}

@@ -16,11 +16,12 @@ from console.context import Context
 from console.dispatch import close_incident_if_done, issue_in, record_step, resolve_unit
 from console.drills import seat_mode
 from console.errors import BadInput
-from console.inputs import clean_text, normalize, parse_area, parse_phone, place_key
+from console.inputs import bounded, normalize, parse_area, parse_phone, place_key
 from console.intake import check_text, resolve_category
 from console.model import MAIN_LINE, Disposition, Incident, Order, OrderStatus
 from console.queries import get_incident, get_order
 from console.repeats import find_repeats
+from console.sync.schema import MAX_ADDRESS, MAX_NAME
 from console.triage import Triage
 
 UNIT_SOURCE = "unit"
@@ -62,10 +63,10 @@ def report(ctx: Context, triage: Triage, unit_query: str, *, phone: str, text: s
     target = report_status(status)
     number = parse_phone(phone)
     body = check_text(ctx, text)
-    where = clean_text(address)[:500]
+    where = bounded(address, MAX_ADDRESS, "地址", "address")
     zone = parse_area(area, ctx.config.center.default_area, address)
     code = resolve_category(ctx, triage, category, body)
-    name = clean_text(caller_name)[:100]
+    name = bounded(caller_name, MAX_NAME, "报告人姓名", "caller name")
     received = ctx.reported_time(at)
     key = place_key(where)
     window = timedelta(minutes=ctx.config.intake.duplicate_window_minutes)

@@ -15,11 +15,12 @@ from console.clock import stored
 from console.context import Context
 from console.drills import require_same_drill, require_same_kind, seat_mode
 from console.errors import BadInput
-from console.inputs import clean_text, normalize, parse_area, parse_phone, place_key
+from console.inputs import bounded, clean_text, normalize, parse_area, parse_phone, place_key
 from console.model import EMERGENCY_DISPOSITIONS, Call, Disposition, Incident, IncidentStatus, Order
 from console.queries import caller_history, get_incident
 from console.repeats import Repeat, find_repeats
 from console.store import Transaction
+from console.sync.schema import MAX_ADDRESS, MAX_NAME, MAX_REASON, MAX_TEXT
 from console.triage import Triage
 
 SERVICE_SEPARATORS = re.compile(r"[，,+＋、/ ]+")
@@ -107,7 +108,7 @@ def new_call(
 
     number = parse_phone(phone)
     body = check_text(ctx, text)
-    where = one_line(clean_text(address))[:500]
+    where = one_line(bounded(address, MAX_ADDRESS, "地址", "address"))
     zone = parse_area(area, ctx.config.center.default_area, address)
     received = ctx.reported_time(at)
     # a repeat call attached to an incident takes its category; one given is still checked
@@ -115,7 +116,7 @@ def new_call(
             if merge_into is None or (category and category.strip()) else "")
     key = place_key(where)
     window = timedelta(minutes=ctx.config.intake.duplicate_window_minutes)
-    name = clean_text(caller_name)[:100]
+    name = bounded(caller_name, MAX_NAME, "报警人姓名", "caller name")
     units = [resolve_unit(ctx, q) for q in dispatch or []]
     dispositions = transfer_dispositions(transfer)
     if (units or dispositions) and merge_into is not None:
@@ -257,7 +258,7 @@ def record_transfer(tx: Transaction, incident: Incident, disposition: Dispositio
     stays_open = incident.status == IncidentStatus.OPEN and (keep_open or bool(live))
     tx.append("incident.transferred",
               {"incident_id": incident.id, "disposition": disposition.value,
-               "note": clean_text(note)[:1000], **({"keep_open": True} if stays_open else {})},
+               "note": bounded(note, MAX_REASON, "备注", "note"), **({"keep_open": True} if stays_open else {})},
               subject=incident.id, happened_at=when)
     return get_incident(tx, incident.id)
 
@@ -279,13 +280,13 @@ def transfer(ctx: Context, ref: str | int, target: str, note: str = "",
 
 
 def add_note(ctx: Context, ref: str | int, note: str, at: str | None = None) -> Incident:
-    text = clean_text(note)
+    text = bounded(note, MAX_TEXT, "备注", "note")
     if not text:
         raise BadInput("note.empty", zh="备注不能为空", en="the note is empty")
     when = ctx.reported_time(at)
     with ctx.transaction() as tx:
         incident = get_incident(tx, ref)
-        tx.append("incident.noted", {"incident_id": incident.id, "note": text[:4000]},
+        tx.append("incident.noted", {"incident_id": incident.id, "note": text},
                   subject=incident.id, happened_at=when)
         return incident
 

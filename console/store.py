@@ -22,7 +22,8 @@ from console import dbfile
 from console.clock import Clock, iso
 from console.errors import BadInput
 from console.events import apply_event, unmet_reference
-from console.ids import observe, uuid7
+from console.ids import horizon, observe, uuid7
+from console.sync.schema import MAX_OPERATOR, operator_problem, payload_problem
 
 UNAPPLIABLE = "error: "  # pending_events.waiting_for of a pulled event that cannot be applied
 
@@ -509,6 +510,22 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX incidents_category_created ON incidents(category, created_at)
         """,
     ),
+    (
+        "pulled events this seat refused (schema, far-future id): kept aside as sent, never in"
+        " the log nor applied, so they stop neither the cursor nor a projection",
+        """
+        CREATE TABLE sync_refused (
+            event_id TEXT PRIMARY KEY,
+            server_seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            seat TEXT NOT NULL,
+            code TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            wire TEXT NOT NULL,
+            refused_at TEXT NOT NULL
+        )
+        """,
+    ),
 )
 
 
@@ -602,7 +619,7 @@ class Store:
                 raise dbfile.refusal(exc, self.path) from exc
             raise
         if newest:
-            observe(_id_millis(newest))
+            observe(_id_millis(newest), self.id_horizon())
 
     def close(self) -> None:
         self.conn.close()
@@ -616,6 +633,10 @@ class Store:
     def change_stamp(self) -> tuple[int, int]:
         """Changes on every commit, this connection's included: (``data_version``, rows changed)."""
         return self.data_version(), self.conn.total_changes
+
+    def id_horizon(self) -> int:
+        """The latest id time this seat takes in (``console.ids.horizon``)."""
+        return horizon(int(self.clock.now().timestamp() * 1000))
 
     # -- read-only views (``linkage --read-only``) -----------------------------------------
     read_only = False
@@ -750,6 +771,7 @@ class Transaction:
         subject: str | None = None,
         happened_at: datetime | None = None,
     ) -> EventRecord:
+        self.check(kind, payload)
         now = self.store.clock.now()
         record = EventRecord(
             id=self.new_id(),
@@ -775,6 +797,19 @@ class Transaction:
         self.appended.append(record)
         return record
 
+    def check(self, kind: str, payload: dict[str, Any]) -> None:
+        """Hold a local write to the rules the city server applies (console/sync/schema.py):
+        an event this seat saved but the server refused would never reach the other seats."""
+        if operator_problem(self.operator) is not None:
+            raise BadInput("store.operator", zh="值班员名称须为 1 到 {n} 个字符，不能全是空白，未保存",
+                           en="the operator name must be 1 to {n} characters, not blank; nothing was saved",
+                           n=MAX_OPERATOR)
+        problem = payload_problem(kind, payload)
+        if problem is not None:
+            raise BadInput("store.schema", zh="记录不符合事件格式，未保存：{d}",
+                           en="the record does not fit its event schema; nothing was saved: {d}",
+                           d=problem[1])
+
     def is_drill(self, subject: str | None, payload: dict[str, Any]) -> bool:
         """Whether an event belongs to a drill (演练) incident: its incident (the payload's, else
         the subject) is marked so. Read after the event is applied, so an ``incident.created``
@@ -789,8 +824,33 @@ class Transaction:
         """Take in an event pulled from the server; False if this seat already had it.
 
         Same transaction discipline as ``append`` but no outbox row: the event came from the
-        server. One that refers to what has not arrived yet waits in ``pending_events``.
+        server. One that refers to what has not arrived yet waits in ``pending_events``; one
+        that cannot be applied at all is parked there with its error (``_apply_remote``).
         """
+        self.conn.execute("SAVEPOINT remote_insert")
+        try:
+            return self._receive(record, server_seq)
+        except Exception as exc:
+            # whatever went wrong (a lookup on a value no schema foresaw, a full disk), the
+            # event is kept, parked with its error, and the cursor moves on
+            self.conn.execute("ROLLBACK TO remote_insert")
+            self._park(record, server_seq, exc)
+            return True
+        finally:
+            self.conn.execute("RELEASE remote_insert")
+
+    def _park(self, record: EventRecord, server_seq: int, exc: Exception) -> None:
+        self.conn.execute(
+            "INSERT OR IGNORE INTO events (id, kind, subject, happened_at, recorded_at, seat, operator,"
+            " payload, origin, server_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'remote', ?)",
+            (str(record.id), str(record.kind), None if record.subject is None else str(record.subject),
+             str(record.happened_at), str(record.recorded_at), str(record.seat), str(record.operator),
+             json.dumps(record.payload, ensure_ascii=False, separators=(",", ":"), default=str),
+             server_seq))
+        self.conn.execute("INSERT OR REPLACE INTO pending_events VALUES (?, ?)",
+                          (str(record.id), f"{UNAPPLIABLE}{type(exc).__name__}: {exc}"[:300]))
+
+    def _receive(self, record: EventRecord, server_seq: int) -> bool:
         inserted = self.conn.execute(
             "INSERT OR IGNORE INTO events (id, kind, subject, happened_at, recorded_at, seat, operator,"
             " payload, origin, server_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'remote', ?)",
@@ -802,7 +862,7 @@ class Transaction:
             self.conn.execute("UPDATE events SET server_seq = ? WHERE id = ? AND server_seq IS NULL",
                               (server_seq, record.id))
             return False
-        observe(_id_millis(record.id))
+        observe(_id_millis(record.id), self.store.id_horizon())
         waiting = unmet_reference(self.conn, record)
         if waiting is not None:
             self.conn.execute("INSERT INTO pending_events VALUES (?, ?)", (record.id, waiting))
@@ -819,7 +879,7 @@ class Transaction:
         self.conn.execute("SAVEPOINT remote_event")
         try:
             apply_event(self.conn, record)
-        except (sqlite3.Error, KeyError, TypeError, ValueError) as exc:
+        except Exception as exc:  # OverflowError, RecursionError …: parked, never fatal
             self.conn.execute("ROLLBACK TO remote_event")
             self.conn.execute("RELEASE remote_event")
             self.conn.execute("INSERT OR REPLACE INTO pending_events VALUES (?, ?)",
@@ -840,7 +900,12 @@ class Transaction:
             ).fetchall()
             for row in rows:
                 record = record_from_row(row)
-                if unmet_reference(self.conn, record) is None:
+                try:
+                    waiting = unmet_reference(self.conn, record)
+                except Exception as exc:  # parked with its error; never stops the pass
+                    self._park(record, row["server_seq"] or 0, exc)
+                    continue
+                if waiting is None:
                     self.conn.execute("DELETE FROM pending_events WHERE event_id = ?", (record.id,))
                     self._apply_remote(record)
                     applied += 1

@@ -319,7 +319,10 @@ def file_report(ctx: Context, incident_ref: str | int, *, kind: str, to: str, vi
     what = parse_kind(kind)
     how = parse_via(via)
     whom = clean_text(to or "")[:200]
-    text = multi_line(body or "").strip()[:MAX_BODY]
+    text = multi_line(body or "").strip()
+    if len(text) > MAX_BODY:
+        raise BadInput("upward.body_too_long", zh="报送内容过长：{n} 字（最多 {m} 字）",
+                       en="the report is too long: {n} characters (at most {m})", n=len(text), m=MAX_BODY)
     if not whom:
         raise BadInput("upward.to_needed", zh="请填写报送对象（--to，如 县应急办值班室）",
                        en="say whom the report went to (--to, e.g. the county emergency office)")

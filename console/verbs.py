@@ -7,9 +7,11 @@ from console.clean import one_line
 from console.clock import iso, parse_instant
 from console.commands import REGISTRY, Invocation, Outcome, command
 from console.errors import BadInput
-from console.inputs import looks_like_time
+from console.inputs import clean_text, looks_like_time
 from console.model import Order, ReturnRecord, services_label
 from console.roster_verbs import stale_text
+from console.sync import quarantine
+from console.sync.quarantine import Parked
 from console.sync.status import SyncStatus, describe_error
 from console.timeline import timeline
 
@@ -432,9 +434,23 @@ def _sync_lines(inv: Invocation, status: SyncStatus) -> list[str]:
     if status.quarantined:
         lines.append(t.pick(f"被服务器拒收 {status.quarantined} 条（本地保留）",
                             f"{status.quarantined} refused by the server (kept locally)"))
-    if status.pending:
-        lines.append(t.pick(f"{status.pending} 条等待关联数据", f"{status.pending} waiting for related events"))
+    waiting = status.pending - status.failed
+    if waiting:
+        lines.append(t.pick(f"{waiting} 条等待关联数据", f"{waiting} waiting for related events"))
+    if status.refused or status.failed:
+        lines.append(t.pick(f"搁置 {status.refused + status.failed} 条下载的事件（格式不符 {status.refused}，"
+                            f"无法应用 {status.failed}）：linkage sync quarantine",
+                            f"{status.refused + status.failed} pulled events set aside ({status.refused}"
+                            f" refused, {status.failed} failed): linkage sync quarantine"))
+        lines += [_parked_line(inv, p) for p in status.parked]
     return lines
+
+
+def _parked_line(inv: Invocation, p: Parked) -> str:
+    state = {"refused": inv.text.pick("拒收", "refused"), "failed": inv.text.pick("失败", "failed"),
+             "waiting": inv.text.pick("等待", "waiting")}[p.state]
+    line = clean_text(f"{p.event_id}  {state}  {p.kind}  {p.seat}  #{p.server_seq}  {p.reason}")
+    return "  " + " ".join(line.split())[:240]  # one line, whatever the reason holds
 
 
 @command("sync", zh="同步一次：上传待传事件，下载其他席位的事件",
@@ -448,7 +464,8 @@ def _sync(inv: Invocation) -> Outcome:
             if report.ok else describe_error(report.error_code, inv.lang) + f": {report.error_detail}")
     status = s.sync_status()
     data = {"pass": {"ok": report.ok, "pushed": report.pushed, "pulled": report.pulled,
-                     "quarantined": report.quarantined, "repushed": report.repushed,
+                     "quarantined": report.quarantined, "refused": report.refused,
+                     "repushed": report.repushed,
                      "requests": report.requests, "error_code": report.error_code,
                      "error_detail": report.error_detail},
             "status": status.to_json()}
@@ -463,6 +480,25 @@ def _sync(inv: Invocation) -> Outcome:
 def _sync_status(inv: Invocation) -> Outcome:
     status = inv.services.sync_status()
     return inv.outcome(status.to_json(), _sync_lines(inv, status))
+
+
+@command("sync quarantine", zh="列出搁置的下载事件（格式不符、无法应用、等待关联）",
+         en="list pulled events set aside (refused, failed, waiting)")
+def _sync_quarantine(inv: Invocation) -> Outcome:
+    found = quarantine.parked(inv.services.store, limit=100_000)
+    lines = [_parked_line(inv, p) for p in found] or [inv.text.pick("没有搁置的事件", "nothing set aside")]
+    return inv.outcome({"parked": [p.to_json() for p in found]}, lines)
+
+
+@command("sync quarantine drop", args=("id?",), flags=("all",),
+         zh="从搁置列表删除事件（仅本席位；--all 全部）",
+         en="drop pulled events from the list set aside (this seat only; --all for every one)")
+def _sync_quarantine_drop(inv: Invocation) -> Outcome:
+    ids = None if inv.get("all") else [inv.need("id")]
+    gone = quarantine.drop(inv.services.store, inv.services.ctx.seat, ids)
+    if ids is not None and not gone:
+        raise BadInput("sync.not_parked", zh="搁置列表中没有事件 {i}", en="no event {i} is set aside", i=ids[0][:64])
+    return inv.outcome({"dropped": gone}, [inv.text.pick(f"已删除 {len(gone)} 条", f"dropped {len(gone)}")])
 
 
 @command("sync token", args=("file",),

@@ -13,7 +13,7 @@ import pytest
 
 from central.app import create_app
 from central.store import CentralStore
-from central.testing import asgi_request, push_body, wire_event
+from central.testing import asgi_request, push_body, registry_payload, wire_event
 from console.clock import FakeClock
 from console.sync import protocol
 
@@ -123,11 +123,12 @@ def test_missing_answers_what_the_server_lacks(api: Api) -> None:
 
 def test_registry_is_the_newest_catalog(api: Api) -> None:
     assert api.get("/v1/streams/c1/registry").json()["registry"] is None
-    catalog = wire_event(kind="catalog.loaded", payload={"version": "2026-11", "body": {"units": ["县供电局"]}})
-    api.push([catalog])
+    loaded = registry_payload("县供电局")
+    catalog = wire_event(kind="catalog.loaded", payload=loaded)
+    assert api.push([catalog]).status_code == 200
     registry = api.get("/v1/streams/c1/registry").json()
-    assert registry["registry"]["version"] == "2026-11"
-    assert registry["registry"]["body"] == {"units": ["县供电局"]}
+    assert registry["registry"]["version"] == loaded["version"]
+    assert registry["registry"]["body"] == loaded["body"]
     assert registry["registry"]["event_id"] == catalog["id"]
     assert "server_time" in registry
 

@@ -7,6 +7,10 @@ would hold. Two adjustments, and why:
 * A pushed event's ``seat`` must be the token's seat. JSON Schema cannot say "equal to a
   field of the credential", so for *positive* cases the events' seats are set to the body's
   seat (which the token was minted for). Negative cases are sent exactly as generated.
+* Likewise an event id may not run ahead of the server's clock by more than the allowed skew
+  (``future_id``), and a ``catalog.loaded`` body is a string that must hold a unit registry
+  (``bad_registry``): neither can a generator be told, so positive cases get a fresh id for
+  each event and a real registry for each ``catalog.loaded`` payload.
 * ``negative_data_rejection`` also accepts 413 and 426: the protocol answers an oversized
   batch with ``too_large`` and a protocol version it does not speak with
   ``unsupported_protocol`` (docs/sync-protocol.md). Both are refusals that store nothing;
@@ -25,7 +29,9 @@ from schemathesis import Case
 
 from central.app import create_app
 from central.store import CentralStore
+from central.testing import registry_payload
 from console.clock import FakeClock
+from console.ids import uuid7
 from console.sync.protocol import valid_name
 
 START = "2026-11-28T06:00:00Z"
@@ -78,6 +84,10 @@ def test_the_server_keeps_its_openapi_description(case: Case) -> None:
         for event in case.body.get("events") or []:
             if isinstance(event, dict) and "seat" in event:
                 event["seat"] = seat
+            if isinstance(event, dict) and "id" in event:
+                event["id"] = uuid7(int(time.time() * 1000))
+            if isinstance(event, dict) and event.get("kind") == "catalog.loaded":
+                event["payload"] = registry_payload()
     response = case.call_and_validate()
     key = f"{case.method} {case.operation.path} {response.status_code}"
     CALLS[key] = CALLS.get(key, 0) + 1

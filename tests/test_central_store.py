@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from central.store import AuthError, CentralStore
-from central.testing import wire_event
+from central.testing import registry_payload, wire_event
 from console.clock import FakeClock
 from console.errors import BadInput
 
@@ -96,7 +96,7 @@ def test_same_id_same_content_is_duplicate_different_content_is_conflict(store: 
         {"id": event["id"], "status": "conflict", "code": "id_reused"}]
     assert seqs(store, "c1") == [1]
     stored = store.pull("c1", 0, 10)[0][0]
-    assert stored["payload"] == {"incident_id": "x"}, "a conflict must never overwrite"
+    assert stored["payload"] == event["payload"] != changed["payload"], "a conflict must never overwrite"
 
 
 def test_an_id_of_another_county_is_a_conflict_that_reveals_nothing(store: CentralStore) -> None:
@@ -148,9 +148,9 @@ def test_missing_answers_what_the_county_lacks_in_the_asked_order(store: Central
 
 def test_registry_is_the_newest_catalog_by_event_id(store: CentralStore) -> None:
     assert store.registry("c1") is None
-    old = wire_event(kind="catalog.loaded", payload={"version": "v1", "body": {"units": [1]}})
-    new = wire_event(kind="catalog.loaded", payload={"version": "v2", "body": {"units": [1, 2]}})
-    other = wire_event(kind="catalog.loaded", payload={"version": "c2", "body": {}})
+    old = wire_event(kind="catalog.loaded", payload={**registry_payload("一"), "version": "v1"})
+    new = wire_event(kind="catalog.loaded", payload={**registry_payload("二"), "version": "v2"})
+    other = wire_event(kind="catalog.loaded", payload={**registry_payload("三"), "version": "c2"})
     # the newer one arrives first: the newest is decided by id, not by arrival
     store.apply_batch("c1", "seat-01", [new, wire_event()])
     store.apply_batch("c1", "seat-02", [{**old, "seat": "seat-02"}])
@@ -158,7 +158,7 @@ def test_registry_is_the_newest_catalog_by_event_id(store: CentralStore) -> None
     registry = store.registry("c1")
     assert registry is not None
     assert (registry["version"], registry["body"], registry["event_id"], registry["seq"]) == (
-        "v2", {"units": [1, 2]}, new["id"], 1)
+        "v2", new["payload"]["body"], new["id"], 1)
 
 
 def test_epoch_is_minted_once_per_stream(store: CentralStore) -> None:

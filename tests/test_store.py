@@ -157,10 +157,11 @@ def test_refusal_inside_transaction_rolls_back(services) -> None:
 
 
 def test_projection_failure_rolls_back_the_event_and_outbox(services) -> None:
-    """apply_event runs after the event and outbox inserts; when it fails, they go too."""
+    """apply_event runs after the event and outbox inserts; when it fails, they go too. (A kind
+    with no schema is now refused before anything is written: console/sync/schema.py.)"""
     store = services.store
     before = counts(store)
-    with pytest.raises(ValueError, match="no projection"), store.transaction("s", "o") as tx:
+    with pytest.raises(BadInput, match="no schema"), store.transaction("s", "o") as tx:
         tx.append("no.such.kind", {"x": 1})
     assert counts(store) == before
     # a projection that violates a constraint (same incident id twice) rolls back everything

@@ -33,6 +33,7 @@ from console.sync.protocol import (
     check_event,
     from_wire,
 )
+from console.sync.quarantine import refuse
 from console.sync.settings import SyncSettings
 from console.sync.status import TRANSIENT
 
@@ -63,6 +64,7 @@ class PassReport:
     pushed: int = 0
     pulled: int = 0
     quarantined: int = 0
+    refused: int = 0  # pulled events set aside by this seat's checks (console/sync/quarantine.py)
     repushed: int = 0
     requests: int = 0
     error_code: str = ""
@@ -327,6 +329,9 @@ class SyncClient:
             epoch = page.get("epoch")
             if state["epoch"] and isinstance(epoch, str) and epoch != state["epoch"]:
                 raise SyncError("server_error", "the server's epoch changed during the pass")
+            # an id may run ahead of this seat's clock by the server's clock lead plus the skew
+            # the server allows; one further ahead was stamped by a broken clock or an attacker
+            id_limit = self.store.id_horizon() + max(0, int(state["skew_ms"]))
             with self.store.transaction(self.settings.seat, SYNC_OPERATOR) as tx:
                 have = _known_ids(tx.conn, [w["id"] for w in events])
                 for wire in events:
@@ -337,12 +342,15 @@ class SyncClient:
                             tx.conn.execute("UPDATE events SET server_seq = ? WHERE id = ?", (seq, wire["id"]))
                             tx.conn.execute("DELETE FROM outbox WHERE event_id = ?", (wire["id"],))
                         continue
-                    # untrusted input: checked before it touches a projection (the page as a
-                    # whole was bounded by the response, so no per-event size check); a rollback
-                    # of this transaction leaves the cursor where it was
-                    problem = check_event(wire, check_size=False)
+                    # untrusted input: checked with the server's own checks before it touches
+                    # the log or a projection (the page as a whole was bounded by the response,
+                    # so no per-event size check). One that fails is set aside and the cursor
+                    # moves on: one bad event must not stop this seat for good.
+                    problem = check_event(wire, check_size=False, id_limit_ms=id_limit)
                     if problem is not None:
-                        raise SyncError("bad_response", f"event {str(wire.get('id'))[:40]}: {problem[1]}")
+                        refuse(tx.conn, wire, seq, problem, iso(self.clock.now()))
+                        report.refused += 1
+                        continue
                     tx.receive(from_wire(wire), seq)
                 tx.apply_pending()
                 tx.conn.execute("UPDATE sync_state SET after_seq = ?, high_watermark = ? WHERE id = 1",

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from typing import Any
 
 from console.clock import parse_instant
-from console.events import APPLIERS, missing_keys
+from console.events import APPLIERS
+from console.ids import DEFAULT_SKEW_MS
 from console.store import EventRecord
+from console.sync.schema import operator_problem, payload_problem, valid_name
 
 PROTOCOL = 1
 SUPPORTED = (1,)
@@ -22,11 +25,11 @@ MAX_BODY_BYTES = 1 << 20
 MAX_PULL_LIMIT = 1000
 MAX_MISSING_IDS = 1000
 MAX_EVENT_BYTES = 256 * 1024
+MAX_ID_SKEW_S = DEFAULT_SKEW_MS // 1000  # how far ahead of the server's clock an id may be
 FIELDS = ("id", "kind", "subject", "happened_at", "recorded_at", "seat", "operator", "payload")
 _FIELD_SET = frozenset(FIELDS)
 
 _UUID7 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 # The one text form of an instant (console.clock.iso): UTC, milliseconds. One form only, so
 # instants from different seats compare correctly as text (order steps keep the earlier one).
 INSTANT = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"
@@ -50,12 +53,42 @@ def from_wire(wire: dict[str, Any]) -> EventRecord:
     )
 
 
-_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+# allow_nan=False: NaN and Infinity are not JSON; the server never stores nor serves them
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 def canonical(wire: dict[str, Any]) -> str:
     """The one text form that is hashed and stored: sorted keys, no spaces."""
     return _CANONICAL.encode({k: wire[k] for k in FIELDS})
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_only(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_only(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite_only(v) for v in value]
+    return value
+
+
+def json_safe(text: str) -> str:
+    """``text`` if it is strict JSON, else the same value with NaN/Infinity written as null.
+
+    A server older than the checks may have stored them (Python's json writes them); served as
+    they are, a seat's JSON parser would choke on the whole page. Costs a substring scan unless
+    one of the two words is there."""
+    if "Infinity" not in text and "NaN" not in text:
+        return text
+    try:
+        json.loads(text, parse_constant=_no_constant)
+        return text  # the words were inside strings
+    except ValueError:
+        return json.dumps(_finite_only(json.loads(text)), ensure_ascii=False, separators=(",", ":"))
 
 
 def content_hash(wire: dict[str, Any]) -> str:
@@ -67,16 +100,16 @@ def id_millis(event_id: str) -> int:
     return int(event_id.replace("-", "")[:12], 16)
 
 
-def valid_name(value: object) -> bool:
-    """County and seat names: short, ASCII, safe in a URL path and a log line."""
-    return isinstance(value, str) and bool(_NAME.fullmatch(value))
-
-
-def check_event(wire: object, *, seat: str | None = None, check_size: bool = True) -> tuple[str, str] | None:
+def check_event(wire: object, *, seat: str | None = None, check_size: bool = True,
+                id_limit_ms: int | None = None) -> tuple[str, str] | None:
     """(code, English detail) for an event that must not be stored, or None if it is fine.
 
-    ``check_size=False`` leaves the size to the caller, who encodes the event anyway (the
-    server hashes the canonical form) or already bounded the whole page it came in.
+    The envelope, then the payload against its kind's schema (console/sync/schema.py). The
+    server and every pulling seat run this same function, so what one accepts the other can
+    apply. ``check_size=False`` leaves the size to the caller, who encodes the event anyway
+    (the server hashes the canonical form) or already bounded the whole page it came in.
+    ``id_limit_ms`` refuses an id whose time lies beyond it (``console.ids.horizon``): a
+    far-future id would win every last-writer-wins comparison for ever.
     """
     if not isinstance(wire, dict):
         return "not_an_object", "an event must be a JSON object"
@@ -88,6 +121,8 @@ def check_event(wire: object, *, seat: str | None = None, check_size: bool = Tru
         return "missing_field", f"missing field {absent[0]!r}"
     if not isinstance(wire["id"], str) or not _UUID7.fullmatch(wire["id"]):
         return "bad_id", "id must be a lowercase UUIDv7"
+    if id_limit_ms is not None and id_millis(wire["id"]) > id_limit_ms:
+        return "future_id", "the id's time is ahead of the server's clock by more than the allowed skew"
     if not isinstance(wire["kind"], str) or wire["kind"] not in APPLIERS:
         return "unknown_kind", f"unknown event kind {str(wire['kind'])[:64]!r}"
     if wire["subject"] is not None and not isinstance(wire["subject"], str):
@@ -104,13 +139,14 @@ def check_event(wire: object, *, seat: str | None = None, check_size: bool = Tru
         return "bad_seat", "seat must be a short ASCII name"
     if seat is not None and wire["seat"] != seat:
         return "wrong_seat", "an event's seat must be the seat of the token that pushes it"
-    if not isinstance(wire["operator"], str) or not 0 < len(wire["operator"]) <= 64:
-        return "bad_field", "operator must be a non-empty string of at most 64 characters"
+    bad_operator = operator_problem(wire["operator"])
+    if bad_operator is not None:
+        return "bad_field", bad_operator
     if not isinstance(wire["payload"], dict):
         return "bad_payload", "payload must be a JSON object"
-    absent = missing_keys(wire["kind"], wire["payload"])
-    if absent:
-        return "bad_payload", f"{wire['kind']} payload lacks {absent[0]!r}"
+    problem = payload_problem(wire["kind"], wire["payload"])
+    if problem is not None:
+        return problem
     if check_size and len(canonical(wire).encode()) > MAX_EVENT_BYTES:
         return TOO_LARGE
     return None

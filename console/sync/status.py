@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from console.store import Store
+from console.sync.quarantine import FAILED, REFUSED, Parked, counts, parked
 
 # Failures that say "try again later"; anything else needs a person (token, config, upgrade).
 TRANSIENT = frozenset({"unreachable", "timeout", "server_error", "rate_limited", "bad_response"})
@@ -21,7 +22,7 @@ class SyncStatus:
     state: str                  # never | online | offline | error | off
     queued: int                 # outbox rows waiting to be pushed
     quarantined: int            # refused by the server; kept locally, never re-sent
-    pending: int                # pulled events waiting for what they refer to
+    pending: int                # pulled events in pending_events: waiting, or failed to apply
     oldest_queued_at: str | None
     last_ok_at: str | None
     last_attempt_at: str | None
@@ -32,6 +33,9 @@ class SyncStatus:
     high_watermark: int
     skew_ms: int
     epoch: str
+    refused: int = 0            # pulled events that failed the checks, set aside (sync_refused)
+    failed: int = 0             # pulled events that could not be applied (part of ``pending``)
+    parked: tuple[Parked, ...] = ()  # the first of them, refused first (console/sync/quarantine.py)
 
     @property
     def lag(self) -> int:
@@ -39,7 +43,7 @@ class SyncStatus:
         return max(0, self.high_watermark - self.after_seq)
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "lag": self.lag}
+        return {**asdict(self), "lag": self.lag, "parked": [p.to_json() for p in self.parked]}
 
 
 def read_status(store: Store, *, configured: bool) -> SyncStatus:
@@ -48,6 +52,7 @@ def read_status(store: Store, *, configured: bool) -> SyncStatus:
     queued = store.one("SELECT count(*), min(queued_at) FROM outbox WHERE quarantined = 0")
     quarantined = store.one("SELECT count(*) FROM outbox WHERE quarantined = 1")
     pending = store.one("SELECT count(*) FROM pending_events")
+    aside = counts(store)
     code = row["error_code"]
     if not configured:
         state = "off"
@@ -69,7 +74,13 @@ def read_status(store: Store, *, configured: bool) -> SyncStatus:
         offline_since=row["offline_since"], error_code=code, error_detail=row["error_detail"],
         after_seq=row["after_seq"], high_watermark=row["high_watermark"],
         skew_ms=row["skew_ms"], epoch=row["epoch"],
+        refused=aside[REFUSED], failed=aside[FAILED],
+        parked=tuple(p for p in parked(store, PARKED_SHOWN) if p.state != "waiting")
+        if aside[REFUSED] or aside[FAILED] else (),
     )
+
+
+PARKED_SHOWN = 20  # listed by ``sync status``; ``sync quarantine`` lists them all
 
 
 # What each failure means to the person at the seat (the detail follows in the server's words).
