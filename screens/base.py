@@ -36,7 +36,6 @@ class Seated:
         self.services = services
         self.lang = lang
         self.words = Words(lang, services.config.tz, services.catalog)
-        localize(self, lang)
 
     if TYPE_CHECKING:  # provided by the Screen this is mixed into
         def post_message(self, message: Message) -> bool: ...
@@ -55,6 +54,7 @@ class ConsoleScreen(Seated, Screen[ScreenResultType]):
     def __init__(self, services: Services, lang: str) -> None:
         super().__init__()
         self._seat(services, lang)
+        localize(self, lang)
 
 
 class ConsoleModal(Seated, ModalScreen[ScreenResultType]):
@@ -63,3 +63,4 @@ class ConsoleModal(Seated, ModalScreen[ScreenResultType]):
     def __init__(self, services: Services, lang: str) -> None:
         super().__init__()
         self._seat(services, lang)
+        localize(self, lang)

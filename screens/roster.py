@@ -16,6 +16,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.style import Style
@@ -55,6 +56,7 @@ _STATE_STYLE = {
     "off_duty": Style(dim=True),
 }
 _TIERS: tuple[int | None, ...] = (None, 1, 2, 3)
+T = TypeVar("T")
 
 
 def fit(text: str, width: int) -> str:
@@ -168,7 +170,7 @@ class RosterScreen(ConsoleScreen[None]):
             "roster.title", self.lang, at=now, total=len(states), on=states.count("on_duty"),
             busy=states.count("busy"), off=states.count("off_duty")), style="bold"), layout=False)
 
-    def visible(self) -> list[RosterEntry]:
+    def visible_entries(self) -> list[RosterEntry]:
         """The entries the filters and the search let through: search rank order, else file order."""
         f = self.filters
         if f.query.strip():
@@ -243,7 +245,7 @@ class RosterScreen(ConsoleScreen[None]):
 
     def _apply(self) -> None:
         """Show the visible entries; same rows as before → only the state cells change."""
-        entries = self.visible()
+        entries = self.visible_entries()
         codes = [e.unit.code for e in entries]
         if codes == self.shown and codes:
             for entry in entries:   # a shift change turns over the person and the phone too
@@ -387,7 +389,7 @@ class RosterScreen(ConsoleScreen[None]):
         self.refresh_roster()
 
 
-def _next(options: tuple, current: object) -> object:
+def _next(options: tuple[T, ...], current: T) -> T:
     """The option after ``current`` (wrapping); the first one when ``current`` is unknown."""
     try:
         return options[(options.index(current) + 1) % len(options)]
