@@ -172,14 +172,17 @@ def test_lockout_counts_across_processes_from_the_database(db_path: Path, clock:
     setup.enrol_operator("alice", "张三", PIN)
     setup.close()
     for n in range(5):
-        wrong = _cli_process(db_path, START, "operator", "signin", "alice", stdin="0000\n")
+        # a second apart, as guesses are: ids minted by separate processes in one millisecond
+        # (one fixed LINKAGE_NOW) would not sort in the order they were made
+        wrong = _cli_process(db_path, f"2026-11-28T06:00:0{n + 1}Z", "operator", "signin", "alice",
+                             stdin="0000\n")
         assert wrong.returncode == 2, wrong.stderr
         assert json.loads(wrong.stdout)["error"]["code"] == "operator.wrong_pin", n
     locked = _cli_process(db_path, "2026-11-28T06:00:30Z", "operator", "signin", "alice",
                           stdin=f"{PIN}\n")
     assert locked.returncode == 2
     assert json.loads(locked.stdout)["error"]["code"] == "operator.locked"
-    assert "30 秒" in locked.stderr                    # 60 s from the last failure, 30 s gone
+    assert "35 秒" in locked.stderr                    # 60 s from the last failure, 25 s gone
     s = open_services(db_path, clock=clock)
     try:
         rows = s.store.all("SELECT e.seat, e.operator, e.payload, o.event_id IS NOT NULL AS queued"
@@ -192,7 +195,7 @@ def test_lockout_counts_across_processes_from_the_database(db_path: Path, clock:
         assert _code(lambda: s.sign_in("alice", PIN)) == "operator.locked"
     finally:
         s.close()
-    later = _cli_process(db_path, "2026-11-28T06:01:01Z", "operator", "signin", "alice",
+    later = _cli_process(db_path, "2026-11-28T06:01:06Z", "operator", "signin", "alice",
                          stdin=f"{PIN}\n")
     assert later.returncode == 0, later.stderr
     assert json.loads(later.stdout)["data"]["operator"]["login"] == "alice"

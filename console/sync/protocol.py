@@ -16,7 +16,7 @@ from console.clock import parse_instant
 from console.events import APPLIERS
 from console.ids import DEFAULT_SKEW_MS
 from console.store import EventRecord
-from console.sync.schema import operator_problem, payload_problem, valid_name
+from console.sync.schema import INSTANT_BODY, operator_problem, payload_problem, valid_name
 
 PROTOCOL = 1
 SUPPORTED = (1,)
@@ -32,7 +32,7 @@ _FIELD_SET = frozenset(FIELDS)
 _UUID7 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 # The one text form of an instant (console.clock.iso): UTC, milliseconds. One form only, so
 # instants from different seats compare correctly as text (order steps keep the earlier one).
-INSTANT = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"
+INSTANT = INSTANT_BODY  # one pattern: console/sync/schema.py
 _INSTANT = re.compile(INSTANT)
 
 

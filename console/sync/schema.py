@@ -28,7 +28,13 @@ from console.model import Area, Disposition, OrderStatus
 
 UUID7 = r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 # The one text form of an instant (console.clock.iso): UTC, milliseconds.
-INSTANT = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
+# A UTC instant with milliseconds, as every event carries them. The pattern is as near the
+# calendar as a pattern gets (months and their days, hours to 23; only 29 February of a year
+# that is not a leap year slips through, and parse_instant refuses that one), so the
+# OpenAPI description tells a client what the server really takes.
+INSTANT_BODY = (r"20\d\d-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)"
+                r"|02-(?:0[1-9]|1\d|2[0-9]))T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z")
+INSTANT = f"^{INSTANT_BODY}$"
 
 # Stated limits (characters): the bounds every seat and the server hold a payload to. Typed
 # input over them is refused with the limit (console/inputs.bounded), never cut.
@@ -452,7 +458,14 @@ def payload_problem(kind: str, payload: object) -> tuple[str, str] | None:
     if schema is None:
         return "unknown_kind", f"no schema for event kind {kind[:64]!r}"
     try:
-        value = msgspec.convert(payload, schema)
+        try:
+            value = msgspec.convert(payload, schema)
+        except msgspec.ValidationError as exc:
+            if "got `float`" not in str(exc):
+                raise
+            # JSON (and the OpenAPI description) count 737.0 as the integer 737; msgspec does
+            # not. Asked again only after a refusal, so a well-formed payload pays nothing.
+            value = msgspec.convert(_integral_floats_as_ints(payload), schema)
     except msgspec.ValidationError as exc:
         return "bad_payload", f"{kind} payload: {str(exc)[:300]}"
     except (TypeError, ValueError, RecursionError) as exc:  # not JSON data at all
@@ -460,6 +473,16 @@ def payload_problem(kind: str, payload: object) -> tuple[str, str] | None:
     extra = EXTRA.get(kind)
     problem = extra(value) if extra is not None else None
     return None if problem is None else ("bad_registry", problem)
+
+
+def _integral_floats_as_ints(value: object) -> object:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral_floats_as_ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral_floats_as_ints(v) for v in value]
+    return value
 
 
 # -- the envelope: who wrote it ---------------------------------------------------------------
