@@ -73,7 +73,6 @@ class LinkageApp(App[int]):
         localize(self, lang)
         self.board = BoardScreen(services, lang, tick_seconds=tick_seconds)
         self.sync_worker: Any = None
-        self.training_note = ""           # what a simulated caller says, shown on the intake form
         if services.config.keymap:
             self.set_keymap(services.config.keymap)
 
@@ -95,10 +94,6 @@ class LinkageApp(App[int]):
                timeout: float | None = None, markup: bool = True) -> None:
         """Every toast is short-lived (``TOAST_SECONDS``); ctrl+z or F9 clears them at once,
         and none shows over a form being typed (app.tcss hides the rack on form screens)."""
-        if title and title == tr("calls.say_title", self.lang):
-            # a training script's caller words: a panel on the form, not a toast over it
-            self.training_note = message
-            return
         timeout = TOAST_SECONDS if timeout is None else min(timeout, TOAST_SECONDS)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
@@ -192,7 +187,8 @@ class LinkageApp(App[int]):
 
     @on(NewCall)
     def _new_call(self, message: NewCall) -> None:
-        self.action_new_call(phone=message.phone, caller_name=message.caller_name, drill=message.drill)
+        self.action_new_call(phone=message.phone, caller_name=message.caller_name, drill=message.drill,
+                             say=message.say)
 
     @on(SyncRequested)
     def _sync_requested(self, message: SyncRequested) -> None:
@@ -223,9 +219,10 @@ class LinkageApp(App[int]):
         self.board.command.focus()
 
     def action_new_call(self, phone: str | None = None, drill: bool = False,
-                        caller_name: str = "") -> None:
+                        caller_name: str = "", say: str = "") -> None:
         """``drill``: the call came from a drill script (演练), so its incident is a drill;
-        ``caller_name``: the name the switch gave, prefilled.
+        ``caller_name``: the name the switch gave, prefilled; ``say``: a training caller's words,
+        shown on the form.
 
         Keys typed ahead of the form (a burst) are a new call: the form opens blank and a saved
         draft goes to the stash (F2 brings it back), so the burst never mixes into it."""
@@ -236,7 +233,7 @@ class LinkageApp(App[int]):
         intake = self._screen("screens.intake", "IntakeScreen", phone=phone, drill=drill,
                               caller_name=caller_name, **({"fresh": True} if fresh else {}))
         # a training call: what the simulated caller says goes to the form, in place of a toast
-        intake.training_note, self.training_note = self.training_note, ""
+        intake.training_note = say
         self.push_screen(intake)
 
     def action_roster(self) -> None:

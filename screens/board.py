@@ -38,7 +38,7 @@ from screens.i18n import tr
 from screens.messages import NewCall, SyncRequested
 from screens.order_steps import OrderStepActions, step_bindings
 from screens.widgets.board_view import BoardView
-from screens.widgets.calls_panel import CallsPanel
+from screens.widgets.calls_panel import CallsPanel, plain
 from screens.widgets.command_suggester import CommandSuggester
 from screens.widgets.ime_input import ImeInput
 
@@ -326,7 +326,7 @@ class BoardScreen(OrderStepActions, ConsoleScreen[None]):
         # the switch's caller name is prefilled; a withheld number reads 未显示号码 / number withheld;
         # a drill script's call makes a drill incident
         self.post_message(NewCall(phone=call.phone or tr("calls.withheld", self.lang),
-                                  caller_name=call.caller_name, drill=call.drill))
+                                  caller_name=call.caller_name, drill=call.drill, say=plain(call.say, 500)))
 
     def action_call_back(self) -> None:
         """ctrl+b: call back the missed call waiting longest; the intake form opens with its

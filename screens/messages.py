@@ -30,11 +30,13 @@ class OpenPicker(Message):
 
 @dataclass
 class NewCall(Message):
-    """Open the intake form for a call answered or called back on the board."""
+    """Open the intake form for a call answered or called back on the board. ``say``: what a
+    training script's caller says, shown on the form (not a toast over it)."""
 
     phone: str | None = None
     caller_name: str = ""
     drill: bool = False
+    say: str = ""
 
 
 @dataclass

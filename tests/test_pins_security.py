@@ -24,7 +24,7 @@ from console.clock import FakeClock
 from console.commands import run
 from console.errors import BadInput
 from console.services import Services, open_services
-from tests.conftest import PROJECT_ROOT, START, Cli
+from tests.conftest import PROJECT_ROOT, Cli
 from tests.sync_harness import COUNTY, County
 
 PIN = "73914682"
