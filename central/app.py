@@ -16,6 +16,7 @@ import logging
 import math
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any, TypeGuard
@@ -28,6 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from central.chaining import read_skipped
 from central.openapi import build_spec
 from central.store import AuthError, CentralStore, Credential
 from console import pins
@@ -40,9 +42,10 @@ logger = logging.getLogger("linkage.central")
 PROBLEM_TYPE = "application/problem+json"
 DEFAULT_PULL_LIMIT = 500
 MAX_AFTER = (1 << 63) - 1
-PUSH_FIELDS = frozenset({"protocol", "seat", "events"})
+PUSH_FIELDS = frozenset({"protocol", "seat", "events", "skipped"})
 _DIGITS = re.compile(r"[0-9]{1,19}")
 _REALM = 'Bearer realm="linkage"'
+MAX_TRACKED_ADDRESSES = 4096  # failure buckets kept (least recently used dropped first)
 
 
 class Problem(Exception):
@@ -162,20 +165,49 @@ def create_app(
     log: logging.Logger = logger,
     monotonic: Callable[[], float] = time.monotonic,
     id_skew_s: float = protocol.MAX_ID_SKEW_S,
+    fail_rate: float = 1.0,
+    fail_burst: int | None = None,
 ) -> Starlette:
     """The API over ``store``. ``rate``/``burst`` size each seat's push and pull buckets;
     ``monotonic`` is the rate limiter's time source (injectable so tests need not sleep);
-    ``id_skew_s`` how far ahead of ``clock`` an event id may be (``future_id`` beyond)."""
+    ``id_skew_s`` how far ahead of ``clock`` an event id may be (``future_id`` beyond).
+
+    ``fail_burst``/``fail_rate`` size the bucket each client *address* draws on for every
+    request without a valid token (none, unknown, revoked; anonymous ``hello``; unknown paths):
+    when it is empty the answer is 429 with Retry-After. A valid token never draws on it, so
+    seats behind one NAT with a misconfigured neighbour keep working. None turns it off (the
+    default here, for in-process tests; ``linkage serve`` turns it on)."""
     buckets: dict[tuple[str, str, str], TokenBucket] = {}
+    failures: OrderedDict[str, TokenBucket] = OrderedDict()
     spec = build_spec()
 
     def now() -> str:
         return iso(clock.now())
 
     # -- who is asking ----------------------------------------------------------------------
+    def strike(request: Request) -> None:
+        """A request without a valid token draws on its address's bucket; 429 once it is empty."""
+        if fail_burst is None:
+            return
+        address = request.client.host if request.client else "-"
+        t = monotonic()
+        bucket = failures.get(address)
+        if bucket is None:
+            bucket = failures[address] = TokenBucket(fail_rate, fail_burst, t)
+            if len(failures) > MAX_TRACKED_ADDRESSES:
+                failures.popitem(last=False)
+        else:
+            failures.move_to_end(address)
+        wait = bucket.take(t)
+        if wait > 0:
+            seconds = max(1, math.ceil(wait)) if math.isfinite(wait) else 3600
+            raise Problem(429, "rate_limited", "too many requests without a valid token from this address;"
+                          f" retry in {seconds} s", headers={"Retry-After": str(seconds)})
+
     def credential(request: Request, *, required: bool = True) -> Credential | None:
         header = request.headers.get("authorization")
         if header is None:
+            strike(request)
             if not required:
                 return None
             raise Problem(401, "unauthenticated", "this endpoint needs 'Authorization: Bearer <token>'",
@@ -183,11 +215,13 @@ def create_app(
         scheme, _, token = header.strip().partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
+            strike(request)
             raise Problem(401, "unauthenticated", "the Authorization header must be 'Bearer <token>'",
                           headers={"WWW-Authenticate": _REALM})
         try:
             cred = store.authenticate(token)
         except AuthError as exc:
+            strike(request)
             detail = ("this token has been revoked; ask the city administrator for a new one"
                       if exc.reason == "token_revoked" else "unknown token")
             raise Problem(401, exc.reason, detail,
@@ -307,6 +341,9 @@ def create_app(
             raise invalid("'seat' is not the seat of this token")
         if len(events) > protocol.MAX_BATCH_EVENTS:
             raise Problem(413, "too_large", f"at most {protocol.MAX_BATCH_EVENTS} events per push")
+        skipped = read_skipped(body["skipped"]) if "skipped" in body else []  # central/chaining.py
+        if isinstance(skipped, str):
+            raise invalid(skipped)
         _note(request, events=len(events))
         errors = []
         bodies: list[str] = []
@@ -325,7 +362,7 @@ def create_app(
         if errors:
             raise Problem(422, "invalid_events", f"{len(errors)} of {len(events)} events were refused;"
                           " nothing was stored", errors=errors)
-        acks = store.apply_batch(county, cred.seat, events, bodies)
+        acks = store.apply_batch(county, cred.seat, events, bodies, skipped, check_chain=True)
         _note(request, accepted=sum(1 for a in acks if a["status"] == "accepted"))
         return JSONResponse({"acks": acks, "epoch": store.epoch(county), "server_time": now()})
 
@@ -362,11 +399,17 @@ def create_app(
                              "server_time": now()})
 
     async def openapi(request: Request) -> Response:
+        strike(request)  # served to anyone, so it counts like any request without a token
         return JSONResponse(spec)
 
     async def http_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        try:
+            strike(request)  # probing for paths is a failing request too
+        except Problem as problem:
+            _note(request, code=problem.code)
+            return problem.response()
         _note(request, code=code)
         return Problem(exc.status_code, code, HTTPStatus(exc.status_code).description or code,
                        headers=dict(exc.headers or {})).response()

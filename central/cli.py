@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--store")
     serve.add_argument("--rate", type=float, default=20.0)
     serve.add_argument("--burst", type=int, default=60)
+    serve.add_argument("--max-connections", type=int)
+    serve.add_argument("--header-timeout", type=float, default=10.0)
+    serve.add_argument("--body-timeout", type=float, default=60.0)
+    serve.add_argument("--fail-rate", type=float, default=1.0)
+    serve.add_argument("--fail-burst", type=int, default=30)
     serve.add_argument("--id-skew", type=float, default=float(protocol.MAX_ID_SKEW_S),
                        help="seconds an event id may run ahead of this server's clock")
     server = commands.add_parser("server", help="administer the city server's store")
@@ -69,7 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("--to", required=True)
     restore = admin.add_parser("restore")
     restore.add_argument("--from", dest="source", required=True)
-    for sub in (add, revoke, admin.choices["seats"], backup, restore):
+    audit = admin.add_parser("audit")
+    audit.add_argument("--json", action="store_true")
+    for sub in (add, revoke, admin.choices["seats"], backup, restore, audit):
         sub.add_argument("--store")
     return top
 
@@ -137,8 +144,13 @@ def _admin(args: argparse.Namespace, lang: str) -> int:
         for s in streams:
             _say(f"  {s['county']}  seq {s['last_seq']}  epoch {s['epoch']}")
         return 0
+    if args.action == "audit" and not path.is_file():
+        raise BadInput("central.no_store", zh="找不到服务器数据库 {path}", en="no server store at {path}",
+                       path=str(path))
     store = CentralStore(path, SystemClock())
     try:
+        if args.action == "audit":
+            return _audit(store, zh, args.json)
         if args.action == "add-seat":
             county, seat = _names(args)
             token = store.add_token(county, seat, CITY_SCOPES if args.city else SEAT_SCOPES)
@@ -172,10 +184,34 @@ def _admin(args: argparse.Namespace, lang: str) -> int:
         store.close()
 
 
+def _audit(store: Any, zh: bool, as_json: bool) -> int:
+    """``server audit``: every stored event and chain checked; exit 4 if anything is wrong."""
+    from central.audit import verify_server
+
+    report = verify_server(store)
+    if as_json:
+        _say(json.dumps({"ok": True, "command": "server audit", "data": report}, ensure_ascii=False))
+        return 0 if report["ok"] else 4
+    _say(f"共 {report['events']} 条事件" if zh else f"{report['events']} events")
+    for seat in report["seats"]:
+        _say(f"  {seat['county']}/{seat['seat']}: " + (
+            f"{seat['links']} 环（跳过 {seat['skipped']}），问题 {seat['problems']}" if zh
+            else f"{seat['links']} links ({seat['skipped']} skipped), {seat['problems']} problems"))
+    for p in report["problems"]:
+        _say(f"  ✗ {p['county']}/{p['seat']} {p['event']} {p['code']}: {p['detail']}")
+    if report["ok"]:
+        _say("核验通过：没有发现改动" if zh else "verified: no changes found")
+        return 0
+    count = len(report["problems"])
+    _say(f"核验失败：发现 {count} 处问题" if zh else f"verification failed: {count} problems")
+    return 4
+
+
 def _serve(args: argparse.Namespace, lang: str) -> int:
     import uvicorn
 
     from central.app import create_app
+    from central.guard import BACKLOG, guarded_protocol
     from central.store import CentralStore
 
     if args.rate <= 0 or args.burst < 1:
@@ -186,6 +222,7 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
                     en="--id-skew must be 1 to 86400 seconds")
     if not 0 <= args.port <= 65535:
         raise Usage("central.bad_port", zh="端口须在 0–65535 之间", en="the port must be 0–65535")
+    limits = _limits(args)
     path = store_path(args.store)
     clock = SystemClock()
     store = CentralStore(path, clock)
@@ -199,8 +236,9 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
             log.setLevel(logging.INFO)
             log.propagate = False
         app = create_app(store, clock=clock, rate=args.rate, burst=args.burst, log=log,
-                         id_skew_s=args.id_skew)
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+                         id_skew_s=args.id_skew, fail_rate=args.fail_rate, fail_burst=args.fail_burst)
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                                http=guarded_protocol(limits), backlog=BACKLOG)
         server = _server_class()(config)
         port = sock.getsockname()[1]
         ready = {"listening": True, "url": f"http://{_url_host(args.host)}:{port}", "host": args.host,
@@ -209,6 +247,25 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
         return 0
     finally:
         store.close()
+
+
+def _limits(args: argparse.Namespace) -> Any:
+    """The connection guard's settings from the command line (central/guard.py says why)."""
+    from central.guard import Limits, default_cap
+
+    cap = default_cap()
+    wanted = cap if args.max_connections is None else args.max_connections
+    if not 1 <= wanted <= cap:
+        raise Usage("central.bad_max_connections", zh="--max-connections 须在 1–{cap} 之间（低于文件描述符上限）",
+                    en="--max-connections must be 1–{cap} (below the open-file limit)", cap=cap)
+    if not (0 < args.header_timeout <= 300 and 0 < args.body_timeout <= 3600):
+        raise Usage("central.bad_timeout", zh="--header-timeout 须在 0–300 秒、--body-timeout 须在 0–3600 秒之间",
+                    en="--header-timeout must be within 0–300 s and --body-timeout within 0–3600 s")
+    if args.fail_rate <= 0 or args.fail_burst < 1:
+        raise Usage("central.bad_fail_rate", zh="--fail-rate 须大于 0，--fail-burst 至少为 1",
+                    en="--fail-rate must be above 0 and --fail-burst at least 1")
+    return Limits(max_connections=wanted, header_timeout=args.header_timeout,
+                  body_idle_timeout=min(args.header_timeout, args.body_timeout), body_timeout=args.body_timeout)
 
 
 def _server_class() -> type:

@@ -40,6 +40,7 @@ def _event_of_kind(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
             "seat": _ref("Name"),
             "operator": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": OPERATOR_PATTERN},
             "payload": payload,
+            "chain": _ref("ChainLink"),
         },
     }
 
@@ -68,7 +69,8 @@ def _stream_errors(*, body: bool, write: bool) -> dict[str, Any]:
         "404": _problem("`no_such_stream`: the path's county is not the token's county."),
         "422": _problem("`invalid_request` (bad query or body shape)"
                         + (" or `invalid_events` (see `errors`)." if write else "."), schema="InvalidProblem"),
-        "429": _problem("`rate_limited`: this seat's token bucket is empty.", headers=_RETRY_AFTER),
+        "429": _problem("`rate_limited`: this seat's token bucket is empty, or (without a valid token) this"
+                        " address's failure bucket.", headers=_RETRY_AFTER),
         "500": _problem("`internal`: server trouble; back off and retry."),
     }
     if body:
@@ -93,6 +95,18 @@ def build_spec() -> dict[str, Any]:
         "Name": {"type": "string", "pattern": NAME_PATTERN},
         "EventId": {"type": "string", "pattern": UUID7_PATTERN, "description": "lowercase UUIDv7"},
         "Instant": {"type": "string", "format": "date-time", "pattern": f"^{protocol.INSTANT}$"},
+        "ChainHash": {"type": "string", "pattern": "^[0-9a-f]{64}$",
+                      "description": "a hash-chain link (docs/sync-protocol.md, \"Hash chain\")"},
+        "ChainLink": {
+            "type": "object", "additionalProperties": False, "required": ["prev", "hash"],
+            "description": "The event's link in its seat's hash chain (docs/sync-protocol.md, \"Hash chain\").",
+            "properties": {"prev": {"oneOf": [_ref("ChainHash"), {"type": "null"}]}, "hash": _ref("ChainHash")},
+        },
+        "SkippedLink": {
+            "type": "object", "additionalProperties": False, "required": ["id", "prev", "hash"],
+            "properties": {"id": _ref("EventId"), "prev": {"oneOf": [_ref("ChainHash"), {"type": "null"}]},
+                           "hash": _ref("ChainHash")},
+        },
         "Event": {
             "description": "One event on the wire. `kind` must be known and its payload must match "
                            "that kind's schema (console/sync/schema.py); unknown fields are refused at any "
@@ -112,6 +126,7 @@ def build_spec() -> dict[str, Any]:
                 "seat": _ref("Name"),
                 "operator": {"type": "string"},
                 "payload": {"type": "object"},
+                "chain": {"type": "object"},
                 "seq": {"type": "integer", "minimum": 1},
                 "received_at": {"type": "string"},
             },
@@ -125,6 +140,8 @@ def build_spec() -> dict[str, Any]:
                              "description": "Any other version is answered 426 `unsupported_protocol`."},
                 "seat": {**_ref("Name"), "description": "Must be the token's seat."},
                 "events": {"type": "array", "maxItems": protocol.MAX_BATCH_EVENTS, "items": _ref("Event")},
+                "skipped": {"type": "array", "maxItems": protocol.MAX_SKIPPED_LINKS, "items": _ref("SkippedLink"),
+                            "description": "Chain links of this seat's quarantined events, bridged by the server."},
             },
         },
         "Ack": {
@@ -134,6 +151,9 @@ def build_spec() -> dict[str, Any]:
                     "seq": {"type": "integer", "minimum": 1}}},
                 {"type": "object", "required": ["id", "status", "code"], "properties": {
                     "id": {"type": "string"}, "status": {"const": "conflict"}, "code": {"type": "string"}}},
+                {"type": "object", "required": ["id", "status", "code", "detail"], "properties": {
+                    "id": {"type": "string"}, "status": {"const": "rejected"},
+                    "code": {"enum": ["chain_break", "bad_hash", "chain_missing"]}, "detail": {"type": "string"}}},
             ],
         },
         "PushResponse": {
@@ -220,6 +240,8 @@ def build_spec() -> dict[str, Any]:
             "responses": {
                 "200": _ok("The server is up.", "Hello"),
                 "401": _problem("A token was sent and it is unknown or revoked.", headers=_WWW_AUTH),
+                "429": _problem("`rate_limited`: too many requests without a valid token from this address.",
+                                headers=_RETRY_AFTER),
                 "500": _problem("`internal`: server trouble."),
             },
         }},

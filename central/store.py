@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 import sqlite3
 import threading
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from central import chaining
 from console.clock import Clock, iso
 from console.errors import BadInput
 from console.events import registry_rank
@@ -79,8 +81,9 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX events_registry ON events(county, id) WHERE kind = 'catalog.loaded'
         """,
     ),
+    chaining.MIGRATION,
 )
-OUR_TABLES = ("streams", "events", "tokens", "schema_migrations")
+OUR_TABLES = ("streams", "events", "tokens", "schema_migrations")  # what a restorable backup must hold
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,8 @@ class CentralStore:
         self.path = str(path)
         self.clock = clock
         self._lock = threading.RLock()
+        if self.path != ":memory:":
+            private_file(Path(self.path))
         try:
             self.conn = connect(self.path, PRAGMAS)
         except sqlite3.DatabaseError as exc:
@@ -179,13 +184,18 @@ class CentralStore:
 
     # -- the stream -----------------------------------------------------------------------
     def apply_batch(self, county: str, seat: str, events: list[dict[str, Any]],
-                    bodies: list[str] | None = None) -> list[dict[str, Any]]:
+                    bodies: list[str] | None = None, skipped: list[dict[str, Any]] | None = None, *,
+                    check_chain: bool = False) -> list[dict[str, Any]]:
         """Store a checked batch in one transaction; one ack per event, in the pushed order.
 
         ``seat`` is the pushing seat (each event's own ``seat`` was already checked to be it);
         ``bodies`` the events' canonical texts if the caller made them already. A reused id is
         answered ``conflict`` without the stored event's seq or content, and without saying
-        whether it lives in this county or another.
+        whether it lives in this county or another. With ``check_chain`` (the push handler) a
+        new event that breaks the seat's hash chain is answered ``rejected`` with the reason and
+        the seat's chain head moves (central/chaining.py); ``skipped`` are the chain links of
+        events the seat will never push. Without it the events are stored as given, links and
+        all (the checks are the caller's: tools, benches, a test's "older server").
         """
         if bodies is None:
             bodies = [protocol.canonical(wire) for wire in events]
@@ -195,6 +205,7 @@ class CentralStore:
         now = iso(self.clock.now())
         with self._tx() as conn:
             last_seq = int(self._stream(conn, county)["last_seq"])
+            gate = chaining.ChainGate(conn, county, seat, skipped or []) if check_chain else None
             known: dict[str, tuple[str, int, str]] = {}  # id → (county, seq, hash)
             for row in select_in(conn, "SELECT id, county, seq, hash FROM events WHERE id IN ({ids})",
                                  [wire["id"] for wire in events]):
@@ -207,15 +218,23 @@ class CentralStore:
                     else:
                         acks.append({"id": wire["id"], "status": "conflict", "code": "id_reused"})
                     continue
+                refused = gate.admit(wire, body) if gate is not None else None
+                if refused is not None:
+                    acks.append({"id": wire["id"], "status": "rejected", "code": refused[0], "detail": refused[1]})
+                    continue
                 last_seq += 1
                 # the same id twice in one batch: the second is a duplicate of the first
                 known[wire["id"]] = (county, last_seq, digest)
-                rows.append((county, last_seq, wire["id"], seat, wire["kind"], body, digest, now))
+                link = wire.get(protocol.CHAIN) or {}
+                rows.append((county, last_seq, wire["id"], seat, wire["kind"], body, digest, now,
+                             link.get("prev"), link.get("hash")))
                 acks.append({"id": wire["id"], "status": "accepted", "seq": last_seq})
             conn.executemany(
-                "INSERT INTO events (county, seq, id, seat, kind, body, hash, received_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                "INSERT INTO events (county, seq, id, seat, kind, body, hash, received_at, chain_prev, chain_hash)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             conn.execute("UPDATE streams SET last_seq = ? WHERE county = ?", (last_seq, county))
+            if gate is not None:
+                gate.save(conn, now)
         return acks
 
     def pull(self, county: str, after: int, limit: int) -> tuple[list[dict[str, Any]], int, int]:
@@ -228,13 +247,15 @@ class CentralStore:
         in front, so serving a page never decodes and re-encodes what was stored verbatim."""
         with self._lock:
             rows = self.conn.execute(
-                "SELECT seq, body, received_at FROM events WHERE county = ? AND seq > ? ORDER BY seq LIMIT ?",
+                "SELECT seq, body, received_at, chain_prev, chain_hash FROM events"
+                " WHERE county = ? AND seq > ? ORDER BY seq LIMIT ?",
                 (county, after, limit),
             ).fetchall()
             top = self.conn.execute("SELECT last_seq FROM streams WHERE county = ?", (county,)).fetchone()
-        # received_at is this server's own iso() text: nothing in it needs escaping
-        # json_safe: never serve NaN/Infinity, even if an older server stored them
-        texts = [f'{{"seq":{r["seq"]},"received_at":"{r["received_at"]}",{protocol.json_safe(r["body"])[1:]}'
+        # received_at is this server's own iso() text and the chain link hex digests (checked on
+        # push): nothing in them needs escaping; json_safe: never serve NaN/Infinity, even if an
+        # older server stored them
+        texts = [f'{{"seq":{r[0]},"received_at":"{r[2]}",{_link_json(r[3], r[4])}{protocol.json_safe(r[1])[1:]}'
                  for r in rows]
         next_after = int(rows[-1]["seq"]) if rows else after
         return texts, next_after, int(top[0]) if top else 0
@@ -254,7 +275,8 @@ class CentralStore:
         """The county's winning ``catalog.loaded`` (the rule every seat applies), or None."""
         with self._lock:
             rows = self.conn.execute(
-                "SELECT id, seq, body FROM events WHERE county = ? AND kind = 'catalog.loaded'",
+                "SELECT id, seq, body FROM events INDEXED BY events_registry"
+                " WHERE county = ? AND kind = 'catalog.loaded'",
                 (county,),
             ).fetchall()
         # only registries that load as a catalog (an older server may have stored others)
@@ -338,6 +360,7 @@ class CentralStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".partial")
         partial.unlink(missing_ok=True)
+        private_file(partial)  # a backup holds what the store holds
         dest = sqlite3.connect(partial)
         try:
             with self._lock:
@@ -396,6 +419,28 @@ class CentralStore:
             return store.streams()
         finally:
             store.close()
+
+
+def _link_json(prev: str | None, digest: str | None) -> str:
+    if digest is None:
+        return ""
+    prev_json = "null" if prev is None else f'"{prev}"'
+    return f'"chain":{{"prev":{prev_json},"hash":"{digest}"}},'
+
+
+def private_file(path: Path) -> None:
+    """Make ``path`` (and its -wal/-shm, if present) readable by this user only (0600).
+
+    The store holds every county's callers and the seat tokens' hashes. The file is created
+    here with mode 0600 before SQLite opens it; SQLite then creates -wal and -shm with the
+    database file's own mode. A file made by an older version is tightened on open.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with suppress(FileNotFoundError):
+            if os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
 
 
 def _same_file(a: Path, b: Path) -> bool:

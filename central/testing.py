@@ -160,13 +160,16 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 60) -> subproc
 
 @contextmanager
 def serve_subprocess(store_path: Path, *extra: str, timeout: float = 30,
-                     on_log: Callable[[str], None] | None = None) -> Iterator[ServerProcess]:
+                     on_log: Callable[[str], None] | None = None,
+                     preexec_fn: Callable[[], None] | None = None) -> Iterator[ServerProcess]:
     """``linkage serve --port 0 --store sqlite:PATH`` on 127.0.0.1; terminated on exit.
 
-    Each stderr line is kept in ``ServerProcess.log`` and handed to ``on_log`` as it arrives."""
+    Each stderr line is kept in ``ServerProcess.log`` and handed to ``on_log`` as it arrives;
+    ``preexec_fn`` runs in the child before it starts (say, to lower its open-file limit)."""
     cmd = [sys.executable, "-m", "console.cli", "serve", "--host", LOOPBACK, "--port", "0",
            "--store", f"sqlite:{store_path}", *extra]
-    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_child_env())
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_child_env(),
+                               preexec_fn=preexec_fn)
     log: list[str] = []
 
     def drain() -> None:

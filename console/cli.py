@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(terminal_json(outcome.to_json()) + "\n")
     else:
         sys.stdout.write("\n".join(outcome.lines) + "\n")
-    return 0
+    return outcome.exit_code
 
 
 def _not_utf8(args: list[str]) -> BadInput | None:

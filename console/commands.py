@@ -27,6 +27,7 @@ class Outcome:
     command: str
     data: dict[str, Any]
     lines: list[str]
+    exit_code: int = 0  # 4: a check ran and found problems (``audit verify``); docs/cli-json.md
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": True, "command": self.command, "data": self.data}
@@ -226,7 +227,7 @@ def run(services: Services, tokens: list[str] | str, lang: str | None = None) ->
     outcome = cmd.handler(Invocation(services, cmd, args, lang or services.config.center.language))
     # the last line of defence: whatever a verb put in a line, no escape sequence, control or
     # bidi mark reaches a terminal (one-line fields were already made one line where rendered)
-    return Outcome(outcome.command, outcome.data, [multi_line(line) for line in outcome.lines])
+    return Outcome(outcome.command, outcome.data, [multi_line(line) for line in outcome.lines], outcome.exit_code)
 
 
 # Commands live in console/verbs.py; importing it fills REGISTRY.

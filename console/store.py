@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from console import dbfile
+from console.chain import canonical, link
 from console.clock import Clock, iso
 from console.errors import BadInput
 from console.events import apply_event, unmet_reference
@@ -526,6 +527,14 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         )
         """,
     ),
+    (
+        "tamper evidence: each shared event's hash chain link (console/chain.py); events from"
+        " before keep NULL, the chain starts at a seat's first event made after this migration",
+        """
+        ALTER TABLE events ADD COLUMN chain_prev TEXT;
+        ALTER TABLE events ADD COLUMN chain_hash TEXT
+        """,
+    ),
 )
 
 
@@ -587,6 +596,10 @@ class EventRecord:
     seat: str
     operator: str
     payload: dict[str, Any]
+    # the hash chain (console/chain.py); None for events outside it (drills kept home, events
+    # made before the chain existed)
+    chain_prev: str | None = None
+    chain_hash: str | None = None
 
 
 class Store:
@@ -600,6 +613,10 @@ class Store:
         # server or other seats, unless the profile says ``[sync] include_drills = true``.
         self.push_drills = push_drills
         self._lock = threading.RLock()
+        # each seat's newest chain hash, valid while PRAGMA data_version stays at
+        # ``_heads_version`` (no other connection has committed since it was read)
+        self._heads: dict[str, str | None] = {}
+        self._heads_version: int | None = None
         pragmas = tuple(f"PRAGMA busy_timeout={int(busy_timeout_ms)}"
                         if p.startswith("PRAGMA busy_timeout") else p for p in PRAGMAS)
         conn: sqlite3.Connection | None = None
@@ -693,6 +710,7 @@ class Store:
             try:
                 yield tx
                 self.conn.execute("COMMIT")
+                self._heads.update(tx.heads)  # only once committed: a rollback leaves no head
             except BaseException:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
@@ -753,6 +771,7 @@ class Transaction:
         self.operator = operator
         self.appended: list[EventRecord] = []
         self.received: list[EventRecord] = []
+        self.heads: dict[str, str | None] = {}
 
     def one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Row | None:
         return self.store.one(sql, params)
@@ -773,24 +792,29 @@ class Transaction:
     ) -> EventRecord:
         self.check(kind, payload)
         now = self.store.clock.now()
-        record = EventRecord(
-            id=self.new_id(),
-            kind=kind,
-            subject=subject,
-            happened_at=iso(happened_at or now),
-            recorded_at=iso(now),
-            seat=self.seat,
-            operator=self.operator,
-            payload=payload,
-        )
+        text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        fields: dict[str, Any] = {
+            "id": self.new_id(), "kind": kind, "subject": subject,
+            "happened_at": iso(happened_at or now), "recorded_at": iso(now),
+            "seat": self.seat, "operator": self.operator,
+        }
+        prev = digest = None
+        shared = self._shared(kind, subject, payload)
+        if shared:
+            # payloads are JSON objects with text keys, so the canonical text of the dict is
+            # that of the stored payload read back (what audit verify and the server hash)
+            prev = self._chain_head()
+            digest = link(prev, canonical({**fields, "payload": payload}))
+            self.heads[self.seat] = digest
+        record = EventRecord(**fields, payload=payload, chain_prev=prev, chain_hash=digest)
         self.conn.execute(
-            "INSERT INTO events (id, kind, subject, happened_at, recorded_at, seat, operator, payload)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO events (id, kind, subject, happened_at, recorded_at, seat, operator, payload,"
+            " chain_prev, chain_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (record.id, kind, subject, record.happened_at, record.recorded_at, self.seat,
-             self.operator, json.dumps(payload, ensure_ascii=False, separators=(",", ":"))),
+             self.operator, text, record.chain_prev, record.chain_hash),
         )
         apply_event(self.conn, record)
-        if self.store.push_drills or not self.is_drill(subject, payload):
+        if shared:
             self.conn.execute(
                 "INSERT INTO outbox (event_id, queued_at) VALUES (?, ?)", (record.id, record.recorded_at)
             )
@@ -810,10 +834,44 @@ class Transaction:
                            en="the record does not fit its event schema; nothing was saved: {d}",
                            d=problem[1])
 
+    def _shared(self, kind: str, subject: str | None, payload: dict[str, Any]) -> bool:
+        """Whether the event goes to the outbox (and so into the seat's hash chain): all but
+        a drill's (演练) events, unless the profile pushes drills. Asked before the event is
+        applied, so an ``incident.created`` answers from its own payload."""
+        if self.store.push_drills:
+            return True
+        if kind == "incident.created":
+            return payload.get("drill") is not True
+        return not self.is_drill(subject, payload)
+
+    def _chain_head(self) -> str | None:
+        """This seat's newest chain hash, read inside the ``BEGIN IMMEDIATE`` so writers on
+        other connections to the same file extend one chain; cached while no other
+        connection has committed (``PRAGMA data_version`` unchanged).
+
+        No index serves the lookup: one more B-tree page in every commit cost the write path
+        more than the rare miss costs, a scan back from the newest event to this seat's last
+        own one (short unless many pulled events came in since; then once per miss)."""
+        if self.seat in self.heads:
+            return self.heads[self.seat]
+        store = self.store
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != store._heads_version:
+            store._heads.clear()
+            store._heads_version = version
+        if self.seat in store._heads:
+            head = store._heads[self.seat]
+        else:
+            row = self.conn.execute(
+                "SELECT chain_hash FROM events WHERE seat = ? AND origin = 'local' AND chain_hash IS NOT NULL"
+                " ORDER BY seq DESC LIMIT 1", (self.seat,)).fetchone()
+            head = row[0] if row else None
+        self.heads[self.seat] = head
+        return head
+
     def is_drill(self, subject: str | None, payload: dict[str, Any]) -> bool:
         """Whether an event belongs to a drill (演练) incident: its incident (the payload's, else
-        the subject) is marked so. Read after the event is applied, so an ``incident.created``
-        answers for itself."""
+        the subject) is marked so (``_shared`` asks ``incident.created`` its own payload)."""
         incident_id = payload.get("incident_id", subject)
         if not isinstance(incident_id, str):
             return False
@@ -853,10 +911,12 @@ class Transaction:
     def _receive(self, record: EventRecord, server_seq: int) -> bool:
         inserted = self.conn.execute(
             "INSERT OR IGNORE INTO events (id, kind, subject, happened_at, recorded_at, seat, operator,"
-            " payload, origin, server_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'remote', ?)",
+            " payload, origin, server_seq, chain_prev, chain_hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'remote', ?, ?, ?)",
             (record.id, record.kind, record.subject, record.happened_at, record.recorded_at,
              record.seat, record.operator,
-             json.dumps(record.payload, ensure_ascii=False, separators=(",", ":")), server_seq),
+             json.dumps(record.payload, ensure_ascii=False, separators=(",", ":")), server_seq,
+             record.chain_prev, record.chain_hash),
         ).rowcount
         if not inserted:
             self.conn.execute("UPDATE events SET server_seq = ? WHERE id = ? AND server_seq IS NULL",
@@ -918,8 +978,10 @@ def _id_millis(event_id: str) -> int:
 
 
 def record_from_row(row: sqlite3.Row) -> EventRecord:
+    chained = "chain_hash" in row.keys()  # noqa: SIM118 (``in`` on a Row looks at its values)
     return EventRecord(
         id=row["id"], kind=row["kind"], subject=row["subject"], happened_at=row["happened_at"],
         recorded_at=row["recorded_at"], seat=row["seat"], operator=row["operator"],
         payload=json.loads(row["payload"]),
+        chain_prev=row["chain_prev"] if chained else None, chain_hash=row["chain_hash"] if chained else None,
     )

@@ -520,6 +520,7 @@ def _sync_token(inv: Invocation) -> Outcome:
 
 # Registered after every verb above, so the help lists them last.
 from console import accountability_verbs as _accountability_verbs  # noqa: E402,F401
+from console import audit_verbs as _audit_verbs  # noqa: E402,F401
 from console import plan_verbs as _plan_verbs  # noqa: E402
 from console import responsibility_verbs as _responsibility_verbs  # noqa: E402,F401
 from console import rollcall_verbs as _rollcall_verbs  # noqa: E402,F401

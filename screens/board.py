@@ -408,13 +408,16 @@ class BoardScreen(OrderStepActions, ConsoleScreen[None]):
 
     def on_key(self, event: events.Key) -> None:
         """A letter typed on the board goes to the command bar: typing right after F4 (or
-        without it) loses nothing while the bar is still taking focus."""
-        if (event.is_printable and event.character and event.character not in " :/："
+        without it) loses nothing while the bar is still taking focus. A space goes too once
+        the bar holds the start of a command (``ack 2`` typed in one burst on the board)."""
+        char = event.character
+        if (event.is_printable and char and char not in ":/："
+                and (char != " " or self.command.value)
                 and not isinstance(self.focused, Input)):
             event.stop()
             event.prevent_default()
             self.command.focus()
-            self.command.insert_text_at_cursor(event.character)
+            self.command.insert_text_at_cursor(char)
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
         line = event.value.strip()

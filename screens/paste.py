@@ -15,6 +15,12 @@ Two holes, both measured on Textual 8.2.8 (tests/test_paste.py):
 
 Every ``Paste`` reaching a widget is cleaned once more (``clean_paste``): control characters
 out, line breaks and tabs to spaces (all our fields are one line).
+
+The same parser also reads an Esc typed in a burst as the Esc key (``escape_then``). Textual
+takes ESC followed, in the same read, by anything but ``[`` or ``O`` as the start of a sequence
+or an alt-key: Esc then ctrl+s arrived as a typed ``^`` and ctrl+s, Esc then Tab as shift+tab,
+Esc then a letter as alt+letter (the Esc lost), Esc then Enter waited for more keys. The
+console binds no alt-key, so such a pair is always Esc and then that key.
 """
 
 from __future__ import annotations
@@ -92,6 +98,14 @@ class PasteFilter:
         return "".join(out)
 
 
+def escape_then(sequence: str) -> str | None:
+    """The key typed after Esc when ``sequence`` is Esc and one key that starts no escape
+    sequence (``ESC ^S``, ``ESC Tab``, ``ESC a``, ``ESC 人``), else None."""
+    if len(sequence) == 2 and sequence[0] == "\x1b" and sequence[1] not in "[O\x1b":
+        return sequence[1]
+    return None
+
+
 def install() -> None:
     """Put the filter in front of the parser of Textual's Linux driver (the one our seats
     run); other drivers are left as they are."""
@@ -116,5 +130,13 @@ def install() -> None:
             cleaned = self._paste_filter.feed(data)
             # everything held for the next read: feed nothing ("" would mean end of input)
             return super().feed(cleaned) if cleaned else iter(())
+
+        def _sequence_to_key_events(self, sequence: str, alt: bool = False):  # type: ignore[no-untyped-def]
+            after = escape_then(sequence)
+            if after is None:
+                yield from super()._sequence_to_key_events(sequence, alt)
+                return
+            yield events.Key("escape", "\x1b")
+            yield from super()._sequence_to_key_events(after)
 
     linux_driver.XTermParser = FilteredParser  # type: ignore[misc]

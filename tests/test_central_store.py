@@ -42,7 +42,9 @@ def test_pragmas_and_schema(store: CentralStore) -> None:
     assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
     assert [r[1] for r in store.conn.execute("SELECT * FROM schema_migrations")] == [
         "streams, events, tokens",
-        "index only registry events: every other push skips a fourth B-tree"]
+        "index only registry events: every other push skips a fourth B-tree",
+        "tamper evidence: each event's chain link, each seat's chain head, and the links a seat"
+        " declared skipped (its quarantined events)"]
     # the registry lookup uses the partial index; ordinary events are not in it
     plan = store.conn.execute("EXPLAIN QUERY PLAN SELECT id FROM events WHERE county = 'c'"
                               " AND kind = 'catalog.loaded'").fetchall()

@@ -73,3 +73,28 @@ def test_keys_pass_untouched() -> None:
 
 def test_strip_controls_keeps_the_words() -> None:
     assert strip_controls("a\tb\r\nc\x07d\x01e\x1b]0;title\x07f") == "a b cdef"
+
+
+def test_esc_and_the_next_key_in_one_read_are_esc_and_that_key() -> None:
+    """A burst's Esc arrives in the same read as the key after it. Textual alone reads
+    ``ESC ^S`` as a typed ``^`` and ctrl+s (``^`` typed into the command bar), ``ESC Tab`` as
+    shift+tab and ``ESC a`` as alt+a; the console's parser (``screens.paste.install``) gives Esc
+    and then the key, and leaves escape sequences (arrows, F-keys, Esc Esc) as they were."""
+    from textual.drivers import linux_driver
+
+    from screens.paste import install
+
+    def parsed(parser: XTermParser, data: str) -> list[str]:
+        return keys(list(parser.feed(data)))
+
+    assert parsed(XTermParser(), "\x1b\x13\r\x1bOS") == ["circumflex_accent", "ctrl+s", "enter", "f4"]
+    assert parsed(XTermParser(), "\x1b\tz") == ["shift+tab", "z"]
+    install()
+    ours = linux_driver.XTermParser
+    assert parsed(ours(), "\x1b\x13\r\x1bOS") == ["escape", "ctrl+s", "enter", "f4"]
+    assert parsed(ours(), "\x1b\tz") == ["escape", "tab", "z"]
+    assert parsed(ours(), "\x1baz") == ["escape", "a", "z"]
+    assert parsed(ours(), "\x1b\rz") == ["escape", "enter", "z"]
+    assert parsed(ours(), "\x1b人z") == ["escape", "人", "z"]
+    assert parsed(ours(), "\x1b\x1b[Bz") == ["escape", "down", "z"]
+    assert parsed(ours(), "\x1b[B\x1bOP") == ["down", "f1"]

@@ -29,6 +29,7 @@ from console.sync.protocol import (
     MAX_BODY_BYTES,
     MAX_MISSING_IDS,
     MAX_PULL_LIMIT,
+    MAX_SKIPPED_LINKS,
     PROTOCOL,
     check_event,
     from_wire,
@@ -165,9 +166,11 @@ class SyncClient:
 
     async def _reconcile(self, client: httpx.AsyncClient, epoch: str, report: PassReport) -> None:
         """The server was restored from a backup: re-queue what it lost, pull again from 0."""
-        # a drill's events were never queued (Transaction.append); a restore does not send them
+        # a drill's events were never queued (Transaction.append); a restore does not send them,
+        # unless they were pushed once (then they are in the chain the server checks)
         ids = [r[0] for r in self.store.all(
-            "SELECT e.id FROM events e WHERE e.origin = 'local' AND (? OR NOT EXISTS (SELECT 1 FROM"
+            "SELECT e.id FROM events e WHERE e.origin = 'local' AND (e.chain_hash IS NOT NULL OR ?"
+            " OR NOT EXISTS (SELECT 1 FROM"
             " incidents i WHERE i.id = coalesce(json_extract(e.payload, '$.incident_id'), e.subject)"
             " AND i.drill = 1)) ORDER BY e.seq", (int(self.settings.include_drills),))]
         missing: list[str] = []
@@ -186,6 +189,7 @@ class SyncClient:
                 tx.conn.execute("INSERT OR IGNORE INTO outbox (event_id, queued_at) VALUES (?, ?)",
                                 (event_id, now))
                 tx.conn.execute("UPDATE events SET server_seq = NULL WHERE id = ?", (event_id,))
+            _outbox_in_write_order(tx.conn)
             tx.conn.execute("UPDATE sync_state SET epoch = ?, after_seq = 0, high_watermark = 0"
                             " WHERE id = 1", (epoch,))
         report.epoch_changed = True
@@ -195,14 +199,18 @@ class SyncClient:
     async def _push_all(self, client: httpx.AsyncClient, report: PassReport) -> None:
         limit = max(1, min(self.settings.batch_events, MAX_BATCH_EVENTS))
         path = f"/v1/streams/{self.settings.county}/events:push"
+        skipped: list[dict[str, Any]] = []
+        seen_quarantined = -1
         while True:
             batch = self._next_batch(limit)
             if not batch:
                 return
-            body = self._push_body(batch)
+            if report.quarantined != seen_quarantined:  # asked again only when it can have changed
+                skipped, seen_quarantined = self._skipped_links(), report.quarantined
+            body = self._push_body(batch, skipped)
             while len(body) > MAX_BODY_BYTES and len(batch) > 1:
                 batch = batch[: len(batch) // 2]
-                body = self._push_body(batch)
+                body = self._push_body(batch, skipped)
             ids = [event_id for event_id, _ in batch]
             try:
                 answer = await self._call(client, "POST", path, report, content=body,
@@ -231,7 +239,8 @@ class SyncClient:
         restore, are appended in that order too), so the rowid order needs no sort.
         """
         rows = self.store.conn.execute(
-            "SELECT e.id, e.kind, e.subject, e.happened_at, e.recorded_at, e.seat, e.operator, e.payload"
+            "SELECT e.id, e.kind, e.subject, e.happened_at, e.recorded_at, e.seat, e.operator, e.payload,"
+            " e.chain_prev, e.chain_hash"
             " FROM outbox o JOIN events e ON e.id = o.event_id WHERE o.quarantined = 0 ORDER BY o.rowid LIMIT ?",
             (limit,)).fetchall()
         batch = []
@@ -247,12 +256,27 @@ class SyncClient:
             else:
                 head = text({"id": r[0], "kind": r[1], "subject": r[2], "happened_at": r[3],
                              "recorded_at": r[4], "seat": r[5], "operator": r[6]})[:-1] + ","
+            if r[9] is not None:  # the chain link: hex digests, nothing to escape
+                prev = "null" if r[8] is None else f'"{r[8]}"'
+                head += f'"chain":{{"prev":{prev},"hash":"{r[9]}"}},'
             batch.append((r[0], f'{head}"payload":{r[7]}}}'))
         return batch
 
-    def _push_body(self, batch: list[tuple[str, str]]) -> bytes:
-        head = json.dumps({"protocol": PROTOCOL, "seat": self.settings.seat}, separators=(",", ":"))
-        return f'{head[:-1]},"events":[{",".join(wire for _, wire in batch)}]}}'.encode()
+    def _push_body(self, batch: list[tuple[str, str]], skipped: list[dict[str, Any]]) -> bytes:
+        head: dict[str, Any] = {"protocol": PROTOCOL, "seat": self.settings.seat}
+        if skipped:
+            head["skipped"] = skipped
+        text = json.dumps(head, separators=(",", ":"))
+        return f'{text[:-1]},"events":[{",".join(wire for _, wire in batch)}]}}'.encode()
+
+    def _skipped_links(self) -> list[dict[str, Any]]:
+        """The chain links of this seat's quarantined events, which will never be pushed: the
+        server bridges its chain over them (docs/sync-protocol.md, "Hash chain"). Usually none."""
+        rows = self.store.conn.execute(
+            "SELECT e.id, e.chain_prev, e.chain_hash FROM outbox o JOIN events e ON e.id = o.event_id"
+            " WHERE o.quarantined = 1 AND e.chain_hash IS NOT NULL ORDER BY e.seq LIMIT ?",
+            (MAX_SKIPPED_LINKS,)).fetchall()
+        return [{"id": r[0], "prev": r[1], "hash": r[2]} for r in rows]
 
     def _take_acks(self, ids: list[str], answer: dict[str, Any], report: PassReport) -> bool:
         acks = answer.get("acks")
@@ -261,14 +285,19 @@ class SyncClient:
         sent = set(ids)
         done: list[tuple[int, str]] = []
         refused: dict[str, str] = {}
+        broken: list[str] = []
         for ack in acks:
             if not isinstance(ack, dict) or ack.get("id") not in sent:
                 continue
             if ack.get("status") in ("accepted", "duplicate") and isinstance(ack.get("seq"), int):
                 done.append((ack["seq"], ack["id"]))
+            elif ack.get("status") == "rejected" and ack.get("code") == "chain_break":
+                # not this event's fault but its place in the chain: it stays queued; the next
+                # push bridges a quarantined predecessor (``skipped``), or the pass stops
+                broken.append(ack["id"])
             elif ack.get("status") in ("conflict", "rejected"):
                 refused[ack["id"]] = str(ack.get("code") or ack.get("status"))
-        if not done and not refused:
+        if not done and not refused and not broken:
             return False
         with self.store.transaction(self.settings.seat, SYNC_OPERATOR) as tx:
             tx.conn.executemany("DELETE FROM outbox WHERE event_id = ?", [(i,) for _, i in done])
@@ -276,6 +305,9 @@ class SyncClient:
             self._mark_quarantined(tx.conn, refused)
         report.pushed += len(done)
         report.quarantined += len(refused)
+        if broken and not done and not refused:
+            raise SyncError("chain_break", f"the server refuses event {broken[0]}: it does not follow this"
+                            " seat's last event on the server (another copy of this seat's database?)")
         return True
 
     def _quarantine(self, refused: dict[str, str], report: PassReport) -> None:
@@ -345,7 +377,9 @@ class SyncClient:
                     # untrusted input: checked with the server's own checks before it touches
                     # the log or a projection (the page as a whole was bounded by the response,
                     # so no per-event size check). One that fails is set aside and the cursor
-                    # moves on: one bad event must not stop this seat for good.
+                    # moves on: one bad event must not stop this seat for good. A chain link's
+                    # shape is checked here, its hash by ``linkage audit verify`` (re-hashing
+                    # every pulled event would cost catch-up some 12 %).
                     problem = check_event(wire, check_size=False, id_limit_ms=id_limit)
                     if problem is not None:
                         refuse(tx.conn, wire, seq, problem, iso(self.clock.now()))
@@ -481,6 +515,15 @@ def _check_page(page: dict[str, Any], after: int) -> tuple[list[dict[str, Any]],
     if (events and next_after < last) or next_after < after:
         raise SyncError("bad_response", "a pull page moves the cursor backwards")
     return events, next_after, high
+
+
+def _outbox_in_write_order(conn: Any) -> None:
+    """Renumber the outbox in the order the events were written: pushes go out in outbox
+    order, and the server accepts a seat's chained events only in chain (write) order."""
+    rows = conn.execute("SELECT o.* FROM outbox o JOIN events e ON e.id = o.event_id ORDER BY e.seq").fetchall()
+    if rows:
+        conn.execute("DELETE FROM outbox")
+        conn.executemany(f"INSERT INTO outbox VALUES ({','.join('?' * len(rows[0]))})", [tuple(r) for r in rows])
 
 
 def _known_ids(conn: Any, ids: list[str]) -> dict[str, bool]:

@@ -12,6 +12,7 @@ import math
 import re
 from typing import Any
 
+from console import chain
 from console.clock import parse_instant
 from console.events import APPLIERS
 from console.ids import DEFAULT_SKEW_MS
@@ -26,8 +27,11 @@ MAX_PULL_LIMIT = 1000
 MAX_MISSING_IDS = 1000
 MAX_EVENT_BYTES = 256 * 1024
 MAX_ID_SKEW_S = DEFAULT_SKEW_MS // 1000  # how far ahead of the server's clock an id may be
-FIELDS = ("id", "kind", "subject", "happened_at", "recorded_at", "seat", "operator", "payload")
+MAX_SKIPPED_LINKS = 500  # chain links a push may declare skipped (quarantined on the seat)
+FIELDS = chain.CONTENT_FIELDS
+CHAIN = "chain"  # the optional hash-chain link {"prev", "hash"} (console/chain.py)
 _FIELD_SET = frozenset(FIELDS)
+_CHAINED_SET = frozenset((*FIELDS, CHAIN))
 
 _UUID7 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 # The one text form of an instant (console.clock.iso): UTC, milliseconds. One form only, so
@@ -37,11 +41,14 @@ _INSTANT = re.compile(INSTANT)
 
 
 def to_wire(record: EventRecord) -> dict[str, Any]:
-    return {
+    wire = {
         "id": record.id, "kind": record.kind, "subject": record.subject,
         "happened_at": record.happened_at, "recorded_at": record.recorded_at,
         "seat": record.seat, "operator": record.operator, "payload": record.payload,
     }
+    if record.chain_hash is not None:
+        wire[CHAIN] = {"prev": record.chain_prev, "hash": record.chain_hash}
+    return wire
 
 
 def from_wire(wire: dict[str, Any]) -> EventRecord:
@@ -50,16 +57,16 @@ def from_wire(wire: dict[str, Any]) -> EventRecord:
         id=wire["id"], kind=wire["kind"], subject=wire["subject"],
         happened_at=wire["happened_at"], recorded_at=wire["recorded_at"], seat=wire["seat"],
         operator=wire["operator"], payload=wire["payload"],
+        chain_prev=wire[CHAIN]["prev"] if CHAIN in wire else None,
+        chain_hash=wire[CHAIN]["hash"] if CHAIN in wire else None,
     )
 
 
-# allow_nan=False: NaN and Infinity are not JSON; the server never stores nor serves them
-_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
-
-
 def canonical(wire: dict[str, Any]) -> str:
-    """The one text form that is hashed and stored: sorted keys, no spaces."""
-    return _CANONICAL.encode({k: wire[k] for k in FIELDS})
+    """The one text form of an event's content that is hashed and stored: its eight fields
+    (not the chain link), sorted keys, no spaces."""
+    return chain.canonical(wire)
+
 
 
 def _no_constant(name: str) -> Any:
@@ -100,6 +107,17 @@ def id_millis(event_id: str) -> int:
     return int(event_id.replace("-", "")[:12], 16)
 
 
+def valid_link(value: object) -> bool:
+    """A hash-chain link on the wire: ``{"prev": hex or null, "hash": hex}``, nothing else."""
+    return (isinstance(value, dict) and value.keys() == {"prev", "hash"} and chain.is_hash(value["hash"])
+            and (value["prev"] is None or chain.is_hash(value["prev"])))
+
+
+def valid_id(value: object) -> bool:
+    """An event id: a lowercase UUIDv7."""
+    return isinstance(value, str) and bool(_UUID7.fullmatch(value))
+
+
 def check_event(wire: object, *, seat: str | None = None, check_size: bool = True,
                 id_limit_ms: int | None = None) -> tuple[str, str] | None:
     """(code, English detail) for an event that must not be stored, or None if it is fine.
@@ -113,8 +131,8 @@ def check_event(wire: object, *, seat: str | None = None, check_size: bool = Tru
     """
     if not isinstance(wire, dict):
         return "not_an_object", "an event must be a JSON object"
-    if wire.keys() != _FIELD_SET:
-        unknown = sorted(set(wire) - _FIELD_SET)
+    if wire.keys() != _FIELD_SET and wire.keys() != _CHAINED_SET:
+        unknown = sorted(set(wire) - _CHAINED_SET)
         if unknown:
             return "unknown_field", f"unknown field {unknown[0]!r}"
         absent = [k for k in FIELDS if k not in wire]
@@ -144,6 +162,8 @@ def check_event(wire: object, *, seat: str | None = None, check_size: bool = Tru
         return "bad_field", bad_operator
     if not isinstance(wire["payload"], dict):
         return "bad_payload", "payload must be a JSON object"
+    if CHAIN in wire and not valid_link(wire[CHAIN]):
+        return "bad_chain", "chain must be {prev, hash}: hash 64 lowercase hex digits, prev the same or null"
     problem = payload_problem(wire["kind"], wire["payload"])
     if problem is not None:
         return problem

@@ -95,6 +95,9 @@ ERROR_TEXT: dict[str, tuple[str, str]] = {
     "no_such_stream": ("令牌不属于本县", "token is not for this county"),
     "forbidden": ("令牌无此权限", "token lacks permission"),
     "unsupported_protocol": ("需要升级程序", "update required"),
+    "chain_break": ("服务器拒收：本席位事件链断开（是否有另一份本席位数据库？）",
+                    "the server refuses this seat's events: their hash chain breaks"
+                    " (another copy of this seat's database?)"),
     "stopped": ("已停止", "stopped"),
     "internal": ("程序内部错误（已记录，稍后重试）", "internal error (recorded; will retry)"),
 }

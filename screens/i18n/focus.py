@@ -17,7 +17,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "step.label.note": ("备注", "note"),
     "step.label.reason": ("原因", "reason"),
     "step.label.unit": ("单位", "unit"),
-    "step.label.to": ("催办对象", "urged whom"),
+    "step.label.to": ("催办对象", "to whom"),   # fits the 9-cell label column
     "step.label.how": ("方式", "how"),
     "step.label.level": ("督办级别", "level"),
     "step.label.why": ("督办原因", "reason"),
