@@ -17,8 +17,8 @@ from console.clock import FakeClock
 from console.rosters import Shift
 from console.services import Services, open_services
 from screens.app import LinkageApp
+from screens.dialogs.step import StepDialog
 from screens.incident import IncidentScreen
-from screens.step_dialog import StepDialog
 
 
 def _services(tmp_path: Path) -> tuple[Services, FakeClock]:
