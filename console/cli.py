@@ -160,6 +160,12 @@ def _open_console(services: Services, lang: str, opts: dict[str, str]) -> int:
             # thread would spin on EOF with nobody to see the console.
             raise BadInput("console.no_terminal", zh="控制台需要在终端中打开（标准输入和标准错误须为终端）",
                            en="the console needs a terminal (standard input and standard error)")
+        # The terminal's own size is the truth: COLUMNS/LINES left in the environment (exported
+        # by a shell profile, or set by a parent such as a test runner) win over it in
+        # shutil.get_terminal_size, which Textual asks on every resize, so a resized window would
+        # keep the old layout and never say it is too small.
+        for stale in ("COLUMNS", "LINES"):
+            os.environ.pop(stale, None)
         if rate is not None:
             passed = [f"--{k}={opts[k]}" for k in ("config", "data") if k in opts]
             simulator = demo.start_simulator(services.store.path, rate, [*passed, f"--lang={lang}"])

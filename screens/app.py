@@ -5,23 +5,27 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from textual import events
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 
 from console.seat.services import Services
 from screens.board import BoardScreen
-from screens.confirm import ConfirmQuit
-from screens.help import HelpScreen
+from screens.dialogs.confirm import ConfirmQuit
+from screens.dialogs.help import HelpScreen
 from screens.i18n import tr
 from screens.key_gate import KeyGate
 from screens.keys import localize, unknown_keymap_ids
 from screens.lifeline import Lifeline
+from screens.messages import GoHome, NewCall, OpenIncident, OpenPicker, SyncRequested
 from screens.paste import clean_paste
 from screens.paste import install as install_paste_filter
+
+if TYPE_CHECKING:
+    from screens.dialogs.picker import Picked
 
 #: Toasts only draw the eye; what matters stays on screen (banner, panels). Never longer than this.
 TOAST_SECONDS = 6.0
@@ -69,7 +73,6 @@ class LinkageApp(App[int]):
         localize(self, lang)
         self.board = BoardScreen(services, lang, tick_seconds=tick_seconds)
         self.sync_worker: Any = None
-        self.training_note = ""           # what a simulated caller says, shown on the intake form
         if services.config.keymap:
             self.set_keymap(services.config.keymap)
 
@@ -91,10 +94,6 @@ class LinkageApp(App[int]):
                timeout: float | None = None, markup: bool = True) -> None:
         """Every toast is short-lived (``TOAST_SECONDS``); ctrl+z or F9 clears them at once,
         and none shows over a form being typed (app.tcss hides the rack on form screens)."""
-        if title and title == tr("calls.say_title", self.lang):
-            # a training script's caller words: a panel on the form, not a toast over it
-            self.training_note = message
-            return
         timeout = TOAST_SECONDS if timeout is None else min(timeout, TOAST_SECONDS)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
@@ -137,10 +136,13 @@ class LinkageApp(App[int]):
             return
         from console.sync.worker import SyncWorker
 
-        self.sync_worker = SyncWorker(
-            self.services.store.path, settings, self.services.ctx.clock,
-            on_pass=lambda report: self.post_message(SyncPassed(report.pulled)), transport=transport)
+        def passed(report: Any) -> None:
+            self.post_message(SyncPassed(report.pulled))
+
+        self.sync_worker = SyncWorker(self.services.store.path, settings, self.services.ctx.clock,
+                                      on_pass=passed, transport=transport)
         self.sync_worker.start()
+        self.board.sync_on = True
 
     def on_sync_passed(self, message: SyncPassed) -> None:
         if message.pulled and self.services.refresh_catalog():
@@ -161,9 +163,37 @@ class LinkageApp(App[int]):
 
     # -- navigation --------------------------------------------------------------------------
     def _screen(self, module: str, name: str, *args: Any, **kwargs: Any) -> Any:
-        """Screens other than the board load on first use, keeping start-up to the board."""
+        """Screens other than the board load on first use, keeping start-up to the board.
+        What a screen needs of the app is set on it here (attributes down)."""
         cls = getattr(importlib.import_module(module), name)
-        return cls(self.services, self.lang, *args, **kwargs)
+        screen = cls(self.services, self.lang, *args, **kwargs)
+        screen.tick_seconds = self.tick_seconds
+        return screen
+
+    # -- what screens ask for (screens/messages.py) -------------------------------------------
+    @on(GoHome)
+    def _go_home(self, message: GoHome) -> None:
+        self.back_to_board()
+        if message.answer is not None:
+            self.board.show_answer(message.answer)
+
+    @on(OpenIncident)
+    def _open_incident(self, message: OpenIncident) -> None:
+        self.open_incident(message.incident_ref)
+
+    @on(OpenPicker)
+    def _open_picker(self, message: OpenPicker) -> None:
+        self.open_picker(message.incident_ref)
+
+    @on(NewCall)
+    def _new_call(self, message: NewCall) -> None:
+        self.action_new_call(phone=message.phone, caller_name=message.caller_name, drill=message.drill,
+                             say=message.say)
+
+    @on(SyncRequested)
+    def _sync_requested(self, message: SyncRequested) -> None:
+        if self.sync_worker is not None:
+            self.sync_worker.nudge()
 
     def back_to_board(self) -> None:
         """F5 (and every form that finishes): the board, with the order list focused and the
@@ -179,7 +209,7 @@ class LinkageApp(App[int]):
         return type(self.screen).__name__ == name
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.lang))
+        self.push_screen(HelpScreen(self.lang, self.current_keys))
 
     def action_board(self) -> None:
         self.back_to_board()
@@ -189,9 +219,10 @@ class LinkageApp(App[int]):
         self.board.command.focus()
 
     def action_new_call(self, phone: str | None = None, drill: bool = False,
-                        caller_name: str = "") -> None:
+                        caller_name: str = "", say: str = "") -> None:
         """``drill``: the call came from a drill script (演练), so its incident is a drill;
-        ``caller_name``: the name the switch gave, prefilled.
+        ``caller_name``: the name the switch gave, prefilled; ``say``: a training caller's words,
+        shown on the form.
 
         Keys typed ahead of the form (a burst) are a new call: the form opens blank and a saved
         draft goes to the stash (F2 brings it back), so the burst never mixes into it."""
@@ -199,8 +230,11 @@ class LinkageApp(App[int]):
             return
         fresh = phone is None and self.gate.typed_ahead()
         self.clear_notifications()
-        self.push_screen(self._screen("screens.intake", "IntakeScreen", phone=phone, drill=drill,
-                                      caller_name=caller_name, **({"fresh": True} if fresh else {})))
+        intake = self._screen("screens.intake", "IntakeScreen", phone=phone, drill=drill,
+                              caller_name=caller_name, **({"fresh": True} if fresh else {}))
+        # a training call: what the simulated caller says goes to the form, in place of a toast
+        intake.training_note = say
+        self.push_screen(intake)
 
     def action_roster(self) -> None:
         if not self._already_on("RosterScreen"):
@@ -226,7 +260,9 @@ class LinkageApp(App[int]):
 
     def action_dispatch(self) -> None:
         # a screen showing one incident (IncidentScreen) dispatches for that one, not the board's
-        ref = getattr(self.screen, "dispatch_incident_ref", None)
+        from screens.incident import IncidentScreen
+
+        ref = self.screen.dispatch_incident_ref if isinstance(self.screen, IncidentScreen) else None
         if ref is None:
             ref = self.board.selected_incident_ref()
         if ref is None:
@@ -235,14 +271,16 @@ class LinkageApp(App[int]):
         self.open_picker(ref)
 
     def open_picker(self, incident_ref: str) -> None:
-        def done(result: object) -> None:
+        def done(result: Picked | None) -> None:
             self.back_to_board()
-            if result is None and self.screen is self.board:
+            if result is not None and result.answer is not None:
+                self.board.show_answer(result.answer)
+            if (result is None or not result.orders) and self.screen is self.board:
                 # Esc in the picker: the incident waits, highlighted in the focused waiting
                 # list, so F8 brings the picker back for it
                 self.board.focus_waiting(incident_ref)
 
-        self.push_screen(self._screen("screens.picker", "UnitPicker", incident_ref), done)
+        self.push_screen(self._screen("screens.dialogs.picker", "UnitPicker", incident_ref), done)
 
     def open_incident(self, incident_ref: str) -> None:
         self.push_screen(self._screen("screens.incident", "IncidentScreen", incident_ref))

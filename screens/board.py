@@ -22,7 +22,6 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -34,12 +33,12 @@ from console.orders.board import Board
 from console.orders.deadlines import STAGE_LABELS, order_clock
 from console.seat.services import Services
 from console.sync.status import describe_error
-from console.words import Words
+from screens.base import ConsoleScreen
 from screens.i18n import tr
-from screens.keys import localize
-from screens.step_dialog import OrderStepActions, step_bindings
+from screens.messages import NewCall, SyncRequested
+from screens.order_steps import OrderStepActions, step_bindings
 from screens.widgets.board_view import BoardView
-from screens.widgets.calls_panel import CallsPanel
+from screens.widgets.calls_panel import CallsPanel, plain
 from screens.widgets.command_suggester import CommandSuggester
 from screens.widgets.ime_input import ImeInput
 
@@ -66,7 +65,7 @@ def fit_status(parts: list[tuple[int, str]], width: int) -> str:
     return " · ".join(t for _, t in kept)
 
 
-class BoardScreen(OrderStepActions, Screen[None]):
+class BoardScreen(OrderStepActions, ConsoleScreen[None]):
     BINDINGS = [
         # the Footer has room at 80 columns for the F-keys and three steps; F1 lists the rest
         *step_bindings("board", shown=("ack", "arrive", "complete"), priority=True),
@@ -82,14 +81,13 @@ class BoardScreen(OrderStepActions, Screen[None]):
         Binding("escape", "home", "binding.board_home", id="board.home", show=False),
     ]
 
+    #: The app runs a sync thread (set by the app: attributes down); ``sync`` nudges it.
+    sync_on = False
+
     def __init__(self, services: Services, lang: str, *, tick_seconds: float = 1.0) -> None:
-        super().__init__()
-        self.services = services
-        self.lang = lang
+        super().__init__(services, lang)
         self.tick_seconds = tick_seconds
-        localize(self, lang)
         cfg = services.config
-        self.words = Words(lang, cfg.tz, services.catalog)
         self.status = Static(id="status", markup=False)
         self.alarm_banner = Static(id="alarm", markup=False)
         self.calls = CallsPanel(services, lang, poll_seconds=tick_seconds)
@@ -134,7 +132,16 @@ class BoardScreen(OrderStepActions, Screen[None]):
     # -- data -------------------------------------------------------------------------------
     def _store_version(self) -> int:
         """Changes when another connection (CLI, sync) committed; our own writes reload anyway."""
-        return int(self.services.store.conn.execute("PRAGMA data_version").fetchone()[0])
+        return self.services.store.data_version()
+
+    def on_screen_resume(self) -> None:
+        """Back on the board from any screen: what was written there shows at once."""
+        if self.is_mounted:
+            self.reload()
+
+    def show_answer(self, answer: Text) -> None:
+        """The answer line under the board: what the last command, call or dispatch did."""
+        self.answer.update(answer)
 
     def reload(self) -> None:
         board = self.services.board()
@@ -178,7 +185,7 @@ class BoardScreen(OrderStepActions, Screen[None]):
         if not self.services.config.sync.server:  # a seat working alone: no queries each tick
             return tr("status.sync.off", self.lang)
         status = self.services.sync_status()
-        if getattr(self.app, "sync_worker", None) is None and status.state in ("never", "online"):
+        if not self.sync_on and status.state in ("never", "online"):
             text = tr("status.sync.no_token", self.lang)
         elif status.state == "offline":
             since = status.offline_since
@@ -207,8 +214,7 @@ class BoardScreen(OrderStepActions, Screen[None]):
     def reports_overdue(self) -> int:
         """Report-upward clocks past their deadline (报送超时). Read only when the store or the
         minute changed: a clock turns overdue at a minute's resolution at worst."""
-        conn = self.services.store.conn
-        key = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes,
+        key = (*self.services.store.change_stamp(),
                self.services.ctx.clock.now().replace(second=0, microsecond=0))
         if key != self._reports_key:
             self._reports_key = key
@@ -317,10 +323,10 @@ class BoardScreen(OrderStepActions, Screen[None]):
         if call is None:
             self.answer.update(Text(tr("calls.nothing_ringing", self.lang)))
             return
-        drill = {"drill": True} if call.drill else {}   # a drill script's call makes a drill incident
-        # the switch's caller name is prefilled; a withheld number reads 未显示号码 / number withheld
-        self.app.action_new_call(phone=call.phone or tr("calls.withheld", self.lang),  # type: ignore[attr-defined]
-                                 caller_name=call.caller_name, **drill)
+        # the switch's caller name is prefilled; a withheld number reads 未显示号码 / number withheld;
+        # a drill script's call makes a drill incident
+        self.post_message(NewCall(phone=call.phone or tr("calls.withheld", self.lang),
+                                  caller_name=call.caller_name, drill=call.drill, say=plain(call.say, 500)))
 
     def action_call_back(self) -> None:
         """ctrl+b: call back the missed call waiting longest; the intake form opens with its
@@ -334,7 +340,7 @@ class BoardScreen(OrderStepActions, Screen[None]):
             return
         no = self.calls.missed_no(call)
         self.answer.update(Text(tr("calls.calling_back", self.lang, phone=call.phone, no=no)))
-        self.app.action_new_call(phone=call.phone, caller_name=call.caller_name)  # type: ignore[attr-defined]
+        self.post_message(NewCall(phone=call.phone, caller_name=call.caller_name))
 
     def action_ack_alarm(self) -> None:
         self.unacknowledged.clear()
@@ -391,11 +397,11 @@ class BoardScreen(OrderStepActions, Screen[None]):
 
     def on_board_view_selected(self, message: BoardView.Selected) -> None:
         if message.opened and message.order is not None:
-            self.app.open_incident(message.order.incident_id)  # type: ignore[attr-defined]
+            self.open_incident(message.order.incident_id)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
-            self.app.open_incident(event.option.id)  # type: ignore[attr-defined]
+            self.open_incident(event.option.id)
 
     def action_command_bar(self) -> None:
         self.command.focus()
@@ -413,21 +419,20 @@ class BoardScreen(OrderStepActions, Screen[None]):
             self.command.focus()
             self.command.insert_text_at_cursor(char)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
         line = event.value.strip()
         if not line:
             return
-        worker = getattr(self.app, "sync_worker", None)
-        if worker is not None and line.lstrip(":：/").strip().lower() == "sync":
+        if self.sync_on and line.lstrip(":：/").strip().lower() == "sync":
             # the sync thread does it; the UI thread never waits on the network
-            worker.nudge()
+            self.post_message(SyncRequested())
             self.command.value = ""
             self.answer.update(Text(tr("sync.nudged", self.lang)))
             return
         action = SCREEN_LINES.get(line.lstrip(":：/").strip().lower())
         if action is not None:
             self.command.value = ""
-            getattr(self.app, f"action_{action}")()
+            await self.run_action(f"app.{action}")
             return
         try:
             outcome = run(self.services, line, self.lang)

@@ -11,16 +11,14 @@ Caller and unit text is data: it only ever reaches the screen inside ``Text``.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from datetime import timedelta
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.containers import VerticalScroll
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Static
 
 from console.kernel.errors import LinkageError
 from console.kernel.model import Order
@@ -29,50 +27,13 @@ from console.orders.accountability import CALLBACK_RESULTS, pick
 from console.seat.services import IncidentDetail, Services
 from console.tiered.grading import Grade
 from console.tiered.reports import ReportTrack
-from console.words import Words
+from screens.base import ConsoleScreen
+from screens.dialogs.incident_note import NoteDialog
+from screens.dialogs.step import StepDialog, StepRequest
 from screens.i18n import tr
-from screens.keys import localize
-from screens.step_dialog import OrderStepActions, StepDialog, StepRequest, step_bindings
+from screens.order_steps import OrderStepActions, step_bindings
 from screens.upward_report import UpwardReportScreen
-from screens.widgets.ime_input import ImeInput
 from screens.widgets.incident_view import IncidentView, upward_text
-
-
-class NoteDialog(ModalScreen[bool]):
-    """One line of note; a refusal (an empty note) is shown in place. ``True`` once saved."""
-
-    BINDINGS = [Binding("escape", "cancel", "binding.close", id="incident.note-cancel")]
-
-    def __init__(self, lang: str, title: str, save: Callable[[str], object]) -> None:
-        super().__init__()
-        self.lang = lang
-        localize(self, lang)
-        self.title_text = title
-        self.save = save
-        self.field = ImeInput(placeholder=tr("incident.note.placeholder", lang), id="note-text")
-        self.error = Static(id="note-error", markup=False)
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Static(Text(self.title_text, style="bold"))
-            yield self.field
-            yield self.error
-            yield Static(Text(tr("incident.note.hint", self.lang), style="dim"))
-
-    def on_mount(self) -> None:
-        self.call_after_refresh(self.field.focus)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        try:
-            self.save(self.field.value)
-        except LinkageError as exc:
-            self.error.update(Text(exc.message(self.lang), style="bold red"))
-            return
-        self.dismiss(True)
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
 
 
 class OrderCard(Static, can_focus=True):
@@ -93,7 +54,7 @@ class OrderCard(Static, can_focus=True):
         self._length = length
 
 
-class IncidentScreen(OrderStepActions, Screen[None]):
+class IncidentScreen(OrderStepActions, ConsoleScreen[None]):
     AUTO_FOCUS = ""  # focus is placed after layout (IME anchor, no scroll jump), see on_mount
     BINDINGS = [
         Binding("escape", "back", "binding.incident.back", id="incident.back"),
@@ -114,13 +75,10 @@ class IncidentScreen(OrderStepActions, Screen[None]):
 
     def __init__(self, services: Services, lang: str, incident_ref: str | int, *,
                  tick_seconds: float | None = None) -> None:
-        super().__init__()
-        self.services = services
-        self.lang = lang
+        super().__init__(services, lang)
         self.ref = incident_ref
-        localize(self, lang)
-        self.words = Words(lang, services.config.tz, services.catalog)
-        self.tick_seconds = tick_seconds
+        if tick_seconds is not None:
+            self.tick_seconds = tick_seconds
         self.detail: IncidentDetail | None = None
         self.view: IncidentView | None = None
         self._version = -1
@@ -151,11 +109,8 @@ class IncidentScreen(OrderStepActions, Screen[None]):
 
     def on_mount(self) -> None:
         self.reload()
-        seconds = self.tick_seconds
-        if seconds is None:
-            seconds = float(getattr(self.app, "tick_seconds", 1.0))
-        if seconds > 0:
-            self._timer = self.set_interval(seconds, self.tick)
+        if self.tick_seconds > 0:
+            self._timer = self.set_interval(self.tick_seconds, self.tick)
         self.call_after_refresh(self._initial_focus)
 
     def _initial_focus(self) -> None:
@@ -171,7 +126,7 @@ class IncidentScreen(OrderStepActions, Screen[None]):
     # -- data -------------------------------------------------------------------------------
     def _store_version(self) -> int:
         """Changes when another connection (CLI, sync) committed; our own writes reload anyway."""
-        return int(self.services.store.conn.execute("PRAGMA data_version").fetchone()[0])
+        return self.services.store.data_version()
 
     def reload(self) -> None:
         try:
@@ -272,11 +227,8 @@ class IncidentScreen(OrderStepActions, Screen[None]):
 
     # -- actions ----------------------------------------------------------------------------
     def action_back(self) -> None:
-        app = self.app
-        app.pop_screen()
-        board = getattr(app, "board", None)
-        if board is not None and app.screen is board:
-            board.reload()
+        """Back where it was opened from (the board reloads itself when it shows again)."""
+        self.dismiss()
 
     def action_page(self, pages: int) -> None:
         height = max(1, self.body.scrollable_content_region.height - 1)

@@ -25,7 +25,6 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
@@ -36,9 +35,9 @@ from console.kernel.errors import LinkageError
 from console.kernel.inputs import infer_area
 from console.kernel.model import AREA_LABELS, DISPOSITION_LABELS, Area, label, services_label
 from console.seat.services import Services
-from console.words import Words
+from screens.base import ConsoleScreen
 from screens.i18n import tr
-from screens.keys import localize
+from screens.messages import OpenPicker
 from screens.widgets.caller_panel import DuplicateList, HistoryView
 from screens.widgets.field_input import FieldInput
 from screens.widgets.triage_panel import TriagePanel, verdict_style
@@ -58,7 +57,7 @@ def has_content(form: dict[str, Any] | None) -> bool:
     return form is not None and any(str(form.get(k, "")).strip() for k in FIELDS)
 
 
-class IntakeScreen(Screen[None]):
+class IntakeScreen(ConsoleScreen[None]):
     # Keys typed in a burst (SSH batching, a busy machine) must act in typing order. Textual
     # routes each key to the widget focused when it is read, but runs non-priority bindings
     # later, against the focus of that moment. So the keys that move focus between fields are
@@ -87,14 +86,13 @@ class IntakeScreen(Screen[None]):
 
     def __init__(self, services: Services, lang: str, phone: str | None = None,
                  drill: bool = False, caller_name: str = "", fresh: bool = False) -> None:
-        super().__init__()
+        super().__init__(services, lang)
         self.fresh = fresh                     # keys were typed ahead: a new call, not the draft
-        self.services = services
-        self.lang = lang
-        localize(self, lang)
+        #: What a training script's caller says (set by the app before the form opens), shown
+        #: on the form in place of a toast.
+        self.training_note = ""
         self.phone_given = phone.strip() if phone and phone.strip() else None
         self.drill = drill                     # a drill script's call (演练); the seat's mode adds to it
-        self.words = Words(lang, services.config.tz, services.catalog)
         self.area = Area(services.config.center.default_area)
         self.area_chosen = False               # ctrl+g pressed: else inferred from the place (村/乡/镇)
         self.form_id = uuid.uuid4().hex
@@ -174,10 +172,9 @@ class IntakeScreen(Screen[None]):
         self._open_draft()
         self._show_title()
         self._refresh_live()
-        note = getattr(self.app, "training_note", "")
-        if note:      # a training call: what the simulated caller says, in place of a toast
-            self.app.training_note = ""  # type: ignore[attr-defined]
-            self.message.update(Text(tr("calls.say_title", self.lang) + "：" + note, style="bold magenta"))
+        if self.training_note:  # a training call: what the simulated caller says, not a toast
+            self.message.update(Text(tr("calls.say_title", self.lang) + "：" + self.training_note,
+                                     style="bold magenta"))
         # ImeInput re-anchors the IME window after the first layout, so focusing now is safe,
         # and keys typed right after F2/F6 reach the field instead of nothing.
         (self.inputs["text"] if self.inputs["phone"].value.strip() else self.inputs["phone"]).focus()
@@ -521,11 +518,7 @@ class IntakeScreen(Screen[None]):
         return result
 
     def _back_to_board(self, message: str, *, error: bool = False) -> None:
-        app = self.app
-        app.back_to_board()  # type: ignore[attr-defined]
-        board = getattr(app, "board", None)
-        if board is not None:
-            board.answer.update(Text(message, style="bold red" if error else "bold green"))
+        self.go_home(Text(message, style="bold red" if error else "bold green"))
 
     def action_save(self) -> None:
         self._ensure_fresh()
@@ -548,7 +541,7 @@ class IntakeScreen(Screen[None]):
         result = self._save_call(category=self._category_arg())
         if result is not None:
             # the picker opens over this (finished) form; closing it returns to the board
-            self.app.open_picker(result.incident.id)  # type: ignore[attr-defined]
+            self.post_message(OpenPicker(result.incident.id))
 
     def action_transfer(self) -> None:
         """ctrl+t: to 110, 119 or 120, whichever the call's category goes to; when the call
@@ -616,4 +609,4 @@ class IntakeScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.save_draft()
-        self.app.back_to_board()  # type: ignore[attr-defined]
+        self.go_home()

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import events, messages
 from textual.message import Message
@@ -46,7 +46,8 @@ _IDLE = (messages.Prompt, events.Idle, events.Timer, messages.Update, messages.L
 
 def _queued(node: MessagePump) -> list[Message]:
     """The messages waiting in a node's queue that stand for work (not timers, idle prompts)."""
-    return [m for m in node._message_queue.values if m is not None and not isinstance(m, _IDLE)]
+    queued: list[Message | None] = list(node._message_queue.values)
+    return [m for m in queued if m is not None and not isinstance(m, _IDLE)]
 
 
 def _raw(message: Message) -> bool:
@@ -62,7 +63,7 @@ def is_plain(event: events.Key) -> bool:
 class KeyGate:
     """Owned by the App; ``route`` is called for every key (and paste) it reads."""
 
-    def __init__(self, app: App[object], deliver: Callable[[events.Event], Awaitable[None]]) -> None:
+    def __init__(self, app: App[Any], deliver: Callable[[events.Event], Awaitable[None]]) -> None:
         self.app = app
         self.deliver = deliver          # the App's own routing (priority bindings, then focus)
         self.held: list[events.Event] = []

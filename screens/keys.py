@@ -20,7 +20,9 @@ def all_bindings() -> list[Binding]:
 
     seen: set[str] = set()
     found: list[Binding] = []
-    for info in sorted(pkgutil.walk_packages(screens.__path__, "screens."), key=lambda i: i.name):
+    # a dialog is listed where its screen is (screens/dialogs/ is a folder, not a screen)
+    for info in sorted(pkgutil.walk_packages(screens.__path__, "screens."),
+                       key=lambda i: i.name.replace("screens.dialogs.", "screens.")):
         if info.name.startswith("screens.i18n"):
             continue
         module = importlib.import_module(info.name)

@@ -22,7 +22,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
@@ -31,9 +30,8 @@ from console.kernel.model import Incident
 from console.seat.services import Services
 from console.tiered.activation import Activation, Proposal
 from console.tiered.plans import role_label
-from console.words import Words
+from screens.base import ConsoleScreen
 from screens.i18n import tr
-from screens.keys import localize
 from screens.widgets.ime_input import ImeInput
 
 
@@ -47,7 +45,7 @@ class Entry:
     activation: Activation | None
 
 
-class PlanScreen(Screen[None]):
+class PlanScreen(ConsoleScreen[None]):
     AUTO_FOCUS = ""
     BINDINGS = [
         Binding("enter", "select", "binding.plan.select", id="plan.select"),
@@ -60,13 +58,10 @@ class PlanScreen(Screen[None]):
 
     def __init__(self, services: Services, lang: str, incident_ref: str, *,
                  tick_seconds: float | None = None) -> None:
-        super().__init__()
-        self.services = services
-        self.lang = lang
+        super().__init__(services, lang)
         self.ref = incident_ref
-        localize(self, lang)
-        self.words = Words(lang, services.config.tz, services.catalog)
-        self.tick_seconds = tick_seconds
+        if tick_seconds is not None:
+            self.tick_seconds = tick_seconds
         self.mode = "list"
         self.cursor = 0
         self.incident: Incident | None = None
@@ -92,11 +87,8 @@ class PlanScreen(Screen[None]):
     def on_mount(self) -> None:
         self.note.display = False
         self.reload()
-        seconds = self.tick_seconds
-        if seconds is None:
-            seconds = float(getattr(self.app, "tick_seconds", 1.0))
-        if seconds > 0:
-            self._timer = self.set_interval(seconds, self.tick)
+        if self.tick_seconds > 0:
+            self._timer = self.set_interval(self.tick_seconds, self.tick)
 
     def tick(self) -> None:
         """Overdue marks move with the clock; a tick must never take the app down."""

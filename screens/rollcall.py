@@ -21,15 +21,13 @@ from datetime import datetime
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from console.duty.rollcall import ROUND_PREFIX, Callee, RollList, day_report, record, result_text, roll_list
 from console.kernel.errors import LinkageError
 from console.seat.services import Services
-from console.words import Words
+from screens.base import ConsoleScreen
 from screens.i18n import tr
-from screens.keys import localize
 from screens.roster import fit
 from screens.widgets.ime_input import ImeInput
 
@@ -47,7 +45,7 @@ _RESULT_STYLE = {"answered": "bold green", "no_answer": "bold red", "wrong_perso
                  None: "dim"}
 
 
-class RollCallScreen(Screen[None]):
+class RollCallScreen(ConsoleScreen[None]):
     AUTO_FOCUS = ""  # nothing focused: the result keys reach the screen, not the note box
     BINDINGS = [
         Binding("enter", "record('answered')", "binding.rollcall.answered", id="rollcall.answered"),
@@ -64,11 +62,7 @@ class RollCallScreen(Screen[None]):
     ]
 
     def __init__(self, services: Services, lang: str) -> None:
-        super().__init__()
-        self.services = services
-        self.lang = lang
-        localize(self, lang)
-        self.words = Words(lang, services.config.tz, services.catalog)
+        super().__init__(services, lang)
         self.roll: RollList | None = None
         self.round_id: str | None = None     # None: today's current round (or the first)
         self._stamp: tuple[int, datetime] | None = None  # (data_version, minute) last shown
@@ -98,12 +92,11 @@ class RollCallScreen(Screen[None]):
             self.table.add_column(Text(fit(tr(f"rollcall.col.{key}", self.lang), width)), key=key,
                                   width=width)
         self.reload(first=True)
-        seconds = float(getattr(self.app, "tick_seconds", 1.0))
-        if seconds > 0:  # another seat's call, or a shift change, shows without leaving the screen
-            self.set_interval(max(seconds, REFRESH_SECONDS), self._refresh_if_changed)
+        if self.tick_seconds > 0:  # another seat's call, or a shift change, shows without leaving
+            self.set_interval(max(self.tick_seconds, REFRESH_SECONDS), self._refresh_if_changed)
 
     def _store_version(self) -> int:
-        return int(self.services.store.conn.execute("PRAGMA data_version").fetchone()[0])
+        return self.services.store.data_version()
 
     def _refresh_if_changed(self) -> None:
         """Reload when another connection wrote (sync, the CLI) or the minute turned (a shift
@@ -281,7 +274,4 @@ class RollCallScreen(Screen[None]):
             self.note_unit = None
             self.set_focus(None)
             return
-        if hasattr(self.app, "back_to_board"):
-            self.app.back_to_board()
-        else:
-            self.app.pop_screen()
+        self.go_home()

@@ -16,13 +16,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
@@ -31,9 +31,8 @@ from console.kernel.errors import LinkageError
 from console.kernel.model import STATUS_LABELS, label
 from console.orders.board import BoardRow
 from console.seat.services import RosterEntry, Services
-from console.words import Words
+from screens.base import ConsoleScreen
 from screens.i18n import tr
-from screens.keys import localize
 from screens.widgets.ime_input import ImeInput
 
 #: Seconds between two automatic recomputations of the on-call state.
@@ -57,6 +56,7 @@ _STATE_STYLE = {
     "off_duty": Style(dim=True),
 }
 _TIERS: tuple[int | None, ...] = (None, 1, 2, 3)
+T = TypeVar("T")
 
 
 def fit(text: str, width: int) -> str:
@@ -77,7 +77,7 @@ class Filters:
         return bool(self.tier or self.kind or self.category or self.available or self.query)
 
 
-class RosterScreen(Screen[None]):
+class RosterScreen(ConsoleScreen[None]):
     AUTO_FOCUS = ""  # focus is placed after layout (IME anchor, no scroll jump), see on_mount
     BINDINGS = [
         Binding("escape", "back", "binding.roster.back", id="roster.back"),
@@ -96,11 +96,7 @@ class RosterScreen(Screen[None]):
     ]
 
     def __init__(self, services: Services, lang: str, *, refresh_seconds: float | None = None) -> None:
-        super().__init__()
-        self.services = services
-        self.lang = lang
-        localize(self, lang)
-        self.words = Words(lang, services.config.tz, services.catalog)
+        super().__init__(services, lang)
         self.refresh_seconds = refresh_seconds
         self.filters = Filters()
         self.entries: dict[str, RosterEntry] = {}
@@ -131,7 +127,7 @@ class RosterScreen(Screen[None]):
         self.refresh_roster()
         seconds = self.refresh_seconds
         if seconds is None:  # follow the app: tests run it with tick_seconds=0 (no timers)
-            seconds = 0.0 if getattr(self.app, "tick_seconds", 1.0) == 0 else DEFAULT_REFRESH_SECONDS
+            seconds = 0.0 if self.tick_seconds == 0 else DEFAULT_REFRESH_SECONDS
         if seconds > 0:
             self._timer = self.set_interval(seconds, self._on_timer)
             # the title's clock ticks every second (the unit states only every ``seconds``)
@@ -174,7 +170,7 @@ class RosterScreen(Screen[None]):
             "roster.title", self.lang, at=now, total=len(states), on=states.count("on_duty"),
             busy=states.count("busy"), off=states.count("off_duty")), style="bold"), layout=False)
 
-    def visible(self) -> list[RosterEntry]:
+    def visible_entries(self) -> list[RosterEntry]:
         """The entries the filters and the search let through: search rank order, else file order."""
         f = self.filters
         if f.query.strip():
@@ -249,7 +245,7 @@ class RosterScreen(Screen[None]):
 
     def _apply(self) -> None:
         """Show the visible entries; same rows as before → only the state cells change."""
-        entries = self.visible()
+        entries = self.visible_entries()
         codes = [e.unit.code for e in entries]
         if codes == self.shown and codes:
             for entry in entries:   # a shift change turns over the person and the phone too
@@ -345,15 +341,12 @@ class RosterScreen(Screen[None]):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a busy unit opens the incident of its most urgent open order."""
         rows = self.orders.get(str(event.row_key.value), [])
-        if rows and hasattr(self.app, "open_incident"):
-            self.app.open_incident(rows[0].order.incident_id)
+        if rows:
+            self.open_incident(rows[0].order.incident_id)
 
     # -- actions ----------------------------------------------------------------------------
     def action_back(self) -> None:
-        if hasattr(self.app, "back_to_board"):
-            self.app.back_to_board()
-        else:
-            self.app.pop_screen()
+        self.go_home()
 
     def action_search(self) -> None:
         """F7: into the search box, or back to the table when already there."""
@@ -396,7 +389,7 @@ class RosterScreen(Screen[None]):
         self.refresh_roster()
 
 
-def _next(options: tuple, current: object) -> object:
+def _next(options: tuple[T, ...], current: T) -> T:
     """The option after ``current`` (wrapping); the first one when ``current`` is unknown."""
     try:
         return options[(options.index(current) + 1) % len(options)]

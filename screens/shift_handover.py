@@ -13,30 +13,24 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from console.commands.verbs.operators import summary_lines
 from console.duty.handover import Handover
 from console.kernel.errors import LinkageError
 from console.seat.services import Services
-from console.words import Words
+from screens.base import ConsoleScreen
 from screens.i18n import tr
-from screens.keys import localize
 from screens.widgets.ime_input import ImeInput
 
 
-class ShiftHandoverScreen(Screen[Handover | None]):
+class ShiftHandoverScreen(ConsoleScreen[Handover | None]):
     """Dismisses with the recorded handover, or None on Esc."""
 
     BINDINGS = [Binding("escape", "cancel", "binding.close", id="shift.close")]
 
     def __init__(self, services: Services, lang: str) -> None:
-        super().__init__()
-        self.services = services
-        self.lang = lang
-        localize(self, lang)
-        self.words = Words(lang, services.config.tz, services.catalog)
+        super().__init__(services, lang)
         self.summary = Static(id="shift-summary", markup=False)
         self.to = ImeInput(placeholder=tr("shift.to", lang), id="shift-to")
         self.pin = ImeInput(placeholder=tr("shift.pin", lang), id="shift-pin", password=True,

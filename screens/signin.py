@@ -12,24 +12,20 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from console.kernel.errors import LinkageError
 from console.seat.services import Services
+from screens.base import ConsoleScreen
 from screens.i18n import tr
-from screens.keys import localize
 from screens.widgets.ime_input import ImeInput
 
 
-class SignInScreen(Screen[str]):
+class SignInScreen(ConsoleScreen[str]):
     """Dismisses with the login once signed in."""
 
     def __init__(self, services: Services, lang: str) -> None:
-        super().__init__()
-        self.services = services
-        self.lang = lang
-        localize(self, lang)
+        super().__init__(services, lang)
         self.login = ImeInput(placeholder=tr("signin.login", lang), id="signin-login")
         self.pin = ImeInput(placeholder=tr("signin.pin", lang), id="signin-pin", password=True,
                             max_length=8)

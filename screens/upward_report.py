@@ -17,20 +17,19 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TextArea
 
 from console.kernel.errors import LinkageError
 from console.seat.services import Services
 from console.tiered.report_deadlines import report_label
 from console.tiered.reports import ReportTrack, parse_kind, via_label
+from screens.base import ConsoleScreen
 from screens.i18n import tr
-from screens.keys import localize
 from screens.widgets.ime_input import ImeInput
 from screens.widgets.incident_view import upward_text
 
 
-class UpwardReportScreen(Screen[bool]):
+class UpwardReportScreen(ConsoleScreen[bool]):
     AUTO_FOCUS = ""  # focus after layout: the IME anchor (see on_mount)
     BINDINGS = [
         Binding("ctrl+s", "save", "binding.report.save", id="report.save", priority=True),
@@ -38,10 +37,7 @@ class UpwardReportScreen(Screen[bool]):
     ]
 
     def __init__(self, services: Services, lang: str, incident_id: str, track: ReportTrack) -> None:
-        super().__init__()
-        self.services = services
-        self.lang = lang
-        localize(self, lang)
+        super().__init__(services, lang)
         self.incident_id = incident_id
         self.track = track
         kind = track.next_kind()

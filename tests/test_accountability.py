@@ -329,10 +329,11 @@ def test_cli_callback_json_and_timeline(seeded) -> None:
     assert kinds[-2:] == ["incident.called_back", "incident.reopened"]
     assert {"order.urged", "order.supervised"} <= set(kinds)
     text = cli("show", "1", as_json=False).out
-    assert "催办 电话催办 张工" in text and "督办 1级 中心主任督办：督促" in text
-    assert "回访 不满意 · 又停电了 · 重新打开" in text and "回访结果：不满意" in text
+    # the words of console/timeline.py, as the incident screen shows them: the order named
+    assert "催办 派单 1 县供电局 · 电话催办 张工" in text and "督办 派单 1 县供电局 · 1级 中心主任督办：督促" in text
+    assert "回访 不满意 · 备注：又停电了 · 重新打开" in text and "回访结果：不满意" in text
     en = cli("--lang", "en", "show", "1", as_json=False).out
-    assert "urged by phone via 张工" in en and "callback dissatisfied" in en
+    assert "urged order 1 County Power Supply Bureau · by phone via 张工" in en and "callback dissatisfied" in en
     bad = cli("hf", "1", "great")
     assert bad.code == 2 and bad.json["error"]["code"] == "callback.result"
 

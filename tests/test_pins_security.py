@@ -24,7 +24,7 @@ from console.duty import pins
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput
 from console.seat.services import Services, open_services
-from tests.conftest import PROJECT_ROOT, Cli
+from tests.conftest import PROJECT_ROOT, START, Cli
 from tests.sync_harness import COUNTY, County
 
 PIN = "73914682"
@@ -168,9 +168,10 @@ def test_lockout_counts_across_processes_from_the_database(db_path: Path, clock:
     """Six separate CLI processes: five wrong PINs, then the right one is refused as locked;
     a minute later (on the seat clock) it signs in. Every failure is an event in the database
     (login and purpose, never the PIN), queued for the city server like any event."""
-    setup = open_services(db_path, clock=clock)
-    setup.enrol_operator("alice", "张三", PIN)
-    setup.close()
+    # enrolled by a process of its own too: ids are minted from the highest clock a process has
+    # seen, and this test process may have seen the real one in an earlier test
+    enrolled = _cli_process(db_path, START, "operator", "add", "alice", "--name", "张三", stdin=f"{PIN}\n")
+    assert enrolled.returncode == 0, enrolled.stderr
     for n in range(5):
         # a second apart, as guesses are: ids minted by separate processes in one millisecond
         # (one fixed LINKAGE_NOW) would not sort in the order they were made

@@ -17,8 +17,8 @@ from console.duty.rosters import Shift
 from console.kernel.clock import FakeClock
 from console.seat.services import Services, open_services
 from screens.app import LinkageApp
+from screens.dialogs.step import StepDialog
 from screens.incident import IncidentScreen
-from screens.step_dialog import StepDialog
 
 
 def _services(tmp_path: Path) -> tuple[Services, FakeClock]:

@@ -17,8 +17,8 @@ from console.kernel.clock import FakeClock
 from console.seat.services import Services
 from screens.app import LinkageApp
 from screens.board import BoardScreen
-from screens.picker import UnitPicker
-from screens.step_dialog import StepDialog
+from screens.dialogs.picker import UnitPicker
+from screens.dialogs.step import StepDialog
 
 
 def _board(app: LinkageApp) -> BoardScreen:

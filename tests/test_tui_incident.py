@@ -14,8 +14,9 @@ from textual.widgets import Static
 from console.kernel.clock import FakeClock
 from console.seat.services import Services, open_services
 from screens.app import LinkageApp
-from screens.incident import IncidentScreen, NoteDialog
-from screens.step_dialog import StepDialog
+from screens.dialogs.incident_note import NoteDialog
+from screens.dialogs.step import StepDialog
+from screens.incident import IncidentScreen
 
 
 def _services(tmp_path: Path) -> tuple[Services, FakeClock]:

@@ -11,8 +11,8 @@ from textual.widgets import Static, TextArea
 from console.kernel.clock import FakeClock
 from console.seat.services import Services, open_services
 from screens.app import LinkageApp
+from screens.dialogs.step import StepDialog
 from screens.incident import IncidentScreen
-from screens.step_dialog import StepDialog
 from screens.upward_report import UpwardReportScreen
 
 

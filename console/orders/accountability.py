@@ -30,7 +30,7 @@ from console.kernel.model import STATUS_LABELS, IncidentStatus
 from console.store.context import Context
 from console.store.queries import Reader, get_incident, get_order
 
-if TYPE_CHECKING:  # the words are the caller's (console/commands/shapes.py)
+if TYPE_CHECKING:  # the words are the caller's (console/words.py)
     from console.words import Words
 
 # how an urge was made → (zh, en)
@@ -71,13 +71,6 @@ _CALLBACK_ALIASES = {
 }
 
 # timeline labels of the kinds recorded here → (zh, en)
-KIND_LABELS: dict[str, tuple[str, str]] = {
-    "order.urged": ("催办", "urged"),
-    "order.supervised": ("督办", "supervised"),
-    "incident.called_back": ("回访", "callback"),
-}
-
-
 @dataclass(frozen=True)
 class Urge:
     event_id: str
@@ -355,29 +348,6 @@ def latest_callback(db: Reader, incident_id: str) -> Callback | None:
 
 def pick(pair: tuple[str, str], lang: str) -> str:
     return pair[0] if lang == "zh" else pair[1]
-
-
-def timeline_text(kind: str, payload: dict[str, Any], lang: str) -> tuple[str, str] | None:
-    """(kind label, detail) for the timeline of one of the kinds recorded here, else None."""
-    label = KIND_LABELS.get(kind)
-    if label is None:
-        return None
-    zh = lang == "zh"
-    p = payload
-    note = f" · {p['note']}" if p.get("note") else ""
-    if kind == "order.urged":
-        how = pick(URGE_METHODS.get(str(p.get("how")), (str(p.get("how")),) * 2), lang)
-        detail = (f"{how}催办 {p.get('to', '')}" if zh else f"by {how} via {p.get('to', '')}") + note
-    elif kind == "order.supervised":
-        level = p.get("level")
-        name = pick(SUPERVISE_LEVELS.get(int(level), (str(level),) * 2), lang) if isinstance(
-            level, int) else str(level)
-        detail = (f"{level}级 {name}：{p.get('reason', '')}" if zh
-                  else f"level {level} ({name}): {p.get('reason', '')}")
-    else:
-        result = pick(CALLBACK_RESULTS.get(str(p.get("result")), (str(p.get("result")),) * 2), lang)
-        detail = result + note + ((" · 重新打开" if zh else " · reopened") if p.get("reopen") else "")
-    return pick(label, lang), detail
 
 
 def supervise_text(t: Words, s: Supervision, now: datetime) -> str:

@@ -122,6 +122,16 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
+    def data_version(self) -> int:
+        """Changes when another connection (the CLI, the sync thread) commits; this connection's
+        own commits leave it alone (SQLite ``PRAGMA data_version``). What a screen polls to
+        know the store changed under it."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def change_stamp(self) -> tuple[int, int]:
+        """Changes on every commit, this connection's included: (``data_version``, rows changed)."""
+        return self.data_version(), self.conn.total_changes
+
     def id_horizon(self) -> int:
         """The latest id time this seat takes in (``console.kernel.ids.horizon``)."""
         return horizon(int(self.clock.now().timestamp() * 1000))

@@ -38,6 +38,4 @@ STRINGS: dict[str, tuple[str, str]] = {
     "binding.plan.note": ("步骤备注", "step note"),
     "binding.plan.back": ("返回", "back"),
     "binding.incident.plan": ("预案", "plans"),
-    "incident.kind.plan.activated": ("启动预案", "plan activated"),
-    "incident.kind.plan.step_checked": ("处置要点", "checklist"),
 }

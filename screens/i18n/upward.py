@@ -44,8 +44,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "upward.hint": ("Ctrl+S 报送 · Esc 取消 · Tab 下一项", "ctrl+s files · esc cancels · tab next field"),
     "upward.saved": ("已记录：{kind} -> {to}", "recorded: {kind} -> {to}"),
     # timeline
-    "incident.kind.incident.graded": ("分级", "graded"),
-    "incident.kind.report.filed": ("信息报送", "report upward"),
     # bindings
     "binding.incident.grade": ("分级", "grade"),
     "binding.incident.report": ("信息报送", "report upward"),

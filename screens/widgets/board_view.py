@@ -89,7 +89,7 @@ class BoardView(ScrollView, can_focus=True):
         self.marks: dict[str, str] = {}
         self.cursor = 0
         self._selected_id: str | None = None
-        self.columns = COLUMNS
+        self.columns: tuple[tuple[str, int], ...] = COLUMNS
         self.scrolled_on_purpose = False    # the call-taker moved the view off the top rows
 
     # -- model ------------------------------------------------------------------------------

@@ -128,9 +128,6 @@ class CallsPanel(Static):
             return None
         self.answered.append(call)
         self.answered[:-20] = []
-        if call.say:
-            self.app.notify(plain(call.say, 500), title=tr("calls.say_title", self.lang),
-                            timeout=max(60.0, self.feed.tracker.ring_timeout.total_seconds()), markup=False)
         self.show()
         return call
 

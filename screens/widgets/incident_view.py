@@ -21,19 +21,16 @@ from console.kernel.model import (
     INCIDENT_STATUS_LABELS,
     MAIN_LINE,
     STATUS_LABELS,
-    Disposition,
     Order,
     label,
     services_label,
 )
-from console.kernel.vocab import REPORT_KINDS, IncidentType, Level, level_label, type_label
-from console.orders.accountability import CALLBACK_RESULTS, KIND_LABELS, pick, supervise_text, timeline_text
+from console.orders.accountability import CALLBACK_RESULTS, pick, supervise_text
 from console.orders.deadlines import STAGE_LABELS, STAGES, OrderClock
 from console.seat.services import IncidentDetail
-from console.store.transaction import EventRecord
 from console.tiered.grading import Grade
-from console.tiered.report_deadlines import report_label
-from console.tiered.reports import ReportTrack, clock_text, via_label
+from console.tiered.reports import ReportTrack, clock_text
+from console.timeline import Line, timeline
 from console.words import Words
 from screens.i18n import STRINGS, tr
 
@@ -44,6 +41,9 @@ CLOCK_STYLES = {
     "none": Style(dim=True),
 }
 LABEL = Style(bold=True)
+#: How each part of a timeline detail (console/timeline.py ``TAGS``) is drawn.
+DETAIL_STYLES = {"who": "bold", "aside": "dim", "merged": "bold cyan", "first": "bold yellow",
+                 "chain": "cyan", "reason": "bold red", "title": "bold"}
 #: A step entered this long after it happened is shown with its recording time too.
 LATE_ENTRY_SECONDS = 60
 _STEP_ORDER = {s.value: i for i, s in enumerate(MAIN_LINE)}
@@ -92,12 +92,6 @@ class IncidentView:
     def step_name(self, status: str) -> str:
         key = f"incident.step.{status}"
         return self.t(key) if key in STRINGS else status
-
-    def kind_name(self, event: EventRecord) -> str:
-        if event.kind == "order.stepped":
-            return self.step_name(str(event.payload.get("status", "")))
-        key = f"incident.kind.{event.kind}"
-        return self.t(key) if key in STRINGS else event.kind
 
     # -- title and header -------------------------------------------------------------------
     def title(self) -> Text:
@@ -285,99 +279,24 @@ class IncidentView:
         table.add_column(Text(self.t("incident.col.who")), max_width=13, overflow="fold")
         table.add_column(Text(self.t("incident.col.detail")), ratio=1, overflow="fold")
         # in the order things happened (as reported); the recorded column shows late entries
-        events = sorted(self.detail.timeline, key=lambda e: parse_instant(e.happened_at))
-        for event in events:
-            happened = parse_instant(event.happened_at)
-            recorded = parse_instant(event.recorded_at)
-            late = abs((recorded - happened).total_seconds()) >= LATE_ENTRY_SECONDS
+        for line in timeline(self.detail, self.words):
+            late = abs((line.recorded - line.happened).total_seconds()) >= LATE_ENTRY_SECONDS
             table.add_row(
-                Text(self.when(happened), style="yellow" if late else ""),
-                Text(self.when(recorded), style="dim"),
-                Text(self.kind_name(event), style="bold"),
-                Text(f"{event.seat}/{event.operator}", style="dim"),
-                self.event_detail(event),
+                Text(self.when(line.happened), style="yellow" if late else ""),
+                Text(self.when(line.recorded), style="dim"),
+                Text(line.kind, style="bold"),
+                Text(f"{line.seat}/{line.operator}", style="dim"),
+                self.event_detail(line),
             )
         return table
 
-    def event_detail(self, e: EventRecord) -> Text:
-        p = e.payload
+    @staticmethod
+    def event_detail(line: Line) -> Text:
+        """The words of console/timeline.py, styled by what each part is."""
         out = Text()
-        if e.subject and e.subject != self.incident.id:     # an event of a merged repeat incident
-            out.append(f"[#{self.merged_nos.get(e.subject, '?')}] ", "bold cyan")
-        if e.kind in ("incident.created", "call.added"):
-            out.append_text(self.caller(str(p.get("phone", "")), str(p.get("caller_name", ""))))
-            out.append("：" if self.lang == "zh" else ": ")
-            out.append(str(p.get("text", "")))
-            if p.get("address"):
-                out.append(f" ({p['address']})", "dim")
-        elif e.kind == "incident.merged":
-            no = self.merged_nos.get(str(p.get("incident_id", "")), "?")
-            out.append(self.t("incident.event.merged_in", no=no))
-        elif e.kind == "incident.noted":
-            if p.get("merged"):
-                out.append(self.t("incident.event.merged_note", no=self.merged_nos.get(str(p["merged"]), "?")))
-            else:
-                out.append(str(p.get("note", "")))
-        elif e.kind == "incident.recategorized":
-            out.append(self.t("incident.event.category", category=self.words.category(str(p.get("category", "")))))
-        elif e.kind == "incident.transferred":
-            try:
-                out.append(label(DISPOSITION_LABELS, Disposition(p.get("disposition")), self.lang))
-            except ValueError:
-                out.append(str(p.get("disposition", "")))
-            self._note(out, p)
-        elif e.kind == "order.issued":
-            no, _ = self.order_ref(p.get("order_id"))
-            out.append(f"{self.t('incident.order')} {no} -> {self.words.unit(str(p.get('unit', '')))}")
-            if p.get("first_contact"):
-                out.append(" " + self.t("incident.first_mark"), "bold yellow")
-            if p.get("handover_from"):
-                src_no, src_unit = self.order_ref(p["handover_from"])
-                out.append(" · " + self.t("incident.order.handover_from", no=src_no, unit=src_unit), "cyan")
-            if p.get("reassigned_from"):
-                src_no, src_unit = self.order_ref(p["reassigned_from"])
-                out.append(" · " + self.t("incident.order.reassigned_from", no=src_no, unit=src_unit), "cyan")
-            self._note(out, p)
-        elif e.kind in KIND_LABELS:
-            if "order_id" in p:
-                no, unit = self.order_ref(p.get("order_id"))
-                out.append(f"{self.t('incident.order')} {no} {unit} · ")
-            named = timeline_text(e.kind, p, self.lang)
-            out.append(named[1] if named else "")
-        elif e.kind == "plan.activated":
-            out.append(str(p.get("plan_name_zh" if self.lang == "zh" else "plan_name_en", "")), "bold")
-            if p.get("reason"):
-                out.append(" · ")
-                out.append(self.t("incident.event.reason", reason=p["reason"]))
-        elif e.kind == "plan.step_checked":
-            state = self.t("plan.state.done" if p.get("done") else "plan.state.undone")
-            out.append(self.t("plan.checked", n=p.get("step", "?"), state=state))
-            self._note(out, p)
-        elif e.kind == "report.filed":
-            kind = str(p.get("kind", ""))
-            out.append(report_label(kind, self.lang) if kind in REPORT_KINDS else kind)
-            out.append(f" · {via_label(str(p.get('via', '')), self.lang)} -> {p.get('to', '')}")
-        elif e.kind == "incident.graded":
-            try:
-                out.append(f"{type_label(IncidentType(p.get('type')), self.lang)} · "
-                           f"{level_label(Level(p.get('level')), self.lang)}")
-            except ValueError:
-                out.append(f"{p.get('type')} {p.get('level')}")
-            if p.get("reason"):
-                out.append(f" · {p['reason']}")
-        elif e.kind == "order.stepped":
-            no, unit = self.order_ref(p.get("order_id"))
-            out.append(f"{self.t('incident.order')} {no} {unit}")
-            if p.get("reason"):
-                out.append(" · ")
-                out.append(self.t("incident.event.reason", reason=p["reason"]), "bold red")
-            self._note(out, p)
+        for text, tag in line.parts:
+            out.append(text, DETAIL_STYLES.get(tag, ""))
         return out
-
-    def _note(self, out: Text, p: dict) -> None:
-        if p.get("note"):
-            out.append(" · ")
-            out.append(self.t("incident.event.note", note=p["note"]))
 
 
 def upward_text(lang: str, tz: ZoneInfo, grade: Grade | None, track: ReportTrack | None) -> Text:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from console.commands import shapes
 from console.commands.grammar import Invocation, Outcome, command
 from console.kernel.clean import one_line
-from console.kernel.clock import parse_instant
 from console.kernel.model import Order, ReturnRecord, services_label
 from console.orders import accountability
+from console.timeline import timeline
 
 
 @command("triage", aliases=("tr",), args=("text*",),
@@ -98,18 +98,10 @@ def _incident_show(inv: Invocation) -> Outcome:
     if not d.orders:
         lines.append(t.pick("  （无）", "  (none)"))
     lines.append(t.pick("时间线（发生 / 记录）：", "timeline (happened / recorded):"))
-    for e in d.timeline:
-        happened = t.time(parse_instant(e.happened_at), True)
-        recorded = t.time(parse_instant(e.recorded_at))
-        named = accountability.timeline_text(e.kind, e.payload, inv.lang)
-        if named is not None:
-            kind, note = named
-        else:
-            kind = e.kind
-            note = (e.payload.get("note") or e.payload.get("reason") or e.payload.get("status")
-                    or e.payload.get("decision") or "")
-        lines.append(f"  {happened} / {recorded} {one_line(kind)} {one_line(str(note))}"
-                     f" [{one_line(e.operator)}@{one_line(e.seat)}]")
+    for line in timeline(d, t):
+        words = f"{line.kind} {line.detail}" if line.detail else line.kind
+        lines.append(f"  {t.time(line.happened, True)} / {t.time(line.recorded)} {words}"
+                     f" [{line.operator}@{line.seat}]")
     latest = accountability.latest_callback(inv.services.store, d.incident.id)
     if latest is not None:
         result = accountability.pick(accountability.CALLBACK_RESULTS[latest.result], inv.lang)

@@ -6,7 +6,7 @@ off duty, or busy with N open orders). The lead is pre-selected, so a standard c
 Enter here. Space toggles a row and Enter issues every selected order in one transaction
 (all or none); with nothing selected, Enter orders the highlighted unit. Typing anywhere
 searches (code, Chinese, English, pinyin, initials). A refusal stays in the dialog, in words.
-Dismisses with the issued orders, or ``None`` on Esc.
+Dismisses with ``Picked``: the issued orders (none on Esc) and what the board says about it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -28,9 +27,8 @@ from console.catalog.registry import Unit
 from console.kernel.errors import LinkageError
 from console.kernel.model import Incident, Order
 from console.seat.services import RosterEntry, Services
-from console.words import Words
+from screens.base import ConsoleModal
 from screens.i18n import tr
-from screens.keys import localize
 from screens.widgets.field_input import FieldInput
 
 TIER_ZH = {1: "一", 2: "二", 3: "三"}
@@ -40,7 +38,7 @@ HEADER_IDS = ("-recommended", "-others", "-matches", "-none")
 class PickerKeys(Protocol):
     """What the list and the search box ask of the picker, synchronously (see ``UnitList``)."""
 
-    def action_toggle(self) -> None: ...
+    def action_toggle_unit(self) -> None: ...
     def action_issue(self) -> None: ...
     def type_search(self, character: str) -> None: ...
     def refill(self) -> None: ...
@@ -61,7 +59,7 @@ class UnitList(OptionList):
     async def _on_key(self, event: events.Key) -> None:
         key, handled = event.key, True
         if key == "space":
-            self.keys.action_toggle()
+            self.keys.action_toggle_unit()
         elif key == "enter":
             self.keys.action_issue()
         elif bindings := self._bindings.key_to_bindings.get(key):
@@ -90,7 +88,7 @@ class SearchInput(FieldInput):
             event.prevent_default()
             self.keys.refill()
             if event.key == "space":
-                self.keys.action_toggle()
+                self.keys.action_toggle_unit()
             else:
                 self.keys.action_issue()
         # otherwise Textual goes on to FieldInput's and Input's handlers (it walks the MRO)
@@ -104,22 +102,26 @@ class PickRow:
     ordered: bool        # already has an open order for this incident
 
 
-class UnitPicker(ModalScreen[list[Order] | None]):
+@dataclass(frozen=True)
+class Picked:
+    """The picker's result: the orders issued (empty on Esc) and the board's answer line."""
+
+    orders: list[Order]
+    answer: Text | None
+
+
+class UnitPicker(ConsoleModal[Picked]):
     # Enter and space are handled by the list and the search box themselves (UnitList); the
     # bindings here name them for F1 and the Footer.
     BINDINGS = [
         Binding("enter", "issue", "binding.picker.issue", id="picker.issue"),
-        Binding("space", "toggle", "binding.picker.toggle", id="picker.toggle"),
+        Binding("space", "toggle_unit", "binding.picker.toggle", id="picker.toggle"),
         Binding("escape", "cancel", "binding.picker.cancel", id="picker.cancel"),
         Binding("down", "to_list", "binding.picker.list", id="picker.list", show=False),
     ]
 
     def __init__(self, services: Services, lang: str, incident_ref: str) -> None:
-        super().__init__()
-        self.services = services
-        self.lang = lang
-        localize(self, lang)
-        self.words = Words(lang, services.config.tz, services.catalog)
+        super().__init__(services, lang)
         self.incident: Incident | None = None
         self.load_error = ""
         self.rows: dict[str, PickRow] = {}
@@ -293,7 +295,7 @@ class UnitPicker(ModalScreen[list[Order] | None]):
     def action_to_list(self) -> None:
         self.units.focus()
 
-    def action_toggle(self) -> None:
+    def action_toggle_unit(self) -> None:
         if self._done:
             return
         code = self._highlighted_code()
@@ -326,22 +328,18 @@ class UnitPicker(ModalScreen[list[Order] | None]):
         except LinkageError as exc:
             self.error.update(Text(exc.message(self.lang), style="bold red"))
             return
-        board = getattr(self.app, "board", None)
-        if board is not None:
-            names = self._names([o.unit for o in orders])
-            off = self.services.off_duty([o.unit for o in orders])
-            said = tr("picker.issued", self.lang, no=self.incident.no, units=names)
-            if off:   # ordered anyway (someone may answer), but said out loud
-                said += " · " + self.words.off_duty_warning(off)
-            board.answer.update(Text(said, style="bold yellow" if off else "bold green"))
+        names = self._names([o.unit for o in orders])
+        off = self.services.off_duty([o.unit for o in orders])
+        said = tr("picker.issued", self.lang, no=self.incident.no, units=names)
+        if off:   # ordered anyway (someone may answer), but said out loud
+            said += " · " + self.words.off_duty_warning(off)
         self._done = True
-        self.dismiss(orders)
+        self.dismiss(Picked(orders, Text(said, style="bold yellow" if off else "bold green")))
 
     def action_cancel(self) -> None:
         if self._done:
             return
         self._done = True
-        board = getattr(self.app, "board", None)
-        if board is not None and self.incident is not None:
-            board.answer.update(Text(tr("picker.cancelled", self.lang, no=self.incident.no), style="bold yellow"))
-        self.dismiss(None)
+        said = (Text(tr("picker.cancelled", self.lang, no=self.incident.no), style="bold yellow")
+                if self.incident is not None else None)
+        self.dismiss(Picked([], said))
