@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from console.kernel.clock import iso
 from console.kernel.inputs import place_key
@@ -73,6 +74,7 @@ def _cn_to_digits(match: re.Match[str]) -> str:
     return str(total + current)
 
 
+@lru_cache(maxsize=4096)  # pure; the same few hundred live addresses are compared at every call
 def place_form(address: str) -> str:
     """An address written alike: the place key (NFKC, lower case, no spaces or punctuation),
     variant characters folded, Chinese numbers before 号/栋/室… as digits."""
@@ -86,7 +88,11 @@ def _anchors(form: str) -> list[tuple[str, str]]:
 
 def place_relation(a: str, b: str) -> str | None:
     """``place``, ``road`` or None for two addresses (already ``place_form``-ed or raw)."""
-    x, y = place_form(a), place_form(b)
+    return _relation(place_form(a), place_form(b))
+
+
+def _relation(x: str, y: str) -> str | None:
+    """``place_relation`` of two addresses already in ``place_form``."""
     if not x or not y:
         return None
     if x == y:
@@ -117,17 +123,17 @@ def find_repeats(db: Reader, phone: str, address: str, category: str, since: dat
         "SELECT DISTINCT incident_id FROM calls WHERE ? != '' AND phone = ? AND received_at >= ?",
         (phone, phone, iso(since)))}
     out: list[Repeat] = []
+    here = place_form(address)  # once, not per candidate: this runs inside every new call's write
     for row in rows:
-        incident = incident_from_row(row)
         reasons: list[str] = []
-        if incident.id in numbered:
+        if row["id"] in numbered:
             reasons.append("number")
-        if category and incident.category == category:
-            relation = place_relation(address, incident.address)
+        if category and row["category"] == category:
+            relation = _relation(here, place_form(row["address"] or ""))
             if relation is not None:
                 reasons.append(relation)
-        if reasons:
-            out.append(Repeat(incident, tuple(reasons)))
+        if reasons:  # only a candidate becomes an Incident (the window may hold hundreds)
+            out.append(Repeat(incident_from_row(row), tuple(reasons)))
     services = transfers_of(db, [r.incident.id for r in out])
     out = [Repeat(_with_transfers(r.incident, services), r.reasons) for r in out]
     rank = {code: n for n, code in enumerate(REASONS)}
