@@ -21,7 +21,7 @@ run: $(STAMP)
 	exec $(BIN)/linkage $(ARGS)
 
 # The console with simulated callers ringing in (docs/call-feed.md). The console starts the
-# simulator as its own child, so it stops with the console however that ends (console/demo.py).
+# simulator as its own child, so it stops with the console however that ends (console/calls/demo.py).
 DEMO_RATE ?= 2
 demo: $(STAMP)
 	exec $(BIN)/linkage --demo-rate $(DEMO_RATE) $(ARGS)

@@ -26,13 +26,13 @@ from bench.seed import (
 )
 from bench.sync import measure_sync_catchup, measure_sync_push
 from bench.tui import measure_tui_keys, measure_tui_start
-from console import intake
-from console.catalog import Catalog, default_data_dir, load_catalog
-from console.clock import FakeClock, SystemClock
-from console.queries import caller_history
-from console.services import Services, open_services
-from console.store import PRAGMAS, Store
-from console.triage import Triage, normalise
+from console.calls import intake
+from console.catalog.registry import Catalog, default_data_dir, load_catalog
+from console.catalog.triage import Triage, normalise
+from console.kernel.clock import FakeClock, SystemClock
+from console.seat.services import Services, open_services
+from console.store.queries import caller_history
+from console.store.transaction import PRAGMAS, Store
 
 #: The categories the center must never treat as ordinary linkage work.
 EMERGENCY_LABELS = frozenset(

@@ -10,7 +10,7 @@ try every 4-, 6- and 8-digit PIN on one core.
 from __future__ import annotations
 
 from bench.core import Env, Row, fmt_ns, latency_row, median, paired
-from console import pins
+from console.duty import pins
 
 PBKDF2_ROUNDS = 200_000
 SALT = bytes(range(pins.SALT_BYTES))
@@ -43,5 +43,5 @@ def measure_pin_guess(env: Env) -> list[Row]:
                f" {fmt_ns(bmed)} for PBKDF2-SHA256 {PBKDF2_ROUNDS:,} (the KDF before issue 11). Every PIN"
                f" on one core: 4 digits {_space(med, 4)} (PBKDF2 {_space(bmed, 4)}), 6 digits"
                f" {_space(med, 6)}, 8 digits {_space(med, 8)}. No target: informative (the product"
-               " parameters are console/pins.py PRODUCT_KDF)."],
+               " parameters are console/duty/pins.py PRODUCT_KDF)."],
     )]

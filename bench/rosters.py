@@ -14,11 +14,11 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bench.core import Env, Row, latency_row, paired
-from console.catalog import Catalog
-from console.clock import FakeClock, iso, parse_instant
-from console.rosters import TIER_FIELD, Shift
-from console.services import open_services
-from console.store import PRAGMAS
+from console.catalog.registry import Catalog
+from console.duty.rosters import TIER_FIELD, Shift
+from console.kernel.clock import FakeClock, iso, parse_instant
+from console.seat.services import open_services
+from console.store.transaction import PRAGMAS
 
 UNITS = 500
 DAYS = 30

@@ -22,11 +22,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
 
-from console.catalog import Catalog
-from console.clock import FakeClock
-from console.inputs import place_key
-from console.services import Services
-from console.store import Store
+from console.catalog.registry import Catalog
+from console.kernel.clock import FakeClock
+from console.kernel.inputs import place_key
+from console.seat.services import Services
+from console.store.transaction import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "triage_corpus.csv"

@@ -1,4 +1,4 @@
-"""What ``PRAGMA quick_check`` on open costs (console/dbfile.py), on a 10k-incident seat database.
+"""What ``PRAGMA quick_check`` on open costs (console/store/dbfile.py), on a 10k-incident seat database.
 
 ``python -m bench.store_check [N]``: seeds N incidents (default 10 000), each with an order,
 through the real write path, then times, on the same file in the same run: opening the store
@@ -19,9 +19,9 @@ from statistics import median
 from time import perf_counter
 
 from bench.seed import seed_open_orders
-from console.clock import FakeClock
-from console.services import open_services
-from console.store import Store
+from console.kernel.clock import FakeClock
+from console.seat.services import open_services
+from console.store.transaction import Store
 
 RUNS = 7
 

@@ -49,10 +49,10 @@ from bench.core import Env, Row
 from bench.seed import call_specs, random_phone
 from central.store import CentralStore
 from central.testing import serve_in_thread
-from console import intake
-from console.clock import Clock, FakeClock, SystemClock, iso, parse_instant
-from console.services import Services, open_services
-from console.store import PRAGMAS, EventRecord, Transaction, record_from_row
+from console.calls import intake
+from console.kernel.clock import Clock, FakeClock, SystemClock, iso, parse_instant
+from console.seat.services import Services, open_services
+from console.store.transaction import PRAGMAS, EventRecord, Transaction, record_from_row
 from console.sync import protocol
 from console.sync.client import PassReport, SyncClient
 

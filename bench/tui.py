@@ -60,8 +60,8 @@ from typing import Any
 
 from bench.core import Env, Row, latency_row
 from bench.seed import seed_calls, seed_open_orders
-from console.clock import FakeClock, iso
-from console.services import Services, open_services
+from console.kernel.clock import FakeClock, iso
+from console.seat.services import Services, open_services
 
 ROOT = Path(__file__).resolve().parent.parent
 START = "2026-11-28T06:00:00Z"
@@ -77,7 +77,7 @@ def seed_past_incidents(path: Path, n: int) -> float:
     schema). Returns seconds taken."""
     started = perf_counter()
     seed_calls(path, n, max(1000, n // 3))
-    from console.catalog import default_data_dir, load_catalog
+    from console.catalog.registry import default_data_dir, load_catalog
 
     catalog = load_catalog(default_data_dir())
     unit = catalog.units[catalog.categories["water_supply"].lead_unit]
@@ -327,8 +327,8 @@ async def _press_down(app: Any, widget: Any, moved: Callable[[], bool], timeout:
 
 def _board_texts(svc: Services, lang: str) -> list[tuple[str, ...]]:
     """The console's 500 rows as plain cells (what the bare table shows)."""
-    from console.model import STATUS_LABELS, label
-    from console.render import Text as Words
+    from console.kernel.model import STATUS_LABELS, label
+    from console.words import Words
 
     words = Words(lang, svc.config.tz, svc.catalog)
     return [(str(r.order.no), f"#{r.order.incident_no}", words.category(r.category), words.unit(r.order.unit),

@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from bench.first_frame import ExitOnFirstFrame
-from console.services import open_services
+from console.seat.services import open_services
 from screens.app import LinkageApp
 from screens.board import BoardScreen
 

@@ -32,9 +32,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from central.chaining import read_skipped
 from central.openapi import build_spec
 from central.store import AuthError, CentralStore, Credential
-from console import pins
-from console.clock import Clock, iso
-from console.ids import horizon
+from console.duty import pins
+from console.kernel.clock import Clock, iso
+from console.kernel.ids import horizon
 from console.sync import protocol
 
 logger = logging.getLogger("linkage.central")

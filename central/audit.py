@@ -1,7 +1,7 @@
 """``linkage server audit``: check the server store's events and hash chains end to end.
 
 The server keeps each event's canonical text verbatim (``body``), its SHA-256 (``hash``) and
-its chain link (``chain_prev``, ``chain_hash``, console/chain.py), so nothing is re-serialised:
+its chain link (``chain_prev``, ``chain_hash``, console/store/chain.py), so nothing is re-serialised:
 every stored body must hash to its ``hash``; a chained one must also be the link of its body
 after its ``prev``; each (county, seat) chain, bridged by the links the seat declared skipped,
 must be one unbroken line ending at the head the server recorded; and no unchained event may
@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from central.store import CentralStore
-from console.chain import Finding, Link, link, walk
+from console.store.chain import Finding, Link, link, walk
 
 
 def verify_server(store: CentralStore) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The server's side of the hash chain (console/chain.py): check each pushed link, keep heads.
+"""The server's side of the hash chain (console/store/chain.py): check each pushed link, keep heads.
 
 Each seat's chained events must arrive in chain order: an event's ``prev`` must be the hash of
 the seat's last chained event the server holds (null for the first), and its ``hash`` the link
@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from console import chain
+from console.store import chain
 from console.sync import protocol
 
 MIGRATION = (

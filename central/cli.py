@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
-from console.clock import SystemClock
-from console.errors import BadInput, LinkageError
+from console.kernel.clock import SystemClock
+from console.kernel.errors import BadInput, LinkageError
 from console.sync import protocol
 
 STORE_ENV = "LINKAGE_CENTRAL_DB"

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 description of the server, written by hand and built from the protocol.
 
 Written by hand so it says exactly what the server does (every problem response, the limits,
-the security scheme); built from ``console.sync.protocol`` and ``console.events`` so the event
+the security scheme); built from ``console.sync.protocol`` and ``console.store.projections`` so the event
 kinds, their required payload keys and the limits can never drift from the checks. The
 schemathesis test holds the server to it.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from console.events import APPLIERS
+from console.store.projections import APPLIERS
 from console.sync import protocol
 from console.sync.schema import json_schemas
 

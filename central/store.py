@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from central import chaining
-from console.clock import Clock, iso
-from console.errors import BadInput
-from console.events import registry_rank
-from console.store import apply_migrations, connect, select_in
+from console.kernel.clock import Clock, iso
+from console.kernel.errors import BadInput
+from console.store.projections import registry_rank
+from console.store.schema import apply_migrations
+from console.store.transaction import connect, select_in
 from console.sync import protocol
 from console.sync.schema import payload_problem
 

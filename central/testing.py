@@ -24,8 +24,8 @@ from typing import Any
 
 from central.cli import listen
 from central.store import CentralStore
-from console.clock import Clock, SystemClock
-from console.ids import uuid7
+from console.kernel.clock import Clock, SystemClock
+from console.kernel.ids import uuid7
 
 LOOPBACK = "127.0.0.1"
 

@@ -3,7 +3,7 @@
 With no command it opens the console (the Textual UI, imported lazily so headless commands
 never pay for it). Exit codes: 0 ok, 2 refused (message on stderr, nothing written),
 3 the database cannot be used (disk full, read-only, locked, not a database, damaged; nothing
-written), 1 an unexpected failure. Everything printed has been cleaned (console/clean.py).
+written), 1 an unexpected failure. Everything printed has been cleaned (console/kernel/clean.py).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from console.clean import one_line, terminal_json
-from console.errors import BadInput, LinkageError
+from console.kernel.clean import one_line, terminal_json
+from console.kernel.errors import BadInput, LinkageError
 
 if TYPE_CHECKING:
-    from console.services import Services
+    from console.seat.services import Services
 
 GLOBAL_OPTIONS = ("--db", "--config", "--lang", "--operator", "--data", "--demo-rate")
 GLOBAL_FLAGS = ("--json", "--read-only")
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     # --operator travels in every event this process writes, to every seat: one line, no escapes
     operator = one_line(opts["operator"]).strip() if "operator" in opts else None
     try:
-        from console.services import open_services
+        from console.seat.services import open_services
 
         services = open_services(
             opts.get("db"),
@@ -91,15 +91,15 @@ def main(argv: list[str] | None = None) -> int:
             services.store.make_read_only()
         if not tokens:
             return _open_console(services, lang, opts)
-        from console.commands import run
-        from console.pin_input import read_pin
+        from console.commands.grammar import run
+        from console.duty.pin_input import read_pin
 
         services.pin_reader = read_pin      # PINs from the terminal or stdin, never argv
         outcome = run(services, tokens, lang)
     except LinkageError as exc:
         return _refuse(exc, lang, as_json)
     except sqlite3.Error as exc:  # disk full or locked in the middle of a command: rolled back
-        from console.dbfile import refusal
+        from console.store.dbfile import refusal
 
         return _refuse(refusal(exc, services.store.path), lang, as_json)
     finally:
@@ -142,13 +142,13 @@ def _run_server(tokens: list[str], lang: str | None) -> int:
 def _open_console(services: Services, lang: str, opts: dict[str, str]) -> int:
     """Import the UI only here, so headless commands never load Textual.
 
-    One console per seat database (``console/seatlock.py``): a second one is refused naming the
+    One console per seat database (``console/store/seatlock.py``): a second one is refused naming the
     first, unless it opens ``--read-only``. ``--demo-rate N`` (``make demo``) starts the call
-    simulator as this process's child, so it ends with the console (``console/demo.py``)."""
+    simulator as this process's child, so it ends with the console (``console/calls/demo.py``)."""
     import importlib
 
-    from console import demo
-    from console.seatlock import ConsoleLock
+    from console.calls import demo
+    from console.store.seatlock import ConsoleLock
 
     read_only = "read-only" in opts
     rate = demo.parse_rate(opts["demo-rate"]) if "demo-rate" in opts and not read_only else None

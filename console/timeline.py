@@ -14,18 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from console.accountability import CALLBACK_RESULTS, SUPERVISE_LEVELS, URGE_METHODS, pick
-from console.clean import one_line
-from console.clock import parse_instant
-from console.grading import IncidentType, Level, level_label, type_label
-from console.model import DISPOSITION_LABELS, Disposition, label
-from console.render import Text as Words
-from console.report_rules import REPORT_KINDS, report_label
-from console.store import EventRecord
-from console.upward import via_label
+from console.kernel.clean import one_line
+from console.kernel.clock import parse_instant
+from console.kernel.model import DISPOSITION_LABELS, Disposition, label
+from console.kernel.vocab import REPORT_KINDS, IncidentType, Level, level_label, type_label
+from console.orders.accountability import CALLBACK_RESULTS, SUPERVISE_LEVELS, URGE_METHODS, pick
+from console.store.transaction import EventRecord
+from console.tiered.report_deadlines import report_label
+from console.tiered.reports import via_label
+from console.words import Words
 
 if TYPE_CHECKING:
-    from console.services import IncidentDetail
+    from console.seat.services import IncidentDetail
 
 #: What a part of a detail is, so a screen can style it: ``who`` a caller's number and name,
 #: ``aside`` an address or other secondary words, ``merged`` the number of a merged repeat

@@ -12,7 +12,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 
-from console.services import Services
+from console.seat.services import Services
 from screens.board import BoardScreen
 from screens.dialogs.confirm import ConfirmQuit
 from screens.dialogs.help import HelpScreen
@@ -64,7 +64,7 @@ class LinkageApp(App[int]):
         self.gate = KeyGate(self, super().on_event)
         self.services = services
         #: ``linkage --read-only``: a view beside the seat's console; no sync, no calls taken,
-        #: and the store refuses every write with words (console/seatlock.py).
+        #: and the store refuses every write with words (console/store/seatlock.py).
         self.read_only = read_only
         self.lifeline: Lifeline | None = None  # set by ``run_app``: a real terminal only
         self.lang = lang

@@ -14,8 +14,8 @@ from rich.text import Text
 from textual.message import Message
 from textual.screen import ModalScreen, Screen, ScreenResultType
 
-from console.render import Text as Words
-from console.services import Services
+from console.seat.services import Services
+from console.words import Words
 from screens.keys import localize
 from screens.messages import GoHome, OpenIncident
 

@@ -25,13 +25,13 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.board import Board
-from console.clock import parse_instant
-from console.commands import run
-from console.deadlines import STAGE_LABELS, order_clock
-from console.errors import LinkageError
-from console.model import Order, label
-from console.services import Services
+from console.commands.grammar import run
+from console.kernel.clock import parse_instant
+from console.kernel.errors import LinkageError
+from console.kernel.model import Order, label
+from console.orders.board import Board
+from console.orders.deadlines import STAGE_LABELS, order_clock
+from console.seat.services import Services
 from console.sync.status import describe_error
 from screens.base import ConsoleScreen
 from screens.i18n import tr
@@ -100,7 +100,7 @@ class BoardScreen(OrderStepActions, ConsoleScreen[None]):
                                 suggester=CommandSuggester(services))
         self._data_version = -1
         self._waiting = 0
-        self._drill_on = False               # this seat's drill mode (console/drills.py)
+        self._drill_on = False               # this seat's drill mode (console/calls/drills.py)
         self._drill_waiting = 0
         self._stale = 0                      # units whose roster filing is due (备案待补)
         self._stale_checked = -STALE_EVERY_S

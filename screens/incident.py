@@ -20,13 +20,13 @@ from textual.containers import VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
-from console.accountability import CALLBACK_RESULTS, pick
-from console.errors import LinkageError
-from console.grades import Grade
-from console.grading import level_label, type_label
-from console.model import Order
-from console.services import IncidentDetail, Services
-from console.upward import ReportTrack
+from console.kernel.errors import LinkageError
+from console.kernel.model import Order
+from console.kernel.vocab import level_label, type_label
+from console.orders.accountability import CALLBACK_RESULTS, pick
+from console.seat.services import IncidentDetail, Services
+from console.tiered.grading import Grade
+from console.tiered.reports import ReportTrack
 from screens.base import ConsoleScreen
 from screens.dialogs.incident_note import NoteDialog
 from screens.dialogs.step import StepDialog, StepRequest

@@ -28,13 +28,13 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
-from console.catalog import EMERGENCY_ROUTES, Category
-from console.errors import LinkageError
-from console.inputs import infer_area
-from console.intake import IntakeResult
-from console.model import AREA_LABELS, DISPOSITION_LABELS, Area, label, services_label
-from console.services import Services
-from console.triage import Plan, TriageResult
+from console.calls.intake import IntakeResult
+from console.catalog.registry import EMERGENCY_ROUTES, Category
+from console.catalog.triage import Plan, TriageResult
+from console.kernel.errors import LinkageError
+from console.kernel.inputs import infer_area
+from console.kernel.model import AREA_LABELS, DISPOSITION_LABELS, Area, label, services_label
+from console.seat.services import Services
 from screens.base import ConsoleScreen
 from screens.i18n import tr
 from screens.messages import OpenPicker

@@ -9,11 +9,11 @@ from typing import Any
 
 from textual.binding import Binding
 
-from console.accountability import supervise_text
-from console.errors import LinkageError
-from console.model import Order
-from console.render import Text as Words
-from console.services import Services
+from console.kernel.errors import LinkageError
+from console.kernel.model import Order
+from console.orders.accountability import supervise_text
+from console.seat.services import Services
+from console.words import Words
 from screens.dialogs.step import StepDialog, StepRequest
 from screens.i18n import tr
 

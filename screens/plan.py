@@ -5,7 +5,7 @@ Three views on one screen. The *list* holds the plans whose triggers cover the i
 and category (and any plan already activated on it, with its progress); up/down choose, Enter
 opens the *proposal*: every unit the plan orders at this level with its role and task, units
 that already have an open order marked. ctrl+y confirms it with one key: the activation and all
-its orders are written in one transaction (``console.activation.activate``, the same as
+its orders are written in one transaction (``console.tiered.activation.activate``, the same as
 ``linkage plan activate``). The *checklist* of the activated plan follows: up/down move, Enter
 ticks or unticks the step, ctrl+n types a note for it; progress and overdue steps are shown,
 the deadlines computed from the activation time at every paint. Esc goes back one view.
@@ -25,11 +25,11 @@ from textual.containers import VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
-from console.activation import Activation, Proposal
-from console.errors import LinkageError
-from console.model import Incident
-from console.plans import role_label
-from console.services import Services
+from console.kernel.errors import LinkageError
+from console.kernel.model import Incident
+from console.seat.services import Services
+from console.tiered.activation import Activation, Proposal
+from console.tiered.plans import role_label
 from screens.base import ConsoleScreen
 from screens.i18n import tr
 from screens.widgets.ime_input import ImeInput

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from console.errors import LinkageError
+from console.kernel.errors import LinkageError
 from screens.i18n import STRINGS, tr
 
 _FLAG = re.compile(r"--([a-z][a-z-]*)")

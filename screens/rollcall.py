@@ -7,7 +7,7 @@ answered (未接听), ctrl+x = wrong person (非值班人员); f7 types a note f
 After each record the cursor moves on to the next unit not yet called; when every unit is
 called the day's summary is shown. ctrl+r starts a new round (a second pass the same day).
 
-All writes go through ``console.rollcall.record`` (the same as ``linkage rollcall record``);
+All writes go through ``console.duty.rollcall.record`` (the same as ``linkage rollcall record``);
 the duty person and phone recorded are those on the screen when the key was pressed. The list
 takes focus away from nothing: the table is not focusable, so the screen's keys always reach
 the screen (only the note box takes focus, while a note is typed).
@@ -23,9 +23,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
-from console.errors import LinkageError
-from console.rollcall import ROUND_PREFIX, Callee, RollList, day_report, record, result_text, roll_list
-from console.services import Services
+from console.duty.rollcall import ROUND_PREFIX, Callee, RollList, day_report, record, result_text, roll_list
+from console.kernel.errors import LinkageError
+from console.seat.services import Services
 from screens.base import ConsoleScreen
 from screens.i18n import tr
 from screens.roster import fit

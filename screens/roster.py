@@ -26,11 +26,11 @@ from textual.binding import Binding
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
-from console.board import BoardRow
-from console.catalog import KINDS, Unit
-from console.errors import LinkageError
-from console.model import STATUS_LABELS, label
-from console.services import RosterEntry, Services
+from console.catalog.registry import KINDS, Unit
+from console.kernel.errors import LinkageError
+from console.kernel.model import STATUS_LABELS, label
+from console.orders.board import BoardRow
+from console.seat.services import RosterEntry, Services
 from screens.base import ConsoleScreen
 from screens.i18n import tr
 from screens.widgets.ime_input import ImeInput

@@ -15,10 +15,10 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Input, Static
 
-from console.errors import LinkageError
-from console.operator_verbs import summary_lines
-from console.services import Services
-from console.shifts import Handover
+from console.commands.verbs.operators import summary_lines
+from console.duty.handover import Handover
+from console.kernel.errors import LinkageError
+from console.seat.services import Services
 from screens.base import ConsoleScreen
 from screens.i18n import tr
 from screens.widgets.ime_input import ImeInput

@@ -14,8 +14,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
-from console.errors import LinkageError
-from console.services import Services
+from console.kernel.errors import LinkageError
+from console.seat.services import Services
 from screens.base import ConsoleScreen
 from screens.i18n import tr
 from screens.widgets.ime_input import ImeInput

@@ -19,10 +19,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static, TextArea
 
-from console.errors import LinkageError
-from console.report_rules import report_label
-from console.services import Services
-from console.upward import ReportTrack, parse_kind, via_label
+from console.kernel.errors import LinkageError
+from console.seat.services import Services
+from console.tiered.report_deadlines import report_label
+from console.tiered.reports import ReportTrack, parse_kind, via_label
 from screens.base import ConsoleScreen
 from screens.i18n import tr
 from screens.widgets.ime_input import ImeInput

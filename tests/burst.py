@@ -136,8 +136,8 @@ class Console:
               board: bool = True) -> Console:
         """Seed (``seed(services)`` at the fixed clock), start, wait for the focused board
         (``board=False``: only for ``ready`` on screen, the sign-in screen say)."""
-        from console.clock import FakeClock
-        from console.services import open_services
+        from console.kernel.clock import FakeClock
+        from console.seat.services import open_services
 
         db = tmp_path / "burst.db"
         services = open_services(db, clock=FakeClock(NOW))

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from console import pins
-from console.clock import FakeClock
-from console.services import Services, open_services
+from console.duty import pins
+from console.kernel.clock import FakeClock
+from console.seat.services import Services, open_services
 
 START = "2026-11-28T06:00:00Z"  # 14:00 Asia/Shanghai
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +42,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 #: scrypt parameters for PINs hashed in tests: 16 KiB instead of the product's 64 MiB, so a test
-#: that enrols operators stays fast. The one documented knob is ``console.pins.KDF``; the product
+#: that enrols operators stays fast. The one documented knob is ``console.duty.pins.KDF``; the product
 #: default (``pins.PRODUCT_KDF``) is checked by tests/test_pins_security.py and timed in bench/.
 TEST_KDF = pins.Scrypt(n=2 ** 4, r=8, p=1)
 
@@ -102,7 +102,7 @@ def unchanged() -> Callable[[Services], AbstractContextManager[None]]:
 def only_failures_recorded() -> Callable[..., AbstractContextManager[None]]:
     """``with only_failures_recorded(services, "alice"): ...`` asserts the block wrote nothing
     but one ``operator.sign_in_failed`` per login given (and their outbox rows): the trace a
-    wrong PIN leaves (console/operators.py), where other refusals leave none."""
+    wrong PIN leaves (console/duty/operators.py), where other refusals leave none."""
 
     @contextmanager
     def _only(s: Services, *logins: str) -> Iterator[None]:

@@ -14,9 +14,9 @@ import subprocess
 import threading
 from pathlib import Path
 
-from console.clock import FakeClock
-from console.events import apply_event
-from console.store import Store, record_from_row
+from console.kernel.clock import FakeClock
+from console.store.projections import apply_event
+from console.store.transaction import Store, record_from_row
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECTIONS = ("incidents", "calls", "orders", "catalog_snapshot")

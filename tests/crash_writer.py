@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import sys
 
-from console.services import Services, open_services
+from console.seat.services import Services, open_services
 
 # (what the caller says, category, the unit ordered first, a unit to reassign to)
 CALLS = (

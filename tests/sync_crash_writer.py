@@ -50,9 +50,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from console.errors import BadInput
-from console.services import Services, open_services
-from console.store import Store, Transaction
+from console.kernel.errors import BadInput
+from console.seat.services import Services, open_services
+from console.store.transaction import Store, Transaction
 from console.sync.client import SYNC_OPERATOR, SyncClient
 
 # (what the caller says, category, the unit ordered first, a unit to reassign to)

@@ -17,9 +17,9 @@ import httpx
 
 from central.app import create_app
 from central.store import CentralStore
-from console.clock import Clock
-from console.grades import grades_of
-from console.services import Services, open_services
+from console.kernel.clock import Clock
+from console.seat.services import Services, open_services
+from console.tiered.grading import grades_of
 
 COUNTY = "demo-county"
 FAULTS = ("refused", "timeout", "http500", "http503", "lost", "duplicate", "hold", "replay")

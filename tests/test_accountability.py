@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from console import accountability
-from console.clock import FakeClock
-from console.errors import BadInput, IllegalTransition
-from console.events import apply_event
-from console.model import IncidentStatus
-from console.store import EventRecord, Store
+from console.kernel.clock import FakeClock
+from console.kernel.errors import BadInput, IllegalTransition
+from console.kernel.model import IncidentStatus
+from console.orders import accountability
+from console.store.projections import apply_event
+from console.store.transaction import EventRecord, Store
 
 ACCOUNTABILITY_KINDS = ("order.urged", "order.supervised", "incident.called_back")
 
@@ -431,7 +431,7 @@ def test_two_seats_converge_through_the_server(tmp_path) -> None:
     """Two seats supervise, urge and call back on their own, then sync: same answers on both."""
     from sync_harness import County
 
-    from console import intake
+    from console.calls import intake
 
     county = County(tmp_path, FakeClock("2026-11-28T06:00:00Z"), seats=2)
     try:

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from console.catalog import default_data_dir
-from console.clock import FakeClock
-from console.errors import LinkageError
-from console.events import apply_event
-from console.services import Services
-from console.store import record_from_row
+from console.catalog.registry import default_data_dir
+from console.kernel.clock import FakeClock
+from console.kernel.errors import LinkageError
+from console.seat.services import Services
+from console.store.projections import apply_event
+from console.store.transaction import record_from_row
 
 GAS = "residential_gas_leak"
 AT_IV = ["gas", "fire", "psb", "ems120", "power", "chengnan"]
@@ -98,9 +98,9 @@ def test_initial_response_is_told_apart_and_ordered_units_are_skipped(
 
 def test_refusals_write_nothing(services: Services, clock: FakeClock, unchanged) -> None:  # type: ignore[no-untyped-def]
     no = _gas(services)
-    _refused(services, unchanged, "plan.not_raised", lambda: services.activate_plan(no, GAS))
+    _refused(services, unchanged, "grade.not_raised", lambda: services.activate_plan(no, GAS))
     services.grade(no, "daily")
-    _refused(services, unchanged, "plan.not_raised", lambda: services.activate_plan(no, GAS))
+    _refused(services, unchanged, "grade.not_raised", lambda: services.activate_plan(no, GAS))
     services.grade(no, "IV")
     _refused(services, unchanged, "plans.not_found", lambda: services.activate_plan(no, "no_such_plan"))
     _refused(services, unchanged, "plan.no_match", lambda: services.activate_plan(no, "road_collapse"))
@@ -207,7 +207,7 @@ def test_cli_plan_verbs_with_json_and_exit_codes(cli) -> None:  # type: ignore[n
     assert shown["units"][0] == {"code": "gas", "role": "lead", "task_zh": shown["units"][0]["task_zh"],
                                  "task_en": shown["units"][0]["task_en"], "min_level": None}
     refused = cli("plan", "activate", "1", GAS)
-    assert refused.code == 2 and refused.json["error"]["code"] == "plan.not_raised"
+    assert refused.code == 2 and refused.json["error"]["code"] == "grade.not_raised"
     cli.ok("grade", "1", "IV")
     cli.ok("order", "new", "1", "psb")
     assert [p["code"] for p in cli.ok("plan", "list", "1")["plans"]] == [GAS]

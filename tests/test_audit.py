@@ -1,6 +1,6 @@
 """Tamper evidence: each seat's events form a hash chain; the server checks it on push and
 both ``linkage audit verify`` (a seat database) and ``linkage server audit`` (the server store)
-find a single edited byte and name the event (console/chain.py, central/chaining.py)."""
+find a single edited byte and name the event (console/store/chain.py, central/chaining.py)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ from sync_harness import COUNTY, County
 from central import cli as central_cli
 from central.audit import verify_server
 from central.testing import asgi_request, push_body, wire_event
-from console import chain, intake
-from console.audit import verify_seat
+from console.calls import intake
 from console.cli import main as seat_main
-from console.clock import FakeClock, SystemClock
-from console.ids import uuid7
-from console.store import Store
+from console.kernel.clock import FakeClock, SystemClock
+from console.kernel.ids import uuid7
+from console.store import chain
+from console.store.audit import verify_seat
+from console.store.transaction import Store
 
 INCIDENT = uuid7(1_764_309_600_000)  # an incident id the notes below refer to
 

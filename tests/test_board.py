@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from console.clock import parse_instant
-from console.model import OrderStatus
+from console.kernel.clock import parse_instant
+from console.kernel.model import OrderStatus
 
 T0 = parse_instant("2026-11-28T06:00:00Z")
 

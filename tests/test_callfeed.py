@@ -1,4 +1,4 @@
-"""The call feed (console/callfeed.py) and the simulator (console/simulate.py), headless.
+"""The call feed (console/calls/callfeed.py) and the simulator (console/calls/simulator.py), headless.
 
 Every test writes real JSON lines to a file under ``tmp_path`` and moves a ``FakeClock`` by
 hand; nothing sleeps.
@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from console import simulate
-from console.callfeed import (
+from console.calls import simulator
+from console.calls.callfeed import (
     CATCH_UP_BYTES,
     MAX_LINE_BYTES,
     CallFeed,
@@ -25,10 +25,10 @@ from console.callfeed import (
     feed_path,
     parse_line,
 )
-from console.clock import FakeClock, parse_instant
-from console.config import load_config
-from console.errors import BadInput, DataError
-from console.services import Services
+from console.kernel.clock import FakeClock, parse_instant
+from console.kernel.config import load_config
+from console.kernel.errors import BadInput, DataError
+from console.seat.services import Services
 
 START = "2026-11-28T06:00:00Z"   # the conftest clock's start (14:00 Asia/Shanghai)
 Cli = Any                          # the conftest ``cli`` fixture: runs ``linkage`` in-process
@@ -294,16 +294,16 @@ def test_callfeed_config_section(tmp_path: Path) -> None:
 
 # -- simulator ------------------------------------------------------------------------------------
 @pytest.fixture
-def profile(services: Services) -> simulate.SimProfile:
-    return simulate.load_profile(services.data_dir / simulate.PROFILE_FILE)
+def profile(services: Services) -> simulator.SimProfile:
+    return simulator.load_profile(services.data_dir / simulator.PROFILE_FILE)
 
 
-def run_sim(profile: simulate.SimProfile, seed: int, count: int = 30, rate: float = 6.0,
+def run_sim(profile: simulator.SimProfile, seed: int, count: int = 30, rate: float = 6.0,
             lang: str = "zh") -> list[FeedEvent]:
-    return list(simulate.generate(profile, seed=seed, start=T0, rate=rate, count=count, lang=lang))
+    return list(simulator.generate(profile, seed=seed, start=T0, rate=rate, count=count, lang=lang))
 
 
-def test_simulator_is_a_pure_function_of_seed_and_clock(profile: simulate.SimProfile) -> None:
+def test_simulator_is_a_pure_function_of_seed_and_clock(profile: simulator.SimProfile) -> None:
     a, b = run_sim(profile, 42), run_sim(profile, 42)
     assert a == b
     assert a != run_sim(profile, 43)
@@ -321,13 +321,13 @@ def test_simulator_is_a_pure_function_of_seed_and_clock(profile: simulate.SimPro
     assert english[0].say != a[0].say and english[0].say.isascii()
 
 
-def test_simulator_unbounded_is_a_lazy_stream(profile: simulate.SimProfile) -> None:
-    stream = simulate.generate(profile, seed=1, start=T0, rate=60, count=None)
+def test_simulator_unbounded_is_a_lazy_stream(profile: simulator.SimProfile) -> None:
+    stream = simulator.generate(profile, seed=1, start=T0, rate=60, count=None)
     first = [next(stream) for _ in range(200)]
     assert sum(e.type == "ring" for e in first) > 100
 
 
-def test_shipped_simulation_callers_are_fictional_and_bilingual(profile: simulate.SimProfile) -> None:
+def test_shipped_simulation_callers_are_fictional_and_bilingual(profile: simulator.SimProfile) -> None:
     assert len(profile.callers) >= 15
     assert all(c.phone == "" or c.phone[3:7] == "0000" for c in profile.callers)
     assert any(c.phone == "" for c in profile.callers)
@@ -339,14 +339,14 @@ def test_simulation_profile_refuses_a_real_looking_number(tmp_path: Path) -> Non
     path.write_text('[[caller]]\nphone = "13912345678"\nsay_zh = "喂"\nsay_en = "hello"\n',
                     encoding="utf-8")
     with pytest.raises(DataError, match="fictional"):
-        simulate.load_profile(path)
+        simulator.load_profile(path)
     path.write_text('[[caller]]\nphone = ""\nsay_zh = "喂"\nsay_en = "hello"\nmood = "angry"\n',
                     encoding="utf-8")
     with pytest.raises(DataError, match="unknown key mood"):
-        simulate.load_profile(path)
+        simulator.load_profile(path)
 
 
-def test_paced_writing_waits_until_each_event_is_due(profile: simulate.SimProfile, tmp_path: Path,
+def test_paced_writing_waits_until_each_event_is_due(profile: simulator.SimProfile, tmp_path: Path,
                                                      clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
     """The real-clock path: sleeps the gap, then stamps each line with the time it was written."""
     slept: list[float] = []
@@ -355,10 +355,10 @@ def test_paced_writing_waits_until_each_event_is_due(profile: simulate.SimProfil
         slept.append(seconds)
         clock.advance(seconds + 0.25)        # a sleep always overshoots a little
 
-    monkeypatch.setattr(simulate, "sleep", fake_sleep)
+    monkeypatch.setattr(simulator, "sleep", fake_sleep)
     events = run_sim(profile, 7, count=4, rate=60)
     path = tmp_path / "paced.jsonl"
-    written = simulate.write_schedule(events, path, clock.now, paced=True)
+    written = simulator.write_schedule(events, path, clock.now, paced=True)
     assert [e.call_ref for e in written] == [e.call_ref for e in events]
     assert len(slept) >= 3 and all(s > 0 for s in slept)
     on_file = [parse_line(raw) for raw in path.read_bytes().splitlines()]
@@ -412,8 +412,8 @@ def test_simulator_refuses_to_block_a_running_console(services: Services, tmp_pa
     """From the TUI command bar (a running event loop) with a real clock it would freeze the UI."""
     import asyncio
 
-    from console.clock import SystemClock
-    from console.commands import run
+    from console.commands.grammar import run
+    from console.kernel.clock import SystemClock
 
     monkeypatch.setattr(services.ctx, "clock", SystemClock())
     path = tmp_path / "f.jsonl"
@@ -450,9 +450,9 @@ def test_simulate_calls_defaults_to_the_feed_beside_the_database(cli: Cli) -> No
     assert Path(data["feed"]).exists()
 
 
-# -- the phone state over a restart (console/phone_state.py) -------------------------------------
+# -- the phone state over a restart (console/calls/phone_state.py) -------------------------------------
 def _session(feed_file: Path, clock: FakeClock, services: Services) -> CallFeed:
-    from console.phone_state import PhoneLog
+    from console.calls.phone_state import PhoneLog
 
     feed = CallFeed(feed_file, clock.now, TIMEOUT, log=PhoneLog(services.store))
     feed.poll()
@@ -462,7 +462,7 @@ def _session(feed_file: Path, clock: FakeClock, services: Services) -> CallFeed:
 def test_phone_state_survives_a_restart(feed_file: Path, clock: FakeClock, services: Services) -> None:
     """Answered here: gone for good. Hung up unanswered: owed until called back. Still ringing
     at the restart: rings on, and is missed when its time is up. Answered elsewhere: not owed."""
-    from console.phone_state import PhoneLog
+    from console.calls.phone_state import PhoneLog
 
     write(feed_file, line(ref="here"), line(ref="gave-up", phone="13900000111"),
           line(ref="ringing", phone="13700000222"), line(ref="elsewhere", phone="13600000333"))

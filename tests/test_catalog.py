@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from console.catalog import Catalog, default_data_dir, load_catalog, within_hours
-from console.errors import BadInput, DataError, NotFound
+from console.catalog.registry import Catalog, default_data_dir, load_catalog, within_hours
+from console.kernel.errors import BadInput, DataError, NotFound
 
 # The policy's own lists (seed/000_…, 三(二)), word for word.
 TIER1_POLICY = [
@@ -226,7 +226,7 @@ def test_from_json_needs_no_pypinyin(catalog: Catalog, tmp_path: Path) -> None:
     snapshot.write_text(catalog.to_json(), encoding="utf-8")
     code = (
         "import sys, pathlib\n"
-        "from console.catalog import Catalog\n"
+        "from console.catalog.registry import Catalog\n"
         f"c = Catalog.from_json(pathlib.Path({str(snapshot)!r}).read_text(encoding='utf-8'))\n"
         "assert c.find_units('gdj')[0].code == 'power'\n"
         "assert 'pypinyin' not in sys.modules\n"

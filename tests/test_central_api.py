@@ -14,7 +14,7 @@ import pytest
 from central.app import create_app
 from central.store import CentralStore
 from central.testing import asgi_request, push_body, registry_payload, wire_event
-from console.clock import FakeClock
+from console.kernel.clock import FakeClock
 from console.sync import protocol
 
 START = "2026-11-28T06:00:00Z"
@@ -192,7 +192,7 @@ def test_a_client_that_goes_away_mid_upload_is_logged_not_a_server_failure(tmp_p
 
     from central.store import CentralStore
     from central.testing import serve_in_thread
-    from console.clock import SystemClock
+    from console.kernel.clock import SystemClock
 
     store = CentralStore(tmp_path / "c.db", SystemClock())
     token = store.add_token("c1", "seat-01")

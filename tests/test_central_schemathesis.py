@@ -32,8 +32,8 @@ from schemathesis import Case
 from central.app import create_app
 from central.store import CentralStore
 from central.testing import registry_payload
-from console.clock import FakeClock, parse_instant
-from console.ids import uuid7
+from console.kernel.clock import FakeClock, parse_instant
+from console.kernel.ids import uuid7
 from console.sync.protocol import valid_name
 
 START = "2026-11-28T06:00:00Z"

@@ -17,7 +17,7 @@ import pytest
 from central.app import create_app
 from central.store import CentralStore
 from central.testing import asgi_request, push_body, wire_event
-from console.clock import FakeClock
+from console.kernel.clock import FakeClock
 from console.sync import protocol
 
 START = "2026-11-28T06:00:00Z"

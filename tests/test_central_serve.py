@@ -14,7 +14,7 @@ import httpx
 
 from central.store import CentralStore
 from central.testing import push_body, run_cli, serve_in_thread, serve_subprocess, wire_event
-from console.clock import SystemClock
+from console.kernel.clock import SystemClock
 from console.sync import protocol
 
 

@@ -26,7 +26,7 @@ import pytest
 from central.app import create_app
 from central.store import CentralStore
 from central.testing import LOOPBACK, run_cli, serve_subprocess, wire_event
-from console.clock import SystemClock
+from console.kernel.clock import SystemClock
 
 COUNTY = "demo-county"
 SERVER_FDS = 1024

@@ -14,8 +14,8 @@ import pytest
 
 from central.store import AuthError, CentralStore
 from central.testing import registry_payload, wire_event
-from console.clock import FakeClock
-from console.errors import BadInput
+from console.kernel.clock import FakeClock
+from console.kernel.errors import BadInput
 
 START = "2026-11-28T06:00:00Z"
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from console.commands import REGISTRY
+from console.commands import VERB_MODULES
+from console.commands.grammar import REGISTRY
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LINKAGE = Path(sys.executable).parent / "linkage"
@@ -180,6 +181,18 @@ def test_units_and_categories_and_help(cli) -> None:
     assert [c["name"] for c in commands] == [c.name for c in REGISTRY]
     assert {"call new", "order ack", "order handover", "incident transfer", "board"} <= \
         {c["name"] for c in commands}
+
+
+def test_help_lists_the_verbs_in_the_order_of_the_one_tuple(cli) -> None:
+    """The grammar imports no verb; console/commands/__init__.py loads the verb modules from one
+    tuple, so help (and F1, and docs/keys.md) lists them in that tuple's order, whatever imports
+    what."""
+    by_name = {c.name: c.handler.__module__.rsplit(".", 1)[1] for c in REGISTRY}
+    modules: list[str] = []
+    for c in cli.ok("help")["commands"]:
+        if not modules or modules[-1] != by_name[c["name"]]:
+            modules.append(by_name[c["name"]])
+    assert modules == list(VERB_MODULES)
 
 
 def test_triage_json(cli) -> None:
@@ -443,7 +456,7 @@ def test_console_script_help(tmp_path: Path) -> None:
 
 # -- the shared grammar, as the console's command bar uses it ----------------------------------
 def test_command_bar_line_with_ime_punctuation(services) -> None:
-    from console.commands import run
+    from console.commands.grammar import run
 
     run(services, "：call new --phone 13800000001 --text '小区 停电' --category power_supply")
     run(services, "dp 1 gdj")
@@ -460,8 +473,8 @@ def test_command_bar_line_with_ime_punctuation(services) -> None:
      ("order show 1 --at", "command.unknown_option")],
 )
 def test_command_bar_refusals(services, unchanged, line, code) -> None:
-    from console.commands import run
-    from console.errors import BadInput
+    from console.commands.grammar import run
+    from console.kernel.errors import BadInput
 
     with unchanged(services), pytest.raises(BadInput) as info:
         run(services, line)

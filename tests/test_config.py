@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from console.config import Config, default_config_path, load_config
-from console.errors import BadInput, DataError
-from console.services import open_services
+from console.kernel.config import Config, default_config_path, load_config
+from console.kernel.errors import BadInput, DataError
+from console.seat.services import open_services
 
 
 def write(tmp_path: Path, body: str, name: str = "config.toml") -> Path:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from crash_harness import PROJECTIONS, WriterRun, replayed
 
-from console.services import open_services
+from console.seat.services import open_services
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 KILLS = 24

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from console.clock import parse_instant
-from console.config import Config, DeadlineConfig
-from console.deadlines import due_times, load_rules
-from console.errors import DataError
+from console.kernel.clock import parse_instant
+from console.kernel.config import Config, DeadlineConfig
+from console.kernel.errors import DataError
+from console.orders.deadlines import due_times, load_rules
 
 T0 = parse_instant("2026-11-28T06:00:00Z")  # 14:00 local
 

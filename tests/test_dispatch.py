@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from console.clock import FakeClock
-from console.dispatch import resolve_unit
-from console.errors import BadInput, IllegalTransition, NotFound
-from console.model import IncidentStatus, OrderStatus
+from console.kernel.clock import FakeClock
+from console.kernel.errors import BadInput, IllegalTransition, NotFound
+from console.kernel.model import IncidentStatus, OrderStatus
+from console.orders.dispatch import resolve_unit
 
 
 @pytest.fixture

@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
-from console.callfeed import CallFeed, parse_line
-from console.clock import FakeClock
-from console.drill_script import events, load_script
-from console.errors import BadInput, DataError
-from console.events import apply_event, unmet_reference
-from console.services import Services
-from console.store import Store, record_from_row
+from console.calls.callfeed import CallFeed, parse_line
+from console.calls.drill_script import events, load_script
+from console.kernel.clock import FakeClock
+from console.kernel.errors import BadInput, DataError
+from console.seat.services import Services
+from console.store.projections import apply_event, unmet_reference
+from console.store.transaction import Store, record_from_row
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 GAS_SCRIPT = DATA / "drills" / "gas_leak_drill.toml"
@@ -112,7 +112,7 @@ def test_board_json_has_drill_counts_apart(cli: Any) -> None:
 
 # -- statistics and exports --------------------------------------------------------------------------
 def test_stats_leave_drills_out_unless_asked(services: Services, call: Any, clock: FakeClock) -> None:
-    from console.stats import period
+    from console.calls.stats import period
 
     real = call(dispatch=["gdj"])
     call(phone="13800000002", text="井盖丢失", category="public_order", dispatch=["housing"], drill=True)

@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from console.commands import run
-from console.errors import BadInput
-from console.model import IncidentStatus, OrderStatus
-from console.store import Store, record_from_row
+from console.commands.grammar import run
+from console.kernel.errors import BadInput
+from console.kernel.model import IncidentStatus, OrderStatus
+from console.store.transaction import Store, record_from_row
 
 
 def report(services, **kwargs):

@@ -7,11 +7,11 @@ import random
 
 import pytest
 
-from console.clock import FakeClock
-from console.errors import LinkageError
-from console.events import apply_event
-from console.services import Services
-from console.store import record_from_row
+from console.kernel.clock import FakeClock
+from console.kernel.errors import LinkageError
+from console.seat.services import Services
+from console.store.projections import apply_event
+from console.store.transaction import record_from_row
 
 
 def _gas(services: Services, address: str = "人民路12号阳光小区") -> int:

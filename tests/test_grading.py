@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from console.catalog import Catalog, default_data_dir, load_catalog
-from console.errors import BadInput, DataError
-from console.escalation import EscalationRules, IncidentFacts, load_escalation, suggest
-from console.grading import (
+from console.catalog.registry import Catalog, default_data_dir, load_catalog
+from console.kernel.errors import BadInput, DataError
+from console.kernel.model import Disposition, Incident, IncidentStatus
+from console.kernel.vocab import (
     IncidentType,
     Level,
     at_least,
@@ -21,7 +21,7 @@ from console.grading import (
     parse_type,
     severity,
 )
-from console.model import Disposition, Incident, IncidentStatus
+from console.tiered.escalation import EscalationRules, IncidentFacts, load_escalation, suggest
 
 T0 = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
 

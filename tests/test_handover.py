@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from console.commands import run
-from console.errors import BadInput, IllegalTransition
-from console.model import OrderStatus
+from console.commands.grammar import run
+from console.kernel.errors import BadInput, IllegalTransition
+from console.kernel.model import OrderStatus
 
 HANDLING = "已关闭总阀，疏散周边住户，设置警戒"
 

@@ -26,9 +26,9 @@ import pytest
 from conftest import START
 from sync_harness import County
 
-from console.clean import csv_cell, multi_line, one_line
-from console.clock import FakeClock
-from console.services import open_services
+from console.kernel.clean import csv_cell, multi_line, one_line
+from console.kernel.clock import FakeClock
+from console.seat.services import open_services
 
 LINKAGE = Path(sys.executable).parent / "linkage"
 
@@ -262,7 +262,7 @@ def test_cleaning_rules() -> None:
 
 def test_config_strings_are_cleaned_on_load(tmp_path: Path) -> None:
     """A profile is text from outside too: the center's name is shown on every screen."""
-    from console.config import load_config
+    from console.kernel.config import load_config
 
     path = tmp_path / "config.toml"
     path.write_text('[center]\nname_zh = "示范县\\u001b]0;PWNED\\u0007中心\\n第二行\\u202e"\n', encoding="utf-8")

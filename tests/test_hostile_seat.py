@@ -20,12 +20,12 @@ from hypothesis import strategies as st
 from sync_harness import COUNTY, County
 
 from central.testing import SAMPLES, asgi_request, push_body, registry_payload, wire_event
-from console import ids
-from console.clock import FakeClock
-from console.commands import run
-from console.errors import BadInput, DataError
-from console.events import APPLIERS, REQUIRES
-from console.store import EventRecord
+from console.commands.grammar import run
+from console.kernel import ids
+from console.kernel.clock import FakeClock
+from console.kernel.errors import BadInput, DataError
+from console.store.projections import APPLIERS, REQUIRES
+from console.store.transaction import EventRecord
 from console.sync.protocol import canonical, id_millis
 from console.sync.schema import PAYLOADS, required_keys
 
@@ -232,7 +232,7 @@ def test_an_operator_the_server_would_refuse_is_refused_on_write_and_nothing_is_
 
 
 def test_a_blank_or_overlong_operator_in_the_profile_is_refused_at_start(tmp_path: Path) -> None:
-    from console.config import load_config
+    from console.kernel.config import load_config
 
     for name in ("   ", "x" * 65):
         path = tmp_path / "config.toml"
@@ -381,7 +381,7 @@ def test_overlong_addresses_names_and_notes_are_refused_with_their_limit_not_cut
 def test_the_report_kinds_and_ways_of_the_schema_are_those_of_the_rules() -> None:
     from typing import get_args
 
-    from console.report_rules import REPORT_KINDS, REPORT_VIAS
+    from console.kernel.vocab import REPORT_KINDS, REPORT_VIAS
     from console.sync.schema import ReportKind, ReportVia
 
     assert get_args(ReportKind) == REPORT_KINDS and get_args(ReportVia) == tuple(REPORT_VIAS)

@@ -21,13 +21,13 @@ def test_lint_imports_contract_is_kept() -> None:
 
 @pytest.mark.parametrize(("modules", "forbidden"), [
     # the core and the CLI: no UI, no server stack
-    ("console.services, console.commands, console.cli",
+    ("console.seat.services, console.commands.grammar, console.cli",
      ("textual", "rich", "screens", "central", "starlette", "uvicorn")),
     # the seat's sync client needs httpx only (whose optional CLI pulls in rich: httpx's
     # business, not a UI import), never Textual, the screens or the city server's stack
     ("console.sync.client, console.sync.worker", ("textual", "screens", "central", "starlette", "uvicorn")),
     # every console start reads its sync settings; only a configured seat loads httpx
-    ("console.services, console.sync.worker, console.sync.settings", ("httpx",)),
+    ("console.seat.services, console.sync.worker, console.sync.settings", ("httpx",)),
 ])
 def test_modules_load_only_what_they_need(modules: str, forbidden: tuple[str, ...]) -> None:
     code = f"import sys, {modules}; print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(forbidden)!r}))"

@@ -7,16 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from console.errors import BadInput
-from console.inputs import (
-    normalize,
-    parse_area,
-    parse_phone,
-    parse_ref,
-    parse_reported_time,
-    place_key,
-)
-from console.model import Area
+from console.kernel.errors import BadInput
+from console.kernel.inputs import normalize, parse_area, parse_phone, parse_ref, parse_reported_time, place_key
+from console.kernel.model import Area
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)  # 14:00 local

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from console.clock import FakeClock
-from console.errors import BadInput, NotFound
-from console.model import Disposition, IncidentStatus
+from console.kernel.clock import FakeClock
+from console.kernel.errors import BadInput, NotFound
+from console.kernel.model import Disposition, IncidentStatus
 
 
 def events(services, kind: str | None = None) -> list:
@@ -156,7 +156,7 @@ def test_markup_stored_verbatim(services, call, text) -> None:
 
 def test_terminal_control_characters_are_stripped_words_kept(services, call) -> None:
     """An escape sequence in stored text would drive the terminal of whoever prints it; it goes
-    whole (console/clean.py), so no parameter bytes are left behind as litter."""
+    whole (console/kernel/clean.py), so no parameter bytes are left behind as litter."""
     result = call(text="停电 \x1b[31m红色\x1b[0m\x07", address="人民路\x1b[2J12号")
     assert result.incident.text == "停电 红色"
     assert result.incident.address == "人民路12号"
@@ -485,7 +485,7 @@ def test_call_and_transfer_are_one_transaction(services, call) -> None:
 def test_call_with_dispatch_returns_exactly_what_reads_back(services, call) -> None:
     """new_call builds its answer from what it wrote (no read-back on the hot path); it must
     equal the rows as any later reader sees them."""
-    from console.queries import get_incident, get_order
+    from console.store.queries import get_incident, get_order
 
     result = call(text="小区停电两个小时了", category="power_supply", dispatch=["power", "housing"], at="-2m")
     assert result.incident == get_incident(services.store, result.incident.id)

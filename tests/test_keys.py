@@ -7,9 +7,9 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
-from console.clock import FakeClock
-from console.commands import REGISTRY
-from console.services import open_services
+from console.commands.grammar import REGISTRY
+from console.kernel.clock import FakeClock
+from console.seat.services import open_services
 from screens.app import LinkageApp
 from screens.i18n import STRINGS
 from screens.keys import all_bindings, keymap_markdown, unknown_keymap_ids

@@ -8,9 +8,10 @@ import sqlite3
 
 import pytest
 
-from console.errors import BadInput
-from console.model import IncidentStatus
-from console.render import Text, incident_json
+from console.commands.shapes import incident_json
+from console.kernel.errors import BadInput
+from console.kernel.model import IncidentStatus
+from console.words import Words
 
 
 def transfers(services) -> list[tuple[str, str]]:
@@ -27,7 +28,7 @@ def test_fight_with_injury_goes_to_110_and_120_in_one_call(services, clock) -> N
     kinds = [r[0] for r in services.store.all("SELECT kind FROM events ORDER BY seq")
              if r[0] != "catalog.loaded"]
     assert kinds == ["incident.created", "incident.transferred", "incident.transferred"]
-    words = Text("zh", services.config.tz, services.catalog)
+    words = Words("zh", services.config.tz, services.catalog)
     assert "转110+120" in words.incident_line(services.incident(1).incident)
     assert incident_json(services.incident(1).incident)["transfers"] == ["110", "120"]
 
@@ -55,7 +56,7 @@ def test_emergency_transfer_beside_open_orders(services, call) -> None:
     assert incident.status == IncidentStatus.OPEN and incident.transfers == ("120",)
     board = services.board()
     assert [(r.order.no, r.transfers) for r in board.rows] == [(order.no, ("120",))]
-    words = Text("zh", services.config.tz, services.catalog)
+    words = Words("zh", services.config.tz, services.catalog)
     assert "(转120)" in words.board_lines(board)[1]
     services.step(order.no, "ack")
     services.step(order.no, "complete")
@@ -94,7 +95,7 @@ def test_12345_still_ends_the_handling_and_does_not_mix(services, call, unchange
 def test_old_transfer_events_replay_to_the_same_tables(services, call) -> None:
     """A log written before several services existed (no keep_open, no incident_transfers):
     the migration's backfill gives it its transfer rows and the status stays what it was."""
-    from console.store import MIGRATIONS
+    from console.store.schema import MIGRATIONS
 
     call(category="public_order", text="有人打架")
     services.transfer(1, "110")
@@ -114,8 +115,8 @@ def test_old_transfer_events_replay_to_the_same_tables(services, call) -> None:
 
 def test_transfer_and_orders_apply_in_any_order(services, call) -> None:
     """keep_open transfers, plain transfers and reopen are each order-independent."""
-    from console.events import apply_event
-    from console.store import record_from_row
+    from console.store.projections import apply_event
+    from console.store.transaction import record_from_row
 
     call(category="gas_leak", text="燃气泄漏，老人头晕")
     services.issue_order(1, "gas")
@@ -127,7 +128,7 @@ def test_transfer_and_orders_apply_in_any_order(services, call) -> None:
     def build(order: list) -> tuple:
         conn = sqlite3.connect(":memory:")
         conn.row_factory = sqlite3.Row
-        from console.store import MIGRATIONS, apply_migrations
+        from console.store.schema import MIGRATIONS, apply_migrations
 
         apply_migrations(conn, MIGRATIONS, "2026-01-01T00:00:00Z", RuntimeError())
         creates = [r for r in order if r.kind in ("incident.created",)]

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from console.clock import FakeClock
-from console.errors import BadInput
-from console.events import apply_event
-from console.services import Services
-from console.store import Store, record_from_row
+from console.kernel.clock import FakeClock
+from console.kernel.errors import BadInput
+from console.seat.services import Services
+from console.store.projections import apply_event
+from console.store.transaction import Store, record_from_row
 
 PIN = "73914682"        # distinctive: must not appear anywhere in the database file
 NEW_PIN = "50827361"

@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 
 from central.testing import asgi_request
-from console import pins
-from console.clock import FakeClock
-from console.commands import run
-from console.errors import BadInput
-from console.services import Services, open_services
+from console.commands.grammar import run
+from console.duty import pins
+from console.kernel.clock import FakeClock
+from console.kernel.errors import BadInput
+from console.seat.services import Services, open_services
 from tests.conftest import PROJECT_ROOT, START, Cli
 from tests.sync_harness import COUNTY, County
 
@@ -122,7 +122,7 @@ def test_an_administrator_resets_a_pin_and_sets_roles_but_never_removes_the_last
 def test_a_database_from_before_roles_lets_an_operator_name_the_first_administrator(
         services: Services) -> None:
     """Enrolments recorded before roles carry no ``role``: nobody is administrator, so an
-    active operator's own PIN proves the first ``operator role`` (console/operators.py)."""
+    active operator's own PIN proves the first ``operator role`` (console/duty/operators.py)."""
     for login in ("alice", "bob"):
         with services.store.transaction("seat-01", "duty") as tx:
             tx.append("operator.enrolled", {"login": login, "name": login, **pins.new_secret(PIN)},

@@ -8,16 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from console.catalog import Catalog, default_data_dir, load_catalog
-from console.errors import BadInput, DataError, NotFound
-from console.grading import IncidentType, Level
-from console.plans import PlanBook, default_plans_dir, load_plans
-from console.report_rules import (
-    REPORT_KINDS,
-    default_report_rules_path,
-    load_report_rules,
-)
-from console.services import Services
+from console.catalog.registry import Catalog, default_data_dir, load_catalog
+from console.kernel.errors import BadInput, DataError, NotFound
+from console.kernel.vocab import REPORT_KINDS, IncidentType, Level
+from console.seat.services import Services
+from console.tiered.plans import PlanBook, default_plans_dir, load_plans
+from console.tiered.report_deadlines import default_report_rules_path, load_report_rules
 
 GAS = "residential_gas_leak.toml"
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from console.clock import FakeClock
-from console.errors import BadInput
-from console.services import Services, open_services
+from console.kernel.clock import FakeClock
+from console.kernel.errors import BadInput
+from console.seat.services import Services, open_services
 from screens.app import LinkageApp
 
 START = "2026-11-28T06:00:00Z"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.repeats import place_form, place_relation
+from console.catalog.repeats import place_form, place_relation
 
 
 @pytest.mark.parametrize("a, b, relation", [

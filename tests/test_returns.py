@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from console.clock import FakeClock
-from console.errors import BadInput, IllegalTransition
-from console.model import OrderStatus
-from console.store import Store, record_from_row
+from console.kernel.clock import FakeClock
+from console.kernel.errors import BadInput, IllegalTransition
+from console.kernel.model import OrderStatus
+from console.store.transaction import Store, record_from_row
 
 
 @pytest.fixture
@@ -276,7 +276,7 @@ def test_reject_without_note_through_the_cli(seeded) -> None:
 
 
 def test_board_marks_a_return_awaiting_review(services, incident) -> None:
-    from console.commands import run
+    from console.commands.grammar import run
 
     returned(services, incident)
     zh = run(services, "board", "zh")

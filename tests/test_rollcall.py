@@ -13,13 +13,13 @@ from datetime import date
 
 import pytest
 
-from console import rollcall
-from console.clock import FakeClock, parse_instant
-from console.errors import BadInput
-from console.events import apply_event
-from console.rosters import Shift
-from console.services import Services, open_services
-from console.store import record_from_row
+from console.duty import rollcall
+from console.duty.rosters import Shift
+from console.kernel.clock import FakeClock, parse_instant
+from console.kernel.errors import BadInput
+from console.seat.services import Services, open_services
+from console.store.projections import apply_event
+from console.store.transaction import record_from_row
 
 TIER1 = 31  # Tier 1 units in data/units.toml
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sync_harness import County
 
-from console.clock import FakeClock, parse_instant
-from console.rosters import effective_shifts
+from console.duty.rosters import effective_shifts
+from console.kernel.clock import FakeClock, parse_instant
 
 HEADER = "unit,start,end,person,phone,vehicle\n"
 

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from console.clock import FakeClock, parse_instant
-from console.config import load_config
-from console.errors import DataError
-from console.events import apply_event
-from console.rostercsv import RosterFileError, write_roster
-from console.rosters import effective_shifts
-from console.services import Services
-from console.store import Store, record_from_row
+from console.duty.roster_csv import RosterFileError, write_roster
+from console.duty.rosters import effective_shifts
+from console.kernel.clock import FakeClock, parse_instant
+from console.kernel.config import load_config
+from console.kernel.errors import DataError
+from console.seat.services import Services
+from console.store.projections import apply_event
+from console.store.transaction import Store, record_from_row
 
 HEADER = "单位/unit,开始/start,结束/end,值班人/person,值班电话/phone,车辆/vehicle,联系人/contact,责任人/responsible\n"
 

@@ -10,9 +10,9 @@ from datetime import date
 
 import pytest
 
-from console.clock import FakeClock
-from console.errors import BadInput
-from console.services import Services
+from console.kernel.clock import FakeClock
+from console.kernel.errors import BadInput
+from console.seat.services import Services
 
 Unchanged = Callable[[Services], AbstractContextManager[None]]
 
@@ -76,7 +76,7 @@ def test_handover_is_recorded_from_whom_to_whom_and_the_seat_acts_as_the_receive
 def test_handover_refusals_write_nothing(staffed: Services, unchanged: Unchanged,
                                          only_failures_recorded: Callable[..., AbstractContextManager[None]]
                                          ) -> None:
-    """Nothing but, for a wrong PIN, the failed attempt (console/operators.py lockout)."""
+    """Nothing but, for a wrong PIN, the failed attempt (console/duty/operators.py lockout)."""
     staffed.enrol_operator("carol", "王五", "9999", admin="alice", admin_pin="1234")
     staffed.disable_operator("carol", admin="alice", admin_pin="1234")
     for to, pin, code in [("bob", "0000", "operator.wrong_pin"), ("bob", "", "operator.wrong_pin"),

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from console.clock import FakeClock
-from console.services import Services, open_services
+from console.kernel.clock import FakeClock
+from console.seat.services import Services, open_services
 from screens.app import LinkageApp
 from screens.widgets.board_view import BoardView
 

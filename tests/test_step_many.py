@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from console.commands import complete, run
-from console.errors import BadInput
+from console.commands.grammar import complete, run
+from console.kernel.errors import BadInput
 
 
 @pytest.fixture

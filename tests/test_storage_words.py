@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 from conftest import START, snapshot
 
-from console import intake
-from console.clock import FakeClock
-from console.config import load_config
-from console.services import open_services
+from console.calls import intake
+from console.kernel.clock import FakeClock
+from console.kernel.config import load_config
+from console.seat.services import open_services
 from console.sync.worker import read_token, save_token, token_path
 
 LINKAGE = Path(sys.executable).parent / "linkage"

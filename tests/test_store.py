@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from console.clock import FakeClock
-from console.errors import BadInput
-from console.store import MIGRATIONS, Store
+from console.kernel.clock import FakeClock
+from console.kernel.errors import BadInput
+from console.store.schema import MIGRATIONS
+from console.store.transaction import Store
 
 INCIDENT_PAYLOAD = {
     "incident_id": "0000aaaa-0000-7000-8000-000000000001", "call_id": "0000aaaa-0000-7000-8000-000000000002",

@@ -13,7 +13,7 @@ import pytest
 from central.store import CentralStore
 from central.testing import serve_in_thread
 from console.cli import main
-from console.clock import SystemClock
+from console.kernel.clock import SystemClock
 
 COUNTY = "demo-county"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sync_harness import County
 
-from console import intake
-from console.clock import FakeClock
+from console.calls import intake
+from console.kernel.clock import FakeClock
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_incidents_made_on_two_seats_stay_two(county: County) -> None:
 def test_an_event_arriving_before_what_it_refers_to_waits(county: County, tmp_path: Path) -> None:
     """After a server restore seats re-push in their own order: an order may reach a third seat
     before its incident. It waits as pending and is applied when the incident arrives."""
-    from console.store import EventRecord
+    from console.store.transaction import EventRecord
 
     b = county.seats["seat-02"]
     a = county.seats["seat-01"]

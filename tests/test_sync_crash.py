@@ -49,9 +49,9 @@ from crash_harness import PROJECTIONS, WriterRun, replayed
 
 from central.store import CentralStore
 from central.testing import ServerProcess, serve_subprocess
-from console.clock import SystemClock
-from console.services import Services, open_services
-from console.store import record_from_row
+from console.kernel.clock import SystemClock
+from console.seat.services import Services, open_services
+from console.store.transaction import record_from_row
 from console.sync.protocol import content_hash, to_wire
 
 WRITER = Path(__file__).with_name("sync_crash_writer.py")

@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from sync_harness import FAULTS, County
 
-from console import intake
-from console.clock import FakeClock
-from console.errors import LinkageError
+from console.calls import intake
+from console.kernel.clock import FakeClock
+from console.kernel.errors import LinkageError
 
 SEATS = ("seat-01", "seat-02", "seat-03")
 CATEGORIES = ("public_order", "traffic_accident", "crime")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from sync_harness import County
 
-from console import intake
-from console.clock import FakeClock
+from console.calls import intake
+from console.kernel.clock import FakeClock
 from console.sync.client import next_delay
 
 OUTAGE_S = 600

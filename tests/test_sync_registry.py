@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 from sync_harness import COUNTY, County
 
-from console.catalog import default_data_dir
-from console.clock import FakeClock
+from console.catalog.registry import default_data_dir
+from console.kernel.clock import FakeClock
 
 
 def test_a_unit_edit_reaches_other_seats_and_new_ones(tmp_path: Path) -> None:

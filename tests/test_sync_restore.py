@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sync_harness import County
 
-from console import intake
-from console.clock import FakeClock
+from console.calls import intake
+from console.kernel.clock import FakeClock
 
 
 def _work(county: County, tag: str) -> None:

@@ -14,9 +14,9 @@ from sync_harness import COUNTY, DripServer
 
 from central.store import CentralStore
 from central.testing import serve_in_thread
-from console import intake
-from console.clock import FakeClock, SystemClock
-from console.services import Services, open_services
+from console.calls import intake
+from console.kernel.clock import FakeClock, SystemClock
+from console.seat.services import Services, open_services
 from screens.app import LinkageApp
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from rich.text import Text
 
-from console.clock import FakeClock
-from console.render import Text as Words
-from console.services import Services, open_services
-from console.store import EventRecord
+from console.kernel.clock import FakeClock
+from console.seat.services import Services, open_services
+from console.store.transaction import EventRecord
 from console.timeline import KIND_NAMES, kind_name, timeline
+from console.words import Words
 from screens.widgets.incident_view import IncidentView
 from tests.conftest import Cli
 

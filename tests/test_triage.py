@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from console.catalog import Catalog, Keyword, Unit, default_data_dir, load_catalog
-from console.errors import BadInput, DataError
-from console.triage import MAX_TEXT, Triage, normalise
+from console.catalog.registry import Catalog, Keyword, Unit, default_data_dir, load_catalog
+from console.catalog.triage import MAX_TEXT, Triage, normalise
+from console.kernel.errors import BadInput, DataError
 
 
 @pytest.fixture(scope="module")
@@ -371,8 +371,8 @@ def test_suggestions_do_not_depend_on_the_hash_seed() -> None:
     different string hashing give byte-identical answers."""
     code = (
         "import json, sys\n"
-        "from console.catalog import load_catalog, default_data_dir\n"
-        "from console.triage import Triage\n"
+        "from console.catalog.registry import load_catalog, default_data_dir\n"
+        "from console.catalog.triage import Triage\n"
         "t = Triage(load_catalog(default_data_dir()))\n"
         "texts = json.loads(sys.stdin.read())\n"
         "print(json.dumps([t.suggest(x).to_json() for x in texts], ensure_ascii=False))\n"
@@ -539,8 +539,8 @@ def test_suggest_does_not_import_zhconv() -> None:
     (importing zhconv is slow: it pulls in pkg_resources)."""
     code = (
         "import sys\n"
-        "from console.catalog import load_catalog, default_data_dir\n"
-        "from console.triage import Triage\n"
+        "from console.catalog.registry import load_catalog, default_data_dir\n"
+        "from console.catalog.triage import Triage\n"
         "t = Triage(load_catalog(default_data_dir()))\n"
         "assert t.suggest('停電了').suggestions[0].category.code == 'power_supply'\n"
         "assert 'zhconv' not in sys.modules\n"
@@ -600,7 +600,7 @@ def test_plan_is_in_the_json_only_when_several(triage: Triage) -> None:
 
 
 def test_triage_command_says_the_plan_first(services) -> None:
-    from console.commands import run
+    from console.commands.grammar import run
 
     out = run(services, "triage 两个人打架，一个男的头上流血了", "zh")
     assert out.lines[0] == "应同时：转110+120" and out.data["plan"]["services"] == ["110", "120"]

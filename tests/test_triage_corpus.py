@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from console.catalog import default_data_dir, load_catalog
-from console.triage import Triage
+from console.catalog.registry import default_data_dir, load_catalog
+from console.catalog.triage import Triage
 
 CORPUS = Path(__file__).parent / "data" / "triage_corpus.csv"
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from textual.widgets import Static
 
-from console.clock import FakeClock
-from console.rosters import Shift
-from console.services import Services, open_services
+from console.duty.rosters import Shift
+from console.kernel.clock import FakeClock
+from console.seat.services import Services, open_services
 from screens.app import LinkageApp
 from screens.dialogs.step import StepDialog
 from screens.incident import IncidentScreen

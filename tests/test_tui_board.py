@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from console.clock import FakeClock
-from console.services import open_services
+from console.kernel.clock import FakeClock
+from console.seat.services import open_services
 from screens.app import LinkageApp
 from screens.widgets.board_view import BoardView
 
@@ -73,7 +73,7 @@ def test_command_bar_refusal_is_shown_in_place_and_keeps_text(tmp_path: Path) ->
 
 def test_command_bar_completes_verbs_and_units(tmp_path: Path) -> None:
     """`ord` offers `order`; `dp 1 gd` offers `dp 1 gdj`; → accepts, Enter issues the order."""
-    from console.commands import complete
+    from console.commands.grammar import complete
 
     services, _ = _services(tmp_path)
     assert complete(services, "ord") == "order"

@@ -18,8 +18,8 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from console.clock import FakeClock, iso
-from console.services import Services, open_services
+from console.kernel.clock import FakeClock, iso
+from console.seat.services import Services, open_services
 from screens.app import LinkageApp
 from screens.widgets.calls_panel import CallsPanel
 
@@ -312,7 +312,7 @@ def test_f6_prefills_the_switchs_name_and_a_withheld_number_in_words(env: Any) -
 
 
 def test_a_missed_call_can_be_dismissed_by_command(env: Any) -> None:
-    from console.commands import run
+    from console.commands.grammar import run
 
     services, clock, feed = env
 

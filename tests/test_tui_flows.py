@@ -13,8 +13,8 @@ from typing import Any
 from test_tui_intake import START, _services, open_intake, run, type_text, wait_until
 from textual.pilot import Pilot
 
-from console.clock import FakeClock
-from console.services import Services
+from console.kernel.clock import FakeClock
+from console.seat.services import Services
 from screens.app import LinkageApp
 from screens.board import BoardScreen
 from screens.dialogs.picker import UnitPicker

@@ -11,8 +11,8 @@ from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Static
 
-from console.clock import FakeClock
-from console.services import Services, open_services
+from console.kernel.clock import FakeClock
+from console.seat.services import Services, open_services
 from screens.app import LinkageApp
 from screens.dialogs.incident_note import NoteDialog
 from screens.dialogs.step import StepDialog

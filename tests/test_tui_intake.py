@@ -19,8 +19,8 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from console.clock import FakeClock
-from console.services import Services, open_services
+from console.kernel.clock import FakeClock
+from console.seat.services import Services, open_services
 from screens.app import LinkageApp
 from screens.board import BoardScreen
 from screens.dialogs.picker import UnitPicker

@@ -10,8 +10,8 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from console.clock import FakeClock
-from console.services import open_services
+from console.kernel.clock import FakeClock
+from console.seat.services import open_services
 from screens.app import LinkageApp
 from screens.board import BoardScreen
 from screens.dialogs.picker import Picked, UnitPicker

@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from console import rollcall
-from console.clock import FakeClock, parse_instant
-from console.rosters import Shift
-from console.services import Services, open_services
+from console.duty import rollcall
+from console.duty.rosters import Shift
+from console.kernel.clock import FakeClock, parse_instant
+from console.seat.services import Services, open_services
 from screens.app import LinkageApp
 from screens.rollcall import RollCallScreen
 

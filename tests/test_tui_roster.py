@@ -7,8 +7,8 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
-from console.clock import FakeClock
-from console.services import Services, open_services
+from console.kernel.clock import FakeClock
+from console.seat.services import Services, open_services
 from screens.app import LinkageApp
 from screens.incident import IncidentScreen
 from screens.roster import RosterScreen
@@ -220,7 +220,7 @@ def test_filed_roster_shows_the_person_and_phone_on_shift_and_turns_over_at_the_
     the detail show whoever is on shift now, and a refresh after 20:00 shows the night man."""
     from datetime import datetime
 
-    from console.rosters import Shift
+    from console.duty.rosters import Shift
 
     services, clock = _services(tmp_path)
     day = datetime.fromisoformat("2026-11-30T00:00:00+08:00")

@@ -7,8 +7,8 @@ import asyncio
 import json
 from pathlib import Path
 
-from console.clock import FakeClock
-from console.services import Services, open_services
+from console.kernel.clock import FakeClock
+from console.seat.services import Services, open_services
 from screens.app import LinkageApp
 from screens.shift_handover import ShiftHandoverScreen
 

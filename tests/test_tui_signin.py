@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from console.clock import FakeClock
-from console.errors import LinkageError
-from console.services import Services, open_services
+from console.kernel.clock import FakeClock
+from console.kernel.errors import LinkageError
+from console.seat.services import Services, open_services
 from screens.app import LinkageApp
 from screens.signin import SignInScreen
 

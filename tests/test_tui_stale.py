@@ -6,8 +6,8 @@ import asyncio
 import re
 from pathlib import Path
 
-from console.clock import FakeClock
-from console.services import open_services
+from console.kernel.clock import FakeClock
+from console.seat.services import open_services
 from screens.app import LinkageApp
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "rosters.sample.csv"

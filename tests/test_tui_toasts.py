@@ -13,8 +13,8 @@ from burst import NOW, seed_board
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
-from console.clock import FakeClock
-from console.services import Services, open_services
+from console.kernel.clock import FakeClock
+from console.seat.services import Services, open_services
 from screens.app import TOAST_SECONDS, LinkageApp
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from textual.widgets import Static, TextArea
 
-from console.clock import FakeClock
-from console.services import Services, open_services
+from console.kernel.clock import FakeClock
+from console.seat.services import Services, open_services
 from screens.app import LinkageApp
 from screens.dialogs.step import StepDialog
 from screens.incident import IncidentScreen

@@ -16,9 +16,9 @@ from burst import NOW, seed_board
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from console.clock import FakeClock
-from console.commands import run, tokenize
-from console.services import Services, open_services
+from console.commands.grammar import run, tokenize
+from console.kernel.clock import FakeClock
+from console.seat.services import Services, open_services
 from screens.app import LinkageApp
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from console.clock import FakeClock
-from console.errors import LinkageError
-from console.events import apply_event
-from console.services import Services
-from console.store import record_from_row
+from console.kernel.clock import FakeClock
+from console.kernel.errors import LinkageError
+from console.seat.services import Services
+from console.store.projections import apply_event
+from console.store.transaction import record_from_row
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -122,7 +122,7 @@ def test_lowering_keeps_the_history_and_stops_the_clocks(services: Services, clo
     assert track is not None and [r.kind for r in track.reports] == ["initial_phone"]
     with pytest.raises(LinkageError) as refused:
         services.file_report(no, "follow_up", "县应急办", "fax", body="x")
-    assert refused.value.code == "upward.not_raised"
+    assert refused.value.code == "grade.not_raised"
     services.grade(no, "IV", reason="复燃")                # the clocks start at the first raising
     assert _clocks(services, no)["initial_written"] == ("normal", "15:00")
 
@@ -149,7 +149,7 @@ def test_filing_for_a_daily_incident_is_refused(services: Services, unchanged) -
     no = _gas(services)
     with unchanged(services), pytest.raises(LinkageError) as refused:
         services.file_report(no, "initial_phone", "县应急办", "phone")
-    assert refused.value.code == "upward.not_raised"
+    assert refused.value.code == "grade.not_raised"
 
 
 def test_the_draft_is_composed_from_the_record(services: Services, clock: FakeClock) -> None:
@@ -199,7 +199,7 @@ def test_cli_report_verbs(cli) -> None:  # type: ignore[no-untyped-def]
     cli.ok("call", "new", "--phone", "13800000001", "--text", "燃气泄漏", "--address", "阳光小区",
            "--area", "urban", "--category", "gas_leak")
     refused = cli("report", "file", "1", "initial_phone", "--to", "县应急办", "--via", "phone")
-    assert refused.code == 2 and refused.json["error"]["code"] == "upward.not_raised"
+    assert refused.code == 2 and refused.json["error"]["code"] == "grade.not_raised"
     assert cli.ok("report", "show", "1")["track"] is None
     cli.ok("incident", "grade", "1", "III")
     cli.now("2026-11-28T06:40:00Z")

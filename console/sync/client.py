@@ -22,8 +22,8 @@ from typing import Any
 
 import httpx
 
-from console.clock import Clock, iso, parse_instant
-from console.store import Store, select_in
+from console.kernel.clock import Clock, iso, parse_instant
+from console.store.transaction import Store, select_in
 from console.sync.protocol import (
     MAX_BATCH_EVENTS,
     MAX_BODY_BYTES,
@@ -343,7 +343,7 @@ class SyncClient:
         """
         if not finished:
             return
-        from console.dispatch import close_incident_if_done
+        from console.orders.dispatch import close_incident_if_done
 
         with self.store.transaction(self.settings.seat, SYNC_OPERATOR) as tx:
             for incident_id, (step_id, at) in sorted(finished.items()):

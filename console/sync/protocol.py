@@ -12,12 +12,13 @@ import math
 import re
 from typing import Any
 
-from console import chain
-from console.clock import parse_instant
-from console.events import APPLIERS
-from console.ids import DEFAULT_SKEW_MS
-from console.store import EventRecord
-from console.sync.schema import INSTANT_BODY, operator_problem, payload_problem, valid_name
+from console.kernel.clock import parse_instant
+from console.kernel.ids import DEFAULT_SKEW_MS
+from console.kernel.inputs import operator_problem
+from console.store import chain
+from console.store.projections import APPLIERS
+from console.store.transaction import EventRecord
+from console.sync.schema import INSTANT_BODY, payload_problem, valid_name
 
 PROTOCOL = 1
 SUPPORTED = (1,)
@@ -29,12 +30,12 @@ MAX_EVENT_BYTES = 256 * 1024
 MAX_ID_SKEW_S = DEFAULT_SKEW_MS // 1000  # how far ahead of the server's clock an id may be
 MAX_SKIPPED_LINKS = 500  # chain links a push may declare skipped (quarantined on the seat)
 FIELDS = chain.CONTENT_FIELDS
-CHAIN = "chain"  # the optional hash-chain link {"prev", "hash"} (console/chain.py)
+CHAIN = "chain"  # the optional hash-chain link {"prev", "hash"} (console/store/chain.py)
 _FIELD_SET = frozenset(FIELDS)
 _CHAINED_SET = frozenset((*FIELDS, CHAIN))
 
 _UUID7 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
-# The one text form of an instant (console.clock.iso): UTC, milliseconds. One form only, so
+# The one text form of an instant (console.kernel.clock.iso): UTC, milliseconds. One form only, so
 # instants from different seats compare correctly as text (order steps keep the earlier one).
 INSTANT = INSTANT_BODY  # one pattern: console/sync/schema.py
 _INSTANT = re.compile(INSTANT)
@@ -126,7 +127,7 @@ def check_event(wire: object, *, seat: str | None = None, check_size: bool = Tru
     server and every pulling seat run this same function, so what one accepts the other can
     apply. ``check_size=False`` leaves the size to the caller, who encodes the event anyway
     (the server hashes the canonical form) or already bounded the whole page it came in.
-    ``id_limit_ms`` refuses an id whose time lies beyond it (``console.ids.horizon``): a
+    ``id_limit_ms`` refuses an id whose time lies beyond it (``console.kernel.ids.horizon``): a
     far-future id would win every last-writer-wins comparison for ever.
     """
     if not isinstance(wire, dict):

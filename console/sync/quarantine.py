@@ -24,7 +24,7 @@ import sqlite3
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from console.store import UNAPPLIABLE, Store, select_in
+from console.store.transaction import UNAPPLIABLE, Store, select_in
 
 WAITING, FAILED, REFUSED = "waiting", "failed", "refused"
 

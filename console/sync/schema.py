@@ -12,7 +12,7 @@ The schemas are msgspec ``Struct`` types (validation in C, a few microseconds an
 OpenAPI description publishes (``central/openapi.py``), so the description cannot drift from
 the check. The payload is validated, never rebuilt: the dict the seat wrote is what travels.
 
-Adding an event kind: write its ``@applier`` in ``console/events.py`` and its payload type
+Adding an event kind: write its ``@applier`` in ``console/store/projections.py`` and its payload type
 here (``PAYLOADS``); tests/test_hostile_seat.py fails for a kind without one.
 """
 
@@ -23,11 +23,11 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta, Struct
 
-from console.grading import IncidentType, Level
-from console.model import Area, Disposition, OrderStatus
+from console.kernel.model import Area, Disposition, OrderStatus
+from console.kernel.vocab import IncidentType, Level
 
 UUID7 = r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
-# The one text form of an instant (console.clock.iso): UTC, milliseconds.
+# The one text form of an instant (console.kernel.clock.iso): UTC, milliseconds.
 # A UTC instant with milliseconds, as every event carries them. The pattern is as near the
 # calendar as a pattern gets (months and their days, hours to 23; only 29 February of a year
 # that is not a leap year slips through, and parse_instant refuses that one), so the
@@ -68,7 +68,7 @@ Ids = Annotated[list[Id], Meta(max_length=MAX_ITEMS)]
 Hex = Annotated[str, Meta(pattern=r"^[0-9a-f]{1,256}$")]
 
 # Closed enumerations: the model's own enums (msgspec checks the value), and the report kinds
-# and ways written out (tests/test_hostile_seat.py holds them to console/report_rules.py).
+# and ways written out (tests/test_hostile_seat.py holds them to console/tiered/report_deadlines.py).
 AreaName = Area
 DispositionName = Disposition
 StepName = OrderStatus
@@ -292,11 +292,11 @@ class RollcallRecorded(Payload):
 
 
 Role = Literal["admin", "operator"]
-Kdf = Literal["pbkdf2_sha256", "scrypt"]  # console/pins.py: PBKDF2, SCRYPT
+Kdf = Literal["pbkdf2_sha256", "scrypt"]  # console/duty/pins.py: PBKDF2, SCRYPT
 
 
 class OperatorSecret(Payload):
-    """A PIN's hash and how it was made (console/pins.py); never the PIN. Without ``kdf`` it is
+    """A PIN's hash and how it was made (console/duty/pins.py); never the PIN. Without ``kdf`` it is
     PBKDF2-SHA256 with ``iterations`` (events written before scrypt)."""
 
     login: Login
@@ -434,8 +434,8 @@ PAYLOADS: dict[str, type[Payload]] = {
 
 def _registry_body(payload: CatalogLoaded) -> str | None:
     """A registry must load as a catalog, or every seat that adopts it stops working."""
-    from console.catalog import Catalog
-    from console.errors import DataError
+    from console.catalog.registry import Catalog
+    from console.kernel.errors import DataError
 
     try:
         msgspec.json.decode(payload.body.encode(), type=Registry)
@@ -487,8 +487,6 @@ def _integral_floats_as_ints(value: object) -> object:
 
 # -- the envelope: who wrote it ---------------------------------------------------------------
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-MAX_OPERATOR = 64
-_VISIBLE = re.compile(r"\S")  # the OpenAPI description says the same: pattern "\S"
 
 
 def valid_name(value: object) -> bool:
@@ -496,12 +494,6 @@ def valid_name(value: object) -> bool:
     return isinstance(value, str) and bool(_NAME.fullmatch(value))
 
 
-def operator_problem(value: object) -> str | None:
-    """The operator rule, the same at the seat that writes and at the server that stores, so an
-    event a seat saved can always be synced."""
-    if not isinstance(value, str) or len(value) > MAX_OPERATOR or not _VISIBLE.search(value):
-        return f"operator must be 1 to {MAX_OPERATOR} characters, not blank"
-    return None
 
 
 def required_keys(kind: str) -> tuple[str, ...]:

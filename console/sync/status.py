@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from console.store import Store
+from console.store.transaction import Store
 from console.sync.quarantine import FAILED, REFUSED, Parked, counts, parked
 
 # Failures that say "try again later"; anything else needs a person (token, config, upgrade).

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from console.clock import Clock
-from console.config import Config
-from console.errors import BadInput
-from console.store import Store
+from console.kernel.clock import Clock
+from console.kernel.config import Config
+from console.kernel.errors import BadInput
+from console.store.transaction import Store
 from console.sync.settings import SyncSettings
 
 if TYPE_CHECKING:

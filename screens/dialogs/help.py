@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from console.commands import REGISTRY
+from console.commands.grammar import REGISTRY
 from screens.i18n import tr
 from screens.keys import localize
 

@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from console.errors import LinkageError
+from console.kernel.errors import LinkageError
 from screens.i18n import tr
 from screens.keys import localize
 from screens.widgets.ime_input import ImeInput

@@ -23,10 +23,10 @@ from textual.containers import Vertical
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.catalog import Unit
-from console.errors import LinkageError
-from console.model import Incident, Order
-from console.services import RosterEntry, Services
+from console.catalog.registry import Unit
+from console.kernel.errors import LinkageError
+from console.kernel.model import Incident, Order
+from console.seat.services import RosterEntry, Services
 from screens.base import ConsoleModal
 from screens.i18n import tr
 from screens.widgets.field_input import FieldInput

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.errors import LinkageError
+from console.kernel.errors import LinkageError
 from screens.i18n import STRINGS, tr
 from screens.keys import localize
 from screens.refusals import tui_message

@@ -27,10 +27,10 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from console.board import Board, BoardRow
-from console.deadlines import order_clock
-from console.model import STATUS_LABELS, Order, label
-from console.render import Text as Words
+from console.kernel.model import STATUS_LABELS, Order, label
+from console.orders.board import Board, BoardRow
+from console.orders.deadlines import order_clock
+from console.words import Words
 from screens.i18n import tr
 
 _STYLES = {

@@ -15,10 +15,10 @@ from rich.text import Text
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from console import clean
-from console.model import INCIDENT_STATUS_LABELS, Call, Incident, label
-from console.render import Text as Words
-from console.repeats import Repeat
+from console.catalog.repeats import Repeat
+from console.kernel import clean
+from console.kernel.model import INCIDENT_STATUS_LABELS, Call, Incident, label
+from console.words import Words
 
 
 def short_time(value: datetime, tz: ZoneInfo) -> str:
@@ -28,7 +28,7 @@ def short_time(value: datetime, tz: ZoneInfo) -> str:
 
 def one_line(text: str) -> str:
     """Caller text on a single line (newlines and tabs from a paste become spaces), cleaned the
-    one way (console/clean.py), then with runs of spaces collapsed."""
+    one way (console/kernel/clean.py), then with runs of spaces collapsed."""
     return " ".join(clean.one_line(text).split())
 
 

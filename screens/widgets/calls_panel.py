@@ -20,12 +20,12 @@ from datetime import datetime, timedelta
 from rich.text import Text
 from textual.widgets import Static
 
-from console.callfeed import CallFeed, FeedCall, feed_path
-from console.errors import LinkageError
-from console.phone_state import PhoneLog
-from console.queries import get_incident
-from console.render import Text as Words
-from console.services import Services
+from console.calls.callfeed import CallFeed, FeedCall, feed_path
+from console.calls.phone_state import PhoneLog
+from console.kernel.errors import LinkageError
+from console.seat.services import Services
+from console.store.queries import get_incident
+from console.words import Words
 from screens.i18n import tr
 
 MISSED_VISIBLE = timedelta(minutes=10)   # a missed call stays on screen this long

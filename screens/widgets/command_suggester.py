@@ -1,12 +1,12 @@
-"""Completion for the command bar: the grammar's own ``complete`` (console/commands.py),
+"""Completion for the command bar: the grammar's own ``complete`` (console/commands/grammar.py),
 shown by Textual's Input as a dimmed tail that → accepts."""
 
 from __future__ import annotations
 
 from textual.suggester import Suggester
 
-from console.commands import complete
-from console.services import Services
+from console.commands.grammar import complete
+from console.seat.services import Services
 
 
 class CommandSuggester(Suggester):

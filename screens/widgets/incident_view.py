@@ -15,11 +15,8 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from console.accountability import CALLBACK_RESULTS, pick, supervise_text
-from console.clock import parse_instant
-from console.deadlines import STAGE_LABELS, STAGES, OrderClock
-from console.grades import Grade
-from console.model import (
+from console.kernel.clock import parse_instant
+from console.kernel.model import (
     DISPOSITION_LABELS,
     INCIDENT_STATUS_LABELS,
     MAIN_LINE,
@@ -28,10 +25,13 @@ from console.model import (
     label,
     services_label,
 )
-from console.render import Text as Words
-from console.services import IncidentDetail
+from console.orders.accountability import CALLBACK_RESULTS, pick, supervise_text
+from console.orders.deadlines import STAGE_LABELS, STAGES, OrderClock
+from console.seat.services import IncidentDetail
+from console.tiered.grading import Grade
+from console.tiered.reports import ReportTrack, clock_text
 from console.timeline import Line, timeline
-from console.upward import ReportTrack, clock_text
+from console.words import Words
 from screens.i18n import STRINGS, tr
 
 CLOCK_STYLES = {

@@ -17,8 +17,8 @@ from textual import events
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from console.catalog import EMERGENCY_ROUTES
-from console.triage import Suggestion, TriageResult
+from console.catalog.registry import EMERGENCY_ROUTES
+from console.catalog.triage import Suggestion, TriageResult
 from screens.i18n import tr
 
 NAME_CELLS = 18
