@@ -262,3 +262,16 @@ def seed_board(services: Any, orders: int = 15, waiting: bool = True) -> None:
     if waiting:
         services.new_call(phone="13900000099", text="公交车不按站停车", address="车站路1号", area="urban",
                           category="public_transport")
+
+
+#: the two sizes every burst test runs at: the smallest the console supports, and a wide one
+SMALL, LARGE = (80, 24), (120, 40)
+
+
+def start_into(started: list[Any], tmp_path: Path, size: tuple[int, int], *, lang: str = "zh",
+               seed: Callable[[Any], object] | None = None, **kwargs: Any) -> Console:
+    """``Console.start``, kept in the ``started`` fixture's list (tests/conftest.py) so the
+    console's tmux server is killed when the test ends, whatever the test did."""
+    console = Console.start(tmp_path, size, lang=lang, seed=seed, **kwargs)
+    started.append(console)
+    return console

@@ -53,6 +53,15 @@ def _cheap_pin_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def started() -> Iterator[list[Any]]:
+    """Consoles a tmux test started (tests/burst.py ``start_into``), closed when the test ends."""
+    consoles: list[Any] = []
+    yield consoles
+    for console in consoles:
+        console.close()
+
+
+@pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)
 

@@ -10,31 +10,19 @@ drawn) and at 120×40, in Chinese and English.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from burst import HAVE_TMUX, Console, Lit, seed_board
+from burst import HAVE_TMUX, LARGE, SMALL, Console, Lit, seed_board, start_into
 
 pytestmark = pytest.mark.skipif(not HAVE_TMUX, reason="tmux is not installed")
 
-SMALL, LARGE = (80, 24), (120, 40)
-
-
-@pytest.fixture
-def started() -> Iterator[list[Console]]:
-    consoles: list[Console] = []
-    yield consoles
-    for console in consoles:
-        console.close()
 
 
 def start(started: list[Console], tmp_path: Path, size: tuple[int, int], *, lang: str = "zh",
           seed: Any = seed_board, **kwargs: Any) -> Console:
-    console = Console.start(tmp_path, size, lang=lang, seed=seed, **kwargs)
-    started.append(console)
-    return console
+    return start_into(started, tmp_path, size, lang=lang, seed=seed, **kwargs)
 
 
 def _status(console: Console, no: int) -> str:

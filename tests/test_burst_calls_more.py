@@ -16,34 +16,19 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from burst import HAVE_TMUX, NOW, Console, Lit, seed_board
+from burst import HAVE_TMUX, LARGE, NOW, SMALL, Console, Lit, seed_board, start_into
 
 pytestmark = pytest.mark.skipif(not HAVE_TMUX, reason="tmux is not installed")
 
-SMALL, LARGE = (80, 24), (120, 40)
 BOTH = pytest.mark.parametrize(("size", "lang"), [(SMALL, "zh"), (LARGE, "en")])
 #: a board row: order number, then the incident number
 BOARD_ROW = re.compile(r"(?m)^\s*(\d+)\s+#(\d+)\s")
 
 
-@pytest.fixture
-def started() -> Iterator[list[Console]]:
-    consoles: list[Console] = []
-    yield consoles
-    for console in consoles:
-        console.close()
-
-
-def start(started: list[Console], tmp_path: Path, size: tuple[int, int], *, lang: str = "zh",
-          seed: Any = None, **kwargs: Any) -> Console:
-    console = Console.start(tmp_path, size, lang=lang, seed=seed, **kwargs)
-    started.append(console)
-    return console
 
 
 def feed(console: Console, *events: dict[str, str], at: str = NOW) -> None:
@@ -75,7 +60,7 @@ def test_phone_state_survives_a_restart_in_english(started: list[Console], tmp_p
     """Item 5 at 120×40 in English (tests/test_burst_calls.py runs it in Chinese): ring →
     F6 answers → restart → not ringing; ring → hang up → restart → still listed as missed;
     ctrl+b calls it back with its number in the form, recorded as called back."""
-    console = start(started, tmp_path, LARGE, lang="en")
+    console = start_into(started, tmp_path, LARGE, lang="en")
     ring(console, "c1", "13800000123")
     ring(console, "c2", "13900000111")
     console.wait_for("13900000111")
@@ -122,7 +107,7 @@ def test_a_repeat_written_differently_is_offered_with_its_reason_and_merged(
     F6, shift+tab, ctrl+r (3 control keys) merge it: one incident holding both calls, the second
     with its own place. In Chinese the reason is read before ctrl+r; in English the whole call
     including ctrl+r is one burst."""
-    console = start(started, tmp_path, size, lang=lang, seed=_first_call_seven_minutes_ago)
+    console = start_into(started, tmp_path, size, lang=lang, seed=_first_call_seven_minutes_ago)
     ring(console, "r1", "13700000002", at=SEVEN_MINUTES_ON)
     console.wait_for("13700000002")
     burst = (*REPEAT_CALL, "C-r")
@@ -154,7 +139,7 @@ def test_a_fight_with_bleeding_and_a_gas_leak_with_dizzy_residents(
     has 110 and 120 in incident_transfers, the gas leak's has 120 and an order for the gas
     company, open while it runs; each account and place in its own incident."""
     assert control_keys(FIGHT) <= 4
-    console = start(started, tmp_path, size, lang=lang)
+    console = start_into(started, tmp_path, size, lang=lang)
     ring(console, "f1", "13800000001")
     ring(console, "g1", "13800000002")
     console.wait_for("13800000002")
@@ -182,7 +167,7 @@ def test_short_names_in_the_command_bar_order_the_right_units(
         started: list[Console], tmp_path: Path, size: tuple[int, int], lang: str) -> None:
     """Item 10: ``dp N 住建`` … ``dp N labour``, seven commands in one burst after F4: each
     incident gets an order for the unit its short name stands for."""
-    console = start(started, tmp_path, size, lang=lang, seed=seed_board)
+    console = start_into(started, tmp_path, size, lang=lang, seed=seed_board)
     burst: list[str | Lit] = ["F4"]
     for no, alias, _ in ALIASES:
         burst += [Lit(f"dp {no} {alias}"), "Enter"]
@@ -200,7 +185,7 @@ def test_short_names_in_the_reassign_dialog_pick_the_right_units(
     the unit field and Enter takes it; then ``Home ctrl+t NAME Enter`` for 住建 zjj cgj 人社
     hbj labour in one burst: the seven overdue orders at the top (1–7, most urgent first) are
     each reassigned to the unit named (up/down stay in the list, they never leave the field)."""
-    console = start(started, tmp_path, size, lang=lang, seed=seed_board)
+    console = start_into(started, tmp_path, size, lang=lang, seed=seed_board)
     console.send("Home", "C-t", Lit("cg"), "Down", "Up", "BSpace", "BSpace", Lit("城管"))
     console.wait_for(words(lang, r"urban_mgmt +县城市管理综合执法局", r"urban_mgmt +County Urban Management"))
     console.send("Enter")
@@ -225,7 +210,7 @@ def test_the_switchs_name_is_kept_and_a_withheld_number_is_said_in_words(
     the incident and the call both hold 王女士; a withheld number rings as 未显示号码 (number
     withheld), opens in the form in words, is stored as no number, and ``hidden`` is never shown."""
     withheld = words(lang, "未显示号码", "number withheld")
-    console = start(started, tmp_path, size, lang=lang)
+    console = start_into(started, tmp_path, size, lang=lang)
     ring(console, "n1", "13800000123", caller_name="王女士")
     ring(console, "w1", "")
     screen = console.wait_for(withheld)
@@ -253,7 +238,7 @@ def test_dialogs_say_their_fields_and_levels_in_words(started: list[Console], tm
     of order 1; ctrl+e shows 督办级别 一级督办 (level 1) and ``Tab reason Enter``
     records level 1; ctrl+r Enter without a reason says 退单必须填写原因（“原因”一栏） (the
     “reason” field), never ``--reason``, and writes nothing."""
-    console = start(started, tmp_path, size, lang=lang, seed=seed_board)
+    console = start_into(started, tmp_path, size, lang=lang, seed=seed_board)
     console.send("C-u")
     screen = console.wait_for(words(lang, r"方式\W+电话", r"how\W+phone"))   # the label, the value in words
     assert re.search(words(lang, r"催办对象\W+0000-", r"to whom\W+0000-"), screen), screen
@@ -285,7 +270,7 @@ def test_command_bar_keeps_full_width_commas_and_a_long_answer_leaves_the_board(
     ``，``; ``show 1`` (a long answer: calls, orders, timeline) scrolls in its box of at most
     three lines under the board: the seven overdue orders stay drawn at the top, and the board
     loses no more than those three lines."""
-    console = start(started, tmp_path, size, lang=lang, seed=seed_board)
+    console = start_into(started, tmp_path, size, lang=lang, seed=seed_board)
     before = BOARD_ROW.findall(console.settle())
     assert before[0] == ("1", "1"), before
     console.send("F4", Lit("note 1 已关阀，正在疏散"), "Enter", Lit("show 1"), "Enter")
@@ -309,7 +294,7 @@ def test_several_orders_ime_dashes_and_an_off_duty_unit_in_the_command_bar(
     """Item 14: ``ack 5 6 7`` acknowledges all three; ``ack 1 ——note 电话签收`` (the IME's
     dashes) reads as ``--note``; ``dp 16 信访`` on Saturday afternoon orders the petitions bureau
     (Tier 2, office hours) and says it is off duty, without refusing."""
-    console = start(started, tmp_path, size, lang=lang, seed=seed_board)
+    console = start_into(started, tmp_path, size, lang=lang, seed=seed_board)
     console.send("F4", Lit("ack 5 6 7"), "Enter", Lit("ack 1 ——note 电话签收"), "Enter", Lit("dp 16 信访"), "Enter")
     console.wait_for(words(lang, "非值班时段", "off duty"))
     acked = console.wait_rows("SELECT no FROM orders WHERE status = 'acknowledged' AND no < 8 ORDER BY no",
@@ -334,7 +319,7 @@ def test_a_village_is_rural_and_esc_in_the_picker_leaves_the_incident_waiting(
     """Item 14, two whole calls in ONE burst: a place in 李家村 saves the call as rural (农村)
     without ctrl+g; the next call, saved by F7 and its picker closed by Esc, stays an open
     incident with no order, listed as waiting (#18, 待派 3 with the bus complaint and #17)."""
-    console = start(started, tmp_path, size, lang=lang, seed=seed_board)
+    console = start_into(started, tmp_path, size, lang=lang, seed=seed_board)
     console.send(*VILLAGE_CALL, *PICKER_ESC)
     rows = console.wait_rows("SELECT no, phone, address, text, area, status FROM incidents WHERE no > 16"
                              " ORDER BY no", lambda r: len(r) == 2)
@@ -356,7 +341,7 @@ def test_esc_followed_by_keys_in_the_same_read_is_the_esc_key(
     and the space typed while the bar was taking focus is kept: it was dropped, ``ack2``);
     ``F4 ack 5 6 7 Enter Esc ctrl+s Enter`` acknowledges 5–7 and then, from the board, the
     selected order 1 (Esc then ctrl+s was a typed ``^`` and ctrl+s in the command bar)."""
-    console = start(started, tmp_path, size, lang=lang, seed=seed_board)
+    console = start_into(started, tmp_path, size, lang=lang, seed=seed_board)
     console.send("C-u", "Escape", Lit("ack 2"), "Enter")
     console.wait_rows("SELECT status FROM orders WHERE no = 2", lambda r: r == [("acknowledged",)])
     assert console.rows("SELECT count(*) FROM order_urges") == [(0,)]
