@@ -29,11 +29,12 @@ import re
 
 from textual import events
 
+from console.kernel.clean import one_line
+
 START = "\x1b[200~"
 END = "\x1b[201~"
 # CSI / SS3 / OSC sequences and lone ESCs; C0 and C1 controls and DEL.
-_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|O.|.)?", re.DOTALL)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\x80-\x9f]")
+_BLANKS = re.compile(r"[\t\r\n]+")
 # sequences a key produces: cursor keys, F-keys, Home/End/PgUp/PgDn, focus, mouse, kitty keys
 _KEY_CSI = re.compile(r"\x1b\[(?:[0-9;:]*[~ABCDEFHPQRSZIOu]|<[0-9;]*[Mm]|M...)", re.DOTALL)
 _UNFINISHED = re.compile(r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*)?$")
@@ -41,9 +42,9 @@ _NOT_A_KEY = re.compile(r"\x1b\[[0-9;:]*[a-zA-Z@`{|}]")
 
 
 def strip_controls(text: str) -> str:
-    """Escape sequences and control characters removed; tabs and line breaks become spaces."""
-    text = re.sub(r"[\t\r\n]+", " ", text)
-    return _CONTROL.sub("", _SEQUENCE.sub("", text))
+    """The core's one-line cleaning (console/kernel/clean.py: escape sequences, controls, bidi
+    marks), with a run of tabs and line breaks read as one space, as a pasted field takes it."""
+    return one_line(_BLANKS.sub(" ", text))
 
 
 def clean_paste(event: events.Paste) -> events.Paste:

@@ -258,6 +258,8 @@ def test_cleaning_rules() -> None:
     assert multi_line(TEXT) == "救命红字\n第二行隔离"
     assert one_line(NAME) == "点我"
     assert csv_cell("-1+1") == "'-1+1" and csv_cell("a\nb") == "a b" and csv_cell(None) == ""
+    # SS3 (ESC O and the character it shifts: F1 on some terminals) goes whole, as a paste has it
+    assert one_line("甲\x1bOP乙\x1bN#丙") == "甲乙丙"
 
 
 def test_config_strings_are_cleaned_on_load(tmp_path: Path) -> None:

@@ -33,11 +33,14 @@ from typing import Any
 #   CSI: ESC [ or U+009B, parameters, intermediates, one final byte
 #   OSC/DCS/SOS/PM/APC: ESC ] P X ^ _ or U+009D U+0090 U+0098 U+009E U+009F, up to BEL or ST
 #   (ESC \ or U+009C), or to the end of the text when unterminated
+#   SS2/SS3: ESC N or ESC O and the one character they shift (ESC O P is F1 on some terminals)
 #   other: ESC and one following character (ESC 7, ESC c …)
 _SEQUENCE = re.compile(
     r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
     r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
-    r"|\x1b[\x20-\x7e]?"
+    r"|\x1b[NO].?"
+    r"|\x1b[\x20-\x7e]?",
+    re.DOTALL,
 )
 _BIDI = "\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
 # Controls a terminal acts on (all C0 but LF and TAB, DEL, C1) and the bidi formatting marks.
