@@ -329,6 +329,7 @@ def run_app(services: Services, lang: str, *, read_only: bool = False,
     (the demo simulator), in case the backstop has to cut the exit short."""
     app = LinkageApp(services, lang, read_only=read_only)
     app.lifeline = Lifeline(app, cleanup)
+    app.lifeline.hold()
     try:
         app.run()
     finally:

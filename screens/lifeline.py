@@ -50,11 +50,23 @@ class Lifeline:
         self.cleanup = cleanup
         self.ending = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._early: int | None = None
+
+    def hold(self) -> None:
+        """Before the app runs: a SIGHUP/SIGTERM that comes while it starts (the board can be
+        painted before ``arm`` runs on a busy machine) is kept, not left to kill the process
+        with the terminal in raw mode and the seat's lock unreleased; ``arm`` acts on it."""
+        def keep(signum: int, _frame: object) -> None:
+            self._early = self._early or 128 + signum
+        signal.signal(signal.SIGHUP, keep)
+        signal.signal(signal.SIGTERM, keep)
 
     def arm(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._loop.add_signal_handler(signal.SIGHUP, self.end, HANGUP_EXIT)
         self._loop.add_signal_handler(signal.SIGTERM, self.end, TERM_EXIT)
+        if self._early is not None:
+            self.end(self._early)
         fds = [f.fileno() for f in (sys.__stdin__, sys.__stderr__) if f is not None and f.isatty()]
         if fds:
             threading.Thread(target=self._watch, args=(fds,), name="terminal-watch", daemon=True).start()
