@@ -18,7 +18,7 @@ from typing import Any
 from console.duty import operators
 from console.kernel.clock import iso, parse_instant
 from console.kernel.errors import BadInput
-from console.kernel.inputs import clean_text, day_bounds
+from console.kernel.inputs import bounded, day_bounds
 from console.kernel.model import Incident
 from console.orders import accountability
 from console.orders.accountability import Supervision
@@ -121,7 +121,7 @@ def summary(ctx: Context, now: datetime | None = None) -> ShiftSummary:
 
 def hand_over(ctx: Context, to_login: str, pin: str, note: str = "") -> Handover:
     """交接班: the receiver proves their PIN; the seat then acts as the receiver."""
-    text = clean_text(note or "")[:MAX_NOTE]
+    text = bounded(note, MAX_NOTE, "交接备注", "handover note")
     receiver = operators.checked(ctx, to_login, pin, "handover")
     if receiver.login == ctx.operator:
         raise BadInput("shift.same_operator", zh="{l} 已是本席位的值班员，不能交接给自己",

@@ -52,7 +52,7 @@ from typing import Any
 from console.duty import pins
 from console.kernel.clock import iso, parse_instant
 from console.kernel.errors import BadInput
-from console.kernel.inputs import clean_text, normalize
+from console.kernel.inputs import bounded, normalize
 from console.store.context import Context
 from console.store.queries import Reader
 
@@ -287,7 +287,7 @@ def enrol(ctx: Context, login_raw: str, name_raw: str, pin_raw: str, *, role: st
     """Enrol an operator (or re-enable a disabled login with a new name and PIN), authorised by
     an administrator; the first operator of a database needs none and becomes administrator."""
     login = parse_login(login_raw)
-    name = clean_text(name_raw or "")[:MAX_NAME]
+    name = bounded(name_raw, MAX_NAME, "姓名", "name")
     if not name:
         raise BadInput("operator.name", zh="请填写值班员姓名（--name）",
                        en="give the operator's name (--name)")

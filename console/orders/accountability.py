@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from console.kernel.clock import iso
 from console.kernel.errors import BadInput, IllegalTransition
-from console.kernel.inputs import clean_text, normalize
+from console.kernel.inputs import bounded, normalize
 from console.kernel.model import STATUS_LABELS, IncidentStatus
 from console.store.context import Context
 from console.store.queries import Reader, get_incident, get_order
@@ -164,12 +164,12 @@ def _refuse_closed(order_no: int, status: Any, what_zh: str, what_en: str) -> No
 def urge(ctx: Context, order_ref: str | int, *, to: str, how: str = "phone", note: str = "",
          at: str | None = None) -> Urge:
     """催办: record that the unit was chased about an open order."""
-    whom = clean_text(to or "")[:200]
+    whom = bounded(to, 200, "催办对象", "person urged")
     if not whom:
         raise BadInput("urge.to", zh="请填写催办对象（--to 单位联系人或电话）",
                        en="say whom the unit was urged through (--to person or number)")
     method = _urge_method(how)
-    text = clean_text(note)[:1000]
+    text = bounded(note, 1000, "备注", "note")
     when = ctx.reported_time(at)
     with ctx.transaction() as tx:
         order = get_order(tx, order_ref)
@@ -219,7 +219,7 @@ def supervise(ctx: Context, order_ref: str | int, *, level: str | int, reason: s
               minutes: str | int | None = None, at: str | None = None) -> Supervision:
     """督办: escalate an open order with a level, a reason and its own deadline."""
     lvl = parse_level(level)
-    why = clean_text(reason or "")[:1000]
+    why = bounded(reason, 1000, "督办理由", "supervision reason")
     if not why:
         raise BadInput("supervise.reason", zh="督办必须填写原因（--reason）",
                        en="a supervise order needs a reason (--reason)")
@@ -262,7 +262,7 @@ def callback(ctx: Context, incident_ref: str | int, result: str, *, note: str = 
     if reopen and verdict != "dissatisfied":
         raise BadInput("callback.reopen", zh="只有“不满意”的回访才能重新打开警情（--reopen）",
                        en="only a dissatisfied callback can reopen the incident (--reopen)")
-    text = clean_text(note)[:1000]
+    text = bounded(note, 1000, "备注", "note")
     when = ctx.reported_time(at)
     with ctx.transaction() as tx:
         incident = get_incident(tx, incident_ref)

@@ -15,7 +15,7 @@ from datetime import datetime
 from console.catalog.registry import Unit
 from console.kernel.clock import iso, stored
 from console.kernel.errors import BadInput, IllegalTransition
-from console.kernel.inputs import clean_text, normalize
+from console.kernel.inputs import bounded, clean_text, normalize
 from console.kernel.model import (
     CLOSED_STATUSES,
     EMERGENCY_DISPOSITIONS,
@@ -167,7 +167,7 @@ def _issue(ctx: Context, tx: Transaction, incident_ref: str | int, unit: Unit, w
         {"order_id": order_id, "incident_id": incident.id, "unit": unit.code,
          "unit_kind": unit.kind, "area": incident.area, "first_contact": not existing,
          "handover_from": handover_from, "reassigned_from": reassigned_from,
-         "note": clean_text(note)[:1000], "phase": phase,
+         "note": bounded(note, 1000, "备注", "note"), "phase": phase,
          **({"activation": activation} if activation else {}),
          **{f"{stage}_due": iso(due) for stage, due in dues.items()}},
         subject=incident.id, happened_at=when,
@@ -182,7 +182,7 @@ def _issue(ctx: Context, tx: Transaction, incident_ref: str | int, unit: Unit, w
         handover_from=handover_from, reassigned_from=reassigned_from, issued_at=issued,
         steps={OrderStatus.ISSUED.value: issued}, ack_due=due.get("ack"), depart_due=due.get("depart"),
         arrive_due=due.get("arrive"), feedback_due=due.get("feedback"), return_reason="",
-        initial_handling=clean_text(note)[:1000] if handover_from else "",
+        initial_handling=clean_text(note) if handover_from else "",
         phase=phase, activation=activation,
     )
 
@@ -230,7 +230,7 @@ def review_return(ctx: Context, order_ref: str | int, decision: str, *, note: st
     if verdict is None:
         raise BadInput("order.review_decision", zh="审核结果只能是 accept（同意）或 reject（驳回）",
                        en="the decision must be accept or reject")
-    text = clean_text(note)[:1000]
+    text = bounded(note, 1000, "审核意见", "review note")
     when = ctx.reported_time(at)
     with ctx.transaction() as tx:
         order = get_order(tx, order_ref)
@@ -274,8 +274,8 @@ def _accept_standing_return(tx: Transaction, order: Order, when: datetime) -> No
 def record_step(tx: Transaction, order: Order, target: OrderStatus, when: datetime, *,
                  note: str = "", reason: str = "") -> None:
     tx.append("order.stepped",
-              {"order_id": order.id, "status": target.value, "note": clean_text(note)[:1000],
-               "reason": reason[:1000]},
+              {"order_id": order.id, "status": target.value, "note": bounded(note, 1000, "备注", "note"),
+               "reason": bounded(reason, 1000, "理由", "reason")},
               subject=order.incident_id, happened_at=when)
 
 

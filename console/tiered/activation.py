@@ -22,7 +22,7 @@ from typing import Any
 from console.catalog.registry import Unit
 from console.kernel.clock import iso, parse_instant
 from console.kernel.errors import BadInput, IllegalTransition
-from console.kernel.inputs import clean_text
+from console.kernel.inputs import bounded
 from console.kernel.model import Incident, IncidentStatus, Order
 from console.kernel.vocab import Level, level_label
 from console.orders.dispatch import issue_in
@@ -246,7 +246,7 @@ def activate(ctx: Context, plans: PlanBook, incident_ref: str | int, plan_code: 
     """Activate ``plan``: in one transaction the ``plan.activated`` snapshot and one order per
     proposed unit (phase ``plan``). A plan whose triggers do not cover the incident needs
     ``force`` with a reason; the same plan twice on one incident is refused."""
-    why = clean_text(reason)[:1000]
+    why = bounded(reason, 1000, "启动理由", "activation reason")
     when = ctx.reported_time(at)
     with ctx.transaction() as tx:
         p = _proposal(tx, plans, incident_ref, plan_code)
@@ -326,7 +326,7 @@ def check(ctx: Context, incident_ref: str | int, step: str | int, *, done: bool 
     """Tick (or, ``done=False``, untick) a checklist step of the incident's latest activation
     (or of ``plan``'s); a note alone is kept with the step's current state."""
     n = parse_step(step)
-    text = clean_text(note)[:1000]
+    text = bounded(note, 1000, "备注", "note")
     when = ctx.reported_time(at)
     with ctx.transaction() as tx:
         incident = get_incident(tx, incident_ref)

@@ -19,7 +19,7 @@ from typing import Any
 
 from console.kernel.clock import iso, parse_instant
 from console.kernel.errors import BadInput, IllegalTransition
-from console.kernel.inputs import clean_text
+from console.kernel.inputs import bounded
 from console.kernel.model import Incident
 from console.kernel.vocab import (
     IncidentType,
@@ -105,7 +105,7 @@ def grade(ctx: Context, incident_ref: str | int, rules: EscalationRules, *, leve
     new_level = parse_level(level)
     counts = {"deaths": parse_count(deaths, "deaths"), "injured": parse_count(injured, "injured"),
               "trapped": parse_count(trapped, "trapped")}
-    why = clean_text(reason)[:1000]
+    why = bounded(reason, 1000, "定级理由", "grading reason")
     when = ctx.reported_time(at)
     with ctx.transaction() as tx:
         incident = get_incident(tx, incident_ref)

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from console.kernel.clean import multi_line
 from console.kernel.clock import iso, parse_instant
 from console.kernel.errors import BadInput, IllegalTransition
-from console.kernel.inputs import clean_text
+from console.kernel.inputs import bounded, clean_text
 from console.kernel.model import Incident
 from console.kernel.vocab import REPORT_KINDS, REPORT_VIAS, Level
 from console.store.context import Context
@@ -312,7 +312,7 @@ def file_report(ctx: Context, incident_ref: str | int, *, kind: str, to: str, vi
     the same kind (file a follow-up), a second final, an unknown kind or way."""
     what = parse_kind(kind)
     how = parse_via(via)
-    whom = clean_text(to or "")[:200]
+    whom = bounded(to, 200, "报送对象", "recipient")
     text = multi_line(body or "").strip()
     if len(text) > MAX_BODY:
         raise BadInput("upward.body_too_long", zh="报送内容过长：{n} 字（最多 {m} 字）",
