@@ -67,6 +67,7 @@ class LinkageApp(App[int]):
         #: and the store refuses every write with words (console/store/seatlock.py).
         self.read_only = read_only
         self.lifeline: Lifeline | None = None  # set by ``run_app``: a real terminal only
+        self.toast_seconds = TOAST_SECONDS  # the longest a toast stays (snapshot tests raise it)
         self.lang = lang
         self.tick_seconds = tick_seconds
         self.title = tr("app.title", lang)
@@ -94,7 +95,7 @@ class LinkageApp(App[int]):
                timeout: float | None = None, markup: bool = True) -> None:
         """Every toast is short-lived (``TOAST_SECONDS``); ctrl+z or F9 clears them at once,
         and none shows over a form being typed (app.tcss hides the rack on form screens)."""
-        timeout = TOAST_SECONDS if timeout is None else min(timeout, TOAST_SECONDS)
+        timeout = self.toast_seconds if timeout is None else min(timeout, self.toast_seconds)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def action_dismiss_toasts(self) -> None:

@@ -57,6 +57,9 @@ def board_services(tmp_path: Path) -> Iterator[Services]:
 def console(services: Services, lang: str) -> LinkageApp:
     app = LinkageApp(services, lang, tick_seconds=0)
     app.animation_level = "none"
+    # A picture of the screen, not of a toast's age: on a loaded machine the picture can be taken
+    # more than the 6 s a toast lives after the board raised it (seen: F1 help without its toast).
+    app.toast_seconds = 3600
     return app
 
 

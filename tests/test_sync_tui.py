@@ -65,8 +65,10 @@ def test_a_slow_server_never_blocks_the_console(tmp_path: Path) -> None:
 async def _slow_server_scenario(tmp_path: Path) -> None:
     """While the sync thread is stuck in a dripping request, keys still work at once."""
     with DripServer(every=0.2, total=30) as drip:
+        # The pass's deadline must outlast the keys below on a loaded machine (two screen changes
+        # took over 4 s under a full suite beside other work); the drip lasts longer still.
         services = _seat(tmp_path, "seat-01", drip.url, "t" * 43, FakeClock("2026-11-28T06:00:00Z"),
-                         deadline_seconds=4)
+                         deadline_seconds=10)
         app = LinkageApp(services, "zh", tick_seconds=0.2)
         try:
             async with app.run_test(size=(140, 40)) as pilot:
@@ -83,7 +85,7 @@ async def _slow_server_scenario(tmp_path: Path) -> None:
                 await pilot.pause()
                 assert app.sync_worker.passes == 0 and not drip.finished.is_set()
                 assert "同步：连接中" in str(app.board.status.render())
-                for _ in range(200):
+                for _ in range(400):
                     if app.sync_worker.passes:
                         break
                     await pilot.pause(0.05)
