@@ -25,6 +25,7 @@ from bench.seed import (
     seed_open_orders,
 )
 from bench.sync import measure_sync_catchup, measure_sync_push
+from bench.triage_heldout import measure_triage_heldout_v2
 from bench.tui import measure_tui_keys, measure_tui_start
 from console.calls import intake
 from console.catalog.registry import Catalog, default_data_dir, load_catalog
@@ -339,6 +340,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure("board", "board with 1,000 open orders", measure_board),
     Measure("history", "caller history among 1,000,000 calls", measure_history),
     Measure("accuracy", "triage accuracy", measure_triage_accuracy),
+    Measure("heldout2", "triage on held-out v2 (300+ calls nobody tuned on)", measure_triage_heldout_v2),
     Measure("tui_start", "console start: first frame and memory, 10,000 past incidents", measure_tui_start),
     Measure("tui_keys", "board keystroke → frame, 500 open orders", measure_tui_keys),
     Measure("roster", "on-duty state: 500 units, 30 days of rosters", measure_roster),
