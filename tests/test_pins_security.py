@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import PROJECT_ROOT, START, Cli
+from sync_harness import COUNTY, County
 
 from central.testing import asgi_request
 from console.commands.grammar import run
@@ -24,8 +26,6 @@ from console.duty import pins
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput
 from console.seat.services import Services, open_services
-from tests.conftest import PROJECT_ROOT, START, Cli
-from tests.sync_harness import COUNTY, County
 
 PIN = "73914682"
 ADMIN_PIN = "2468"

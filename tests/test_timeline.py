@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import Cli
 from rich.text import Text
 
 from console.kernel.clock import FakeClock
@@ -16,7 +17,6 @@ from console.store.transaction import EventRecord
 from console.timeline import KIND_NAMES, kind_name, timeline
 from console.words import Words
 from screens.widgets.incident_view import IncidentView
-from tests.conftest import Cli
 
 GAS = "residential_gas_leak"
 
