@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
+from conftest import Cli
 
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput
@@ -223,7 +224,7 @@ def test_operator_events_converge_in_any_order(services: Services) -> None:
 
 
 # -- CLI --------------------------------------------------------------------------------------
-def test_cli_operator_verbs(cli) -> None:  # type: ignore[no-untyped-def]
+def test_cli_operator_verbs(cli: Cli) -> None:  # type: ignore[no-untyped-def]
     """PINs are read from stdin, one per line (no longer ``--pin``: issue 11)."""
     added = cli.ok("operator", "add", "alice", "--name", "张三", stdin=f"{PIN}\n")
     assert added["operator"] == {"login": "alice", "name": "张三", "active": True, "role": "admin",
@@ -248,7 +249,7 @@ def test_cli_operator_verbs(cli) -> None:  # type: ignore[no-untyped-def]
     assert cli.ok("operator", "signout")["signed_out"] == "alice"
 
 
-def test_cli_refusals_exit_2_in_both_languages(cli) -> None:  # type: ignore[no-untyped-def]
+def test_cli_refusals_exit_2_in_both_languages(cli: Cli) -> None:  # type: ignore[no-untyped-def]
     cli.ok("operator", "add", "alice", "--name", "张三", stdin=f"{PIN}\n")
     before = cli.snapshot()
     english = cli("--lang", "en", "operator", "signin", "carol", stdin=f"{PIN}\n")
