@@ -20,7 +20,7 @@ from console.seat.services import Services, open_services
 from screens.app import LinkageApp
 
 
-def _seat(root: Path, name: str, server: str, token: str, clock, **sync: int) -> Services:
+def _seat(root: Path, name: str, server: str, token: str, clock: FakeClock, **sync: int) -> Services:
     (root / name).mkdir()
     extra = "".join(f"{k} = {v}\n" for k, v in sync.items())
     (root / name / "config.toml").write_text(

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from console.duty.rosters import Shift
@@ -36,7 +38,7 @@ def _services(tmp_path: Path) -> tuple[Services, FakeClock]:
     return s, clock
 
 
-async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+async def _type(pilot: Pilot[Any], text: str) -> None:  # type: ignore[no-untyped-def]
     for ch in text:
         await pilot.press(ch)
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import re
 from pathlib import Path
+from typing import Any
 
 from textual.geometry import Region
+from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -54,7 +56,7 @@ def _screen_text(screen: IncidentScreen) -> str:
     return "\n".join(_rendered(w) for w in screen.query(Static) if w.display)
 
 
-async def _open_from_board(app: LinkageApp, pilot) -> IncidentScreen:  # type: ignore[no-untyped-def]
+async def _open_from_board(app: LinkageApp, pilot: Pilot[Any]) -> IncidentScreen:  # type: ignore[no-untyped-def]
     await pilot.pause()
     await pilot.press("enter")              # Enter on the board's selected order
     await pilot.pause()
@@ -63,7 +65,7 @@ async def _open_from_board(app: LinkageApp, pilot) -> IncidentScreen:  # type: i
     return screen
 
 
-async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+async def _type(pilot: Pilot[Any], text: str) -> None:  # type: ignore[no-untyped-def]
     for ch in text:
         await pilot.press(ch if ch != " " else "space")
 

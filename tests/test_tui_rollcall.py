@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
 
 from console.duty import rollcall
 from console.duty.rosters import Shift
@@ -33,7 +36,7 @@ def _text(screen: RollCallScreen) -> str:
     return "\n".join(str(w.render()) for w in (screen.title_line, screen.current, screen.message))
 
 
-async def _open(app: LinkageApp, pilot) -> RollCallScreen:  # type: ignore[no-untyped-def]
+async def _open(app: LinkageApp, pilot: Pilot[Any]) -> RollCallScreen:  # type: ignore[no-untyped-def]
     await pilot.pause()
     await pilot.press("ctrl+k")
     await pilot.pause()

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
 
 from console.kernel.clock import FakeClock
 from console.seat.services import Services, open_services
@@ -25,12 +28,12 @@ def _services(tmp_path: Path) -> Services:
     return services
 
 
-async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+async def _type(pilot: Pilot[Any], text: str) -> None:  # type: ignore[no-untyped-def]
     for ch in text:
         await pilot.press(ch)
 
 
-async def _sign_in(pilot, login: str, pin: str) -> None:  # type: ignore[no-untyped-def]
+async def _sign_in(pilot: Pilot[Any], login: str, pin: str) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
     await _type(pilot, login)
     await pilot.press("tab")

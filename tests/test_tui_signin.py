@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from console.kernel.clock import FakeClock
 from console.kernel.errors import LinkageError
@@ -24,7 +26,7 @@ def _services(tmp_path: Path, *, enrol: bool = True) -> Services:
     return services
 
 
-async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+async def _type(pilot: Pilot[Any], text: str) -> None:  # type: ignore[no-untyped-def]
     for ch in text:
         await pilot.press(ch)
 
