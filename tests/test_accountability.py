@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Cli, OpenServices, TakeCall, Unchanged
+from conftest import Cli, OpenServices, TakeCall, Unchanged, one_row
 
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput, IllegalTransition
@@ -48,8 +48,8 @@ def closed(services: Services, call: TakeCall, clock: FakeClock) -> int:
 
 def n_events(services: Services, kind: str | None = None) -> int:
     if kind is None:
-        return services.store.one("SELECT count(*) FROM events")[0]
-    return services.store.one("SELECT count(*) FROM events WHERE kind = ?", (kind,))[0]
+        return one_row(services.store, "SELECT count(*) FROM events")[0]
+    return one_row(services.store, "SELECT count(*) FROM events WHERE kind = ?", (kind,))[0]
 
 
 def table(services: Services, name: str) -> list[tuple[Any, ...]]:
@@ -63,7 +63,7 @@ def test_urge_records_time_operator_whom_and_how(services: Services, order: int,
     assert (u.to, u.how, u.note, u.operator, u.seat) == (
         "值班员张工 13900000000", "phone", "请尽快签收", "duty", "seat-01")
     assert u.at.isoformat().startswith("2026-11-28T06:08:00")
-    event = services.store.one("SELECT * FROM events WHERE kind = 'order.urged'")
+    event = one_row(services.store, "SELECT * FROM events WHERE kind = 'order.urged'")
     payload = json.loads(event["payload"])
     assert payload["to"] == "值班员张工 13900000000" and payload["how"] == "phone"
     assert event["happened_at"] == "2026-11-28T06:08:00.000Z"

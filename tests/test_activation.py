@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Cli, OpenServices, Unchanged
+from conftest import Cli, OpenServices, Unchanged, one_row
 
 from console.catalog.registry import default_data_dir
 from console.kernel.clock import FakeClock
@@ -54,7 +54,7 @@ def test_activation_orders_the_plans_units_at_the_incidents_level(
     clock.advance(minutes=1)
     proposal = services.plan_proposal(no, GAS)
     assert [p.unit.code for p in proposal.to_order] == units and proposal.matches
-    assert services.store.one("SELECT count(*) FROM events WHERE kind LIKE 'plan.%'")[0] == 0
+    assert one_row(services.store, "SELECT count(*) FROM events WHERE kind LIKE 'plan.%'")[0] == 0
     a, orders = services.activate_plan(no, GAS)
     assert [o.unit for o in orders] == units
     rows = _orders(services, no)
@@ -66,10 +66,10 @@ def test_activation_orders_the_plans_units_at_the_incidents_level(
     assert ("housing" in roles) == (level == "III")
     if level == "III":
         assert roles["housing"] == roles["press"] == "standby"
-    stored = services.store.one("SELECT plan, level, operator, forced FROM plan_activations")
+    stored = one_row(services.store, "SELECT plan, level, operator, forced FROM plan_activations")
     assert tuple(stored) == (GAS, level, "duty", 0)
     # the order carries the unit's task from the plan
-    note = services.store.one("SELECT payload FROM events WHERE kind = 'order.issued' LIMIT 1")[0]
+    note = one_row(services.store, "SELECT payload FROM events WHERE kind = 'order.issued' LIMIT 1")[0]
     assert "牵头抢险" in note and '"phase":"plan"' in note
 
 
@@ -149,7 +149,7 @@ def test_checklist_progress_overdue_and_toggling(
     _refused(services, unchanged, "plan.step_unchanged", lambda: services.check_plan_step(no, 1))
     _refused(services, unchanged, "plan.no_such_step", lambda: services.check_plan_step(no, 11))
     _refused(services, unchanged, "plan.bad_step", lambda: services.check_plan_step(no, "x"))
-    assert services.store.one("SELECT count(*) FROM plan_step_checks")[0] == 4
+    assert one_row(services.store, "SELECT count(*) FROM plan_step_checks")[0] == 4
 
 
 def test_activation_and_checks_converge_in_any_arrival_order(

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import one_row
 from sync_harness import COUNTY, County
 
 from central import cli as central_cli
@@ -160,8 +161,8 @@ def test_one_edited_byte_is_found_and_named_on_the_seat_and_on_the_server(
     a = county.seats["seat-01"]
     intake.new_call(a.ctx, None, phone="13800000001", text="井盖丢失", category="public_order", dispatch=["housing"])
     assert county.sync("seat-01").ok
-    incident = a.store.one("SELECT * FROM events WHERE kind = 'incident.created'")
-    order = a.store.one("SELECT * FROM events WHERE kind = 'order.issued'")
+    incident = one_row(a.store, "SELECT * FROM events WHERE kind = 'incident.created'")
+    order = one_row(a.store, "SELECT * FROM events WHERE kind = 'order.issued'")
     assert order["chain_prev"] == incident["chain_hash"]
     seat_db = tmp_path / "seat-01" / "linkage.db"
     seat_args = ["--db", str(seat_db), "--config", str(tmp_path / "seat-01" / "config.toml")]
@@ -177,7 +178,7 @@ def test_one_edited_byte_is_found_and_named_on_the_seat_and_on_the_server(
     assert answer["ok"] is False
     assert [(p["event"], p["code"]) for p in answer["problems"]] == [(incident["id"], "hash_mismatch")]
     # putting a matching hash back on it breaks the link from the event after it instead
-    row = a.store.one("SELECT * FROM events WHERE id = ?", (incident["id"],))
+    row = one_row(a.store, "SELECT * FROM events WHERE id = ?", (incident["id"],))
     content = {k: row[k] for k in chain.CONTENT_FIELDS if k != "payload"} | {"payload": json.loads(row["payload"])}
     _edit(seat_db, "UPDATE events SET chain_hash = ? WHERE id = ?",
           (chain.link(row["chain_prev"], chain.canonical(content)), incident["id"]))

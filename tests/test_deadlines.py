@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import OpenServices, TakeCall
+from conftest import OpenServices, TakeCall, one_row
 
 from console.kernel.clock import FakeClock, parse_instant
 from console.kernel.config import Config, DeadlineConfig
@@ -51,7 +51,7 @@ def test_deadlines_by_area_and_unit_kind(services: Services, call: TakeCall, are
     call(area=area)
     order = services.issue_order(1, unit)
     assert minutes_after_issue(order) == expected
-    row = services.store.one("SELECT * FROM orders")
+    row = one_row(services.store, "SELECT * FROM orders")
     assert (row["arrive_due"] is None) == (expected["arrive"] is None)
 
 
@@ -165,7 +165,7 @@ def test_clock_at_any_instant_without_moving_time(services: Services, call: Take
     assert at[45].stage == "ack" and at[45].missed == ("ack", "arrive")
     assert at[200].missed == ("ack", "arrive", "feedback")
     # nothing was written by asking
-    assert services.store.one("SELECT count(*) FROM events WHERE kind LIKE 'order.%'")[0] == 1
+    assert one_row(services.store, "SELECT count(*) FROM events WHERE kind LIKE 'order.%'")[0] == 1
 
 
 def test_stage_moves_on_as_the_order_progresses(services: Services, call: TakeCall, clock: FakeClock) -> None:

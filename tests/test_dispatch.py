@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import OpenServices, Scalar, TakeCall, Unchanged
+from conftest import OpenServices, Scalar, TakeCall, Unchanged, one_row
 
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput, IllegalTransition, NotFound
@@ -26,7 +26,7 @@ def order_row(services: Services, no: int):
 
 
 def n_events(services: Services) -> int:
-    return services.store.one("SELECT count(*) FROM events")[0]
+    return one_row(services.store, "SELECT count(*) FROM events")[0]
 
 
 # -- units --------------------------------------------------------------------------------------
@@ -195,7 +195,7 @@ def test_full_lifecycle_with_reported_times(services: Services, incident: int, c
     assert {r["recorded_at"] for r in stepped} == {"2026-11-28T07:30:00.000Z"}
     assert json.loads(stepped[3]["payload"])["note"] == "arrive note"
     # the incident closed with its last order, at the time the completion happened
-    inc = services.store.one("SELECT status, closed_at FROM incidents WHERE no = ?", (incident,))
+    inc = one_row(services.store, "SELECT status, closed_at FROM incidents WHERE no = ?", (incident,))
     assert tuple(inc) == ("closed", "2026-11-28T07:10:00.000Z")
     closed = services.store.all("SELECT happened_at FROM events WHERE kind = 'incident.closed'")
     assert [r[0] for r in closed] == ["2026-11-28T07:10:00.000Z"]

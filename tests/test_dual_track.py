@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import Cli, TakeCall, Unchanged
+from conftest import Cli, TakeCall, Unchanged, one_row
 
 from console.commands.grammar import run
 from console.kernel.clock import FakeClock
@@ -36,7 +36,7 @@ def test_report_creates_unit_sourced_incident_and_its_order_in_one_transaction(s
     assert (o.unit, o.status, o.first_contact, o.incident_id) == ("gas", OrderStatus.ON_SCENE, True, i.id)
     assert set(o.steps) == {"issued", "on_scene"}          # skipped steps are not invented
     assert o.steps["on_scene"].isoformat() == "2026-11-28T06:10:00+00:00"
-    row = services.store.one("SELECT source, reporting_unit FROM incidents WHERE id = ?", (i.id,))
+    row = one_row(services.store, "SELECT source, reporting_unit FROM incidents WHERE id = ?", (i.id,))
     assert tuple(row) == ("unit", "gas")
     events = services.store.all("SELECT kind, payload, recorded_at FROM events ORDER BY seq")[-3:]
     assert [e[0] for e in events] == ["incident.created", "order.issued", "order.stepped"]
@@ -120,7 +120,7 @@ def test_old_incident_events_replay_as_center_and_new_ones_as_unit(services: Ser
         want = [tuple(r) for r in services.store.all(
             "SELECT id, source, reporting_unit FROM incidents ORDER BY id")]
         assert got == want and [g[1] for g in got] == ["center", "unit"]
-        order = fresh.one("SELECT status FROM orders WHERE unit = 'gas'")
+        order = one_row(fresh, "SELECT status FROM orders WHERE unit = 'gas'")
         assert order[0] == "on_scene"
     finally:
         fresh.close()

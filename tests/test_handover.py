@@ -5,7 +5,7 @@ the first unit's order reads as handed over, awaiting the receiver's ack."""
 from __future__ import annotations
 
 import pytest
-from conftest import Cli, TakeCall, Unchanged
+from conftest import Cli, TakeCall, Unchanged, one_row
 
 from console.commands.grammar import run
 from console.kernel.clock import FakeClock
@@ -42,7 +42,7 @@ def test_handover_keeps_the_initial_handling_and_links_both_ends(services: Servi
     assert old.handed_to == new.id
     assert old.first_contact and not new.first_contact
     assert old.awaiting_handover_ack and old.handover_acked_at is None
-    row = services.store.one("SELECT initial_handling FROM orders WHERE id = ?", (new.id,))
+    row = one_row(services.store, "SELECT initial_handling FROM orders WHERE id = ?", (new.id,))
     assert row[0] == HANDLING
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import START
+from conftest import START, one_row
 from sync_harness import County
 
 from console.kernel.clean import csv_cell, multi_line, one_line
@@ -83,7 +83,7 @@ def seat(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         _plant(county)
         county.drain()
         receiver = county.seats["seat-02"]
-        assert receiver.store.one("SELECT count(*) FROM incidents WHERE address = ?", (ADDRESS,))[0] == 1
+        assert one_row(receiver.store, "SELECT count(*) FROM incidents WHERE address = ?", (ADDRESS,))[0] == 1
         receiver.issue_order(2, "power")     # an order row for a hostile incident; #1 waits
     finally:
         county.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import OpenServices, Scalar, TakeCall, Unchanged
+from conftest import OpenServices, Scalar, TakeCall, Unchanged, one_row
 
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput, NotFound
@@ -30,7 +30,7 @@ def test_new_call_records_incident_call_and_event(services: Services, call: Take
     assert incident.category == "power_supply"
     assert incident.area == "urban"
     assert not result.merged and result.history == [] and result.duplicates == []
-    row = services.store.one("SELECT * FROM incidents")
+    row = one_row(services.store, "SELECT * FROM incidents")
     assert row["text"] == "小区停电两个小时了"
     assert row["address"] == "人民路12号"
     assert row["created_at"] == "2026-11-28T06:00:00.000Z"
@@ -75,8 +75,8 @@ def test_unknown_category_is_refused(services: Services, unchanged: Unchanged) -
 
 def test_reported_receive_time_and_recorded_time(services: Services, call: TakeCall) -> None:
     result = call(at="13:52")
-    assert services.store.one("SELECT created_at FROM incidents")[0] == "2026-11-28T05:52:00.000Z"
-    assert services.store.one("SELECT received_at FROM calls")[0] == "2026-11-28T05:52:00.000Z"
+    assert one_row(services.store, "SELECT created_at FROM incidents")[0] == "2026-11-28T05:52:00.000Z"
+    assert one_row(services.store, "SELECT received_at FROM calls")[0] == "2026-11-28T05:52:00.000Z"
     event = events(services, "incident.created")[0]
     assert event["happened_at"] == "2026-11-28T05:52:00.000Z"
     assert event["recorded_at"] == "2026-11-28T06:00:00.000Z"
@@ -120,8 +120,8 @@ def test_huge_text_refused_and_limit_exact_accepted(services: Services, call: Ta
     assert info.value.code == "intake.text_too_long"
     assert str(limit) in info.value.message("zh") and str(limit + 1) in info.value.message("en")
     result = call(text="水" * limit)
-    assert len(services.store.one("SELECT text FROM incidents WHERE no = ?",
-                                  (result.incident.no,))[0]) == limit
+    assert len(one_row(services.store, "SELECT text FROM incidents WHERE no = ?",
+                       (result.incident.no,))[0]) == limit
 
 
 def test_bad_area_refused(services: Services, call: TakeCall, unchanged: Unchanged) -> None:
@@ -140,10 +140,10 @@ def test_future_receive_time_refused(services: Services, call: TakeCall, unchang
                                   '" OR 1=1 --', "%_\\"])
 def test_sql_metacharacters_stored_verbatim(services: Services, call: TakeCall, text: str) -> None:
     result = call(text=text, address=text, caller_name=text)
-    row = services.store.one("SELECT text, address, caller_name FROM incidents WHERE id = ?",
-                             (result.incident.id,))
+    row = one_row(services.store, "SELECT text, address, caller_name FROM incidents WHERE id = ?",
+                  (result.incident.id,))
     assert tuple(row) == (text, text, text)
-    assert services.store.one("SELECT text FROM calls")[0] == text
+    assert one_row(services.store, "SELECT text FROM calls")[0] == text
     tables = {r[0] for r in services.store.all("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"incidents", "calls", "events", "orders", "outbox"} <= tables
     # and the duplicate search (a LIKE-free query on the place key) is not fooled by % or _
@@ -155,7 +155,7 @@ def test_sql_metacharacters_stored_verbatim(services: Services, call: TakeCall, 
 def test_markup_stored_verbatim(services: Services, call: TakeCall, text: str) -> None:
     result = call(text=f"停电 {text}", address=text)
     assert result.incident.text == f"停电 {text}"
-    assert services.store.one("SELECT address FROM incidents")[0] == text
+    assert one_row(services.store, "SELECT address FROM incidents")[0] == text
 
 
 def test_terminal_control_characters_are_stripped_words_kept(services: Services, call: TakeCall) -> None:
@@ -335,7 +335,7 @@ def test_later_merge_keeps_both_calls(services: Services, call: TakeCall, clock:
     assert [d.no for d in dup.duplicates] == [1]
     master = services.merge(2, 1, at="14:04")
     assert master.no == 1 and master.status == IncidentStatus.OPEN
-    row = services.store.one("SELECT status, merged_into, closed_at FROM incidents WHERE no = 2")
+    row = one_row(services.store, "SELECT status, merged_into, closed_at FROM incidents WHERE no = 2")
     assert row["status"] == "merged"
     assert row["merged_into"] == first.incident.id
     assert row["closed_at"] == "2026-11-28T06:04:00.000Z"
@@ -393,7 +393,7 @@ def test_transfer_recorded_as_disposition_and_event(services: Services, call: Ta
     result = services.transfer(incident.no, target, note="已电话转接", at="-1m")
     assert result.disposition.value == disposition
     assert result.status.value == status
-    row = services.store.one("SELECT status, disposition, closed_at FROM incidents")
+    row = one_row(services.store, "SELECT status, disposition, closed_at FROM incidents")
     assert tuple(row) == (status, disposition, "2026-11-28T05:59:00.000Z")
     event = events(services, "incident.transferred")
     assert len(event) == 1
@@ -486,10 +486,10 @@ def test_call_and_transfer_are_one_transaction(services: Services, call: TakeCal
     kinds = [r[0] for r in services.store.all("SELECT kind FROM events WHERE subject = ? ORDER BY seq",
                                               (result.incident.id,))]
     assert kinds == ["incident.created", "incident.transferred"]
-    before = services.store.one("SELECT count(*) FROM events")[0]
+    before = one_row(services.store, "SELECT count(*) FROM events")[0]
     with pytest.raises(BadInput):
         call(text="有人在砸车", transfer="911")
-    assert services.store.one("SELECT count(*) FROM events")[0] == before
+    assert one_row(services.store, "SELECT count(*) FROM events")[0] == before
 
 
 def test_call_with_dispatch_returns_exactly_what_reads_back(services: Services, call: TakeCall) -> None:

@@ -7,7 +7,7 @@ import json
 import sqlite3
 
 import pytest
-from conftest import TakeCall, Unchanged
+from conftest import TakeCall, Unchanged, one_row
 
 from console.commands.shapes import incident_json
 from console.kernel.clock import FakeClock
@@ -104,9 +104,9 @@ def test_old_transfer_events_replay_to_the_same_tables(services: Services, call:
 
     call(category="public_order", text="有人打架")
     services.transfer(1, "110")
-    before = tuple(services.store.one("SELECT status, disposition, closed_at FROM incidents"))
+    before = tuple(one_row(services.store, "SELECT status, disposition, closed_at FROM incidents"))
     assert before[0] == "transferred"
-    payload = json.loads(services.store.one(
+    payload = json.loads(one_row(services.store,
         "SELECT payload FROM events WHERE kind = 'incident.transferred'")[0])
     assert "keep_open" not in payload   # a plain transfer is written exactly as before
     conn = services.store.conn
@@ -115,7 +115,7 @@ def test_old_transfer_events_replay_to_the_same_tables(services: Services, call:
     backfill = next(st for st in sql.split(";") if "INSERT INTO incident_transfers" in st)
     conn.execute(backfill)
     assert [tuple(r) for r in conn.execute("SELECT service, note FROM incident_transfers")] == [("110", "")]
-    assert tuple(services.store.one("SELECT status, disposition, closed_at FROM incidents")) == before
+    assert tuple(one_row(services.store, "SELECT status, disposition, closed_at FROM incidents")) == before
 
 
 def test_transfer_and_orders_apply_in_any_order(services: Services, call: TakeCall) -> None:

@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+from conftest import Cli, one_row
 
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput
@@ -295,7 +295,7 @@ def test_five_wrong_pins_lock_the_login_for_a_minute_on_the_seat_clock(
     assert again.value.code == "operator.locked"
     clock.advance(seconds=61)
     assert services.sign_in("alice", "1234").login == "alice"
-    assert services.store.one("SELECT count(*) FROM events WHERE kind = 'operator.signed_in'")[0] == 1
+    assert one_row(services.store, "SELECT count(*) FROM events WHERE kind = 'operator.signed_in'")[0] == 1
     with pytest.raises(BadInput) as fresh:
         services.sign_in("alice", "0000")
     assert fresh.value.code == "operator.wrong_pin"   # the count started over

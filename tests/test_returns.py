@@ -9,7 +9,7 @@ import random
 from typing import Any
 
 import pytest
-from conftest import Cli, TakeCall, Unchanged
+from conftest import Cli, TakeCall, Unchanged, one_row
 
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput, IllegalTransition
@@ -125,7 +125,7 @@ def test_second_return_after_reject_is_a_new_return_to_review(services: Services
 # -- implicit acceptance --------------------------------------------------------------------------
 def test_reassigning_an_unreviewed_return_accepts_it_in_the_same_transaction(services: Services, incident: int) -> None:
     no = returned(services, incident)
-    before = services.store.one("SELECT max(seq) FROM events")[0]
+    before = one_row(services.store, "SELECT max(seq) FROM events")[0]
     services.reassign(no, "water_co")
     added = services.store.all("SELECT kind, payload FROM events WHERE seq > ? ORDER BY seq", (before,))
     assert [r[0] for r in added] == ["order.return_reviewed", "order.stepped", "order.issued"]
@@ -319,7 +319,7 @@ def replay(records: list[Any]) -> dict[str, list[tuple[Any, ...]]]:
             for seq, record in enumerate(records, start=1):
                 tx.receive(record, seq)
             tx.apply_pending()
-        assert fresh.one("SELECT count(*) FROM pending_events")[0] == 0
+        assert one_row(fresh, "SELECT count(*) FROM pending_events")[0] == 0
         return tables(fresh.conn)
     finally:
         fresh.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import one_row
 from sync_harness import County
 
 from console.duty.rosters import effective_shifts
@@ -58,6 +59,6 @@ def test_two_seats_filing_the_same_unit_converge_on_the_newest(county: County, t
                            ("丙", "2026-11-28T10:00:00+00:00", "2026-11-29T00:00:00+00:00"),
                            ("乙", "2026-11-29T00:00:00+00:00", "2026-11-29T12:00:00+00:00")]
         assert s.duty(s.catalog.unit("power"), parse_instant("2026-11-28T12:00:00Z")).shift.person == "丙"
-        assert s.store.one("SELECT count(*) FROM events WHERE kind = 'roster.filed'")[0] == 2
+        assert one_row(s.store, "SELECT count(*) FROM events WHERE kind = 'roster.filed'")[0] == 2
         assert [f.id for f in s.filings("power")] == [second, first]
         assert county.projection("seat-01") == county.projection("seat-02")

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import OpenServices, TakeCall, Unchanged
+from conftest import OpenServices, TakeCall, Unchanged, one_row
 
 from console.duty.roster_csv import RosterFileError, write_roster
 from console.duty.rosters import effective_shifts
@@ -147,8 +147,8 @@ def test_a_corrected_week_replaces_only_that_week_and_old_filings_stay(services:
     assert [(s.person, s.start.isoformat()) for s in week] == [
         ("夜班6", "2026-12-06T12:00:00+00:00"), ("改", "2026-12-07T00:00:00+00:00"),
         ("白班8", "2026-12-08T00:00:00+00:00"), ("夜班8", "2026-12-08T12:00:00+00:00")]
-    assert services.store.one("SELECT count(*) FROM roster_filings")[0] == 2
-    assert services.store.one("SELECT count(*) FROM events WHERE kind = 'roster.filed'")[0] == 2
+    assert one_row(services.store, "SELECT count(*) FROM roster_filings")[0] == 2
+    assert one_row(services.store, "SELECT count(*) FROM events WHERE kind = 'roster.filed'")[0] == 2
     assert [f.source for f in services.filings("power")] == ["import:fix.csv", "import:month.csv"]
 
 
@@ -256,8 +256,8 @@ def test_bad_rows_are_refused_with_file_line_and_reason_and_nothing_is_written(
     assert [p.line for p in err.problems] == [line + 1]
     assert zh in err.message("zh") and en in err.message("en")
     assert f"roster.csv:{line + 1}:" in err.message("zh")
-    assert services.store.one("SELECT count(*) FROM roster_filings")[0] == 0
-    assert services.store.one("SELECT count(*) FROM roster_shifts")[0] == 0
+    assert one_row(services.store, "SELECT count(*) FROM roster_filings")[0] == 0
+    assert one_row(services.store, "SELECT count(*) FROM roster_shifts")[0] == 0
 
 
 def test_file_level_refusals(services: Services, unchanged: Unchanged, tmp_path: Path) -> None:

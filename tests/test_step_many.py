@@ -4,7 +4,7 @@ grammar (issue 12 items 10 and 14)."""
 from __future__ import annotations
 
 import pytest
-from conftest import Unchanged
+from conftest import Unchanged, one_row
 
 from console.commands.grammar import complete, run
 from console.kernel.clock import FakeClock
@@ -50,7 +50,7 @@ def test_several_orders_with_at_option(three_orders: Services) -> None:
 def test_ime_dashes_read_as_options(three_orders: Services) -> None:
     out = run(three_orders, "ack 1 ——note 电话签收")
     assert out.data["order"]["status"] == "acknowledged"
-    note = three_orders.store.one("SELECT payload FROM events WHERE kind = 'order.stepped'")[0]
+    note = one_row(three_orders.store, "SELECT payload FROM events WHERE kind = 'order.stepped'")[0]
     assert "电话签收" in note
     run(three_orders, "note 1 ——这不是选项")              # not an option name: stays text
     notes = three_orders.store.all("SELECT payload FROM events WHERE kind = 'incident.noted'")
@@ -81,4 +81,4 @@ def test_off_duty_tier_2_unit_is_ordered_with_a_warning(services: Services, cloc
     assert "非值班" in out.lines[-1] and "县信访局" in out.lines[-1]
     assert "off duty" in run(services, "dp 1 culture", lang="en").lines[-1]
     assert "warnings" not in run(services, "dp 1 power").data
-    assert services.store.one("SELECT count(*) FROM orders")[0] == 3
+    assert one_row(services.store, "SELECT count(*) FROM orders")[0] == 3

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import OpenServices, Scalar, TakeCall
+from conftest import OpenServices, Scalar, TakeCall, one_row
 
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput
@@ -52,8 +52,8 @@ def test_reopening_does_not_rerun_migrations(db_path: Path, clock: FakeClock, op
     assert [tuple(r) for r in again.store.all("SELECT * FROM schema_migrations")] == \
         [tuple(r) for r in before]
     # the data survived and the catalog was not seeded a second time
-    assert again.store.one("SELECT count(*) FROM incidents")[0] == 1
-    assert again.store.one("SELECT count(*) FROM events WHERE kind = 'catalog.loaded'")[0] == 1
+    assert one_row(again.store, "SELECT count(*) FROM incidents")[0] == 1
+    assert one_row(again.store, "SELECT count(*) FROM events WHERE kind = 'catalog.loaded'")[0] == 1
 
 
 def test_store_opened_twice_directly_keeps_one_migration_row(tmp_path: Path) -> None:
@@ -61,8 +61,8 @@ def test_store_opened_twice_directly_keeps_one_migration_row(tmp_path: Path) -> 
     Store(path, FakeClock("2026-11-28T06:00:00Z")).close()
     store = Store(path, FakeClock("2026-11-29T06:00:00Z"))
     try:
-        assert store.one("SELECT count(*) FROM schema_migrations")[0] == len(MIGRATIONS)
-        assert store.one("SELECT applied_at FROM schema_migrations WHERE version = 1")[0] \
+        assert one_row(store, "SELECT count(*) FROM schema_migrations")[0] == len(MIGRATIONS)
+        assert one_row(store, "SELECT applied_at FROM schema_migrations WHERE version = 1")[0] \
             == "2026-11-28T06:00:00.000Z"
     finally:
         store.close()
@@ -88,9 +88,9 @@ def test_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
 
 def test_pragmas_wal_and_full_sync(services: Services) -> None:
     store = services.store
-    assert store.one("PRAGMA journal_mode")[0] == "wal"
-    assert store.one("PRAGMA synchronous")[0] == 2  # FULL
-    assert store.one("PRAGMA foreign_keys")[0] == 1
+    assert one_row(store, "PRAGMA journal_mode")[0] == "wal"
+    assert one_row(store, "PRAGMA synchronous")[0] == 2  # FULL
+    assert one_row(store, "PRAGMA foreign_keys")[0] == 1
 
 
 def test_wal_mode_is_persistent_in_the_file(services: Services, db_path: Path) -> None:
@@ -120,7 +120,7 @@ def test_every_event_has_exactly_one_outbox_row(services: Services, call: TakeCa
 def test_events_carry_seat_operator_and_payload(db_path: Path, open_svc: OpenServices) -> None:
     s = open_svc(operator="王丽")
     result = s.new_call(phone="13800000001", text="停电了", category="power_supply")
-    row = s.store.one("SELECT * FROM events WHERE kind = 'incident.created'")
+    row = one_row(s.store, "SELECT * FROM events WHERE kind = 'incident.created'")
     assert row["seat"] == "seat-01"
     assert row["operator"] == "王丽"
     assert row["subject"] == result.incident.id
@@ -185,7 +185,7 @@ def test_committed_transaction_survives_a_reopen(db_path: Path, clock: FakeClock
     reopened = Store(db_path, clock)
     try:
         assert counts(reopened) == (1, 1, 1, 1)
-        row = reopened.one("SELECT * FROM incidents")
+        row = one_row(reopened, "SELECT * FROM incidents")
         assert row["id"] == INCIDENT_PAYLOAD["incident_id"]
         assert row["status"] == "open"
     finally:

@@ -10,6 +10,7 @@ import asyncio
 import time
 from pathlib import Path
 
+from conftest import one_row
 from sync_harness import COUNTY, DripServer
 
 from central.store import CentralStore
@@ -120,14 +121,14 @@ async def _other_seats_scenario(tmp_path: Path) -> None:
                 assert "解放路8号" in text
                 assert "同步：在线" in str(app.board.status.render())
                 # and back: an order issued here reaches the other seat
-                no = mine.store.one("SELECT no FROM incidents")[0]
+                no = one_row(mine.store, "SELECT no FROM incidents")[0]
                 mine.issue_orders(no, ["housing"])
                 for _ in range(300):
                     await pilot.pause(0.05)
                     if mine.sync_status().queued == 0:
                         break
                 assert other.sync_once().ok
-                assert other.store.one("SELECT unit FROM orders")[0] == "housing"
+                assert one_row(other.store, "SELECT unit FROM orders")[0] == "housing"
         finally:
             other.close()
             mine.close()

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from burst import NOW, seed_board
+from conftest import one_row
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
@@ -47,7 +48,7 @@ def _view(app: LinkageApp) -> BoardView:
 
 
 def _events(services: Services) -> int:
-    return int(services.store.one("SELECT count(*) FROM events")[0])
+    return int(one_row(services.store, "SELECT count(*) FROM events")[0])
 
 
 async def _board(pilot: Pilot[Any]) -> None:
@@ -161,7 +162,7 @@ def test_the_selection_stays_on_the_row_position_when_an_ack_reorders_the_board(
             await pilot.press("down", "ctrl+s")
             await wait_until(pilot, lambda: _screen("StepDialog", "派单 2 ·")(app))
             await pilot.press("enter")
-            await wait_until(pilot, lambda: services.store.one(
+            await wait_until(pilot, lambda: one_row(services.store,
                 "SELECT status FROM orders WHERE no = 2")[0] == "acknowledged")
             await wait_until(pilot, lambda: _board_focused_on(3)(app))
             await pilot.press("up", "ctrl+s")
@@ -273,9 +274,9 @@ def test_a_headless_sign_in_burst(tmp_path: Path) -> None:
             await wait_until(pilot, lambda: type(app.screen).__name__ == "SignInScreen"
                              and isinstance(app.focused, Input))
             _burst(app, *"bob", "tab", *"0815", "enter")
-            await wait_until(pilot, lambda: services.store.one(
+            await wait_until(pilot, lambda: one_row(services.store,
                 "SELECT count(*) FROM events WHERE kind = 'operator.signed_in'")[0] == 1)
-            assert '"bob"' in services.store.one(
+            assert '"bob"' in one_row(services.store,
                 "SELECT payload FROM events WHERE kind = 'operator.signed_in'")[0]
 
     asyncio.run(scenario())

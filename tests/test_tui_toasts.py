@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from burst import NOW, seed_board
+from conftest import one_row
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
@@ -92,7 +93,7 @@ def test_esc_in_the_picker_after_f7_keeps_the_incident_waiting_and_f8_brings_it_
             incident = app.screen.incident  # type: ignore[attr-defined]
             await pilot.press("escape")
             await wait_until(pilot, lambda: app.screen is app.board and isinstance(app.focused, OptionList))
-            assert services.store.one("SELECT count(*) FROM orders WHERE incident_id = ?", (incident.id,))[0] == 0
+            assert one_row(services.store, "SELECT count(*) FROM orders WHERE incident_id = ?", (incident.id,))[0] == 0
             await pilot.press("f8")
             await wait_until(pilot, lambda: type(app.screen).__name__ == "UnitPicker")
             assert app.screen.incident.id == incident.id  # type: ignore[attr-defined]
