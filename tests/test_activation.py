@@ -98,7 +98,7 @@ def test_initial_response_is_told_apart_and_ordered_units_are_skipped(
 
 
 def test_refusals_write_nothing(services: Services, clock: FakeClock,
-                                unchanged: Unchanged) -> None:  # type: ignore[no-untyped-def]
+                                unchanged: Unchanged) -> None:
     no = _gas(services)
     _refused(services, unchanged, "grade.not_raised", lambda: services.activate_plan(no, GAS))
     services.grade(no, "daily")
@@ -125,7 +125,7 @@ def test_refusals_write_nothing(services: Services, clock: FakeClock,
 
 
 def test_checklist_progress_overdue_and_toggling(
-        services: Services, clock: FakeClock, unchanged: Unchanged) -> None:  # type: ignore[no-untyped-def]
+        services: Services, clock: FakeClock, unchanged: Unchanged) -> None:
     no = _gas(services)
     services.grade(no, "IV")
     _refused(services, unchanged, "plan.none_active", lambda: services.check_plan_step(no, 1))
@@ -180,7 +180,7 @@ def test_activation_and_checks_converge_in_any_arrival_order(
 
 
 def test_an_activation_keeps_the_plan_as_activated_when_the_file_changes(
-        tmp_path: Path, open_svc: OpenServices, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+        tmp_path: Path, open_svc: OpenServices, clock: FakeClock) -> None:
     data = tmp_path / "data"
     shutil.copytree(default_data_dir(), data)
     services = open_svc(data_dir=data)
@@ -200,7 +200,7 @@ def test_an_activation_keeps_the_plan_as_activated_when_the_file_changes(
     assert after[0].name_zh == "居民小区燃气泄漏应急预案" and after[0].steps[0].due_minutes == 2
 
 
-def test_cli_plan_verbs_with_json_and_exit_codes(cli: Cli) -> None:  # type: ignore[no-untyped-def]
+def test_cli_plan_verbs_with_json_and_exit_codes(cli: Cli) -> None:
     cli.ok("call", "new", "--phone", "13800000001", "--text", "小区燃气泄漏，味道很大",
            "--address", "人民路12号阳光小区", "--area", "urban", "--category", "gas_leak")
     assert len(cli.ok("plan", "list")["plans"]) == 4

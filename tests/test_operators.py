@@ -224,7 +224,7 @@ def test_operator_events_converge_in_any_order(services: Services) -> None:
 
 
 # -- CLI --------------------------------------------------------------------------------------
-def test_cli_operator_verbs(cli: Cli) -> None:  # type: ignore[no-untyped-def]
+def test_cli_operator_verbs(cli: Cli) -> None:
     """PINs are read from stdin, one per line (no longer ``--pin``: issue 11)."""
     added = cli.ok("operator", "add", "alice", "--name", "张三", stdin=f"{PIN}\n")
     assert added["operator"] == {"login": "alice", "name": "张三", "active": True, "role": "admin",
@@ -249,7 +249,7 @@ def test_cli_operator_verbs(cli: Cli) -> None:  # type: ignore[no-untyped-def]
     assert cli.ok("operator", "signout")["signed_out"] == "alice"
 
 
-def test_cli_refusals_exit_2_in_both_languages(cli: Cli) -> None:  # type: ignore[no-untyped-def]
+def test_cli_refusals_exit_2_in_both_languages(cli: Cli) -> None:
     cli.ok("operator", "add", "alice", "--name", "张三", stdin=f"{PIN}\n")
     before = cli.snapshot()
     english = cli("--lang", "en", "operator", "signin", "carol", stdin=f"{PIN}\n")

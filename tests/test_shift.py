@@ -102,7 +102,7 @@ def test_shift_log_is_by_the_centers_local_date(staffed: Services, clock: FakeCl
     assert staffed.shift_log(date(2026, 11, 27)) == []
 
 
-def test_cli_shift_verbs(cli: Cli) -> None:  # type: ignore[no-untyped-def]
+def test_cli_shift_verbs(cli: Cli) -> None:
     cli.ok("operator", "add", "alice", "--name", "张三", stdin="1234\n")
     cli.ok("operator", "add", "bob", "--name", "李四", "--admin", "alice", stdin="1234\n5678\n")
     cli.ok("operator", "signin", "alice", stdin="1234\n")

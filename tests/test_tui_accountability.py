@@ -38,7 +38,7 @@ def _services(tmp_path: Path) -> tuple[Services, FakeClock]:
     return s, clock
 
 
-async def _type(pilot: Pilot[Any], text: str) -> None:  # type: ignore[no-untyped-def]
+async def _type(pilot: Pilot[Any], text: str) -> None:
     for ch in text:
         await pilot.press(ch)
 

@@ -56,7 +56,7 @@ def _screen_text(screen: IncidentScreen) -> str:
     return "\n".join(_rendered(w) for w in screen.query(Static) if w.display)
 
 
-async def _open_from_board(app: LinkageApp, pilot: Pilot[Any]) -> IncidentScreen:  # type: ignore[no-untyped-def]
+async def _open_from_board(app: LinkageApp, pilot: Pilot[Any]) -> IncidentScreen:
     await pilot.pause()
     await pilot.press("enter")              # Enter on the board's selected order
     await pilot.pause()
@@ -65,7 +65,7 @@ async def _open_from_board(app: LinkageApp, pilot: Pilot[Any]) -> IncidentScreen
     return screen
 
 
-async def _type(pilot: Pilot[Any], text: str) -> None:  # type: ignore[no-untyped-def]
+async def _type(pilot: Pilot[Any], text: str) -> None:
     for ch in text:
         await pilot.press(ch if ch != " " else "space")
 

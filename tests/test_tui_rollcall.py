@@ -36,7 +36,7 @@ def _text(screen: RollCallScreen) -> str:
     return "\n".join(str(w.render()) for w in (screen.title_line, screen.current, screen.message))
 
 
-async def _open(app: LinkageApp, pilot: Pilot[Any]) -> RollCallScreen:  # type: ignore[no-untyped-def]
+async def _open(app: LinkageApp, pilot: Pilot[Any]) -> RollCallScreen:
     await pilot.pause()
     await pilot.press("ctrl+k")
     await pilot.pause()

@@ -34,7 +34,7 @@ def _rows(screen: RosterScreen) -> list[str]:
     return [" ".join(cell.plain for cell in table.get_row_at(i)) for i in range(table.row_count)]
 
 
-async def _open(app: LinkageApp, pilot: Pilot[Any]) -> RosterScreen:  # type: ignore[no-untyped-def]
+async def _open(app: LinkageApp, pilot: Pilot[Any]) -> RosterScreen:
     await pilot.pause()
     await pilot.press("f3")
     await pilot.pause()
@@ -43,7 +43,7 @@ async def _open(app: LinkageApp, pilot: Pilot[Any]) -> RosterScreen:  # type: ig
     return screen
 
 
-async def _type(pilot: Pilot[Any], text: str) -> None:  # type: ignore[no-untyped-def]
+async def _type(pilot: Pilot[Any], text: str) -> None:
     for ch in text:
         await pilot.press(ch if ch != " " else "space")
 

@@ -28,12 +28,12 @@ def _services(tmp_path: Path) -> Services:
     return services
 
 
-async def _type(pilot: Pilot[Any], text: str) -> None:  # type: ignore[no-untyped-def]
+async def _type(pilot: Pilot[Any], text: str) -> None:
     for ch in text:
         await pilot.press(ch)
 
 
-async def _sign_in(pilot: Pilot[Any], login: str, pin: str) -> None:  # type: ignore[no-untyped-def]
+async def _sign_in(pilot: Pilot[Any], login: str, pin: str) -> None:
     await pilot.pause()
     await _type(pilot, login)
     await pilot.press("tab")

@@ -26,7 +26,7 @@ def _services(tmp_path: Path, *, enrol: bool = True) -> Services:
     return services
 
 
-async def _type(pilot: Pilot[Any], text: str) -> None:  # type: ignore[no-untyped-def]
+async def _type(pilot: Pilot[Any], text: str) -> None:
     for ch in text:
         await pilot.press(ch)
 
