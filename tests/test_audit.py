@@ -8,7 +8,9 @@ import itertools
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import one_row
@@ -29,7 +31,7 @@ INCIDENT = uuid7(1_764_309_600_000)  # an incident id the notes below refer to
 
 
 @pytest.fixture
-def county(tmp_path: Path):
+def county(tmp_path: Path) -> Iterator[County]:
     c = County(tmp_path, FakeClock("2026-11-28T06:00:00Z"), seats=2)
     yield c
     c.close()
@@ -210,13 +212,13 @@ def test_pushed_breaks_are_refused_with_a_reason(county: County) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     url = f"/v1/streams/{COUNTY}/events:push"
 
-    def chained(prev: str | None, **changes: object) -> dict[str, object]:
+    def chained(prev: str | None, **changes: object) -> dict[str, Any]:
         wire = wire_event("seat-01")
         wire["chain"] = {"prev": prev, "hash": chain.link(prev, chain.canonical(wire))}
         wire["chain"].update(changes)
         return wire
 
-    def push(*events: dict[str, object]) -> list[dict[str, object]]:
+    def push(*events: dict[str, Any]) -> list[dict[str, Any]]:
         answer = asgi_request(county.app, "POST", url, json=push_body(list(events)), headers=headers)
         assert answer.status_code == 200, answer.text
         return list(answer.json()["acks"])

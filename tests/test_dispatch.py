@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 import pytest
@@ -21,8 +22,8 @@ def incident(call: TakeCall) -> int:
     return call().incident.no
 
 
-def order_row(services: Services, no: int):
-    return services.store.one("SELECT * FROM orders WHERE no = ?", (no,))
+def order_row(services: Services, no: int) -> sqlite3.Row:
+    return one_row(services.store, "SELECT * FROM orders WHERE no = ?", (no,))
 
 
 def n_events(services: Services) -> int:

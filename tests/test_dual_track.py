@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from conftest import Cli, TakeCall, Unchanged, one_row
 
+from console.calls.unit_reports import ReportResult
 from console.commands.grammar import run
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput
@@ -18,7 +19,7 @@ from console.seat.services import Services
 from console.store.transaction import Store, record_from_row
 
 
-def report(services: Services, **kwargs):
+def report(services: Services, **kwargs: Any) -> ReportResult:
     kwargs.setdefault("phone", "13900000009")
     kwargs.setdefault("text", "燃气管道泄漏，我单位已到场处置")
     kwargs.setdefault("address", "东街5号")

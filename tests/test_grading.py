@@ -21,7 +21,7 @@ from console.kernel.vocab import (
     parse_type,
     severity,
 )
-from console.tiered.escalation import EscalationRules, IncidentFacts, load_escalation, suggest
+from console.tiered.escalation import EscalationRules, IncidentFacts, Suggestion, load_escalation, suggest
 
 T0 = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
 
@@ -49,7 +49,7 @@ def incident(no: int, category: str, address: str, minutes_ago: float, area: str
                     closed_at=None, seat="s1")
 
 
-def by_rule(found: list) -> dict:  # type: ignore[type-arg]
+def by_rule(found: list[Suggestion]) -> dict[str, Suggestion]:
     return {s.rule: s for s in found}
 
 

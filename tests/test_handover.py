@@ -71,7 +71,8 @@ def test_a_receiver_that_reports_on_scene_first_counts_as_acked(services: Servic
                                                                 handed: tuple[Order, Order]) -> None:
     first, new = handed
     services.step(new.no, "arrive", at="14:20")
-    assert services.order(first.no)[0].handover_acked_at.isoformat() == "2026-11-28T06:20:00+00:00"
+    acked = services.order(first.no)[0].handover_acked_at
+    assert acked is not None and acked.isoformat() == "2026-11-28T06:20:00+00:00"
 
 
 def test_incident_show_has_the_chain(services: Services, handed: tuple[Order, Order], incident: int) -> None:
@@ -124,9 +125,9 @@ def test_handover_before_ack_and_to_self_refused(services: Services, incident: i
         services.handover(1, "gas", note=HANDLING)
     assert info.value.code == "order.handover_state"
     services.step(1, "ack")
-    with unchanged(services), pytest.raises(BadInput) as info:
+    with unchanged(services), pytest.raises(BadInput) as to_self:
         services.handover(1, "fire", note=HANDLING)
-    assert info.value.code == "order.handover_self"
+    assert to_self.value.code == "order.handover_self"
 
 
 def test_handed_over_order_cannot_be_handed_over_again(services: Services, handed: tuple[Order, Order],

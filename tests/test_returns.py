@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 from typing import Any
 
 import pytest
@@ -28,8 +29,8 @@ def kinds(services: Services) -> list[str]:
     return [r[0] for r in services.store.all("SELECT kind FROM events ORDER BY seq")]
 
 
-def row(services: Services, no: int):
-    return services.store.one("SELECT * FROM orders WHERE no = ?", (no,))
+def row(services: Services, no: int) -> sqlite3.Row:
+    return one_row(services.store, "SELECT * FROM orders WHERE no = ?", (no,))
 
 
 def returned(services: Services, incident: int, *before: str, unit: str = "water") -> int:

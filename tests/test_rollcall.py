@@ -77,6 +77,7 @@ def test_list_across_midnight_in_center_time(services: Services, machine_tz: Non
     """01:30 on the 29th in the center is 17:30Z on the 28th: the night shift is on, the day is
     the 29th, and a round from the evening before is not this day's round."""
     file_power(services)
+    assert isinstance(services.ctx.clock, FakeClock)
     services.ctx.clock.set("2026-11-28T15:50:00Z")     # 23:50 local on the 28th
     rollcall.record(services, "power", "answered")
     evening = rollcall.roll_list(services)

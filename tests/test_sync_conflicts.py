@@ -7,6 +7,7 @@ order-independent projection rules make them agree (docs/sync-protocol.md).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from console.kernel.clock import FakeClock
 
 
 @pytest.fixture
-def county(tmp_path: Path):
+def county(tmp_path: Path) -> Iterator[County]:
     c = County(tmp_path, FakeClock("2026-11-28T06:00:00Z"), seats=2)
     yield c
     c.close()
@@ -53,7 +54,7 @@ def test_order_steps_on_two_seats_move_forward_only(county: County) -> None:
         assert county.sync(name).ok
     _converge(county)
     for s in (a, b):
-        status, steps = s.store.one("SELECT status, steps FROM orders WHERE id = ?", (order_id,))
+        status, steps = one_row(s.store, "SELECT status, steps FROM orders WHERE id = ?", (order_id,))
         assert status == "on_scene"
         assert set(json.loads(steps)) == {"issued", "acknowledged", "on_scene"}
     print("\nsteps from two seats:", status, json.loads(steps))
@@ -71,7 +72,7 @@ def test_close_and_reopen_concurrently_last_writer_wins_everywhere(county: Count
         assert county.sync(name).ok
     _converge(county)
     for s in (a, b):
-        status, stamp = s.store.one("SELECT status, status_event FROM incidents WHERE id = ?", (incident_id,))
+        status, stamp = one_row(s.store, "SELECT status, status_event FROM incidents WHERE id = ?", (incident_id,))
         assert (status, stamp) == ("open", later.id)
     # the losing close is still in both logs and on the timeline
     for s in (a, b):

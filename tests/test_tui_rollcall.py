@@ -166,6 +166,7 @@ def test_another_seats_call_and_a_shift_change_show_without_leaving_the_screen(t
             table = screen.table
             assert "未接听" in " ".join(c.plain for c in table.get_row("health"))
             assert "赵刚" in " ".join(c.plain for c in table.get_row("psb"))
+            assert isinstance(services.ctx.clock, FakeClock)
             services.ctx.clock.set("2026-11-28T12:01:00Z")    # 20:01 local: 赵刚's shift is over
             screen._refresh_if_changed()
             await pilot.pause()

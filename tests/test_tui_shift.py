@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from conftest import one_row
 from textual.pilot import Pilot
 
 from console.kernel.clock import FakeClock
@@ -64,7 +65,7 @@ def test_handover_by_keys_lists_the_work_and_moves_the_seat_to_the_receiver(tmp_
             await pilot.press("enter")
             await pilot.pause()
             assert "PIN 不正确" in str(screen.error.render())
-            assert services.store.one("SELECT count(*) FROM shift_handovers")[0] == 0  # type: ignore[index]
+            assert one_row(services.store, "SELECT count(*) FROM shift_handovers")[0] == 0
             await _type(pilot, "5678")
             await pilot.press("tab")
             await _type(pilot, "ok")
@@ -100,7 +101,7 @@ def test_escape_leaves_the_handover_without_recording(tmp_path: Path) -> None:
             assert "operator alice" in str(app.board.status.render())
 
     asyncio.run(scenario())
-    assert services.store.one("SELECT count(*) FROM shift_handovers")[0] == 0  # type: ignore[index]
+    assert one_row(services.store, "SELECT count(*) FROM shift_handovers")[0] == 0
     services.close()
 
 
