@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from textual.widgets import Input
+
 from console.kernel.clock import FakeClock
 from console.seat.services import open_services
 from screens.app import LinkageApp
@@ -64,7 +66,7 @@ def test_command_bar_refusal_is_shown_in_place_and_keeps_text(tmp_path: Path) ->
             await pilot.pause()
             answer = app.screen.query_one("#answer")
             assert "no order 99" in str(answer.render())
-            assert app.screen.query_one("#command").value == "ack 99"
+            assert app.screen.query_one("#command", Input).value == "ack 99"
 
     asyncio.run(scenario())
     assert services.store.one("SELECT count(*) FROM events")[0] == before
@@ -90,7 +92,7 @@ def test_command_bar_completes_verbs_and_units(tmp_path: Path) -> None:
                 await pilot.press(ch if ch != " " else "space")
             await pilot.pause()
             await pilot.press("right")
-            command = app.screen.query_one("#command")
+            command = app.screen.query_one("#command", Input)
             assert command.value == "dp 1 gdj"
             await pilot.press("enter")
             await pilot.pause()

@@ -53,8 +53,9 @@ def _events(services: Services) -> int:
 
 async def _board(pilot: Pilot[Any]) -> None:
     app = pilot.app
-    await wait_until(pilot, lambda: app.screen is app.board and _view(app).has_focus  # type: ignore[attr-defined]
-                     and bool(_view(app).rows))  # type: ignore[attr-defined]
+    assert isinstance(app, LinkageApp)
+    await wait_until(pilot, lambda: app.screen is app.board and _view(app).has_focus
+                     and bool(_view(app).rows))
 
 
 async def from_board(pilot: Pilot[Any]) -> None:
@@ -125,7 +126,7 @@ CASES: list[tuple[str, Start, str, Callable[[LinkageApp], bool], bool]] = [
      and _view(app).cursor > 0, True),
     ("waiting list: F8 picks units for the waiting incident", in_waiting_list, "f8",
      lambda app: type(app.screen).__name__ == "UnitPicker"
-     and getattr(app.screen.incident, "no", None) == 16, True),
+     and getattr(getattr(app.screen, "incident", None), "no", None) == 16, True),
     ("waiting list: Esc focuses the board", in_waiting_list, "escape", _board_focused_on(1), True),
 ]
 

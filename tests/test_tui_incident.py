@@ -101,7 +101,8 @@ def test_incident_shows_calls_first_contact_chain_return_and_both_times(tmp_path
             assert re.search(r"14:01:00 +14:01:00 +重复来电", text)
             assert re.search(r"14:02:00 +14:02:00 +合并 .*警情 #2 并入本警情", text)
             # the open orders' cards come first in focus: order 2 (the handover receiver)
-            assert screen.selected_order() is not None and screen.selected_order().no == 2
+            selected = screen.selected_order()
+            assert selected is not None and selected.no == 2
             # a tick recomputes the countdown from the stored deadline at the new instant
             clock.advance(minutes=30)
             screen.tick()
@@ -229,7 +230,7 @@ def test_f8_on_an_incident_dispatches_for_that_incident(tmp_path: Path) -> None:
             assert "尚未派单" in _screen_text(screen) and screen.selected_order() is None
             await pilot.press("ctrl+s")             # no order to step: said in place, no dialog
             await pilot.pause()
-            assert app.screen is screen and "请先" in _rendered(screen.answer)
+            assert app.screen is screen and isinstance(screen, IncidentScreen) and "请先" in _rendered(screen.answer)
             await pilot.press("f8")
             await pilot.pause()
             picker = app.screen

@@ -130,7 +130,7 @@ def test_command_bar_opens_it_and_a_new_round_in_english(tmp_path: Path) -> None
             # f7 then escape drops the note and stays on the screen; escape again: the board
             await pilot.press("f7", "x", "escape")
             await pilot.pause()
-            assert app.screen is screen and screen.note.value == ""
+            assert app.screen is screen and isinstance(screen, RollCallScreen) and screen.note.value == ""
             await pilot.press("escape")
             await pilot.pause()
             assert app.screen is app.board

@@ -69,6 +69,7 @@ def test_sign_in_by_keys_wrong_pin_first_then_the_board_shows_the_operator(tmp_p
             await pilot.press("enter")
             await pilot.pause()
             assert app.screen is screen
+            assert isinstance(screen, SignInScreen)  # again: mypy reads `is` as making it a Screen
             assert "PIN 不正确" in str(screen.error.render())
             assert screen.pin.value == "" and screen.pin.has_focus
             assert _count(services, "operator.signed_in") == 0
@@ -144,6 +145,7 @@ def test_wrong_pins_from_another_session_lock_the_sign_in_screen(tmp_path: Path)
             await pilot.press("enter")
             await pilot.pause()
             assert app.screen is screen
+            assert isinstance(screen, SignInScreen)  # again: mypy reads `is` as making it a Screen
             assert "PIN 已连续输错 5 次，请 60 秒后再试" in str(screen.error.render())
 
     asyncio.run(scenario())
