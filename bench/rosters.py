@@ -11,7 +11,7 @@ rows that ignores supersession and duty hours, run on its own connection.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bench.core import Env, Row, latency_row, paired
 from console.catalog.registry import Catalog
@@ -73,11 +73,11 @@ def measure_roster(env: Env) -> list[Row]:
     for pragma in PRAGMAS:
         raw.execute(pragma)
 
-    def subject(at: object) -> None:
-        svc.roster(at)  # type: ignore[arg-type]
+    def subject(at: datetime) -> None:
+        svc.roster(at)
 
-    def baseline(at: object) -> None:
-        t = iso(at)  # type: ignore[arg-type]
+    def baseline(at: datetime) -> None:
+        t = iso(at)
         raw.execute("SELECT unit, person, phone FROM roster_shifts WHERE start_at <= ? AND end_at > ?",
                     (t, t)).fetchall()
 

@@ -294,7 +294,7 @@ class KeyFrameMixin:
     def _display(self, screen: Any, renderable: Any) -> None:
         from textual._compositor import CompositorUpdate
 
-        super()._display(screen, renderable)  # type: ignore[misc]
+        super()._display(screen, renderable)  # type: ignore[misc]  # Textual private, untyped here
         app: Any = self
         if renderable is None or app._batch_count:
             return

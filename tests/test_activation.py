@@ -145,7 +145,8 @@ def test_checklist_progress_overdue_and_toggling(
     a = services.check_plan_step(no, 2, done=False, note="燃气公司未签收")
     assert a.progress() == (1, 10) and [s.n for s in a.overdue(clock.now())] == [2, 3]
     a = services.check_plan_step(no, 2, done=False, note="已催办")   # a note alone is kept
-    assert a.step(2) is not None and a.step(2).check.note == "已催办"   # type: ignore[union-attr]
+    step = a.step(2)
+    assert step is not None and step.check is not None and step.check.note == "已催办"
     _refused(services, unchanged, "plan.step_unchanged", lambda: services.check_plan_step(no, 1))
     _refused(services, unchanged, "plan.no_such_step", lambda: services.check_plan_step(no, 11))
     _refused(services, unchanged, "plan.bad_step", lambda: services.check_plan_step(no, "x"))

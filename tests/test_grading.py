@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,9 +37,9 @@ def rules(catalog: Catalog) -> EscalationRules:
     return load_escalation(default_data_dir() / "escalation.toml", catalog)
 
 
-def facts(text: str = "", category: str = "", **kw: object) -> IncidentFacts:
+def facts(text: str = "", category: str = "", **kw: Any) -> IncidentFacts:
     kw.setdefault("received_at", T0)
-    return IncidentFacts(text=text, category=category, **kw)  # type: ignore[arg-type]
+    return IncidentFacts(text=text, category=category, **kw)
 
 
 def incident(no: int, category: str, address: str, minutes_ago: float, area: str = "urban",

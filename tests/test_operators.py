@@ -95,7 +95,7 @@ def test_wrong_pin_unknown_and_disabled_logins_are_refused_and_nothing_is_writte
             services.sign_in(login, pin)
         assert (err.value.code, err.value.message("zh"), err.value.message("en")) == (code, zh, en)
         assert services.ctx.operator == "duty"
-    assert services.store.one("SELECT count(*) FROM seat_operators")[0] == 0  # type: ignore[index]
+    assert one_row(services.store, "SELECT count(*) FROM seat_operators")[0] == 0
 
 
 def test_events_after_sign_in_carry_the_operator(services: Services, call: Callable[..., object],

@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from datetime import date
 
 import pytest
-from conftest import Cli
+from conftest import Cli, one_row
 
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput
@@ -88,7 +88,7 @@ def test_handover_refusals_write_nothing(staffed: Services, unchanged: Unchanged
             staffed.hand_over_shift(to, pin)
         assert err.value.code == code
         assert staffed.ctx.operator == "alice"
-    assert staffed.store.one("SELECT count(*) FROM shift_handovers")[0] == 0  # type: ignore[index]
+    assert one_row(staffed.store, "SELECT count(*) FROM shift_handovers")[0] == 0
 
 
 def test_shift_log_is_by_the_centers_local_date(staffed: Services, clock: FakeClock) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from console.duty.rosters import Shift
 from console.kernel.clock import FakeClock
@@ -58,7 +58,7 @@ def test_ctrl_u_on_an_overdue_order_urges_the_duty_phone_with_enter(tmp_path: Pa
             await pilot.pause()
             dialog = app.screen
             assert isinstance(dialog, StepDialog)
-            assert dialog.query_one("#step-to").value == "张三 0000-1111"  # type: ignore[attr-defined]
+            assert dialog.query_one("#step-to", Input).value == "张三 0000-1111"
             assert "已催办 0 次" in _text(app)
             await pilot.press("enter")
             await pilot.pause()

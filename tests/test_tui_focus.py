@@ -24,6 +24,7 @@ from textual.widgets import Input, OptionList
 from console.kernel.clock import FakeClock
 from console.seat.services import Services, open_services
 from screens.app import LinkageApp
+from screens.intake import IntakeScreen
 from screens.widgets.board_view import BoardView
 
 
@@ -253,9 +254,10 @@ def test_a_headless_burst_lands_field_by_field(tmp_path: Path) -> None:
         async with app.run_test(size=(80, 24)) as pilot:
             await _board(pilot)
             _burst(app, "f2", *"13800000003", "tab", "tab", *"和平路5号", "tab", *"楼里停电了")
-            await wait_until(pilot, lambda: getattr(app.screen, "inputs", None) is not None
-                             and app.screen.inputs["text"].value == "楼里停电了")  # type: ignore[attr-defined]
-            values = {k: w.value for k, w in app.screen.inputs.items()}  # type: ignore[attr-defined]
+            await wait_until(pilot, lambda: isinstance(app.screen, IntakeScreen)
+                             and app.screen.inputs["text"].value == "楼里停电了")
+            assert isinstance(app.screen, IntakeScreen)
+            values = {k: w.value for k, w in app.screen.inputs.items()}
             assert values == {"phone": "13800000003", "name": "", "address": "和平路5号", "text": "楼里停电了",
                               "category": ""}
             assert app.board.command.value == ""

@@ -17,6 +17,7 @@ from console.kernel.clock import FakeClock
 from console.seat.services import Services, open_services
 from screens.app import LinkageApp
 from screens.dialogs.incident_note import NoteDialog
+from screens.dialogs.picker import UnitPicker
 from screens.dialogs.step import StepDialog
 from screens.incident import IncidentScreen
 
@@ -163,7 +164,8 @@ def test_step_key_on_the_selected_order_records_the_reported_time(tmp_path: Path
         app = LinkageApp(services, "zh", tick_seconds=0)
         async with app.run_test(size=(100, 30)) as pilot:
             screen = await _open_from_board(app, pilot)
-            assert screen.selected_order().no == 2     # type: ignore[union-attr]
+            selected = screen.selected_order()
+            assert selected is not None and selected.no == 2
             await pilot.press("ctrl+o")
             await pilot.pause()
             assert isinstance(app.screen, StepDialog)
@@ -235,7 +237,8 @@ def test_f8_on_an_incident_dispatches_for_that_incident(tmp_path: Path) -> None:
             await pilot.pause()
             picker = app.screen
             assert type(picker).__name__ == "UnitPicker"
-            assert picker.incident is not None and picker.incident.id == waiting.incident.id  # type: ignore[attr-defined]
+            assert isinstance(picker, UnitPicker)
+            assert picker.incident is not None and picker.incident.id == waiting.incident.id
 
     asyncio.run(scenario())
     services.close()

@@ -37,8 +37,8 @@ def _rendered(widget: Widget) -> str:
     return "\n".join("".join(segment.text for segment in strip) for strip in strips)
 
 
-def _text(screen: object) -> str:
-    return "\n".join(_rendered(w) for w in screen.query(Static) if w.display)  # type: ignore[attr-defined]
+def _text(screen: Widget) -> str:
+    return "\n".join(_rendered(w) for w in screen.query(Static) if w.display)
 
 
 def _orders(s: Services) -> list[tuple[str, str]]:

@@ -163,7 +163,8 @@ def test_unit_with_open_orders_shows_busy_with_count(tmp_path: Path) -> None:
             clock.advance(minutes=1)
             await pilot.press("f3")
             await pilot.pause()
-            assert "忙碌 1单" in _row(app.screen, "power")  # type: ignore[arg-type]
+            assert isinstance(app.screen, RosterScreen)
+            assert "忙碌 1单" in _row(app.screen, "power")
 
     asyncio.run(scenario())
     services.close()

@@ -139,7 +139,8 @@ def test_roster_clock_ticks_and_chinese_mode_shows_chinese_names(tmp_path: Path)
                 return clock.now().astimezone(services.config.tz).strftime("%H:%M:%S")
 
             await wait_until(pilot, lambda: local() in str(title.render()))
-            clock.advance(seconds=5)                     # type: ignore[attr-defined]
+            assert isinstance(clock, FakeClock)
+            clock.advance(seconds=5)
             await wait_until(pilot, lambda: local() in str(title.render()))
             detail = str(app.screen.query_one("#roster-detail", Static).render())
             assert "County" not in detail, detail
