@@ -80,7 +80,7 @@ class ExitOnFirstFrame:
         app: Any = self
         wrote = (renderable is not None and not app._batch_count and app._running and not app._closed
                  and not app.is_headless and app._driver is not None)
-        super()._display(screen, renderable)  # type: ignore[misc]
+        super()._display(screen, renderable)  # type: ignore[misc]  # Textual private, untyped here
         if not wrote or self._first_frame_at is not None or not self.is_first(screen):
             return
         size = app.size

@@ -11,7 +11,7 @@ rows that ignores supersession and duty hours, run on its own connection.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bench.core import Env, Row, latency_row, paired
 from console.catalog.registry import Catalog
@@ -64,8 +64,8 @@ def measure_roster(env: Env) -> list[Row]:
     week = (parse_instant("2026-12-03T00:00:00Z"), parse_instant("2026-12-10T00:00:00Z"))
     for u in units[::5]:                                   # a corrected week for one unit in five
         svc.file_roster({u.code: _shifts(u.code, u.tier, "2026-12-03T00:00:00Z", 7, "改")}, period=week)
-    shifts = svc.store.one("SELECT count(*) FROM roster_shifts")[0]
-    filings = svc.store.one("SELECT count(*) FROM roster_filings")[0]
+    shifts = svc.store.all("SELECT count(*) FROM roster_shifts")[0][0]  # count(*): always one row
+    filings = svc.store.all("SELECT count(*) FROM roster_filings")[0][0]
     instants = [parse_instant(START) + timedelta(minutes=97 * i) for i in range(60)]
 
     import sqlite3
@@ -73,11 +73,11 @@ def measure_roster(env: Env) -> list[Row]:
     for pragma in PRAGMAS:
         raw.execute(pragma)
 
-    def subject(at: object) -> None:
-        svc.roster(at)  # type: ignore[arg-type]
+    def subject(at: datetime) -> None:
+        svc.roster(at)
 
-    def baseline(at: object) -> None:
-        t = iso(at)  # type: ignore[arg-type]
+    def baseline(at: datetime) -> None:
+        t = iso(at)
         raw.execute("SELECT unit, person, phone FROM roster_shifts WHERE start_at <= ? AND end_at > ?",
                     (t, t)).fetchall()
 

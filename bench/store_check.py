@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from statistics import median
 from time import perf_counter
@@ -26,11 +27,11 @@ from console.store.transaction import Store
 RUNS = 7
 
 
-def _ms(fn: object) -> float:
+def _ms(fn: Callable[[], object]) -> float:
     samples = []
     for _ in range(RUNS):
         started = perf_counter()
-        fn()  # type: ignore[operator]
+        fn()
         samples.append((perf_counter() - started) * 1000)
     return median(samples)
 

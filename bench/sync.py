@@ -43,7 +43,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from time import perf_counter
-from typing import Any
+from typing import Any, TypedDict
 
 from bench.core import Env, Row
 from bench.seed import call_specs, random_phone
@@ -58,7 +58,12 @@ from console.sync.client import PassReport, SyncClient
 
 COUNTY = "bench-county"
 LOOPBACK = "127.0.0.1"
-WIDE_OPEN = {"rate": 1e9, "burst": 10**9}  # the server's per-seat token buckets, out of the way
+class _Buckets(TypedDict):
+    rate: float
+    burst: int
+
+
+WIDE_OPEN: _Buckets = {"rate": 1e9, "burst": 10**9}  # the server's per-seat token buckets, out of the way
 
 PUSH_EVENTS = 20_000
 PUSH_CALLS = 400
@@ -201,7 +206,7 @@ def _checks_off(fn: Callable[[int], float]) -> Callable[[int], float]:
 
     def run(rep: int) -> float:
         saved = protocol.payload_problem
-        protocol.payload_problem = lambda kind, payload: None  # type: ignore[assignment]
+        protocol.payload_problem = lambda kind, payload: None
         try:
             return fn(rep)
         finally:

@@ -294,7 +294,7 @@ class KeyFrameMixin:
     def _display(self, screen: Any, renderable: Any) -> None:
         from textual._compositor import CompositorUpdate
 
-        super()._display(screen, renderable)  # type: ignore[misc]
+        super()._display(screen, renderable)  # type: ignore[misc]  # Textual private, untyped here
         app: Any = self
         if renderable is None or app._batch_count:
             return
@@ -394,7 +394,11 @@ def measure_tui_keys(env: Env) -> list[Row]:
             await asyncio.sleep(0.2)
             for _ in range(per_block):
                 expected = cursor() + 1
-                out.append(await _press_down(app, widget, lambda e=expected: cursor() == e))
+
+                def moved(e: int = expected) -> bool:
+                    return cursor() == e
+
+                out.append(await _press_down(app, widget, moved))
                 await asyncio.sleep(rnd.uniform(0.01, 0.03))
         return out
 

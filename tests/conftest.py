@@ -19,9 +19,16 @@ import pytest
 from console.duty import pins
 from console.kernel.clock import FakeClock
 from console.seat.services import Services, open_services
+from console.store.transaction import Store, Transaction
 
 START = "2026-11-28T06:00:00Z"  # 14:00 Asia/Shanghai
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# What the fixtures below hand a test, named so that a test's signature stays one short line.
+TakeCall = Callable[..., Any]  # ``call``: returns the IntakeResult
+Unchanged = Callable[[Services], AbstractContextManager[None]]  # ``unchanged``
+OpenServices = Callable[..., Services]  # ``open_svc``
+Scalar = Callable[..., Any]  # ``scalar``
 
 # Tables whose whole content must be untouched by a refusal.
 WATCHED_TABLES = ("events", "outbox", "incidents", "calls", "orders", "catalog_snapshot",
@@ -33,6 +40,14 @@ def snapshot(conn: sqlite3.Connection | Any) -> dict[str, list[tuple[Any, ...]]]
     return {t: [tuple(r) for r in conn.execute(f"SELECT * FROM {t}").fetchall()]
             for t in WATCHED_TABLES}
 
+
+
+def one_row(db: Store | Transaction, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row:
+    """``db.one(sql)`` for a query the test knows answers a row (a count, a row it just wrote):
+    a missing row fails here, naming the query, instead of as ``None[0]`` further on."""
+    row = db.one(sql, params)
+    assert row is not None, f"no row for {sql}"
+    return row
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,7 +94,7 @@ def services(db_path: Path, clock: FakeClock) -> Iterator[Services]:
 
 
 @pytest.fixture
-def open_svc(db_path: Path, clock: FakeClock) -> Iterator[Callable[..., Services]]:
+def open_svc(db_path: Path, clock: FakeClock) -> Iterator[OpenServices]:
     """Open more sessions (another config, a reopened DB); all are closed at teardown."""
     opened: list[Services] = []
 
@@ -95,7 +110,7 @@ def open_svc(db_path: Path, clock: FakeClock) -> Iterator[Callable[..., Services
 
 
 @pytest.fixture
-def unchanged() -> Callable[[Services], AbstractContextManager[None]]:
+def unchanged() -> Unchanged:
     """``with unchanged(services): ...`` asserts the block wrote nothing at all."""
 
     @contextmanager
@@ -132,7 +147,7 @@ def only_failures_recorded() -> Callable[..., AbstractContextManager[None]]:
 
 
 @pytest.fixture
-def scalar(services: Services) -> Callable[..., Any]:
+def scalar(services: Services) -> Scalar:
     """``scalar("SELECT count(*) FROM events")`` → the single value of a query."""
 
     def _scalar(sql: str, params: tuple[Any, ...] = ()) -> Any:
@@ -144,7 +159,7 @@ def scalar(services: Services) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def call(services: Services) -> Callable[..., Any]:
+def call(services: Services) -> TakeCall:
     """Take a call with sensible defaults: ``call(text=..., phone=...)`` → IntakeResult."""
 
     def _call(**kwargs: Any) -> Any:

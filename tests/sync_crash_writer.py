@@ -50,10 +50,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from console.kernel.errors import BadInput
 from console.seat.services import Services, open_services
 from console.store.transaction import Store, Transaction
-from console.sync.client import SYNC_OPERATOR, SyncClient
+from console.sync.client import SYNC_OPERATOR, PassReport, SyncClient
 
 # (what the caller says, category, the unit ordered first, a unit to reassign to)
 CALLS = (
@@ -117,22 +119,22 @@ def arm(spec: str) -> None:
     plain_take_acks = SyncClient._take_acks
     plain_pull_all = SyncClient._pull_all
 
-    def take_acks(self: SyncClient, *args: Any) -> bool:
+    def take_acks(self: SyncClient, ids: list[str], answer: dict[str, Any], report: PassReport) -> bool:
         reach("ack-lost")
         inside[0] = "acks"
         try:
-            return plain_take_acks(self, *args)
+            return plain_take_acks(self, ids, answer, report)
         finally:
             inside[0] = ""
 
-    async def pull_all(self: SyncClient, *args: Any) -> None:
+    async def pull_all(self: SyncClient, client: httpx.AsyncClient, report: PassReport) -> None:
         inside[0] = "pull"
         try:
-            await plain_pull_all(self, *args)
+            await plain_pull_all(self, client, report)
         finally:
             inside[0] = ""
 
-    Store.transaction = transaction  # type: ignore[method-assign, assignment]
+    Store.transaction = transaction  # type: ignore[method-assign]
     SyncClient._take_acks = take_acks  # type: ignore[method-assign]
     SyncClient._pull_all = pull_all  # type: ignore[method-assign]
 

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from conftest import one_row
 
 from central.app import create_app
 from central.store import CentralStore
-from console.kernel.clock import Clock
+from console.kernel.clock import FakeClock
 from console.seat.services import Services, open_services
 from console.tiered.grading import grades_of
 
@@ -79,7 +80,7 @@ class FaultyTransport(httpx.AsyncBaseTransport):
 
 
 class County:
-    def __init__(self, root: Path, clock: Clock, seats: int = 3) -> None:
+    def __init__(self, root: Path, clock: FakeClock, seats: int = 3) -> None:
         self.root = root
         self.clock = clock
         self.central = CentralStore(root / "central.db", clock)
@@ -152,8 +153,8 @@ class County:
                                  "SELECT DISTINCT incident_id FROM incident_grades")]).values()),
             "reviews": sorted(tuple(r) for r in store.all(
                 "SELECT event_id, order_id, return_event, decision FROM order_return_reviews")),
-            "catalog": store.one("SELECT version FROM catalog_snapshot")[0],
-            "pending": store.one("SELECT count(*) FROM pending_events")[0],
+            "catalog": one_row(store, "SELECT version FROM catalog_snapshot")[0],
+            "pending": one_row(store, "SELECT count(*) FROM pending_events")[0],
         }
 
     def drain(self, rounds: int = 6) -> int:

@@ -10,14 +10,17 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import Cli, OpenServices, TakeCall, Unchanged, one_row
 
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput, IllegalTransition
 from console.kernel.model import IncidentStatus
 from console.orders import accountability
+from console.seat.services import Services
 from console.store.projections import apply_event
 from console.store.transaction import EventRecord, Store
 
@@ -25,14 +28,14 @@ ACCOUNTABILITY_KINDS = ("order.urged", "order.supervised", "incident.called_back
 
 
 @pytest.fixture
-def order(services, call) -> int:
+def order(services: Services, call: TakeCall) -> int:
     """An open order to the power bureau for a power cut received at 14:00; its number."""
     incident = call().incident.no
     return services.issue_order(incident, "power").no
 
 
 @pytest.fixture
-def closed(services, call, clock) -> int:
+def closed(services: Services, call: TakeCall, clock: FakeClock) -> int:
     """An incident whose only order was completed at 14:30, so it closed; its number."""
     incident = call().incident.no
     o = services.issue_order(incident, "power").no
@@ -43,24 +46,24 @@ def closed(services, call, clock) -> int:
     return incident
 
 
-def n_events(services, kind: str | None = None) -> int:
+def n_events(services: Services, kind: str | None = None) -> int:
     if kind is None:
-        return services.store.one("SELECT count(*) FROM events")[0]
-    return services.store.one("SELECT count(*) FROM events WHERE kind = ?", (kind,))[0]
+        return one_row(services.store, "SELECT count(*) FROM events")[0]
+    return one_row(services.store, "SELECT count(*) FROM events WHERE kind = ?", (kind,))[0]
 
 
-def table(services, name: str) -> list[tuple[Any, ...]]:
+def table(services: Services, name: str) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in services.store.all(f"SELECT * FROM {name} ORDER BY 1")]
 
 
 # -- urge (催办) ----------------------------------------------------------------------------------
-def test_urge_records_time_operator_whom_and_how(services, order, clock) -> None:
+def test_urge_records_time_operator_whom_and_how(services: Services, order: int, clock: FakeClock) -> None:
     clock.advance(minutes=10)                                   # 14:10, the ack is overdue
     u = services.urge(order, "值班员张工 13900000000", "电话", "请尽快签收", at="14:08")
     assert (u.to, u.how, u.note, u.operator, u.seat) == (
         "值班员张工 13900000000", "phone", "请尽快签收", "duty", "seat-01")
     assert u.at.isoformat().startswith("2026-11-28T06:08:00")
-    event = services.store.one("SELECT * FROM events WHERE kind = 'order.urged'")
+    event = one_row(services.store, "SELECT * FROM events WHERE kind = 'order.urged'")
     payload = json.loads(event["payload"])
     assert payload["to"] == "值班员张工 13900000000" and payload["how"] == "phone"
     assert event["happened_at"] == "2026-11-28T06:08:00.000Z"
@@ -74,17 +77,17 @@ def test_urge_records_time_operator_whom_and_how(services, order, clock) -> None
     assert counts[urges[0].order_id][1] == urges[1].at
 
 
-def test_urge_allowed_on_any_open_order_even_returned(services, order) -> None:
+def test_urge_allowed_on_any_open_order_even_returned(services: Services, order: int) -> None:
     services.step(order, "return", reason="不归我单位管")
     assert services.urge(order, "张三", "sms").how == "sms"
 
 
 @pytest.mark.parametrize("how", ["phone", "sms", "radio", "in_person", "当面", "对讲", "SMS"])
-def test_urge_methods(services, order, how) -> None:
+def test_urge_methods(services: Services, order: int, how: str) -> None:
     assert services.urge(order, "张三", how).how in accountability.URGE_METHODS
 
 
-def test_urge_a_closed_order_is_refused(services, order, clock, unchanged) -> None:
+def test_urge_a_closed_order_is_refused(services: Services, order: int, clock: FakeClock, unchanged: Unchanged) -> None:
     services.step(order, "ack")
     services.step(order, "complete")
     with unchanged(services), pytest.raises(IllegalTransition) as info:
@@ -101,21 +104,22 @@ def test_urge_a_closed_order_is_refused(services, order, clock, unchanged) -> No
     ({"to": "张三", "how": "phone", "at": "13:50"}, "order.time_before_issue"),
     ({"to": "张三", "how": "phone", "at": "14:30"}, "input.future_time"),
 ])
-def test_urge_refusals_write_nothing(services, order, unchanged, kwargs, code) -> None:
+def test_urge_refusals_write_nothing(services: Services, order: int, unchanged: Unchanged, kwargs: dict[str, Any],
+                                     code: str) -> None:
     with unchanged(services), pytest.raises(BadInput) as info:
         services.urge(order, **kwargs)
     assert info.value.code == code
     assert info.value.message("zh") and info.value.message("en")
 
 
-def test_urge_unknown_order(services, order, unchanged) -> None:
+def test_urge_unknown_order(services: Services, order: int, unchanged: Unchanged) -> None:
     with unchanged(services), pytest.raises(BadInput) as info:
         services.urge(99, "张三")
     assert info.value.code == "order.not_found"
 
 
 # -- supervise (督办) -----------------------------------------------------------------------------
-def test_supervise_level_reason_and_own_deadline(services, order, clock) -> None:
+def test_supervise_level_reason_and_own_deadline(services: Services, order: int, clock: FakeClock) -> None:
     clock.advance(minutes=10)
     sup = services.supervise(order, "1", "超时未签收")
     assert (sup.level, sup.reason, sup.count) == (1, "超时未签收", 1)
@@ -131,7 +135,8 @@ def test_supervise_level_reason_and_own_deadline(services, order, clock) -> None
     assert services.supervision(services.order(order)[0].id) == again
 
 
-def test_supervise_default_minutes_come_from_config(services, order, open_svc, tmp_path) -> None:
+def test_supervise_default_minutes_come_from_config(services: Services, order: int, open_svc: OpenServices,
+                                                    tmp_path: Path) -> None:
     cfg = tmp_path / "config.toml"
     cfg.write_text("[deadlines]\nsupervise_minutes = 45\n", encoding="utf-8")
     s = open_svc(config_path=cfg)
@@ -139,7 +144,7 @@ def test_supervise_default_minutes_come_from_config(services, order, open_svc, t
     assert sup.due.isoformat().startswith("2026-11-28T06:45:00")
 
 
-def test_supervise_overdue_shows_on_the_board(services, order, clock) -> None:
+def test_supervise_overdue_shows_on_the_board(services: Services, order: int, clock: FakeClock) -> None:
     services.supervise(order, 1, "超时", minutes=5)
     clock.advance(minutes=6)
     sup = services.supervision(services.order(order)[0].id)
@@ -147,7 +152,7 @@ def test_supervise_overdue_shows_on_the_board(services, order, clock) -> None:
     assert sup.to_json(clock.now())["remaining_s"] == -60
 
 
-def test_supervise_a_closed_order_is_refused(services, order, unchanged) -> None:
+def test_supervise_a_closed_order_is_refused(services: Services, order: int, unchanged: Unchanged) -> None:
     services.step(order, "cancel")
     with unchanged(services), pytest.raises(IllegalTransition) as info:
         services.supervise(order, 1, "超时")
@@ -165,15 +170,16 @@ def test_supervise_a_closed_order_is_refused(services, order, unchanged) -> None
     ("1", "超时", "abc", "supervise.minutes"),
     ("1", "超时", "99999", "supervise.minutes"),
 ])
-def test_supervise_refusals_write_nothing(services, order, unchanged, level, reason, minutes,
-                                          code) -> None:
+def test_supervise_refusals_write_nothing(services: Services, order: int, unchanged: Unchanged, level: str,
+                                          reason: str, minutes: str | None,
+                                          code: str) -> None:
     with unchanged(services), pytest.raises(BadInput) as info:
         services.supervise(order, level, reason, minutes)
     assert info.value.code == code
     assert info.value.message("zh") and info.value.message("en")
 
 
-def test_supervise_cannot_lower_the_level(services, order, unchanged) -> None:
+def test_supervise_cannot_lower_the_level(services: Services, order: int, unchanged: Unchanged) -> None:
     services.supervise(order, 2, "超时")
     with unchanged(services), pytest.raises(BadInput) as info:
         services.supervise(order, 1, "降级")
@@ -182,7 +188,7 @@ def test_supervise_cannot_lower_the_level(services, order, unchanged) -> None:
 
 
 # -- callback (回访) ------------------------------------------------------------------------------
-def test_callback_satisfied_keeps_the_incident_closed(services, closed, clock) -> None:
+def test_callback_satisfied_keeps_the_incident_closed(services: Services, closed: int, clock: FakeClock) -> None:
     clock.advance(hours=2)
     cb = services.callback(closed, "satisfied", "群众表示满意")
     assert (cb.result, cb.note, cb.reopen, cb.operator) == ("satisfied", "群众表示满意", False, "duty")
@@ -196,16 +202,17 @@ def test_callback_satisfied_keeps_the_incident_closed(services, closed, clock) -
     ("满意", "satisfied"), ("basic", "basic"), ("基本满意", "basic"), ("不满意", "dissatisfied"),
     ("Dissatisfied", "dissatisfied"),
 ])
-def test_callback_result_words(services, closed, word, result) -> None:
+def test_callback_result_words(services: Services, closed: int, word: str, result: str) -> None:
     assert services.callback(closed, word).result == result
 
 
-def test_dissatisfied_without_reopen_stays_closed(services, closed) -> None:
+def test_dissatisfied_without_reopen_stays_closed(services: Services, closed: int) -> None:
     services.callback(closed, "dissatisfied", "还是没电")
     assert services.incident(closed).incident.status == IncidentStatus.CLOSED
 
 
-def test_dissatisfied_with_reopen_reopens_in_the_same_transaction(services, closed, clock) -> None:
+def test_dissatisfied_with_reopen_reopens_in_the_same_transaction(services: Services, closed: int,
+                                                                  clock: FakeClock) -> None:
     clock.advance(hours=1)
     before = n_events(services)
     cb = services.callback(closed, "dissatisfied", "还是没电", reopen=True)
@@ -226,7 +233,7 @@ def test_dissatisfied_with_reopen_reopens_in_the_same_transaction(services, clos
     assert info.value.code == "callback.not_closed"
 
 
-def test_callback_before_closure_is_refused(services, order, unchanged) -> None:
+def test_callback_before_closure_is_refused(services: Services, order: int, unchanged: Unchanged) -> None:
     incident = services.order(order)[0].incident_no
     with unchanged(services), pytest.raises(BadInput) as info:
         services.callback(incident, "satisfied")
@@ -242,14 +249,16 @@ def test_callback_before_closure_is_refused(services, order, unchanged) -> None:
     (("basic",), {"reopen": True}, "callback.reopen"),
     (("satisfied",), {"at": "14:10"}, "callback.before_closure"),
 ])
-def test_callback_refusals_write_nothing(services, closed, unchanged, args, kwargs, code) -> None:
+def test_callback_refusals_write_nothing(services: Services, closed: int, unchanged: Unchanged, args: tuple[Any, ...],
+                                         kwargs: dict[str, Any],
+                                         code: str) -> None:
     with unchanged(services), pytest.raises(BadInput) as info:
         services.callback(closed, *args, **kwargs)
     assert info.value.code == code
     assert info.value.message("zh") and info.value.message("en")
 
 
-def test_latest_callback_wins(services, closed, clock) -> None:
+def test_latest_callback_wins(services: Services, closed: int, clock: FakeClock) -> None:
     services.callback(closed, "dissatisfied")
     clock.advance(minutes=5)
     services.callback(closed, "basic", "复核后基本满意")
@@ -261,7 +270,7 @@ def test_latest_callback_wins(services, closed, clock) -> None:
 
 # -- CLI ------------------------------------------------------------------------------------------
 
-def test_cli_urge_json(seeded) -> None:
+def test_cli_urge_json(seeded: Cli) -> None:
     cli = seeded
     cli.now("2026-11-28T06:10:00Z")
     data = cli.ok("order", "urge", "1", "--to", "张工 13900000000", "--how", "phone",
@@ -279,7 +288,7 @@ def test_cli_urge_json(seeded) -> None:
     assert shown["supervise"] is None
 
 
-def test_cli_supervise_json_and_board(seeded) -> None:
+def test_cli_supervise_json_and_board(seeded: Cli) -> None:
     cli = seeded
     cli.now("2026-11-28T06:10:00Z")
     data = cli.ok("order", "supervise", "1", "--level", "2", "--reason", "超时未签收",
@@ -302,7 +311,7 @@ def test_cli_supervise_json_and_board(seeded) -> None:
     assert "supervised L2 (county emergency office) OVERDUE by 1:00" in en
 
 
-def test_cli_supervise_refused_json(seeded) -> None:
+def test_cli_supervise_refused_json(seeded: Cli) -> None:
     before = seeded.snapshot()
     result = seeded("db", "1", "--level", "5", "--reason", "x")
     assert result.code == 2
@@ -310,7 +319,7 @@ def test_cli_supervise_refused_json(seeded) -> None:
     assert seeded.snapshot() == before
 
 
-def test_cli_callback_json_and_timeline(seeded) -> None:
+def test_cli_callback_json_and_timeline(seeded: Cli) -> None:
     cli = seeded
     refused = cli("incident", "callback", "1", "satisfied")
     assert refused.code == 2 and refused.json["error"]["code"] == "callback.not_closed"
@@ -338,7 +347,7 @@ def test_cli_callback_json_and_timeline(seeded) -> None:
     assert bad.code == 2 and bad.json["error"]["code"] == "callback.result"
 
 
-def test_cli_callback_unknown_result_refused(seeded) -> None:
+def test_cli_callback_unknown_result_refused(seeded: Cli) -> None:
     cli = seeded
     cli.ok("ack", "1")
     cli.ok("done", "1")
@@ -348,7 +357,7 @@ def test_cli_callback_unknown_result_refused(seeded) -> None:
     assert cli.snapshot() == before
 
 
-def test_help_lists_the_new_verbs(cli) -> None:
+def test_help_lists_the_new_verbs(cli: Cli) -> None:
     names = {c["name"]: c["aliases"] for c in cli.ok("help")["commands"]}
     assert names["order urge"] == ["urge", "cb"]
     assert names["order supervise"] == ["supervise", "db"]
@@ -377,7 +386,7 @@ def _state(store: Store, order_id: str, incident_id: str) -> dict[str, Any]:
             "urges": accountability.urge_counts(store, [order_id])}
 
 
-def test_projections_are_order_independent(services, call, clock) -> None:
+def test_projections_are_order_independent(services: Services, call: TakeCall, clock: FakeClock) -> None:
     # incident A: an open order, urged twice and supervised at levels 1, 2, 2 (a tie)
     a = call().incident.no
     order = services.issue_order(a, "power")
@@ -427,7 +436,7 @@ def test_projections_are_order_independent(services, call, clock) -> None:
             fresh.close()
 
 
-def test_two_seats_converge_through_the_server(tmp_path) -> None:
+def test_two_seats_converge_through_the_server(tmp_path: Path) -> None:
     """Two seats supervise, urge and call back on their own, then sync: same answers on both."""
     from sync_harness import County
 

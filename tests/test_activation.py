@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import Cli, OpenServices, Unchanged, one_row
 
 from console.catalog.registry import default_data_dir
 from console.kernel.clock import FakeClock
@@ -53,7 +54,7 @@ def test_activation_orders_the_plans_units_at_the_incidents_level(
     clock.advance(minutes=1)
     proposal = services.plan_proposal(no, GAS)
     assert [p.unit.code for p in proposal.to_order] == units and proposal.matches
-    assert services.store.one("SELECT count(*) FROM events WHERE kind LIKE 'plan.%'")[0] == 0
+    assert one_row(services.store, "SELECT count(*) FROM events WHERE kind LIKE 'plan.%'")[0] == 0
     a, orders = services.activate_plan(no, GAS)
     assert [o.unit for o in orders] == units
     rows = _orders(services, no)
@@ -65,10 +66,10 @@ def test_activation_orders_the_plans_units_at_the_incidents_level(
     assert ("housing" in roles) == (level == "III")
     if level == "III":
         assert roles["housing"] == roles["press"] == "standby"
-    stored = services.store.one("SELECT plan, level, operator, forced FROM plan_activations")
+    stored = one_row(services.store, "SELECT plan, level, operator, forced FROM plan_activations")
     assert tuple(stored) == (GAS, level, "duty", 0)
     # the order carries the unit's task from the plan
-    note = services.store.one("SELECT payload FROM events WHERE kind = 'order.issued' LIMIT 1")[0]
+    note = one_row(services.store, "SELECT payload FROM events WHERE kind = 'order.issued' LIMIT 1")[0]
     assert "牵头抢险" in note and '"phase":"plan"' in note
 
 
@@ -96,7 +97,8 @@ def test_initial_response_is_told_apart_and_ordered_units_are_skipped(
     assert [o.phase for o, _ in shown.orders][:2] == ["daily", "initial"]
 
 
-def test_refusals_write_nothing(services: Services, clock: FakeClock, unchanged) -> None:  # type: ignore[no-untyped-def]
+def test_refusals_write_nothing(services: Services, clock: FakeClock,
+                                unchanged: Unchanged) -> None:
     no = _gas(services)
     _refused(services, unchanged, "grade.not_raised", lambda: services.activate_plan(no, GAS))
     services.grade(no, "daily")
@@ -123,7 +125,7 @@ def test_refusals_write_nothing(services: Services, clock: FakeClock, unchanged)
 
 
 def test_checklist_progress_overdue_and_toggling(
-        services: Services, clock: FakeClock, unchanged) -> None:  # type: ignore[no-untyped-def]
+        services: Services, clock: FakeClock, unchanged: Unchanged) -> None:
     no = _gas(services)
     services.grade(no, "IV")
     _refused(services, unchanged, "plan.none_active", lambda: services.check_plan_step(no, 1))
@@ -143,11 +145,12 @@ def test_checklist_progress_overdue_and_toggling(
     a = services.check_plan_step(no, 2, done=False, note="燃气公司未签收")
     assert a.progress() == (1, 10) and [s.n for s in a.overdue(clock.now())] == [2, 3]
     a = services.check_plan_step(no, 2, done=False, note="已催办")   # a note alone is kept
-    assert a.step(2) is not None and a.step(2).check.note == "已催办"   # type: ignore[union-attr]
+    step = a.step(2)
+    assert step is not None and step.check is not None and step.check.note == "已催办"
     _refused(services, unchanged, "plan.step_unchanged", lambda: services.check_plan_step(no, 1))
     _refused(services, unchanged, "plan.no_such_step", lambda: services.check_plan_step(no, 11))
     _refused(services, unchanged, "plan.bad_step", lambda: services.check_plan_step(no, "x"))
-    assert services.store.one("SELECT count(*) FROM plan_step_checks")[0] == 4
+    assert one_row(services.store, "SELECT count(*) FROM plan_step_checks")[0] == 4
 
 
 def test_activation_and_checks_converge_in_any_arrival_order(
@@ -178,7 +181,7 @@ def test_activation_and_checks_converge_in_any_arrival_order(
 
 
 def test_an_activation_keeps_the_plan_as_activated_when_the_file_changes(
-        tmp_path: Path, open_svc, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+        tmp_path: Path, open_svc: OpenServices, clock: FakeClock) -> None:
     data = tmp_path / "data"
     shutil.copytree(default_data_dir(), data)
     services = open_svc(data_dir=data)
@@ -198,7 +201,7 @@ def test_an_activation_keeps_the_plan_as_activated_when_the_file_changes(
     assert after[0].name_zh == "居民小区燃气泄漏应急预案" and after[0].steps[0].due_minutes == 2
 
 
-def test_cli_plan_verbs_with_json_and_exit_codes(cli) -> None:  # type: ignore[no-untyped-def]
+def test_cli_plan_verbs_with_json_and_exit_codes(cli: Cli) -> None:
     cli.ok("call", "new", "--phone", "13800000001", "--text", "小区燃气泄漏，味道很大",
            "--address", "人民路12号阳光小区", "--area", "urban", "--category", "gas_leak")
     assert len(cli.ok("plan", "list")["plans"]) == 4

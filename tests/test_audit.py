@@ -8,9 +8,12 @@ import itertools
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import one_row
 from sync_harness import COUNTY, County
 
 from central import cli as central_cli
@@ -28,7 +31,7 @@ INCIDENT = uuid7(1_764_309_600_000)  # an incident id the notes below refer to
 
 
 @pytest.fixture
-def county(tmp_path: Path):
+def county(tmp_path: Path) -> Iterator[County]:
     c = County(tmp_path, FakeClock("2026-11-28T06:00:00Z"), seats=2)
     yield c
     c.close()
@@ -160,8 +163,8 @@ def test_one_edited_byte_is_found_and_named_on_the_seat_and_on_the_server(
     a = county.seats["seat-01"]
     intake.new_call(a.ctx, None, phone="13800000001", text="井盖丢失", category="public_order", dispatch=["housing"])
     assert county.sync("seat-01").ok
-    incident = a.store.one("SELECT * FROM events WHERE kind = 'incident.created'")
-    order = a.store.one("SELECT * FROM events WHERE kind = 'order.issued'")
+    incident = one_row(a.store, "SELECT * FROM events WHERE kind = 'incident.created'")
+    order = one_row(a.store, "SELECT * FROM events WHERE kind = 'order.issued'")
     assert order["chain_prev"] == incident["chain_hash"]
     seat_db = tmp_path / "seat-01" / "linkage.db"
     seat_args = ["--db", str(seat_db), "--config", str(tmp_path / "seat-01" / "config.toml")]
@@ -177,7 +180,7 @@ def test_one_edited_byte_is_found_and_named_on_the_seat_and_on_the_server(
     assert answer["ok"] is False
     assert [(p["event"], p["code"]) for p in answer["problems"]] == [(incident["id"], "hash_mismatch")]
     # putting a matching hash back on it breaks the link from the event after it instead
-    row = a.store.one("SELECT * FROM events WHERE id = ?", (incident["id"],))
+    row = one_row(a.store, "SELECT * FROM events WHERE id = ?", (incident["id"],))
     content = {k: row[k] for k in chain.CONTENT_FIELDS if k != "payload"} | {"payload": json.loads(row["payload"])}
     _edit(seat_db, "UPDATE events SET chain_hash = ? WHERE id = ?",
           (chain.link(row["chain_prev"], chain.canonical(content)), incident["id"]))
@@ -209,13 +212,13 @@ def test_pushed_breaks_are_refused_with_a_reason(county: County) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     url = f"/v1/streams/{COUNTY}/events:push"
 
-    def chained(prev: str | None, **changes: object) -> dict[str, object]:
+    def chained(prev: str | None, **changes: object) -> dict[str, Any]:
         wire = wire_event("seat-01")
         wire["chain"] = {"prev": prev, "hash": chain.link(prev, chain.canonical(wire))}
         wire["chain"].update(changes)
         return wire
 
-    def push(*events: dict[str, object]) -> list[dict[str, object]]:
+    def push(*events: dict[str, Any]) -> list[dict[str, Any]]:
         answer = asgi_request(county.app, "POST", url, json=push_body(list(events)), headers=headers)
         assert answer.status_code == 200, answer.text
         return list(answer.json()["acks"])

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from console.kernel.clock import parse_instant
+from conftest import TakeCall
+
+from console.kernel.clock import FakeClock, parse_instant
 from console.kernel.model import OrderStatus
+from console.orders.board import Board
+from console.seat.services import Services
 
 T0 = parse_instant("2026-11-28T06:00:00Z")
 
 
-def board_units(board) -> list[str]:
+def board_units(board: Board) -> list[str]:
     return [r.order.unit for r in board.rows]
 
 
-def test_empty_board(services) -> None:
+def test_empty_board(services: Services) -> None:
     board = services.board()
     assert board.rows == [] and board.waiting == [] and board.overdue == 0
     assert board.at == T0
 
 
-def test_new_incident_waits_until_ordered(services, call) -> None:
+def test_new_incident_waits_until_ordered(services: Services, call: TakeCall) -> None:
     call()
     assert [i.no for i in services.board().waiting] == [1]
     services.issue_order(1, "power")
@@ -31,7 +35,7 @@ def test_new_incident_waits_until_ordered(services, call) -> None:
     assert row.category == "power_supply" and row.address == "人民路12号"
 
 
-def test_overdue_first_then_by_time_left(services, call, clock) -> None:
+def test_overdue_first_then_by_time_left(services: Services, call: TakeCall, clock: FakeClock) -> None:
     call(address="A路1号")
     services.issue_order(1, "power")          # ack due 14:05
     clock.advance(minutes=1)
@@ -51,11 +55,12 @@ def test_overdue_first_then_by_time_left(services, call, clock) -> None:
     assert [(r.order.no, r.clock.state) for r in board.rows] == [
         (2, "overdue"), (1, "overdue"), (3, "due_soon"), (4, "due_soon")]
     # the most overdue first
-    assert board.rows[0].clock.remaining_s < board.rows[1].clock.remaining_s < 0
+    most, next_most = board.rows[0].clock.remaining_s, board.rows[1].clock.remaining_s
+    assert most is not None and next_most is not None and most < next_most < 0
     assert board.overdue == 2
 
 
-def test_normal_before_none_and_ties_by_order_number(services, call, clock) -> None:
+def test_normal_before_none_and_ties_by_order_number(services: Services, call: TakeCall, clock: FakeClock) -> None:
     call()
     services.issue_order(1, "power")
     services.issue_order(1, "water_co")
@@ -68,7 +73,7 @@ def test_normal_before_none_and_ties_by_order_number(services, call, clock) -> N
         (1, "due_soon"), (2, "normal"), (3, "none")]
 
 
-def test_board_at_any_instant(services, call) -> None:
+def test_board_at_any_instant(services: Services, call: TakeCall) -> None:
     call()
     services.issue_order(1, "psb")
     later = services.board(T0 + timedelta(minutes=20))
@@ -78,7 +83,7 @@ def test_board_at_any_instant(services, call) -> None:
     assert services.board().rows[0].clock.state == "due_soon"
 
 
-def test_closed_orders_leave_the_board(services, call) -> None:
+def test_closed_orders_leave_the_board(services: Services, call: TakeCall) -> None:
     call()
     call(phone="13900000002", address="解放路1号")
     services.issue_order(1, "power")
@@ -92,7 +97,7 @@ def test_closed_orders_leave_the_board(services, call) -> None:
     assert board.waiting == []
 
 
-def test_waiting_list(services, call) -> None:
+def test_waiting_list(services: Services, call: TakeCall) -> None:
     call(address="甲")                          # 1: never ordered → waiting
     call(phone="13900000002", address="乙")     # 2: order cancelled → waiting again
     call(phone="13700000003", address="丙")     # 3: order returned → on the board, not waiting
@@ -113,7 +118,7 @@ def test_waiting_list(services, call) -> None:
     assert [(r.order.no, r.order.status) for r in board.rows] == [(2, OrderStatus.RETURNED)]
 
 
-def test_a_changed_order_is_never_served_from_the_previous_board(services, call) -> None:
+def test_a_changed_order_is_never_served_from_the_previous_board(services: Services, call: TakeCall) -> None:
     """The board reuses unchanged orders between computations; a step must show at once."""
     first = call(text="停电了", category="power_supply", dispatch=["power", "housing"])
     before = services.board()

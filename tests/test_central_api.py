@@ -184,7 +184,8 @@ def test_one_json_log_line_per_request(api: Api, caplog: pytest.LogCaptureFixtur
     print("log line:", json.dumps(first))
 
 
-def test_a_client_that_goes_away_mid_upload_is_logged_not_a_server_failure(tmp_path, caplog) -> None:
+def test_a_client_that_goes_away_mid_upload_is_logged_not_a_server_failure(tmp_path: Path,
+                                                                           caplog: pytest.LogCaptureFixture) -> None:
     """A seat killed while sending a push: real uvicorn, a raw socket that sends half a body."""
     import logging
     import socket

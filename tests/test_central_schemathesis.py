@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from requests.structures import CaseInsensitiveDict
 from schemathesis import Case
 
 from central.app import create_app
@@ -72,11 +73,12 @@ class SeatToken:
         seat = case.body.get("seat") if isinstance(case.body, dict) else None
         key = (county if valid_name(county) else FALLBACK[0], seat if valid_name(seat) else FALLBACK[1])
         if key not in TOKENS:
+            assert ctx.app is not None
             TOKENS[key] = ctx.app.state.store.add_token(*key)
         return TOKENS[key]
 
     def set(self, case: Case, data: str, ctx: schemathesis.AuthContext) -> None:
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+        case.headers = CaseInsensitiveDict({**case.headers, "Authorization": f"Bearer {data}"})
 
 
 def _real_instant(value: Any) -> bool:
@@ -91,7 +93,8 @@ def _real_instant(value: Any) -> bool:
 def test_the_server_keeps_its_openapi_description(case: Case) -> None:
     if case.meta is not None and case.meta.generation.mode.is_positive and isinstance(case.body, dict):
         seat = case.body.get("seat")
-        for event in case.body.get("events") or []:
+        events = case.body.get("events")
+        for event in events if isinstance(events, list) else []:
             if isinstance(event, dict) and "seat" in event:
                 event["seat"] = seat
             if isinstance(event, dict) and "id" in event:

@@ -185,7 +185,8 @@ def test_an_unknown_event_kind_refuses_the_whole_batch_naming_the_event(server: 
 def test_every_bad_event_is_listed(server: Server, unchanged: None) -> None:
     no_payload_key = wire_event(kind="order.stepped", payload={"order_id": "o1"})
     del no_payload_key["payload"]["status"]
-    events = [wire_event(), {**wire_event(), "id": "not-a-uuid"}, {**wire_event(), "extra": 1}, no_payload_key, 42]
+    events: list[Any] = [wire_event(), {**wire_event(), "id": "not-a-uuid"}, {**wire_event(), "extra": 1},
+                         no_payload_key, 42]
     problem = refused(server, server.push(push_body(events)), 422, "invalid_events")
     assert [(e["index"], e["code"]) for e in problem["errors"]] == [
         (1, "bad_id"), (2, "unknown_field"), (3, "bad_payload"), (4, "not_an_object")]

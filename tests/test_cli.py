@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import Cli, Unchanged
 
 from console.commands import VERB_MODULES
 from console.commands.grammar import REGISTRY
+from console.seat.services import Services
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LINKAGE = Path(sys.executable).parent / "linkage"
@@ -20,7 +22,7 @@ START = "2026-11-28T06:00:00Z"
 
 
 # -- success paths ------------------------------------------------------------------------------
-def test_call_new_json(cli) -> None:
+def test_call_new_json(cli: Cli) -> None:
     result = cli("call", "new", "--phone", "+86 138 0000 0001", "--text", "小区停电两个小时了",
                  "--address", "人民路12号", "--area", "城区", "--name", "张先生")
     assert result.code == 0, result.err
@@ -41,7 +43,7 @@ def test_call_new_json(cli) -> None:
     assert result.err == ""
 
 
-def test_human_output_is_chinese_by_default_and_english_on_request(cli) -> None:
+def test_human_output_is_chinese_by_default_and_english_on_request(cli: Cli) -> None:
     zh = cli("call", "new", "--phone", "13800000001", "--text", "停电了", "--category",
              "power_supply", as_json=False)
     assert zh.code == 0 and zh.out.startswith("已保存 #1") and "供电故障" in zh.out
@@ -50,7 +52,7 @@ def test_human_output_is_chinese_by_default_and_english_on_request(cli) -> None:
     assert "incidents waiting 1" in en.out
 
 
-def test_full_order_lifecycle_through_the_cli(seeded) -> None:
+def test_full_order_lifecycle_through_the_cli(seeded: Cli) -> None:
     cli = seeded
     cli.now("2026-11-28T07:30:00Z")                         # 15:30: catching up the paperwork
     assert cli.ok("order", "deliver", "1", "--at", "14:01")["order"]["status"] == "delivered"
@@ -84,7 +86,7 @@ def test_full_order_lifecycle_through_the_cli(seeded) -> None:
     assert cli.rows("SELECT count(*) FROM events")[0][0] == cli.rows("SELECT count(*) FROM outbox")[0][0]
 
 
-def test_order_json_shape(seeded) -> None:
+def test_order_json_shape(seeded: Cli) -> None:
     order = seeded.ok("order", "show", "1")["order"]
     assert order["unit"] == "power" and order["unit_kind"] == "utility"
     assert order["first_contact"] is True
@@ -95,7 +97,7 @@ def test_order_json_shape(seeded) -> None:
                               "remaining_s": 300, "state": "due_soon", "missed": []}
 
 
-def test_board_json_with_countdowns(seeded) -> None:
+def test_board_json_with_countdowns(seeded: Cli) -> None:
     cli = seeded
     cli.ok("call", "new", "--phone", "13900000002", "--text", "路灯不亮", "--category",
            "streetlight", "--address", "解放路1号")
@@ -114,7 +116,7 @@ def test_board_json_with_countdowns(seeded) -> None:
     assert "待派 #2" in human.out
 
 
-def test_transfer_at_intake_and_later(cli) -> None:
+def test_transfer_at_intake_and_later(cli: Cli) -> None:
     data = cli.ok("call", "new", "--phone", "13800000001", "--text", "有人在小区里打架",
                   "--category", "public_order", "--transfer", "110")
     assert data["incident"]["status"] == "transferred"
@@ -127,7 +129,7 @@ def test_transfer_at_intake_and_later(cli) -> None:
     assert len(kinds) == 2
 
 
-def test_several_services_from_the_cli(cli) -> None:
+def test_several_services_from_the_cli(cli: Cli) -> None:
     """`--transfer 110,120` at intake; `incident transfer N 119` adds a third service later."""
     data = cli.ok("call", "new", "--phone", "13800000001", "--text", "打架，有人流血",
                   "--category", "public_order", "--transfer", "110,120")
@@ -139,7 +141,7 @@ def test_several_services_from_the_cli(cli) -> None:
                 en="already went to 120")
 
 
-def test_duplicates_history_and_merges(cli) -> None:
+def test_duplicates_history_and_merges(cli: Cli) -> None:
     cli.ok("call", "new", "--phone", "13800000001", "--text", "停电了", "--category",
            "power_supply", "--address", "人民路12号")
     cli.now("2026-11-28T06:10:00Z")
@@ -158,7 +160,7 @@ def test_duplicates_history_and_merges(cli) -> None:
     assert [c["text"] for c in history["calls"]] == ["还没人来", "停电了"]
 
 
-def test_handover_and_reassign_through_the_cli(seeded) -> None:
+def test_handover_and_reassign_through_the_cli(seeded: Cli) -> None:
     cli = seeded
     cli.ok("ack", "1")
     handed = cli.ok("order", "handover", "1", "water_co", "--note", "移交")["order"]
@@ -170,7 +172,7 @@ def test_handover_and_reassign_through_the_cli(seeded) -> None:
     assert statuses == [(1, "handed_over"), (2, "reassigned"), (3, "issued")]
 
 
-def test_units_and_categories_and_help(cli) -> None:
+def test_units_and_categories_and_help(cli: Cli) -> None:
     units = cli.ok("units", "gdj")["units"]
     assert units[0]["code"] == "power"
     assert {"code", "name_zh", "name_en", "kind", "tier", "regime", "duty_phone", "on_duty"} <= set(units[0])
@@ -183,7 +185,7 @@ def test_units_and_categories_and_help(cli) -> None:
         {c["name"] for c in commands}
 
 
-def test_help_lists_the_verbs_in_the_order_of_the_one_tuple(cli) -> None:
+def test_help_lists_the_verbs_in_the_order_of_the_one_tuple(cli: Cli) -> None:
     """The grammar imports no verb; console/commands/__init__.py loads the verb modules from one
     tuple, so help (and F1, and docs/keys.md) lists them in that tuple's order, whatever imports
     what."""
@@ -195,14 +197,14 @@ def test_help_lists_the_verbs_in_the_order_of_the_one_tuple(cli) -> None:
     assert modules == list(VERB_MODULES)
 
 
-def test_triage_json(cli) -> None:
+def test_triage_json(cli: Cli) -> None:
     data = cli.ok("triage", "我家楼下水管爆了，水冒得老高")
     assert isinstance(data, dict)
     assert data["suggestions"][0]["category"] == "water_supply"
     assert "verdict" in data
 
 
-def test_global_options_anywhere(cli, capsys) -> None:
+def test_global_options_anywhere(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
     from console.cli import main
 
     argv = ["call", "--json", "new", "--phone", "13800000001", "--db", str(cli.db), "--text",
@@ -213,7 +215,7 @@ def test_global_options_anywhere(cli, capsys) -> None:
     assert cli.rows("SELECT DISTINCT operator FROM events WHERE kind != 'catalog.loaded'")[0][0] == "王丽"
 
 
-def test_dash_h_prints_usage(capsys) -> None:
+def test_dash_h_prints_usage(capsys: pytest.CaptureFixture[str]) -> None:
     from console.cli import main
 
     assert main(["-h"]) == 0
@@ -290,7 +292,7 @@ REFUSALS = [
 
 @pytest.mark.parametrize(("argv", "code", "zh", "en"), REFUSALS,
                          ids=[f"{r[1]}-{n}" for n, r in enumerate(REFUSALS)])
-def test_refusal_exit_2_message_and_nothing_written(seeded, argv, code, zh, en) -> None:
+def test_refusal_exit_2_message_and_nothing_written(seeded: Cli, argv: list[str], code: str, zh: str, en: str) -> None:
     cli = seeded
     before = cli.snapshot()
     result = cli(*argv)                                  # Chinese is the center's default
@@ -305,7 +307,7 @@ def test_refusal_exit_2_message_and_nothing_written(seeded, argv, code, zh, en) 
     assert cli.snapshot() == before
 
 
-def test_illegal_transition_messages_follow_the_chosen_language(seeded) -> None:
+def test_illegal_transition_messages_follow_the_chosen_language(seeded: Cli) -> None:
     cli = seeded
     cli.ok("order", "arrive", "1")
     before = cli.snapshot()
@@ -330,7 +332,7 @@ def test_illegal_transition_messages_follow_the_chosen_language(seeded) -> None:
         (["return"], ["order", "complete", "1"], "order.returned"),
     ],
 )
-def test_wrong_transition_through_the_cli(seeded, before, argv, code) -> None:
+def test_wrong_transition_through_the_cli(seeded: Cli, before: list[str], argv: list[str], code: str) -> None:
     cli = seeded
     cli.ok("order", "new", "1", "fire")                     # keeps the incident open
     for verb in before:
@@ -341,7 +343,7 @@ def test_wrong_transition_through_the_cli(seeded, before, argv, code) -> None:
     assert cli.snapshot() == snap
 
 
-def test_sql_and_markup_in_text_stored_verbatim(cli) -> None:
+def test_sql_and_markup_in_text_stored_verbatim(cli: Cli) -> None:
     evil = "'; DROP TABLE incidents;--"
     data = cli.ok("call", "new", "--phone", "13800000001", "--text", evil, "--address", evil,
                   "--category", "power_supply")
@@ -368,7 +370,7 @@ def test_sql_and_markup_in_text_stored_verbatim(cli) -> None:
         ('[intake]\nmax_text_chars = "many"\n', "类型应为 int", "must be of type int"),
     ],
 )
-def test_bad_config_refused(cli, tmp_path: Path, body, zh, en) -> None:
+def test_bad_config_refused(cli: Cli, tmp_path: Path, body: str, zh: str, en: str) -> None:
     config = tmp_path / "broken.toml"
     config.write_text(body, encoding="utf-8")
     result = cli("--config", str(config), "board")
@@ -380,12 +382,12 @@ def test_bad_config_refused(cli, tmp_path: Path, body, zh, en) -> None:
     assert not cli.db.exists()                            # refused before the database opened
 
 
-def test_missing_config_file_refused(cli, tmp_path: Path) -> None:
+def test_missing_config_file_refused(cli: Cli, tmp_path: Path) -> None:
     result = cli("--config", str(tmp_path / "nope.toml"), "board")
     assert result.code == 2 and "配置文件不存在" in result.err
 
 
-def test_config_refusal_leaves_an_existing_database_alone(seeded, tmp_path: Path) -> None:
+def test_config_refusal_leaves_an_existing_database_alone(seeded: Cli, tmp_path: Path) -> None:
     cli = seeded
     before = cli.snapshot()
     config = tmp_path / "broken.toml"
@@ -394,13 +396,13 @@ def test_config_refusal_leaves_an_existing_database_alone(seeded, tmp_path: Path
     assert cli.snapshot() == before
 
 
-def test_bad_language_refused(cli) -> None:
+def test_bad_language_refused(cli: Cli) -> None:
     result = cli("--lang", "fr", "board")
     assert result.code == 2 and "--lang must be zh or en" in result.err
     assert not cli.db.exists()
 
 
-def test_global_option_without_value(cli, capsys) -> None:
+def test_global_option_without_value(cli: Cli, capsys: pytest.CaptureFixture[str]) -> None:
     from console.cli import main
 
     with pytest.raises(SystemExit) as info:
@@ -455,7 +457,7 @@ def test_console_script_help(tmp_path: Path) -> None:
 
 
 # -- the shared grammar, as the console's command bar uses it ----------------------------------
-def test_command_bar_line_with_ime_punctuation(services) -> None:
+def test_command_bar_line_with_ime_punctuation(services: Services) -> None:
     from console.commands.grammar import run
 
     run(services, "：call new --phone 13800000001 --text '小区 停电' --category power_supply")
@@ -472,7 +474,7 @@ def test_command_bar_line_with_ime_punctuation(services) -> None:
     [("", "command.empty"), ("ack 1 '14:05", "command.quote"), ("order", "command.unknown"),
      ("order show 1 --at", "command.unknown_option")],
 )
-def test_command_bar_refusals(services, unchanged, line, code) -> None:
+def test_command_bar_refusals(services: Services, unchanged: Unchanged, line: str, code: str) -> None:
     from console.commands.grammar import run
     from console.kernel.errors import BadInput
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import OpenServices, Unchanged
 
+from console.kernel.clock import FakeClock
 from console.kernel.config import Config, default_config_path, load_config
 from console.kernel.errors import BadInput, DataError
 from console.seat.services import open_services
@@ -106,7 +108,7 @@ def test_not_utf8_is_refused(tmp_path: Path) -> None:
         load_config(path)
 
 
-def test_bad_config_stops_before_the_database_is_touched(tmp_path: Path, clock) -> None:
+def test_bad_config_stops_before_the_database_is_touched(tmp_path: Path, clock: FakeClock) -> None:
     db = tmp_path / "never.db"
     with pytest.raises(DataError):
         open_services(db, config_path=write(tmp_path, "[center\n"), clock=clock)
@@ -114,7 +116,7 @@ def test_bad_config_stops_before_the_database_is_touched(tmp_path: Path, clock) 
 
 
 # -- the profile changes behaviour --------------------------------------------------------------
-def test_max_text_chars(tmp_path: Path, open_svc, unchanged) -> None:
+def test_max_text_chars(tmp_path: Path, open_svc: OpenServices, unchanged: Unchanged) -> None:
     s = open_svc(config_path=write(tmp_path, "[intake]\nmax_text_chars = 10\n"))
     s.new_call(phone="13800000001", text="停" * 10, category="power_supply")
     with unchanged(s), pytest.raises(BadInput) as info:
@@ -123,7 +125,7 @@ def test_max_text_chars(tmp_path: Path, open_svc, unchanged) -> None:
     assert "上限 10 字" in info.value.message("zh")
 
 
-def test_seat_and_operator_are_stamped_on_events(tmp_path: Path, open_svc) -> None:
+def test_seat_and_operator_are_stamped_on_events(tmp_path: Path, open_svc: OpenServices) -> None:
     s = open_svc(config_path=write(tmp_path, '[center]\nseat = "seat-09"\noperator = "李明"\n'))
     s.new_call(phone="13800000001", text="停电", category="power_supply")
     rows = s.store.all("SELECT DISTINCT seat, operator FROM events")
@@ -131,20 +133,20 @@ def test_seat_and_operator_are_stamped_on_events(tmp_path: Path, open_svc) -> No
     assert s.incident(1).incident.seat == "seat-09"
 
 
-def test_default_area(tmp_path: Path, open_svc) -> None:
+def test_default_area(tmp_path: Path, open_svc: OpenServices) -> None:
     s = open_svc(config_path=write(tmp_path, '[center]\ndefault_area = "rural"\n'))
     result = s.new_call(phone="13800000001", text="停电", category="power_supply")
     assert result.incident.area == "rural"
 
 
-def test_future_tolerance(tmp_path: Path, open_svc, unchanged) -> None:
+def test_future_tolerance(tmp_path: Path, open_svc: OpenServices, unchanged: Unchanged) -> None:
     s = open_svc(config_path=write(tmp_path, "[deadlines]\nfuture_tolerance_seconds = 0\n"))
     with unchanged(s), pytest.raises(BadInput) as info:
         s.new_call(phone="13800000001", text="停电", category="power_supply", at="14:00:30")
     assert info.value.code == "input.future_time"
 
 
-def test_center_time_zone_reads_clock_times(tmp_path: Path, open_svc) -> None:
+def test_center_time_zone_reads_clock_times(tmp_path: Path, open_svc: OpenServices) -> None:
     s = open_svc(config_path=write(tmp_path, '[center]\ntimezone = "UTC"\n'))
     result = s.new_call(phone="13800000001", text="停电", category="power_supply", at="05:30")
     assert result.incident.created_at.isoformat() == "2026-11-28T05:30:00+00:00"

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import OpenServices, TakeCall, one_row
 
-from console.kernel.clock import parse_instant
+from console.kernel.clock import FakeClock, parse_instant
 from console.kernel.config import Config, DeadlineConfig
 from console.kernel.errors import DataError
+from console.kernel.model import Order
 from console.orders.deadlines import due_times, load_rules
+from console.seat.services import Services
 
 T0 = parse_instant("2026-11-28T06:00:00Z")  # 14:00 local
 
 
-def minutes_after_issue(order) -> dict[str, int | None]:
-    def m(due):
+def minutes_after_issue(order: Order) -> dict[str, int | None]:
+    def m(due: datetime | None) -> int | None:
         return None if due is None else int((due - order.issued_at).total_seconds() // 60)
 
     return {"ack": m(order.ack_due), "depart": m(order.depart_due), "arrive": m(order.arrive_due),
@@ -43,22 +46,23 @@ def minutes_after_issue(order) -> dict[str, int | None]:
         ("rural", "water_co", {"ack": 5, "depart": 5, "arrive": None, "feedback": 120}),
     ],
 )
-def test_deadlines_by_area_and_unit_kind(services, call, area, unit, expected) -> None:
+def test_deadlines_by_area_and_unit_kind(services: Services, call: TakeCall, area: str, unit: str,
+                                         expected: dict[str, int | None]) -> None:
     call(area=area)
     order = services.issue_order(1, unit)
     assert minutes_after_issue(order) == expected
-    row = services.store.one("SELECT * FROM orders")
+    row = one_row(services.store, "SELECT * FROM orders")
     assert (row["arrive_due"] is None) == (expected["arrive"] is None)
 
 
-def test_deadlines_count_from_the_reported_issue_time(services, call, clock) -> None:
+def test_deadlines_count_from_the_reported_issue_time(services: Services, call: TakeCall, clock: FakeClock) -> None:
     call(at="13:40")
     clock.advance(minutes=10)
     order = services.issue_order(1, "psb", at="13:50")
     assert order.arrive_due == parse_instant("2026-11-28T06:05:00Z")   # 13:50 + 15 min
 
 
-def test_immediate_follows_config(tmp_path: Path, open_svc) -> None:
+def test_immediate_follows_config(tmp_path: Path, open_svc: OpenServices) -> None:
     config = tmp_path / "config.toml"
     config.write_text("[deadlines]\nimmediate_minutes = 2\n", encoding="utf-8")
     s = open_svc(config_path=config)
@@ -67,7 +71,7 @@ def test_immediate_follows_config(tmp_path: Path, open_svc) -> None:
     assert minutes_after_issue(order) == {"ack": 2, "depart": 2, "arrive": None, "feedback": 120}
 
 
-def test_stored_deadlines_do_not_move_when_rules_change(tmp_path: Path, open_svc) -> None:
+def test_stored_deadlines_do_not_move_when_rules_change(tmp_path: Path, open_svc: OpenServices) -> None:
     s = open_svc()
     s.new_call(phone="13800000001", text="停电", category="power_supply", area="suburb")
     before = s.issue_order(1, "power")
@@ -132,12 +136,12 @@ def test_missing_rules_file(tmp_path: Path) -> None:
         load_rules(Config(), tmp_path / "nope.toml")
 
 
-def test_shipped_rules_load(services) -> None:
+def test_shipped_rules_load(services: Services) -> None:
     assert len(services.ctx.rules) >= 3
 
 
 # -- the clock of an order ----------------------------------------------------------------------
-def test_clock_counts_down_and_goes_overdue(services, call, clock) -> None:
+def test_clock_counts_down_and_goes_overdue(services: Services, call: TakeCall, clock: FakeClock) -> None:
     call()
     order = services.issue_order(1, "psb")                   # urban police: ack 3, arrive 15
     c = services.clock_of(order)
@@ -151,7 +155,7 @@ def test_clock_counts_down_and_goes_overdue(services, call, clock) -> None:
     assert (c.stage, c.remaining_s, c.state, c.missed) == ("ack", -1, "overdue", ("ack",))
 
 
-def test_clock_at_any_instant_without_moving_time(services, call) -> None:
+def test_clock_at_any_instant_without_moving_time(services: Services, call: TakeCall) -> None:
     call()
     order = services.issue_order(1, "power")                 # urban other: ack 5, arrive 30
     at = {m: services.clock_of(order, T0 + timedelta(minutes=m)) for m in (-10, 0, 6, 45, 200)}
@@ -161,10 +165,10 @@ def test_clock_at_any_instant_without_moving_time(services, call) -> None:
     assert at[45].stage == "ack" and at[45].missed == ("ack", "arrive")
     assert at[200].missed == ("ack", "arrive", "feedback")
     # nothing was written by asking
-    assert services.store.one("SELECT count(*) FROM events WHERE kind LIKE 'order.%'")[0] == 1
+    assert one_row(services.store, "SELECT count(*) FROM events WHERE kind LIKE 'order.%'")[0] == 1
 
 
-def test_stage_moves_on_as_the_order_progresses(services, call, clock) -> None:
+def test_stage_moves_on_as_the_order_progresses(services: Services, call: TakeCall, clock: FakeClock) -> None:
     call()
     services.issue_order(1, "psb")
     clock.advance(minutes=2)
@@ -182,7 +186,7 @@ def test_stage_moves_on_as_the_order_progresses(services, call, clock) -> None:
     assert c.due == T0 + timedelta(minutes=60)
 
 
-def test_late_steps_are_recorded_as_missed(services, call, clock) -> None:
+def test_late_steps_are_recorded_as_missed(services: Services, call: TakeCall, clock: FakeClock) -> None:
     call()
     services.issue_order(1, "psb")
     clock.advance(minutes=40)
@@ -198,7 +202,7 @@ def test_late_steps_are_recorded_as_missed(services, call, clock) -> None:
     assert c.missed == ("ack", "arrive")                      # the record stays after completion
 
 
-def test_skipped_step_is_met_by_a_later_one(services, call, clock) -> None:
+def test_skipped_step_is_met_by_a_later_one(services: Services, call: TakeCall, clock: FakeClock) -> None:
     call()
     services.issue_order(1, "psb")
     clock.advance(minutes=10)
@@ -208,7 +212,8 @@ def test_skipped_step_is_met_by_a_later_one(services, call, clock) -> None:
     assert c.stage == "feedback"
 
 
-def test_suburb_order_races_ack_and_departure_but_no_arrival(services, call, clock) -> None:
+def test_suburb_order_races_ack_and_departure_but_no_arrival(services: Services, call: TakeCall,
+                                                             clock: FakeClock) -> None:
     call(area="suburb")
     services.issue_order(1, "power")
     c = services.order(1)[1]
@@ -228,7 +233,7 @@ def test_suburb_order_races_ack_and_departure_but_no_arrival(services, call, clo
     assert c.stage == "feedback" and c.missed == ("depart",)
 
 
-def test_closed_orders_are_not_missing_anything_new(services, call, clock) -> None:
+def test_closed_orders_are_not_missing_anything_new(services: Services, call: TakeCall, clock: FakeClock) -> None:
     call()
     services.issue_order(1, "psb")
     services.issue_order(1, "fire")

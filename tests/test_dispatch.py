@@ -3,27 +3,31 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from typing import Any
 
 import pytest
+from conftest import OpenServices, Scalar, TakeCall, Unchanged, one_row
 
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput, IllegalTransition, NotFound
 from console.kernel.model import IncidentStatus, OrderStatus
 from console.orders.dispatch import resolve_unit
+from console.seat.services import Services
 
 
 @pytest.fixture
-def incident(call) -> int:
+def incident(call: TakeCall) -> int:
     """One open urban power-cut incident received at 14:00; returns its number."""
     return call().incident.no
 
 
-def order_row(services, no: int):
-    return services.store.one("SELECT * FROM orders WHERE no = ?", (no,))
+def order_row(services: Services, no: int) -> sqlite3.Row:
+    return one_row(services.store, "SELECT * FROM orders WHERE no = ?", (no,))
 
 
-def n_events(services) -> int:
-    return services.store.one("SELECT count(*) FROM events")[0]
+def n_events(services: Services) -> int:
+    return one_row(services.store, "SELECT count(*) FROM events")[0]
 
 
 # -- units --------------------------------------------------------------------------------------
@@ -33,11 +37,11 @@ def n_events(services) -> int:
      ("gongdianju", "power"), ("自来水", "water_co"), ("zls", "water_co"), ("ems120", "ems120"),
      ("ＧＤＪ", "power")],
 )
-def test_resolve_unit(services, query: str, code: str) -> None:
+def test_resolve_unit(services: Services, query: str, code: str) -> None:
     assert resolve_unit(services.ctx, query).code == code
 
 
-def test_unknown_unit_refused(services, incident, unchanged) -> None:
+def test_unknown_unit_refused(services: Services, incident: int, unchanged: Unchanged) -> None:
     with unchanged(services), pytest.raises(BadInput) as info:
         services.issue_order(incident, "xyzzy")
     assert info.value.code == "unit.not_found"
@@ -45,7 +49,7 @@ def test_unknown_unit_refused(services, incident, unchanged) -> None:
     assert info.value.message("en") == "no linkage unit matches: xyzzy"
 
 
-def test_ambiguous_unit_refused_with_candidates(services, incident, unchanged) -> None:
+def test_ambiguous_unit_refused_with_candidates(services: Services, incident: int, unchanged: Unchanged) -> None:
     with unchanged(services), pytest.raises(BadInput) as info:
         services.issue_order(incident, "局")
     assert info.value.code == "unit.ambiguous"
@@ -53,7 +57,7 @@ def test_ambiguous_unit_refused_with_candidates(services, incident, unchanged) -
     assert "use the unit code" in info.value.message("en")
 
 
-def test_unknown_incident_refused(services, incident, unchanged) -> None:
+def test_unknown_incident_refused(services: Services, incident: int, unchanged: Unchanged) -> None:
     with unchanged(services), pytest.raises(NotFound) as info:
         services.issue_order(42, "power")
     assert info.value.code == "incident.not_found"
@@ -61,7 +65,7 @@ def test_unknown_incident_refused(services, incident, unchanged) -> None:
 
 
 @pytest.mark.parametrize("ref", [99, "99", "#99", "0123abcd"])
-def test_unknown_order_refused(services, incident, unchanged, ref) -> None:
+def test_unknown_order_refused(services: Services, incident: int, unchanged: Unchanged, ref: int | str) -> None:
     services.issue_order(incident, "power")
     with unchanged(services), pytest.raises(NotFound) as info:
         services.step(ref, "ack")
@@ -69,7 +73,7 @@ def test_unknown_order_refused(services, incident, unchanged, ref) -> None:
 
 
 # -- issue ----------------------------------------------------------------------------------------
-def test_issue_order(services, incident, scalar) -> None:
+def test_issue_order(services: Services, incident: int, scalar: Scalar) -> None:
     order = services.issue_order(incident, "gdj", note="请尽快派员")
     assert order.no == 1
     assert order.unit == "power" and order.unit_kind == "utility" and order.area == "urban"
@@ -85,12 +89,12 @@ def test_issue_order(services, incident, scalar) -> None:
     assert scalar("SELECT count(*) FROM outbox") == n_events(services)
 
 
-def test_order_by_id_prefix(services, incident) -> None:
+def test_order_by_id_prefix(services: Services, incident: int) -> None:
     order = services.issue_order(incident, "power")
     assert services.step(order.id[:12], "ack").status == OrderStatus.ACKNOWLEDGED
 
 
-def test_first_contact_flag_on_first_order_only(services, incident) -> None:
+def test_first_contact_flag_on_first_order_only(services: Services, incident: int) -> None:
     first = services.issue_order(incident, "power")
     second = services.issue_order(incident, "fire")
     services.step(first.no, "cancel")
@@ -100,14 +104,14 @@ def test_first_contact_flag_on_first_order_only(services, incident) -> None:
     assert [tuple(r) for r in rows] == [(1, 1), (2, 0), (3, 0)]
 
 
-def test_first_contact_is_per_incident(services, call) -> None:
+def test_first_contact_is_per_incident(services: Services, call: TakeCall) -> None:
     call()
     call(phone="13900000002", address="解放路1号")
     assert services.issue_order(1, "power").first_contact
     assert services.issue_order(2, "power").first_contact
 
 
-def test_duplicate_open_order_for_same_unit_refused(services, incident, unchanged) -> None:
+def test_duplicate_open_order_for_same_unit_refused(services: Services, incident: int, unchanged: Unchanged) -> None:
     services.issue_order(incident, "power")
     with unchanged(services), pytest.raises(BadInput) as info:
         services.issue_order(incident, "gdj")
@@ -116,21 +120,22 @@ def test_duplicate_open_order_for_same_unit_refused(services, incident, unchange
     assert info.value.message("en") == "County Power Supply Bureau already has an open order for this incident"
 
 
-def test_same_unit_again_after_its_order_is_closed(services, incident) -> None:
+def test_same_unit_again_after_its_order_is_closed(services: Services, incident: int) -> None:
     services.issue_order(incident, "power")
     services.step(1, "cancel")
     again = services.issue_order(incident, "power")
     assert again.no == 2 and again.status == OrderStatus.ISSUED
 
 
-def test_order_before_the_call_was_received_refused(services, incident, unchanged) -> None:
+def test_order_before_the_call_was_received_refused(services: Services, incident: int, unchanged: Unchanged) -> None:
     with unchanged(services), pytest.raises(BadInput) as info:
         services.issue_order(incident, "power", at="13:50")
     assert info.value.code == "order.before_incident"
 
 
 @pytest.mark.parametrize("close", ["transfer", "merge", "complete"])
-def test_order_for_incident_not_open_refused(services, call, unchanged, close) -> None:
+def test_order_for_incident_not_open_refused(services: Services, call: TakeCall, unchanged: Unchanged,
+                                             close: str) -> None:
     call()
     call(phone="13900000002")
     if close == "transfer":
@@ -152,7 +157,8 @@ def test_order_for_incident_not_open_refused(services, call, unchanged, close) -
     assert info.value.message("en") == f"incident 1 is not open ({label_en}); cannot issue orders"
 
 
-def test_two_seats_cannot_both_order_the_same_unit(services, incident, open_svc, unchanged) -> None:
+def test_two_seats_cannot_both_order_the_same_unit(services: Services, incident: int, open_svc: OpenServices,
+                                                   unchanged: Unchanged) -> None:
     """Validation reads inside the write transaction, so a second session sees the first's order."""
     other = open_svc()
     services.issue_order(incident, "power")
@@ -165,7 +171,7 @@ def test_two_seats_cannot_both_order_the_same_unit(services, incident, open_svc,
 
 
 # -- the lifecycle --------------------------------------------------------------------------------
-def test_full_lifecycle_with_reported_times(services, incident, clock: FakeClock) -> None:
+def test_full_lifecycle_with_reported_times(services: Services, incident: int, clock: FakeClock) -> None:
     order = services.issue_order(incident, "power", at="14:00")
     clock.advance(minutes=90)                                   # the dispatcher catches up at 15:30
     steps = [("deliver", "14:01"), ("ack", "14:03"), ("depart", "14:06"), ("arrive", "14:21"),
@@ -190,21 +196,21 @@ def test_full_lifecycle_with_reported_times(services, incident, clock: FakeClock
     assert {r["recorded_at"] for r in stepped} == {"2026-11-28T07:30:00.000Z"}
     assert json.loads(stepped[3]["payload"])["note"] == "arrive note"
     # the incident closed with its last order, at the time the completion happened
-    inc = services.store.one("SELECT status, closed_at FROM incidents WHERE no = ?", (incident,))
+    inc = one_row(services.store, "SELECT status, closed_at FROM incidents WHERE no = ?", (incident,))
     assert tuple(inc) == ("closed", "2026-11-28T07:10:00.000Z")
     closed = services.store.all("SELECT happened_at FROM events WHERE kind = 'incident.closed'")
     assert [r[0] for r in closed] == ["2026-11-28T07:10:00.000Z"]
     assert services.board().rows == [] and services.board().waiting == []
 
 
-def test_positional_clock_time_and_now(services, incident, clock) -> None:
+def test_positional_clock_time_and_now(services: Services, incident: int, clock: FakeClock) -> None:
     services.issue_order(incident, "power")
     clock.advance(minutes=2)
     services.step(1, "ack")
     assert json.loads(order_row(services, 1)["steps"])["acknowledged"] == "2026-11-28T06:02:00.000Z"
 
 
-def test_incident_stays_open_until_its_last_order_completes(services, incident) -> None:
+def test_incident_stays_open_until_its_last_order_completes(services: Services, incident: int) -> None:
     services.issue_order(incident, "power")
     services.issue_order(incident, "fire")
     services.step(1, "ack")
@@ -217,14 +223,14 @@ def test_incident_stays_open_until_its_last_order_completes(services, incident) 
     assert [e.kind for e in detail.timeline].count("incident.closed") == 1
 
 
-def test_incident_with_only_cancelled_orders_stays_open_and_waits(services, incident) -> None:
+def test_incident_with_only_cancelled_orders_stays_open_and_waits(services: Services, incident: int) -> None:
     services.issue_order(incident, "power")
     services.step(1, "cancel", note="误派")
     assert services.incident(incident).incident.status == IncidentStatus.OPEN
     assert [i.no for i in services.board().waiting] == [incident]
 
 
-def test_cancel_of_last_open_order_closes_when_another_completed(services, incident) -> None:
+def test_cancel_of_last_open_order_closes_when_another_completed(services: Services, incident: int) -> None:
     services.issue_order(incident, "power")
     services.issue_order(incident, "fire")
     services.step(1, "ack")
@@ -243,7 +249,7 @@ def test_cancel_of_last_open_order_closes_when_another_completed(services, incid
         (["deliver", "on_scene_later_complete"], None),
     ],
 )
-def test_skipping_forward_is_allowed(services, incident, path, expected) -> None:
+def test_skipping_forward_is_allowed(services: Services, incident: int, path: list[str], expected: str | None) -> None:
     services.issue_order(incident, "power")
     if expected is None:
         services.step(1, "deliver")
@@ -255,7 +261,7 @@ def test_skipping_forward_is_allowed(services, incident, path, expected) -> None
     assert order.status.value == expected
 
 
-def test_skipped_steps_are_not_invented(services, incident) -> None:
+def test_skipped_steps_are_not_invented(services: Services, incident: int) -> None:
     services.issue_order(incident, "power")
     services.step(1, "arrive")
     assert set(json.loads(order_row(services, 1)["steps"])) == {"issued", "on_scene"}
@@ -288,7 +294,9 @@ ILLEGAL = [
 
 
 @pytest.mark.parametrize(("before", "verb", "kwargs", "code"), ILLEGAL)
-def test_illegal_transition_refused(services, incident, unchanged, before, verb, kwargs, code) -> None:
+def test_illegal_transition_refused(services: Services, incident: int, unchanged: Unchanged, before: list[str],
+                                    verb: str, kwargs: dict[str, Any],
+                                    code: str) -> None:
     services.issue_order(incident, "power")
     services.issue_order(incident, "fire")      # keeps the incident open after a completion
     for step in before:
@@ -299,7 +307,7 @@ def test_illegal_transition_refused(services, incident, unchanged, before, verb,
     assert info.value.message("zh") and info.value.message("en")
 
 
-def test_transition_messages_in_both_languages(services, incident, unchanged) -> None:
+def test_transition_messages_in_both_languages(services: Services, incident: int, unchanged: Unchanged) -> None:
     services.issue_order(incident, "power")
     services.step(1, "arrive")
     with unchanged(services), pytest.raises(IllegalTransition) as info:
@@ -309,7 +317,7 @@ def test_transition_messages_in_both_languages(services, incident, unchanged) ->
     assert info.value.exit_code == 2
 
 
-def test_return_reason_message(services, incident, unchanged) -> None:
+def test_return_reason_message(services: Services, incident: int, unchanged: Unchanged) -> None:
     services.issue_order(incident, "power")
     with unchanged(services), pytest.raises(BadInput) as info:
         services.step(1, "return")
@@ -317,14 +325,14 @@ def test_return_reason_message(services, incident, unchanged) -> None:
     assert info.value.message("en") == "a return needs a reason (--reason)"
 
 
-def test_returned_order_may_be_cancelled(services, incident) -> None:
+def test_returned_order_may_be_cancelled(services: Services, incident: int) -> None:
     services.issue_order(incident, "power")
     services.step(1, "return", reason="不属我单位职责")
     assert services.step(1, "cancel").status == OrderStatus.CANCELLED
 
 
 @pytest.mark.parametrize("before", [[], ["deliver"], ["ack"], ["depart"], ["arrive"]])
-def test_return_allowed_until_feedback(services, incident, before) -> None:
+def test_return_allowed_until_feedback(services: Services, incident: int, before: list[str]) -> None:
     services.issue_order(incident, "power")
     for verb in before:
         services.step(1, verb)
@@ -335,7 +343,8 @@ def test_return_allowed_until_feedback(services, incident, before) -> None:
 
 
 # -- times -------------------------------------------------------------------------------------------
-def test_step_time_before_previous_step_refused(services, incident, clock, unchanged) -> None:
+def test_step_time_before_previous_step_refused(services: Services, incident: int, clock: FakeClock,
+                                                unchanged: Unchanged) -> None:
     services.issue_order(incident, "power")
     clock.advance(minutes=30)
     services.step(1, "ack", at="14:10")
@@ -346,7 +355,8 @@ def test_step_time_before_previous_step_refused(services, incident, clock, uncha
     assert "before the order's previous step at 2026-11-28 14:10:00" in info.value.message("en")
 
 
-def test_step_time_before_issue_refused(services, call, clock, unchanged) -> None:
+def test_step_time_before_issue_refused(services: Services, call: TakeCall, clock: FakeClock,
+                                        unchanged: Unchanged) -> None:
     call(at="13:30")
     services.issue_order(1, "power", at="13:40")
     with unchanged(services), pytest.raises(BadInput) as info:
@@ -354,14 +364,14 @@ def test_step_time_before_issue_refused(services, call, clock, unchanged) -> Non
     assert info.value.code == "order.time_before_previous"
 
 
-def test_same_time_as_previous_step_is_fine(services, incident) -> None:
+def test_same_time_as_previous_step_is_fine(services: Services, incident: int) -> None:
     services.issue_order(incident, "power")
     assert services.step(1, "arrive", at="14:00").status == OrderStatus.ON_SCENE
 
 
 @pytest.mark.parametrize(("at", "code"), [("23:59", "input.future_time"), ("14:05", "input.future_time"),
                                           ("yesterday", "input.time"), ("25:61", "input.time")])
-def test_bad_step_time_refused(services, incident, unchanged, at, code) -> None:
+def test_bad_step_time_refused(services: Services, incident: int, unchanged: Unchanged, at: str, code: str) -> None:
     services.issue_order(incident, "power")
     with unchanged(services), pytest.raises(BadInput) as info:
         services.step(1, "ack", at=at)
@@ -369,7 +379,7 @@ def test_bad_step_time_refused(services, incident, unchanged, at, code) -> None:
 
 
 # -- handover ------------------------------------------------------------------------------------------
-def test_handover_links_orders_and_closes_the_old(services, incident, clock) -> None:
+def test_handover_links_orders_and_closes_the_old(services: Services, incident: int, clock: FakeClock) -> None:
     first = services.issue_order(incident, "fire")            # first contact: fire brigade
     clock.advance(minutes=20)
     services.step(first.no, "ack", at="14:02")
@@ -391,7 +401,8 @@ def test_handover_links_orders_and_closes_the_old(services, incident, clock) -> 
 
 
 @pytest.mark.parametrize("before", [[], ["deliver"]])
-def test_handover_before_ack_refused(services, incident, unchanged, before) -> None:
+def test_handover_before_ack_refused(services: Services, incident: int, unchanged: Unchanged,
+                                     before: list[str]) -> None:
     services.issue_order(incident, "fire")
     for verb in before:
         services.step(1, verb)
@@ -401,7 +412,8 @@ def test_handover_before_ack_refused(services, incident, unchanged, before) -> N
 
 
 @pytest.mark.parametrize("before", [["ack", "complete"], ["cancel"], ["return"]])
-def test_handover_of_closed_or_returned_order_refused(services, incident, unchanged, before) -> None:
+def test_handover_of_closed_or_returned_order_refused(services: Services, incident: int, unchanged: Unchanged,
+                                                      before: list[str]) -> None:
     services.issue_order(incident, "fire")
     services.issue_order(incident, "psb")
     for verb in before:
@@ -410,7 +422,8 @@ def test_handover_of_closed_or_returned_order_refused(services, incident, unchan
         services.handover(1, "gas")
 
 
-def test_handover_to_same_unit_or_unit_with_open_order_refused(services, incident, unchanged) -> None:
+def test_handover_to_same_unit_or_unit_with_open_order_refused(services: Services, incident: int,
+                                                               unchanged: Unchanged) -> None:
     services.issue_order(incident, "fire")
     services.issue_order(incident, "gas")
     services.step(1, "ack")
@@ -423,7 +436,7 @@ def test_handover_to_same_unit_or_unit_with_open_order_refused(services, inciden
 
 
 # -- return and reassign --------------------------------------------------------------------------------
-def test_reassign_after_return_keeps_both_orders(services, incident, clock) -> None:
+def test_reassign_after_return_keeps_both_orders(services: Services, incident: int, clock: FakeClock) -> None:
     first = services.issue_order(incident, "water")
     clock.advance(minutes=10)
     services.step(first.no, "return", at="14:04", reason="不属我单位职责 应由自来水公司处理")
@@ -440,7 +453,7 @@ def test_reassign_after_return_keeps_both_orders(services, incident, clock) -> N
     assert [o.no for o, _ in services.incident(incident).orders] == [1, 2]
 
 
-def test_reassign_refusals(services, incident, unchanged) -> None:
+def test_reassign_refusals(services: Services, incident: int, unchanged: Unchanged) -> None:
     services.issue_order(incident, "water")
     services.issue_order(incident, "power")
     services.step(1, "return", reason="不归我管")
@@ -462,7 +475,7 @@ def test_reassign_refusals(services, incident, unchanged) -> None:
     assert info.value.code == "order.closed"
 
 
-def test_returned_order_stays_on_the_board_until_reassigned(services, incident) -> None:
+def test_returned_order_stays_on_the_board_until_reassigned(services: Services, incident: int) -> None:
     services.issue_order(incident, "water")
     services.step(1, "return", reason="不归我管")
     board = services.board()

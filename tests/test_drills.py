@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import one_row
 
 from console.calls.callfeed import CallFeed, parse_line
 from console.calls.drill_script import events, load_script
@@ -43,9 +44,9 @@ def test_call_new_drill_marks_the_incident_and_its_orders(services: Services, ca
     detail = services.incident(drill.incident.id)
     assert detail.incident.drill is True
     assert [o.drill for o, _ in detail.orders] == [True]
-    assert services.store.one("SELECT drill FROM incidents WHERE id = ?", (drill.incident.id,))[0] == 1
-    payload = services.store.one("SELECT payload FROM events WHERE kind = 'incident.created'"
-                                 " AND subject = ?", (real.incident.id,))[0]
+    assert one_row(services.store, "SELECT drill FROM incidents WHERE id = ?", (drill.incident.id,))[0] == 1
+    payload = one_row(services.store, "SELECT payload FROM events WHERE kind = 'incident.created'"
+                      " AND subject = ?", (real.incident.id,))[0]
     assert '"drill"' not in payload          # a real incident's event is exactly as before
 
 
@@ -58,8 +59,8 @@ def test_seat_mode_makes_every_new_incident_a_drill(services: Services, call: An
     after = call(phone="13800000002")
     assert (during.incident.drill, after.incident.drill) == (True, False)
     # the switch is this seat's: no event, nothing queued for the server
-    assert services.store.one("SELECT count(*) FROM events WHERE kind LIKE 'drill%'")[0] == 0
-    row = services.store.one("SELECT value, operator FROM seat_settings WHERE key = 'drill'")
+    assert one_row(services.store, "SELECT count(*) FROM events WHERE kind LIKE 'drill%'")[0] == 0
+    row = one_row(services.store, "SELECT value, operator FROM seat_settings WHERE key = 'drill'")
     assert tuple(row) == ("off", services.ctx.operator)
 
 
@@ -171,8 +172,8 @@ def test_drill_events_are_not_queued_for_the_server(services: Services, call: An
     assert len(_outbox_kinds(services.store)) == before
     real = call(phone="13800000002")
     assert _outbox_kinds(services.store)[before:] == [("incident.created", real.incident.id)]
-    assert services.store.one("SELECT count(*) FROM events WHERE subject = ?",
-                              (drill.incident.id,))[0] == 4   # all kept in this seat's log
+    assert one_row(services.store, "SELECT count(*) FROM events WHERE subject = ?",
+                   (drill.incident.id,))[0] == 4   # all kept in this seat's log
 
 
 def test_include_drills_pushes_them_and_the_receiver_keeps_the_mark(tmp_path: Path) -> None:
@@ -408,8 +409,8 @@ def test_pilot_f6_on_a_drill_script_call_makes_a_drill_incident(cli: Any, tmp_pa
             await wait_until(pilot, lambda: isinstance(app.screen, BoardScreen))
             row = services.store.one("SELECT phone, drill FROM incidents")
             assert row is not None and tuple(row) == ("13800002101", 1)
-            assert services.store.one("SELECT count(*) FROM outbox o JOIN events e ON e.id = o.event_id"
-                                      " WHERE e.kind = 'incident.created'")[0] == 0
+            assert one_row(services.store, "SELECT count(*) FROM outbox o JOIN events e ON e.id = o.event_id"
+                           " WHERE e.kind = 'incident.created'")[0] == 0
 
     try:
         asyncio.run(main())

@@ -5,16 +5,21 @@ in one transaction; units of other tiers are refused."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from conftest import Cli, TakeCall, Unchanged, one_row
 
+from console.calls.unit_reports import ReportResult
 from console.commands.grammar import run
+from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput
 from console.kernel.model import IncidentStatus, OrderStatus
+from console.seat.services import Services
 from console.store.transaction import Store, record_from_row
 
 
-def report(services, **kwargs):
+def report(services: Services, **kwargs: Any) -> ReportResult:
     kwargs.setdefault("phone", "13900000009")
     kwargs.setdefault("text", "燃气管道泄漏，我单位已到场处置")
     kwargs.setdefault("address", "东街5号")
@@ -22,7 +27,8 @@ def report(services, **kwargs):
     return services.report(kwargs.pop("unit", "gas"), **kwargs)
 
 
-def test_report_creates_unit_sourced_incident_and_its_order_in_one_transaction(services, clock) -> None:
+def test_report_creates_unit_sourced_incident_and_its_order_in_one_transaction(services: Services,
+                                                                               clock: FakeClock) -> None:
     clock.advance(minutes=30)
     result = report(services, at="14:10")
     i, o = result.incident, result.order
@@ -31,7 +37,7 @@ def test_report_creates_unit_sourced_incident_and_its_order_in_one_transaction(s
     assert (o.unit, o.status, o.first_contact, o.incident_id) == ("gas", OrderStatus.ON_SCENE, True, i.id)
     assert set(o.steps) == {"issued", "on_scene"}          # skipped steps are not invented
     assert o.steps["on_scene"].isoformat() == "2026-11-28T06:10:00+00:00"
-    row = services.store.one("SELECT source, reporting_unit FROM incidents WHERE id = ?", (i.id,))
+    row = one_row(services.store, "SELECT source, reporting_unit FROM incidents WHERE id = ?", (i.id,))
     assert tuple(row) == ("unit", "gas")
     events = services.store.all("SELECT kind, payload, recorded_at FROM events ORDER BY seq")[-3:]
     assert [e[0] for e in events] == ["incident.created", "order.issued", "order.stepped"]
@@ -41,32 +47,32 @@ def test_report_creates_unit_sourced_incident_and_its_order_in_one_transaction(s
 
 
 @pytest.mark.parametrize("status", ["acknowledged", "en_route", "on_scene", "feedback"])
-def test_report_at_each_status(services, status) -> None:
+def test_report_at_each_status(services: Services, status: str) -> None:
     order = report(services, status=status).order
     assert order.status == OrderStatus(status)
     assert order.is_open
 
 
-def test_report_completed_closes_the_incident(services) -> None:
+def test_report_completed_closes_the_incident(services: Services) -> None:
     result = report(services, status="completed")
     assert result.order.status == OrderStatus.COMPLETED
     assert result.incident.status == IncidentStatus.CLOSED
 
 
-def test_center_calls_stay_center_sourced(services, call) -> None:
+def test_center_calls_stay_center_sourced(services: Services, call: TakeCall) -> None:
     incident = call().incident
     assert (incident.source, incident.reporting_unit) == ("center", "")
     data = run(services, f"incident show {incident.no}", "zh").data["incident"]
     assert (data["source"], data["reporting_unit"]) == ("center", None)
 
 
-def test_report_lists_possible_duplicates(services, call) -> None:
+def test_report_lists_possible_duplicates(services: Services, call: TakeCall) -> None:
     first = call(phone="13900000009", text="闻到煤气味", address="东街5号", category="gas_leak").incident
     result = report(services)
     assert [d.no for d in result.duplicates] == [first.no]
 
 
-def test_report_shows_on_the_board_with_its_source(services) -> None:
+def test_report_shows_on_the_board_with_its_source(services: Services) -> None:
     result = report(services)
     board = run(services, "board", "zh")
     assert [o["id"] for o in board.data["orders"]] == [result.order.id]
@@ -76,7 +82,7 @@ def test_report_shows_on_the_board_with_its_source(services) -> None:
 
 
 # -- refusals ---------------------------------------------------------------------------------------
-def test_non_tier1_unit_refused(services, unchanged) -> None:
+def test_non_tier1_unit_refused(services: Services, unchanged: Unchanged) -> None:
     with unchanged(services), pytest.raises(BadInput) as info:
         report(services, unit="petition")
     assert info.value.code == "report.not_tier1"
@@ -93,7 +99,7 @@ def test_non_tier1_unit_refused(services, unchanged) -> None:
     ({"category": "no-such-category-xyz"}, "intake.unknown_category"),
     ({"at": "23:59"}, "input.future_time"),
 ])
-def test_bad_reports_refused(services, unchanged, kwargs, code) -> None:
+def test_bad_reports_refused(services: Services, unchanged: Unchanged, kwargs: dict[str, Any], code: str) -> None:
     with unchanged(services), pytest.raises(BadInput) as info:
         report(services, **kwargs)
     assert info.value.code == code
@@ -101,7 +107,7 @@ def test_bad_reports_refused(services, unchanged, kwargs, code) -> None:
 
 
 # -- order independence -----------------------------------------------------------------------------
-def test_old_incident_events_replay_as_center_and_new_ones_as_unit(services, call) -> None:
+def test_old_incident_events_replay_as_center_and_new_ones_as_unit(services: Services, call: TakeCall) -> None:
     call()
     report(services)
     records = [record_from_row(r) for r in services.store.all("SELECT * FROM events ORDER BY seq")]
@@ -115,14 +121,14 @@ def test_old_incident_events_replay_as_center_and_new_ones_as_unit(services, cal
         want = [tuple(r) for r in services.store.all(
             "SELECT id, source, reporting_unit FROM incidents ORDER BY id")]
         assert got == want and [g[1] for g in got] == ["center", "unit"]
-        order = fresh.one("SELECT status FROM orders WHERE unit = 'gas'")
+        order = one_row(fresh, "SELECT status FROM orders WHERE unit = 'gas'")
         assert order[0] == "on_scene"
     finally:
         fresh.close()
 
 
 # -- CLI --------------------------------------------------------------------------------------------
-def test_report_through_the_cli(cli) -> None:
+def test_report_through_the_cli(cli: Cli) -> None:
     data = cli.ok("unit", "report", "gas", "--phone", "13900000009", "--text", "燃气泄漏，已到场",
                   "--address", "东街5号", "--category", "gas_leak", "--status", "en_route")
     assert data["incident"]["source"] == "unit" and data["incident"]["reporting_unit"] == "gas"
@@ -144,5 +150,5 @@ def test_report_through_the_cli(cli) -> None:
       "gas_leak", "--status", "issued"], "report.status", "上报状态只能是", "reported status must be"),
     (["unit", "report", "gas", "--text", "燃气泄漏"], "command.missing", "缺少参数 PHONE", "missing PHONE"),
 ])
-def test_report_refusals_through_the_cli(seeded, argv, code, zh, en) -> None:
+def test_report_refusals_through_the_cli(seeded: Cli, argv: list[str], code: str, zh: str, en: str) -> None:
     seeded.refused(*argv, code=code, zh=zh, en=en)

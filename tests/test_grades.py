@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from conftest import Cli, Unchanged
 
 from console.kernel.clock import FakeClock
 from console.kernel.errors import LinkageError
@@ -35,7 +36,7 @@ def test_grade_defaults_the_type_from_the_category_and_raises_at_plan_level(
 
 
 def test_lowering_below_plan_level_needs_a_reason_and_keeps_the_raising(
-        services: Services, clock: FakeClock, unchanged) -> None:  # type: ignore[no-untyped-def]
+        services: Services, clock: FakeClock, unchanged: Unchanged) -> None:
     no = _gas(services)
     raised = services.grade(no, "IV")
     clock.advance(minutes=3)
@@ -58,7 +59,7 @@ def test_lowering_below_plan_level_needs_a_reason_and_keeps_the_raising(
     ({"level": "III", "injured": "many"}, "grade.bad_count"),
 ])
 def test_bad_grades_are_refused_in_both_languages_and_change_nothing(
-        services: Services, unchanged, kwargs: dict, code: str) -> None:  # type: ignore[no-untyped-def]
+        services: Services, unchanged: Unchanged, kwargs: dict, code: str) -> None:
     no = _gas(services)
     with unchanged(services), pytest.raises(LinkageError) as refused:
         services.grade(no, **kwargs)
@@ -67,7 +68,7 @@ def test_bad_grades_are_refused_in_both_languages_and_change_nothing(
 
 
 def test_same_grade_twice_and_a_merged_repeat_are_refused(
-        services: Services, unchanged) -> None:  # type: ignore[no-untyped-def]
+        services: Services, unchanged: Unchanged) -> None:
     no = _gas(services)
     services.grade(no, "IV")
     with unchanged(services), pytest.raises(LinkageError) as same:
@@ -112,7 +113,7 @@ def test_gradings_converge_in_any_arrival_order(services: Services, clock: FakeC
         assert services.grade_of(incident_id) == expected
 
 
-def test_cli_grade_suggest_and_raised_with_json_and_exit_codes(seeded) -> None:  # type: ignore[no-untyped-def]
+def test_cli_grade_suggest_and_raised_with_json_and_exit_codes(seeded: Cli) -> None:
     cli = seeded
     data = cli.ok("incident", "suggest", "1", "--deaths", "1")
     assert data["suggestions"] and data["suggestions"][0]["kind"] == "casualties"

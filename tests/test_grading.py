@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ from console.kernel.vocab import (
     parse_type,
     severity,
 )
-from console.tiered.escalation import EscalationRules, IncidentFacts, load_escalation, suggest
+from console.tiered.escalation import EscalationRules, IncidentFacts, Suggestion, load_escalation, suggest
 
 T0 = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
 
@@ -36,9 +37,9 @@ def rules(catalog: Catalog) -> EscalationRules:
     return load_escalation(default_data_dir() / "escalation.toml", catalog)
 
 
-def facts(text: str = "", category: str = "", **kw: object) -> IncidentFacts:
+def facts(text: str = "", category: str = "", **kw: Any) -> IncidentFacts:
     kw.setdefault("received_at", T0)
-    return IncidentFacts(text=text, category=category, **kw)  # type: ignore[arg-type]
+    return IncidentFacts(text=text, category=category, **kw)
 
 
 def incident(no: int, category: str, address: str, minutes_ago: float, area: str = "urban",
@@ -49,7 +50,7 @@ def incident(no: int, category: str, address: str, minutes_ago: float, area: str
                     closed_at=None, seat="s1")
 
 
-def by_rule(found: list) -> dict:  # type: ignore[type-arg]
+def by_rule(found: list[Suggestion]) -> dict[str, Suggestion]:
     return {s.rule: s for s in found}
 
 

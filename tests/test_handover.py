@@ -5,21 +5,24 @@ the first unit's order reads as handed over, awaiting the receiver's ack."""
 from __future__ import annotations
 
 import pytest
+from conftest import Cli, TakeCall, Unchanged, one_row
 
 from console.commands.grammar import run
+from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput, IllegalTransition
-from console.kernel.model import OrderStatus
+from console.kernel.model import Order, OrderStatus
+from console.seat.services import Services
 
 HANDLING = "已关闭总阀，疏散周边住户，设置警戒"
 
 
 @pytest.fixture
-def incident(call) -> int:
+def incident(call: TakeCall) -> int:
     return call(text="闻到很浓的煤气味", category="gas_leak").incident.no
 
 
 @pytest.fixture
-def handed(services, incident, clock):
+def handed(services: Services, incident: int, clock: FakeClock) -> tuple[Order, Order]:
     """Fire brigade (first contact) acked at 14:02, on scene 14:09, hands over to gas at 14:15."""
     clock.advance(minutes=20)
     first = services.issue_order(incident, "fire", at="14:00")
@@ -29,7 +32,8 @@ def handed(services, incident, clock):
     return first, new
 
 
-def test_handover_keeps_the_initial_handling_and_links_both_ends(services, handed) -> None:
+def test_handover_keeps_the_initial_handling_and_links_both_ends(services: Services,
+                                                                 handed: tuple[Order, Order]) -> None:
     first, new = handed
     assert new.initial_handling == HANDLING
     assert new.handover_from == first.id and new.status == OrderStatus.ISSUED
@@ -38,11 +42,11 @@ def test_handover_keeps_the_initial_handling_and_links_both_ends(services, hande
     assert old.handed_to == new.id
     assert old.first_contact and not new.first_contact
     assert old.awaiting_handover_ack and old.handover_acked_at is None
-    row = services.store.one("SELECT initial_handling FROM orders WHERE id = ?", (new.id,))
+    row = one_row(services.store, "SELECT initial_handling FROM orders WHERE id = ?", (new.id,))
     assert row[0] == HANDLING
 
 
-def test_first_unit_answers_until_the_receiving_unit_acks(services, handed) -> None:
+def test_first_unit_answers_until_the_receiving_unit_acks(services: Services, handed: tuple[Order, Order]) -> None:
     first, new = handed
     line = run(services, f"order show {first.no}", "zh").lines[0]
     assert "已移交（待接收单位签收）" in line
@@ -63,13 +67,15 @@ def test_first_unit_answers_until_the_receiving_unit_acks(services, handed) -> N
     assert receiving["initial_handling"] == HANDLING
 
 
-def test_a_receiver_that_reports_on_scene_first_counts_as_acked(services, handed) -> None:
+def test_a_receiver_that_reports_on_scene_first_counts_as_acked(services: Services,
+                                                                handed: tuple[Order, Order]) -> None:
     first, new = handed
     services.step(new.no, "arrive", at="14:20")
-    assert services.order(first.no)[0].handover_acked_at.isoformat() == "2026-11-28T06:20:00+00:00"
+    acked = services.order(first.no)[0].handover_acked_at
+    assert acked is not None and acked.isoformat() == "2026-11-28T06:20:00+00:00"
 
 
-def test_incident_show_has_the_chain(services, handed, incident) -> None:
+def test_incident_show_has_the_chain(services: Services, handed: tuple[Order, Order], incident: int) -> None:
     first, new = handed
     out = run(services, f"incident show {incident}", "zh")
     orders = {o["no"]: o for o in out.data["orders"]}
@@ -84,13 +90,13 @@ def test_incident_show_has_the_chain(services, handed, incident) -> None:
     assert orders[first.no]["handover_acked"] is True and orders[new.no]["handover_acked"] is True
 
 
-def test_orders_outside_a_handover_have_no_chain(services, incident) -> None:
+def test_orders_outside_a_handover_have_no_chain(services: Services, incident: int) -> None:
     services.issue_order(incident, "psb")
     data = run(services, "order show 1", "zh").data["order"]
     assert (data["handed_to"], data["handover_acked"], data["initial_handling"]) == (None, None, "")
 
 
-def test_a_chain_of_two_handovers(services, handed) -> None:
+def test_a_chain_of_two_handovers(services: Services, handed: tuple[Order, Order]) -> None:
     first, new = handed
     services.step(new.no, "ack", at="14:16")
     third = services.handover(new.no, "power", at="14:17", note="燃气管道已切断，需停电检修")
@@ -102,7 +108,8 @@ def test_a_chain_of_two_handovers(services, handed) -> None:
 
 # -- refusals ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("note", ["", "   ", "\n"])
-def test_handover_without_initial_handling_refused(services, incident, unchanged, note) -> None:
+def test_handover_without_initial_handling_refused(services: Services, incident: int, unchanged: Unchanged,
+                                                   note: str) -> None:
     services.issue_order(incident, "fire")
     services.step(1, "ack")
     with unchanged(services), pytest.raises(BadInput) as info:
@@ -112,18 +119,19 @@ def test_handover_without_initial_handling_refused(services, incident, unchanged
     assert info.value.message("en") == "a handover needs the first unit's initial handling (--note)"
 
 
-def test_handover_before_ack_and_to_self_refused(services, incident, unchanged) -> None:
+def test_handover_before_ack_and_to_self_refused(services: Services, incident: int, unchanged: Unchanged) -> None:
     services.issue_order(incident, "fire")
     with unchanged(services), pytest.raises(IllegalTransition) as info:
         services.handover(1, "gas", note=HANDLING)
     assert info.value.code == "order.handover_state"
     services.step(1, "ack")
-    with unchanged(services), pytest.raises(BadInput) as info:
+    with unchanged(services), pytest.raises(BadInput) as to_self:
         services.handover(1, "fire", note=HANDLING)
-    assert info.value.code == "order.handover_self"
+    assert to_self.value.code == "order.handover_self"
 
 
-def test_handed_over_order_cannot_be_handed_over_again(services, handed, unchanged) -> None:
+def test_handed_over_order_cannot_be_handed_over_again(services: Services, handed: tuple[Order, Order],
+                                                       unchanged: Unchanged) -> None:
     first, _ = handed
     with unchanged(services), pytest.raises(IllegalTransition) as info:
         services.handover(first.no, "power", note=HANDLING)
@@ -131,7 +139,7 @@ def test_handed_over_order_cannot_be_handed_over_again(services, handed, unchang
 
 
 # -- CLI --------------------------------------------------------------------------------------------
-def test_handover_through_the_cli(cli) -> None:
+def test_handover_through_the_cli(cli: Cli) -> None:
     cli.ok("call", "new", "--phone", "13800000001", "--text", "闻到很浓的煤气味", "--address",
            "人民路12号", "--category", "gas_leak")
     cli.ok("order", "new", "1", "fire")

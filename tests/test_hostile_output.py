@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import START
+from conftest import START, one_row
 from sync_harness import County
 
 from console.kernel.clean import csv_cell, multi_line, one_line
@@ -83,7 +83,7 @@ def seat(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         _plant(county)
         county.drain()
         receiver = county.seats["seat-02"]
-        assert receiver.store.one("SELECT count(*) FROM incidents WHERE address = ?", (ADDRESS,))[0] == 1
+        assert one_row(receiver.store, "SELECT count(*) FROM incidents WHERE address = ?", (ADDRESS,))[0] == 1
         receiver.issue_order(2, "power")     # an order row for a hostile incident; #1 waits
     finally:
         county.close()
@@ -192,6 +192,7 @@ def test_typed_report_body_loses_nul_and_escape(services: Any) -> None:
 
 def test_the_board_screen_shows_a_pulled_address_on_one_line(seat: tuple[Path, Path], tmp_path: Path) -> None:
     from screens.app import LinkageApp
+    from screens.board import BoardScreen
     from screens.widgets.board_view import BoardView
 
     db, config = seat
@@ -204,6 +205,7 @@ def test_the_board_screen_shows_a_pulled_address_on_one_line(seat: tuple[Path, P
         async with app.run_test(size=(120, 30)) as pilot:
             await pilot.pause()
             board = app.screen
+            assert isinstance(board, BoardScreen)
             view = board.query_one(BoardView)
             lines = ["".join(seg.text for seg in view.render_line(y)) for y in range(len(view.rows) + 1)]
             prompts = [str(board.incidents.get_option_at_index(i).prompt)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import one_row
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sync_harness import COUNTY, County
@@ -104,7 +105,7 @@ def test_a_registry_that_is_not_a_catalog_is_refused_and_never_replaces_the_work
     synced(county, "seat-01")
     synced(county, "seat-02")
     assert refused_ids(county, "seat-02") == {bad["id"]: "bad_registry"}
-    assert b.store.one("SELECT version FROM catalog_snapshot")[0] == working
+    assert one_row(b.store, "SELECT version FROM catalog_snapshot")[0] == working
     assert b.store.one("SELECT 1 FROM incidents WHERE id = ?", (after.incident.id,)) is not None
     # the seat still works: a new call, a reload, a restart
     assert a_call(county, "seat-02").incident.no > 0
@@ -132,8 +133,8 @@ def test_a_dict_where_an_id_goes_is_refused_and_set_aside_and_later_events_arriv
     b = county.seats["seat-02"]
     assert b.store.one("SELECT 1 FROM events WHERE id = ?", (bad["id"],)) is None, "never in the log"
     assert later.id == incident.id
-    assert b.store.one("SELECT count(*) FROM events WHERE kind = 'incident.noted' AND subject = ?",
-                       (incident.id,))[0] == 1
+    assert one_row(b.store, "SELECT count(*) FROM events WHERE kind = 'incident.noted' AND subject = ?",
+                   (incident.id,))[0] == 1
 
 
 def test_an_infinite_step_is_refused_never_served_as_infinity_and_set_aside(county: County) -> None:
@@ -158,7 +159,7 @@ def test_an_infinite_step_is_refused_never_served_as_infinity_and_set_aside(coun
     report = synced(county, "seat-02")
     assert report.refused == 1
     assert refused_ids(county, "seat-02") == {wire["id"]: "bad_payload"}
-    assert county.seats["seat-02"].store.one("SELECT count(*) FROM incidents")[0] == 2
+    assert one_row(county.seats["seat-02"].store, "SELECT count(*) FROM incidents")[0] == 2
 
 
 def test_an_event_that_fails_to_apply_is_parked_with_its_error_even_in_the_reference_lookup(
@@ -193,18 +194,18 @@ def test_a_future_id_is_refused_and_a_planted_one_does_not_freeze_last_writer_wi
 
     # an older server stored it: the seat that pulls it sets it aside and its own ids stay sane
     plant(county, "seat-01", far)
-    before = b.store.one("SELECT max(id) FROM events")[0]
+    before = one_row(b.store, "SELECT max(id) FROM events")[0]
     synced(county, "seat-02")
     assert refused_ids(county, "seat-02") == {FUTURE_ID: "future_id"}
     changed = b.recategorize(incident.no, "gas_leak")
     assert changed.category == "gas_leak", "a local change after the pull still wins"
-    newest = b.store.one("SELECT max(id) FROM events WHERE origin = 'local'")[0]
+    newest = one_row(b.store, "SELECT max(id) FROM events WHERE origin = 'local'")[0]
     assert before < newest < FUTURE_ID and not newest.startswith("0000")
     transferred = b.transfer(incident.no, "110")
     assert transferred.status.value == "transferred"
     synced(county, "seat-02")
     synced(county, "seat-01")
-    assert tuple(a.store.one("SELECT category, status FROM incidents WHERE id = ?", (incident.id,))) == (
+    assert tuple(one_row(a.store, "SELECT category, status FROM incidents WHERE id = ?", (incident.id,))) == (
         "gas_leak", "transferred")
 
 
@@ -221,14 +222,14 @@ def test_the_id_clock_never_follows_an_id_beyond_the_horizon() -> None:
 # -- 9. what the server would refuse, the seat refuses on write --------------------------------
 def test_an_operator_the_server_would_refuse_is_refused_on_write_and_nothing_is_saved(county: County) -> None:
     b = county.seats["seat-02"]
-    before = b.store.one("SELECT count(*) FROM events")[0]
+    before = one_row(b.store, "SELECT count(*) FROM events")[0]
     for operator in ("王" * 200, "   ", ""):
         b.ctx.operator = operator
         with pytest.raises(BadInput) as refused:
             a_call(county, "seat-02")
         assert refused.value.code == "store.operator"
         assert "64" in refused.value.message("zh") and "64" in refused.value.message("en")
-    assert b.store.one("SELECT count(*) FROM events")[0] == before
+    assert one_row(b.store, "SELECT count(*) FROM events")[0] == before
 
 
 def test_a_blank_or_overlong_operator_in_the_profile_is_refused_at_start(tmp_path: Path) -> None:
@@ -345,7 +346,7 @@ def test_fuzzed_payloads_never_escape_as_exceptions_nor_stop_the_cursor(tmp_path
         assert county.seats["seat-02"].store.one("SELECT 1 FROM incidents WHERE id = ?", (marker.id,))
         server_total = county.central.count_events(COUNTY)
         b = county.seats["seat-02"].store
-        seen = b.one("SELECT count(*) FROM events WHERE server_seq IS NOT NULL")[0] + b.one(
+        seen = one_row(b, "SELECT count(*) FROM events WHERE server_seq IS NOT NULL")[0] + one_row(b,
             "SELECT count(*) FROM sync_refused")[0]
         assert seen == server_total, "every event the server holds is in the log or set aside"
     finally:
@@ -363,7 +364,7 @@ def test_every_event_kind_has_a_schema_that_requires_what_its_applier_reads() ->
 def test_overlong_addresses_names_and_notes_are_refused_with_their_limit_not_cut(county: County) -> None:
     b = county.seats["seat-02"]
     incident = a_call(county, "seat-02").incident
-    before = b.store.one("SELECT count(*) FROM events")[0]
+    before = one_row(b.store, "SELECT count(*) FROM events")[0]
     attempts = {
         "500": lambda: b.new_call(phone="13800000002", text="有人落水", address="路" * 400_000, category="fire"),
         "100": lambda: b.new_call(phone="13800000002", text="有人落水", address="x", caller_name="王" * 400_000,
@@ -375,7 +376,7 @@ def test_overlong_addresses_names_and_notes_are_refused_with_their_limit_not_cut
             attempt()
         assert refused.value.code == "input.too_long"
         assert limit in refused.value.message("zh") and "400000" in refused.value.message("en")
-    assert b.store.one("SELECT count(*) FROM events")[0] == before
+    assert one_row(b.store, "SELECT count(*) FROM events")[0] == before
 
 
 def test_the_report_kinds_and_ways_of_the_schema_are_those_of_the_rules() -> None:

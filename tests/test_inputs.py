@@ -16,8 +16,8 @@ NOW = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)  # 14:00 local
 TOLERANCE = timedelta(seconds=60)
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)
+def local(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=TZ)
 
 
 def parse(raw: str | None, now: datetime = NOW) -> datetime:

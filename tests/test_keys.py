@@ -78,7 +78,7 @@ def test_help_lists_every_binding_and_command(tmp_path: Path) -> None:
             await pilot.pause()
             text = str(app.screen.query_one("#help").render())
             for b in all_bindings():
-                assert b.id in text
+                assert b.id is not None and b.id in text
             for cmd in REGISTRY:
                 assert cmd.name in text
             await pilot.press("escape")

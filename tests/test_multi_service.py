@@ -7,19 +7,22 @@ import json
 import sqlite3
 
 import pytest
+from conftest import TakeCall, Unchanged, one_row
 
 from console.commands.shapes import incident_json
+from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput
 from console.kernel.model import IncidentStatus
+from console.seat.services import Services
 from console.words import Words
 
 
-def transfers(services) -> list[tuple[str, str]]:
+def transfers(services: Services) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in services.store.all(
         "SELECT service, transferred_at FROM incident_transfers ORDER BY transferred_at, event_id")]
 
 
-def test_fight_with_injury_goes_to_110_and_120_in_one_call(services, clock) -> None:
+def test_fight_with_injury_goes_to_110_and_120_in_one_call(services: Services, clock: FakeClock) -> None:
     result = services.new_call(phone="13800000001", text="两个人打架，一个男的头上流血了",
                                address="人民路12号", category="public_order", transfer=["110", "120"])
     assert result.incident.status == IncidentStatus.TRANSFERRED
@@ -33,7 +36,8 @@ def test_fight_with_injury_goes_to_110_and_120_in_one_call(services, clock) -> N
     assert incident_json(services.incident(1).incident)["transfers"] == ["110", "120"]
 
 
-def test_second_transfer_after_the_first_is_allowed_and_timed(services, call, clock) -> None:
+def test_second_transfer_after_the_first_is_allowed_and_timed(services: Services, call: TakeCall,
+                                                              clock: FakeClock) -> None:
     call(category="public_order", text="有人打架")
     services.transfer(1, "110")
     clock.advance(minutes=2)
@@ -47,7 +51,7 @@ def test_second_transfer_after_the_first_is_allowed_and_timed(services, call, cl
     assert "已转120" in info.value.message("zh") and "already went to 120" in info.value.message("en")
 
 
-def test_emergency_transfer_beside_open_orders(services, call) -> None:
+def test_emergency_transfer_beside_open_orders(services: Services, call: TakeCall) -> None:
     """A gas leak with dizzy residents: the gas company's order runs, 120 is called too, and
     the incident stays open while the order runs."""
     call(category="gas_leak", text="燃气泄漏，老人头晕")
@@ -63,7 +67,7 @@ def test_emergency_transfer_beside_open_orders(services, call) -> None:
     assert services.incident(1).incident.status == IncidentStatus.CLOSED
 
 
-def test_intake_with_120_and_a_linkage_order_in_one_transaction(services) -> None:
+def test_intake_with_120_and_a_linkage_order_in_one_transaction(services: Services) -> None:
     result = services.new_call(phone="13800000001", text="燃气泄漏，家里老人头晕", address="幸福小区",
                                category="gas_leak", transfer="120", dispatch=["gas"])
     assert result.incident.status == IncidentStatus.OPEN
@@ -71,7 +75,7 @@ def test_intake_with_120_and_a_linkage_order_in_one_transaction(services) -> Non
     assert [o.unit for o in result.orders] == ["gas"]
 
 
-def test_linkage_order_after_a_transfer_reopens_the_incident(services, call) -> None:
+def test_linkage_order_after_a_transfer_reopens_the_incident(services: Services, call: TakeCall) -> None:
     call(category="medical", text="老人头晕")
     services.transfer(1, "120")
     order = services.issue_order(1, "gas")
@@ -80,7 +84,8 @@ def test_linkage_order_after_a_transfer_reopens_the_incident(services, call) -> 
     assert [o.unit for o, _ in detail.orders] == [order.unit]
 
 
-def test_12345_still_ends_the_handling_and_does_not_mix(services, call, unchanged) -> None:
+def test_12345_still_ends_the_handling_and_does_not_mix(services: Services, call: TakeCall,
+                                                        unchanged: Unchanged) -> None:
     call()
     with unchanged(services), pytest.raises(BadInput) as info:
         services.transfer(1, "110,12345")
@@ -92,16 +97,16 @@ def test_12345_still_ends_the_handling_and_does_not_mix(services, call, unchange
     assert "12345" in info.value.message("zh") and "12345" in info.value.message("en")
 
 
-def test_old_transfer_events_replay_to_the_same_tables(services, call) -> None:
+def test_old_transfer_events_replay_to_the_same_tables(services: Services, call: TakeCall) -> None:
     """A log written before several services existed (no keep_open, no incident_transfers):
     the migration's backfill gives it its transfer rows and the status stays what it was."""
     from console.store.schema import MIGRATIONS
 
     call(category="public_order", text="有人打架")
     services.transfer(1, "110")
-    before = tuple(services.store.one("SELECT status, disposition, closed_at FROM incidents"))
+    before = tuple(one_row(services.store, "SELECT status, disposition, closed_at FROM incidents"))
     assert before[0] == "transferred"
-    payload = json.loads(services.store.one(
+    payload = json.loads(one_row(services.store,
         "SELECT payload FROM events WHERE kind = 'incident.transferred'")[0])
     assert "keep_open" not in payload   # a plain transfer is written exactly as before
     conn = services.store.conn
@@ -110,10 +115,10 @@ def test_old_transfer_events_replay_to_the_same_tables(services, call) -> None:
     backfill = next(st for st in sql.split(";") if "INSERT INTO incident_transfers" in st)
     conn.execute(backfill)
     assert [tuple(r) for r in conn.execute("SELECT service, note FROM incident_transfers")] == [("110", "")]
-    assert tuple(services.store.one("SELECT status, disposition, closed_at FROM incidents")) == before
+    assert tuple(one_row(services.store, "SELECT status, disposition, closed_at FROM incidents")) == before
 
 
-def test_transfer_and_orders_apply_in_any_order(services, call) -> None:
+def test_transfer_and_orders_apply_in_any_order(services: Services, call: TakeCall) -> None:
     """keep_open transfers, plain transfers and reopen are each order-independent."""
     from console.store.projections import apply_event
     from console.store.transaction import record_from_row

@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
+from conftest import Cli, one_row
 
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput
@@ -94,7 +95,7 @@ def test_wrong_pin_unknown_and_disabled_logins_are_refused_and_nothing_is_writte
             services.sign_in(login, pin)
         assert (err.value.code, err.value.message("zh"), err.value.message("en")) == (code, zh, en)
         assert services.ctx.operator == "duty"
-    assert services.store.one("SELECT count(*) FROM seat_operators")[0] == 0  # type: ignore[index]
+    assert one_row(services.store, "SELECT count(*) FROM seat_operators")[0] == 0
 
 
 def test_events_after_sign_in_carry_the_operator(services: Services, call: Callable[..., object],
@@ -223,7 +224,7 @@ def test_operator_events_converge_in_any_order(services: Services) -> None:
 
 
 # -- CLI --------------------------------------------------------------------------------------
-def test_cli_operator_verbs(cli) -> None:  # type: ignore[no-untyped-def]
+def test_cli_operator_verbs(cli: Cli) -> None:
     """PINs are read from stdin, one per line (no longer ``--pin``: issue 11)."""
     added = cli.ok("operator", "add", "alice", "--name", "张三", stdin=f"{PIN}\n")
     assert added["operator"] == {"login": "alice", "name": "张三", "active": True, "role": "admin",
@@ -248,7 +249,7 @@ def test_cli_operator_verbs(cli) -> None:  # type: ignore[no-untyped-def]
     assert cli.ok("operator", "signout")["signed_out"] == "alice"
 
 
-def test_cli_refusals_exit_2_in_both_languages(cli) -> None:  # type: ignore[no-untyped-def]
+def test_cli_refusals_exit_2_in_both_languages(cli: Cli) -> None:
     cli.ok("operator", "add", "alice", "--name", "张三", stdin=f"{PIN}\n")
     before = cli.snapshot()
     english = cli("--lang", "en", "operator", "signin", "carol", stdin=f"{PIN}\n")
@@ -294,7 +295,7 @@ def test_five_wrong_pins_lock_the_login_for_a_minute_on_the_seat_clock(
     assert again.value.code == "operator.locked"
     clock.advance(seconds=61)
     assert services.sign_in("alice", "1234").login == "alice"
-    assert services.store.one("SELECT count(*) FROM events WHERE kind = 'operator.signed_in'")[0] == 1
+    assert one_row(services.store, "SELECT count(*) FROM events WHERE kind = 'operator.signed_in'")[0] == 1
     with pytest.raises(BadInput) as fresh:
         services.sign_in("alice", "0000")
     assert fresh.value.code == "operator.wrong_pin"   # the count started over

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from textual import events
 from textual._xterm_parser import XTermParser
+from textual.message import Message
 
 from screens.paste import END, START, PasteFilter, strip_controls
 
 ATTACK = "有人打架\x1b[0m流血\x14"
 
 
-def parse(*chunks: str, filtered: bool) -> list[events.Event]:
+def parse(*chunks: str, filtered: bool) -> list[Message]:
     parser = XTermParser()
     paste_filter = PasteFilter()
-    out: list[events.Event] = []
+    out: list[Message] = []
     for chunk in chunks:
         data = paste_filter.feed(chunk) if filtered else chunk
         if data:
@@ -29,11 +30,11 @@ def parse(*chunks: str, filtered: bool) -> list[events.Event]:
     return out
 
 
-def keys(found: list[events.Event]) -> list[str]:
+def keys(found: list[Message]) -> list[str]:
     return [e.key for e in found if isinstance(e, events.Key)]
 
 
-def pastes(found: list[events.Event]) -> list[str]:
+def pastes(found: list[Message]) -> list[str]:
     return [e.text for e in found if isinstance(e, events.Paste)]
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import PROJECT_ROOT, START, Cli, one_row
+from sync_harness import COUNTY, County
 
 from central.testing import asgi_request
 from console.commands.grammar import run
@@ -24,8 +26,6 @@ from console.duty import pins
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput
 from console.seat.services import Services, open_services
-from tests.conftest import PROJECT_ROOT, START, Cli
-from tests.sync_harness import COUNTY, County
 
 PIN = "73914682"
 ADMIN_PIN = "2468"
@@ -191,7 +191,7 @@ def test_lockout_counts_across_processes_from_the_database(db_path: Path, clock:
                            " WHERE e.kind = 'operator.sign_in_failed' ORDER BY e.seq")
         assert [(r["seat"], json.loads(r["payload"]), r["queued"]) for r in rows] == [
             (s.config.center.seat, {"login": "alice", "purpose": "sign_in"}, 1)] * 5
-        assert s.store.one("SELECT count(*) FROM events WHERE kind = 'operator.signed_in'")[0] == 0  # type: ignore[index]
+        assert one_row(s.store, "SELECT count(*) FROM events WHERE kind = 'operator.signed_in'")[0] == 0
         # this process is locked out as well: the count lives in the database, not in memory
         assert _code(lambda: s.sign_in("alice", PIN)) == "operator.locked"
     finally:
@@ -295,7 +295,7 @@ def test_an_old_pbkdf2_hash_still_verifies_and_is_upgraded_at_sign_in(services: 
     # the new hash takes the same PIN, and is not re-hashed again
     services.sign_out()
     assert services.sign_in("alice", PIN).login == "alice"
-    assert services.store.one("SELECT count(*) FROM events WHERE kind = 'operator.pin_changed'")[0] == 1  # type: ignore[index]
+    assert one_row(services.store, "SELECT count(*) FROM events WHERE kind = 'operator.pin_changed'")[0] == 1
 
 
 # -- the command line ------------------------------------------------------------------------

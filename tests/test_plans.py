@@ -198,8 +198,9 @@ def test_default_deadlines_are_30_and_60_minutes_at_every_plan_level() -> None:
         assert d is not None
         assert (d.initial_phone_minutes, d.initial_written_minutes) == (30, 60)
         assert d.final_days > 0 and d.province == ""
-    assert rules.for_level("I").follow_up_minutes == 120  # type: ignore[union-attr]
-    assert rules.for_level("IV").follow_up_minutes == 1440  # type: ignore[union-attr]
+    first, fourth = rules.for_level("I"), rules.for_level("IV")
+    assert first is not None and first.follow_up_minutes == 120
+    assert fourth is not None and fourth.follow_up_minutes == 1440
     assert rules.for_level(Level.DAILY) is None
 
 

@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import Cli
 
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput
@@ -46,7 +47,7 @@ def test_a_read_only_store_refuses_every_write_and_keeps_its_rows(tmp_path: Path
     services.close()
 
 
-def test_cli_read_only_refuses_changes_and_still_reads(cli) -> None:  # type: ignore[no-untyped-def]
+def test_cli_read_only_refuses_changes_and_still_reads(cli: Cli) -> None:
     assert cli("board").code == 0                       # the database exists (seeded) first
     cli.refused("--read-only", "call", "new", "--phone", "13800000001", "--text", "小区停电两个小时了",
                 code="store.read_only", zh="只读打开（--read-only）：不能修改任何记录",

@@ -4,8 +4,11 @@ building, the same road; each candidate says why it is offered."""
 from __future__ import annotations
 
 import pytest
+from conftest import Cli, TakeCall
 
 from console.catalog.repeats import place_form, place_relation
+from console.kernel.clock import FakeClock
+from console.seat.services import Services
 
 
 @pytest.mark.parametrize("a, b, relation", [
@@ -31,7 +34,8 @@ def test_place_form_folds_variants() -> None:
     assert place_form("一百零五号") == "105号"
 
 
-def test_seven_minutes_apart_written_differently_is_offered_with_its_reason(services, call, clock) -> None:
+def test_seven_minutes_apart_written_differently_is_offered_with_its_reason(services: Services, call: TakeCall,
+                                                                            clock: FakeClock) -> None:
     """The issue's case: 人民路12号 vs 人民路12号幸福小区3栋, same category, seven minutes apart."""
     first = call(phone="13800000001", address="人民路12号")
     clock.advance(minutes=7)
@@ -40,7 +44,7 @@ def test_seven_minutes_apart_written_differently_is_offered_with_its_reason(serv
     assert again.repeats[0].words("zh") == "同地点" and again.repeats[0].words("en") == "same place"
 
 
-def test_same_number_and_same_road_reasons(services, call, clock) -> None:
+def test_same_number_and_same_road_reasons(services: Services, call: TakeCall, clock: FakeClock) -> None:
     call(phone="13800000001", address="人民路20号")
     call(phone="13700000003", address="人民路12号", category="water_supply", text="停水")
     clock.advance(minutes=3)
@@ -49,7 +53,7 @@ def test_same_number_and_same_road_reasons(services, call, clock) -> None:
     assert again.repeats[1].words("zh") == "同路段"
 
 
-def test_reasons_in_the_cli_json(cli) -> None:
+def test_reasons_in_the_cli_json(cli: Cli) -> None:
     cli.ok("call", "new", "--phone", "13800000001", "--text", "停电了", "--category", "power_supply",
            "--address", "人民路12号")
     data = cli.ok("call", "new", "--phone", "13900000002", "--text", "也停电了", "--category",

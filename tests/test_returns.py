@@ -6,31 +6,34 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 from typing import Any
 
 import pytest
+from conftest import Cli, TakeCall, Unchanged, one_row
 
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput, IllegalTransition
 from console.kernel.model import OrderStatus
+from console.seat.services import Services
 from console.store.transaction import Store, record_from_row
 
 
 @pytest.fixture
-def incident(call) -> int:
+def incident(call: TakeCall) -> int:
     """One open urban power-cut incident received at 14:00; returns its number."""
     return call().incident.no
 
 
-def kinds(services) -> list[str]:
+def kinds(services: Services) -> list[str]:
     return [r[0] for r in services.store.all("SELECT kind FROM events ORDER BY seq")]
 
 
-def row(services, no: int):
-    return services.store.one("SELECT * FROM orders WHERE no = ?", (no,))
+def row(services: Services, no: int) -> sqlite3.Row:
+    return one_row(services.store, "SELECT * FROM orders WHERE no = ?", (no,))
 
 
-def returned(services, incident: int, *before: str, unit: str = "water") -> int:
+def returned(services: Services, incident: int, *before: str, unit: str = "water") -> int:
     """An order to ``unit``, stepped through ``before``, then returned with a reason."""
     order = services.issue_order(incident, unit)
     for verb in before:
@@ -40,7 +43,8 @@ def returned(services, incident: int, *before: str, unit: str = "water") -> int:
 
 
 # -- accept -------------------------------------------------------------------------------------
-def test_accept_keeps_the_order_returned_then_reassign_keeps_both(services, incident, clock) -> None:
+def test_accept_keeps_the_order_returned_then_reassign_keeps_both(services: Services, incident: int,
+                                                                  clock: FakeClock) -> None:
     no = returned(services, incident)                       # at 14:00
     clock.advance(minutes=10)
     pending = services.order(no)[0]
@@ -65,7 +69,7 @@ def test_accept_keeps_the_order_returned_then_reassign_keeps_both(services, inci
 
 
 @pytest.mark.parametrize("word", ["accept", "同意", "ty", "ACCEPT"])
-def test_accept_spellings(services, incident, word) -> None:
+def test_accept_spellings(services: Services, incident: int, word: str) -> None:
     no = returned(services, incident)
     assert services.review_return(no, word).return_decision == "accept"
 
@@ -77,7 +81,9 @@ def test_accept_spellings(services, incident, word) -> None:
     (("ack",), OrderStatus.ACKNOWLEDGED, "depart"),
     (("ack", "arrive"), OrderStatus.ON_SCENE, "feedback"),
 ])
-def test_reject_hands_the_order_back_where_it_stood(services, incident, before, back_to, next_verb) -> None:
+def test_reject_hands_the_order_back_where_it_stood(services: Services, incident: int, before: tuple[str, ...],
+                                                    back_to: OrderStatus,
+                                                    next_verb: str) -> None:
     no = returned(services, incident, *before)
     order = services.review_return(no, "reject", note="属于你单位辖区，请继续处置")
     assert order.status == back_to
@@ -89,7 +95,7 @@ def test_reject_hands_the_order_back_where_it_stood(services, incident, before, 
     assert (r.decision, r.note) == ("reject", "属于你单位辖区，请继续处置")
 
 
-def test_reject_then_backwards_step_still_refused(services, incident, unchanged) -> None:
+def test_reject_then_backwards_step_still_refused(services: Services, incident: int, unchanged: Unchanged) -> None:
     no = returned(services, incident, "ack")
     services.review_return(no, "reject", note="请继续处置")
     with unchanged(services), pytest.raises(IllegalTransition) as info:
@@ -97,7 +103,8 @@ def test_reject_then_backwards_step_still_refused(services, incident, unchanged)
     assert info.value.code == "order.backwards"
 
 
-def test_second_return_after_reject_is_a_new_return_to_review(services, incident, clock) -> None:
+def test_second_return_after_reject_is_a_new_return_to_review(services: Services, incident: int,
+                                                              clock: FakeClock) -> None:
     clock.advance(minutes=30)
     order = services.issue_order(incident, "water", at="14:00")
     services.step(order.no, "ack", at="14:01")
@@ -117,9 +124,9 @@ def test_second_return_after_reject_is_a_new_return_to_review(services, incident
 
 
 # -- implicit acceptance --------------------------------------------------------------------------
-def test_reassigning_an_unreviewed_return_accepts_it_in_the_same_transaction(services, incident) -> None:
+def test_reassigning_an_unreviewed_return_accepts_it_in_the_same_transaction(services: Services, incident: int) -> None:
     no = returned(services, incident)
-    before = services.store.one("SELECT max(seq) FROM events")[0]
+    before = one_row(services.store, "SELECT max(seq) FROM events")[0]
     services.reassign(no, "water_co")
     added = services.store.all("SELECT kind, payload FROM events WHERE seq > ? ORDER BY seq", (before,))
     assert [r[0] for r in added] == ["order.return_reviewed", "order.stepped", "order.issued"]
@@ -132,7 +139,7 @@ def test_reassigning_an_unreviewed_return_accepts_it_in_the_same_transaction(ser
     assert old.return_reason == "不属我单位职责"     # the return is kept with the reassignment
 
 
-def test_cancelling_an_unreviewed_return_accepts_it(services, incident) -> None:
+def test_cancelling_an_unreviewed_return_accepts_it(services: Services, incident: int) -> None:
     no = returned(services, incident)
     order = services.step(no, "cancel")
     assert order.status == OrderStatus.CANCELLED
@@ -141,7 +148,8 @@ def test_cancelling_an_unreviewed_return_accepts_it(services, incident) -> None:
 
 
 # -- refusals -------------------------------------------------------------------------------------
-def test_review_of_an_order_that_is_not_returned_refused(services, incident, unchanged) -> None:
+def test_review_of_an_order_that_is_not_returned_refused(services: Services, incident: int,
+                                                         unchanged: Unchanged) -> None:
     services.issue_order(incident, "water")
     with unchanged(services), pytest.raises(IllegalTransition) as info:
         services.review_return(1, "accept")
@@ -153,7 +161,7 @@ def test_review_of_an_order_that_is_not_returned_refused(services, incident, unc
 
 @pytest.mark.parametrize(("first", "second"), [
     ("accept", "accept"), ("accept", "reject"), ("reject", "accept"), ("reject", "reject")])
-def test_review_twice_refused(services, incident, unchanged, first, second) -> None:
+def test_review_twice_refused(services: Services, incident: int, unchanged: Unchanged, first: str, second: str) -> None:
     no = returned(services, incident, "ack")
     services.review_return(no, first, note="请继续")
     with unchanged(services), pytest.raises(IllegalTransition) as info:
@@ -163,7 +171,7 @@ def test_review_twice_refused(services, incident, unchanged, first, second) -> N
     assert info.value.message("en") == "the return of order 1 was already reviewed"
 
 
-def test_review_after_reassign_refused(services, incident, unchanged) -> None:
+def test_review_after_reassign_refused(services: Services, incident: int, unchanged: Unchanged) -> None:
     no = returned(services, incident)
     services.reassign(no, "water_co")
     with unchanged(services), pytest.raises(IllegalTransition) as info:
@@ -172,7 +180,7 @@ def test_review_after_reassign_refused(services, incident, unchanged) -> None:
 
 
 @pytest.mark.parametrize("note", ["", "   ", "\t"])
-def test_reject_without_a_note_refused(services, incident, unchanged, note) -> None:
+def test_reject_without_a_note_refused(services: Services, incident: int, unchanged: Unchanged, note: str) -> None:
     no = returned(services, incident)
     with unchanged(services), pytest.raises(BadInput) as info:
         services.review_return(no, "reject", note=note)
@@ -181,7 +189,7 @@ def test_reject_without_a_note_refused(services, incident, unchanged, note) -> N
     assert info.value.message("en") == "rejecting a return needs a note saying why (--note)"
 
 
-def test_unknown_decision_refused(services, incident, unchanged) -> None:
+def test_unknown_decision_refused(services: Services, incident: int, unchanged: Unchanged) -> None:
     no = returned(services, incident)
     with unchanged(services), pytest.raises(BadInput) as info:
         services.review_return(no, "maybe")
@@ -189,7 +197,8 @@ def test_unknown_decision_refused(services, incident, unchanged) -> None:
     assert "accept" in info.value.message("zh") and "reject" in info.value.message("en")
 
 
-def test_review_before_the_return_refused(services, incident, clock, unchanged) -> None:
+def test_review_before_the_return_refused(services: Services, incident: int, clock: FakeClock,
+                                          unchanged: Unchanged) -> None:
     clock.advance(minutes=10)
     order = services.issue_order(incident, "water", at="14:00")
     services.step(order.no, "return", at="14:05", reason="不归我管")
@@ -199,7 +208,7 @@ def test_review_before_the_return_refused(services, incident, clock, unchanged) 
 
 
 @pytest.mark.parametrize("reason", ["", "  "])
-def test_return_without_a_reason_refused(services, incident, unchanged, reason) -> None:
+def test_return_without_a_reason_refused(services: Services, incident: int, unchanged: Unchanged, reason: str) -> None:
     services.issue_order(incident, "water")
     with unchanged(services), pytest.raises(BadInput) as info:
         services.step(1, "return", reason=reason)
@@ -208,7 +217,7 @@ def test_return_without_a_reason_refused(services, incident, unchanged, reason) 
     assert info.value.message("en") == "a return needs a reason (--reason)"
 
 
-def test_returned_order_cannot_step_on_until_rejected(services, incident, unchanged) -> None:
+def test_returned_order_cannot_step_on_until_rejected(services: Services, incident: int, unchanged: Unchanged) -> None:
     no = returned(services, incident)
     with unchanged(services), pytest.raises(IllegalTransition) as info:
         services.step(no, "ack")
@@ -216,7 +225,7 @@ def test_returned_order_cannot_step_on_until_rejected(services, incident, unchan
     assert "驳回" in info.value.message("zh") and "reject" in info.value.message("en")
 
 
-def test_reassign_refusals(services, incident, unchanged) -> None:
+def test_reassign_refusals(services: Services, incident: int, unchanged: Unchanged) -> None:
     no = returned(services, incident)
     with unchanged(services), pytest.raises(BadInput) as info:
         services.reassign(no, "water")
@@ -232,7 +241,7 @@ def test_reassign_refusals(services, incident, unchanged) -> None:
 
 
 # -- CLI ------------------------------------------------------------------------------------------
-def test_review_through_the_cli(seeded) -> None:
+def test_review_through_the_cli(seeded: Cli) -> None:
     cli = seeded
     cli.ok("order", "return", "1", "--reason", "不属我单位职责")
     shown = cli.ok("order", "show", "1")
@@ -258,11 +267,11 @@ def test_review_through_the_cli(seeded) -> None:
     (["order", "review", "1", "accept"], "order.not_returned", "没有待审核的退单", "no return to review"),
     (["order", "review", "1"], "command.missing", "缺少参数 DECISION", "missing DECISION"),
 ])
-def test_review_refusals_through_the_cli(seeded, argv, code, zh, en) -> None:
+def test_review_refusals_through_the_cli(seeded: Cli, argv: list[str], code: str, zh: str, en: str) -> None:
     seeded.refused(*argv, code=code, zh=zh, en=en)
 
 
-def test_reject_without_note_through_the_cli(seeded) -> None:
+def test_reject_without_note_through_the_cli(seeded: Cli) -> None:
     cli = seeded
     cli.ok("order", "return", "1", "--reason", "不属我单位职责")
     before = cli.snapshot()
@@ -275,7 +284,7 @@ def test_reject_without_note_through_the_cli(seeded) -> None:
     assert cli.snapshot()["orders"] != before["orders"]
 
 
-def test_board_marks_a_return_awaiting_review(services, incident) -> None:
+def test_board_marks_a_return_awaiting_review(services: Services, incident: int) -> None:
     from console.commands.grammar import run
 
     returned(services, incident)
@@ -311,13 +320,13 @@ def replay(records: list[Any]) -> dict[str, list[tuple[Any, ...]]]:
             for seq, record in enumerate(records, start=1):
                 tx.receive(record, seq)
             tx.apply_pending()
-        assert fresh.one("SELECT count(*) FROM pending_events")[0] == 0
+        assert one_row(fresh, "SELECT count(*) FROM pending_events")[0] == 0
         return tables(fresh.conn)
     finally:
         fresh.close()
 
 
-def test_any_arrival_order_builds_the_same_tables(services, call, clock) -> None:
+def test_any_arrival_order_builds_the_same_tables(services: Services, call: TakeCall, clock: FakeClock) -> None:
     s = services
     first = call().incident.no
     second = call(phone="13800000002", address="解放路3号").incident.no

@@ -10,8 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import Unchanged
 
 from console.duty import rollcall
 from console.duty.rosters import Shift
@@ -74,6 +77,7 @@ def test_list_across_midnight_in_center_time(services: Services, machine_tz: Non
     """01:30 on the 29th in the center is 17:30Z on the 28th: the night shift is on, the day is
     the 29th, and a round from the evening before is not this day's round."""
     file_power(services)
+    assert isinstance(services.ctx.clock, FakeClock)
     services.ctx.clock.set("2026-11-28T15:50:00Z")     # 23:50 local on the 28th
     rollcall.record(services, "power", "answered")
     evening = rollcall.roll_list(services)
@@ -149,7 +153,7 @@ def test_recall_in_a_round_keeps_every_attempt_and_the_latest_wins(services: Ser
     assert third == rid
 
 
-def test_a_round_prefix_two_rounds_share_is_refused(services: Services, unchanged) -> None:
+def test_a_round_prefix_two_rounds_share_is_refused(services: Services, unchanged: Unchanged) -> None:
     """Rounds minted in one millisecond share their first 13 characters; the shown 18 do not."""
     _, one = rollcall.record(services, "psb", "answered", round_id="new")
     _, two = rollcall.record(services, "fire", "answered", round_id="new")
@@ -217,7 +221,8 @@ def test_reported_time_decides_the_day(services: Services, clock: FakeClock) -> 
      "no such roll-call round"),
     (("psb", "answered"), {"at": "明天"}, "input.time", "时间格式无法识别", "unrecognised time"),
 ])
-def test_refusals_change_nothing(services: Services, unchanged, args, kwargs, code, zh, en) -> None:
+def test_refusals_change_nothing(services: Services, unchanged: Unchanged, args: tuple[str, ...],
+                                 kwargs: dict[str, Any], code: str, zh: str, en: str) -> None:
     with unchanged(services), pytest.raises(BadInput) as caught:
         rollcall.record(services, *args, **kwargs)
     assert caught.value.code == code
@@ -232,7 +237,7 @@ def test_a_note_of_the_longest_length_is_kept(services: Services) -> None:
 
 # -- order independence ---------------------------------------------------------------------------
 def test_events_applied_in_reverse_give_the_same_record(services: Services, clock: FakeClock,
-                                                        tmp_path) -> None:
+                                                        tmp_path: Path) -> None:
     """Calls reach other seats in any order (sync, crash replay): the same list and record."""
     file_power(services)
     rollcall.record(services, "psb", "no_answer")
@@ -264,7 +269,7 @@ def test_events_applied_in_reverse_give_the_same_record(services: Services, cloc
     assert (psb.result, len(psb.attempts)) == ("answered", 3)
 
 
-def test_two_seats_converge_through_the_server(tmp_path) -> None:
+def test_two_seats_converge_through_the_server(tmp_path: Path) -> None:
     """Two seats call units of one round without seeing each other's calls, then sync: the
     same list and the same day's record on both (b's later call of psb wins on both)."""
     from sync_harness import County

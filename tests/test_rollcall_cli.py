@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import Cli
+
 ROSTER = (
     "单位/unit,开始/start,结束/end,值班人/person,值班电话/phone,车辆/vehicle,联系人/contact,责任人/responsible\n"
     "power,2026-11-28 08:00,2026-11-28 20:00,张伟,0000-1100201,示A·D0001,,\n"
@@ -12,7 +14,7 @@ ROSTER = (
 )
 
 
-def test_list_record_report_as_json(cli, tmp_path: Path) -> None:
+def test_list_record_report_as_json(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "roster.csv"
     path.write_text(ROSTER, encoding="utf-8")
     cli.ok("roster", "import", str(path))
@@ -60,7 +62,7 @@ def test_list_record_report_as_json(cli, tmp_path: Path) -> None:
     assert cli.ok("rollcall", "report", "--day", "2026-11-27")["summary"]["not_called"] == 31
 
 
-def test_human_lines_in_both_languages(cli) -> None:
+def test_human_lines_in_both_languages(cli: Cli) -> None:
     zh = cli("rollcall", "record", "psb", "answered", as_json=False)
     assert zh.code == 0
     assert zh.out.startswith("已记录点名 县公安局：已接听")
@@ -76,7 +78,7 @@ def test_human_lines_in_both_languages(cli) -> None:
     assert "2026-11-28 点名记录" in report_zh and "未点名：县政府新闻办" in report_zh
 
 
-def test_refusals_exit_2_and_write_nothing(cli) -> None:
+def test_refusals_exit_2_and_write_nothing(cli: Cli) -> None:
     cli.ok("board")                                             # create and seed the database
     before = cli.snapshot()
     for args, code in ((["rollcall", "record", "nosuchunit", "answered"], "unit.not_found"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import Cli
+
 ROSTER = (
     "单位/unit,开始/start,结束/end,值班人/person,值班电话/phone,车辆/vehicle,联系人/contact,责任人/responsible\n"
     "power,2026-11-28 08:00,2026-11-28 20:00,张伟,0000-1100201,示A·D0001,,\n"
@@ -12,7 +14,7 @@ ROSTER = (
 )
 
 
-def test_import_show_export_and_stale_as_json(cli, tmp_path: Path) -> None:
+def test_import_show_export_and_stale_as_json(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "roster.csv"
     path.write_text(ROSTER, encoding="utf-8")
     imported = cli.ok("roster", "import", str(path))
@@ -45,7 +47,7 @@ def test_import_show_export_and_stale_as_json(cli, tmp_path: Path) -> None:
         True, "roster", "张伟", "0000-1100201")
 
 
-def test_human_lines(cli, tmp_path: Path) -> None:
+def test_human_lines(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "roster.csv"
     path.write_text(ROSTER, encoding="utf-8")
     assert cli("roster", "import", str(path), as_json=False).out.startswith("已备案 2 个单位的值班表，共 3 个班次")
@@ -57,7 +59,7 @@ def test_human_lines(cli, tmp_path: Path) -> None:
     assert cli("roster", "export", "--unit", "power", as_json=False).out.startswith("单位/unit,开始/start")
 
 
-def test_refusals_exit_2_and_write_nothing(cli, tmp_path: Path) -> None:
+def test_refusals_exit_2_and_write_nothing(cli: Cli, tmp_path: Path) -> None:
     cli.ok("board")                                          # create and seed the database
     bad = tmp_path / "bad.csv"
     bad.write_text(ROSTER + "power,2026-11-28 19:00,2026-11-28 21:00,赵,0000-1100203,示A·D0003\n"

@@ -7,9 +7,11 @@ logs (docs/sync-protocol.md "Conflict rules").
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import one_row
 from sync_harness import County
 
 from console.duty.rosters import effective_shifts
@@ -19,7 +21,7 @@ HEADER = "unit,start,end,person,phone,vehicle\n"
 
 
 @pytest.fixture
-def county(tmp_path: Path):
+def county(tmp_path: Path) -> Iterator[County]:
     c = County(tmp_path, FakeClock("2026-11-28T06:00:00Z"), seats=2)
     yield c
     c.close()
@@ -57,7 +59,8 @@ def test_two_seats_filing_the_same_unit_converge_on_the_newest(county: County, t
         assert persons == [("甲", "2026-11-28T00:00:00+00:00", "2026-11-28T10:00:00+00:00"),
                            ("丙", "2026-11-28T10:00:00+00:00", "2026-11-29T00:00:00+00:00"),
                            ("乙", "2026-11-29T00:00:00+00:00", "2026-11-29T12:00:00+00:00")]
-        assert s.duty(s.catalog.unit("power"), parse_instant("2026-11-28T12:00:00Z")).shift.person == "丙"
-        assert s.store.one("SELECT count(*) FROM events WHERE kind = 'roster.filed'")[0] == 2
+        shift = s.duty(s.catalog.unit("power"), parse_instant("2026-11-28T12:00:00Z")).shift
+        assert shift is not None and shift.person == "丙"
+        assert one_row(s.store, "SELECT count(*) FROM events WHERE kind = 'roster.filed'")[0] == 2
         assert [f.id for f in s.filings("power")] == [second, first]
         assert county.projection("seat-01") == county.projection("seat-02")

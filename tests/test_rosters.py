@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import OpenServices, TakeCall, Unchanged, one_row
 
 from console.duty.roster_csv import RosterFileError, write_roster
 from console.duty.rosters import effective_shifts
@@ -86,7 +87,7 @@ def test_inside_a_filed_period_a_gap_means_nobody_on_duty(services: Services, tm
 
 
 def test_roster_entry_uses_the_shift_and_counts_open_orders(services: Services, tmp_path: Path,
-                                                            call) -> None:
+                                                            call: TakeCall) -> None:
     services.import_roster(csv_file(tmp_path, day_night("power", 28, 1)))
     entry = next(e for e in services.roster() if e.unit.code == "power")
     assert (entry.on_duty, entry.source, entry.state) == (True, "roster", "on_duty")
@@ -107,7 +108,8 @@ def test_units_without_a_filing_keep_their_duty_hours(services: Services, tmp_pa
     assert at(services, "petition", "2026-12-01T02:00:00Z") == (True, "hours", "")     # Tue 10:00
 
 
-def test_local_times_are_the_centers_zone_not_the_machines(open_svc, tmp_path: Path, machine_tz: None) -> None:
+def test_local_times_are_the_centers_zone_not_the_machines(open_svc: OpenServices, tmp_path: Path,
+                                                           machine_tz: None) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[center]\ntimezone = "Europe/Berlin"\n', encoding="utf-8")
     berlin = open_svc(tmp_path / "berlin.db", config_path=config)
@@ -121,7 +123,7 @@ def test_local_times_are_the_centers_zone_not_the_machines(open_svc, tmp_path: P
     assert "power,2026-11-28 20:00,2026-11-29 08:00" in write_roster([shift], berlin.config.tz)
 
 
-def test_a_shift_across_a_daylight_saving_change_keeps_its_real_length(open_svc, tmp_path: Path) -> None:
+def test_a_shift_across_a_daylight_saving_change_keeps_its_real_length(open_svc: OpenServices, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[center]\ntimezone = "Europe/Berlin"\n', encoding="utf-8")
     berlin = open_svc(tmp_path / "berlin.db", config_path=config)
@@ -145,8 +147,8 @@ def test_a_corrected_week_replaces_only_that_week_and_old_filings_stay(services:
     assert [(s.person, s.start.isoformat()) for s in week] == [
         ("夜班6", "2026-12-06T12:00:00+00:00"), ("改", "2026-12-07T00:00:00+00:00"),
         ("白班8", "2026-12-08T00:00:00+00:00"), ("夜班8", "2026-12-08T12:00:00+00:00")]
-    assert services.store.one("SELECT count(*) FROM roster_filings")[0] == 2
-    assert services.store.one("SELECT count(*) FROM events WHERE kind = 'roster.filed'")[0] == 2
+    assert one_row(services.store, "SELECT count(*) FROM roster_filings")[0] == 2
+    assert one_row(services.store, "SELECT count(*) FROM events WHERE kind = 'roster.filed'")[0] == 2
     assert [f.source for f in services.filings("power")] == ["import:fix.csv", "import:month.csv"]
 
 
@@ -199,7 +201,7 @@ def test_stale_units(services: Services, clock: FakeClock, tmp_path: Path) -> No
     assert stale["water"].last_filed_at == parse_instant("2026-11-28T06:00:00Z")
 
 
-def test_filing_age_comes_from_config(open_svc, clock: FakeClock, tmp_path: Path) -> None:
+def test_filing_age_comes_from_config(open_svc: OpenServices, clock: FakeClock, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text("[duty]\nfiling_max_age_days = 7\ngap_horizon_hours = 12\n", encoding="utf-8")
     s = open_svc(tmp_path / "seven.db", config_path=config)
@@ -244,7 +246,8 @@ REFUSALS = [
 
 @pytest.mark.parametrize(("case", "body", "line", "zh", "en"), REFUSALS, ids=[r[0] for r in REFUSALS])
 def test_bad_rows_are_refused_with_file_line_and_reason_and_nothing_is_written(
-        services: Services, unchanged, tmp_path: Path, case: str, body: str, line: int, zh: str, en: str) -> None:
+        services: Services, unchanged: Unchanged, tmp_path: Path,
+        case: str, body: str, line: int, zh: str, en: str) -> None:
     good = "water,2026-12-01 08:00,2026-12-01 20:00,丁,0000-1100009,示A9\n"      # a good row too
     path = csv_file(tmp_path, good + body)
     with unchanged(services), pytest.raises(RosterFileError) as caught:
@@ -253,11 +256,11 @@ def test_bad_rows_are_refused_with_file_line_and_reason_and_nothing_is_written(
     assert [p.line for p in err.problems] == [line + 1]
     assert zh in err.message("zh") and en in err.message("en")
     assert f"roster.csv:{line + 1}:" in err.message("zh")
-    assert services.store.one("SELECT count(*) FROM roster_filings")[0] == 0
-    assert services.store.one("SELECT count(*) FROM roster_shifts")[0] == 0
+    assert one_row(services.store, "SELECT count(*) FROM roster_filings")[0] == 0
+    assert one_row(services.store, "SELECT count(*) FROM roster_shifts")[0] == 0
 
 
-def test_file_level_refusals(services: Services, unchanged, tmp_path: Path) -> None:
+def test_file_level_refusals(services: Services, unchanged: Unchanged, tmp_path: Path) -> None:
     gbk = tmp_path / "gbk.csv"
     gbk.write_bytes((HEADER + "power,2026-11-28 08:00,2026-11-28 20:00,张三,0000-1100001,示A1\n").encode("gbk"))
     missing = csv_file(tmp_path, "power,2026-11-28 08:00\n", "missing.csv", header="unit,start\n")
@@ -271,7 +274,7 @@ def test_file_level_refusals(services: Services, unchanged, tmp_path: Path) -> N
             assert text in caught.value.message("zh")
 
 
-def test_period_options_bound_the_shifts(services: Services, unchanged, tmp_path: Path) -> None:
+def test_period_options_bound_the_shifts(services: Services, unchanged: Unchanged, tmp_path: Path) -> None:
     path = csv_file(tmp_path, day_night("power", 28, 1))
     period = (parse_instant("2026-11-28T00:00:00Z"), parse_instant("2026-11-28T12:00:00Z"))
     with unchanged(services), pytest.raises(RosterFileError, match="--from/--to"):
@@ -296,7 +299,8 @@ def test_headers_in_either_language_and_bom(services: Services, tmp_path: Path) 
 
 
 # -- export → import round trip -------------------------------------------------------------------------
-def test_export_then_import_round_trip(services: Services, clock: FakeClock, open_svc, tmp_path: Path) -> None:
+def test_export_then_import_round_trip(services: Services, clock: FakeClock, open_svc: OpenServices,
+                                       tmp_path: Path) -> None:
     services.import_roster(csv_file(
         tmp_path, day_night("power", 28, 7) + day_night("water", 28, 3)
         + "petition,2026-11-30 09:00,2026-11-30 12:00,王\"小\",0000-2200001,,\"办公室, 二楼\",\n"

@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager
 from datetime import date
 
 import pytest
+from conftest import Cli, one_row
 
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput
@@ -87,7 +88,7 @@ def test_handover_refusals_write_nothing(staffed: Services, unchanged: Unchanged
             staffed.hand_over_shift(to, pin)
         assert err.value.code == code
         assert staffed.ctx.operator == "alice"
-    assert staffed.store.one("SELECT count(*) FROM shift_handovers")[0] == 0  # type: ignore[index]
+    assert one_row(staffed.store, "SELECT count(*) FROM shift_handovers")[0] == 0
 
 
 def test_shift_log_is_by_the_centers_local_date(staffed: Services, clock: FakeClock) -> None:
@@ -101,7 +102,7 @@ def test_shift_log_is_by_the_centers_local_date(staffed: Services, clock: FakeCl
     assert staffed.shift_log(date(2026, 11, 27)) == []
 
 
-def test_cli_shift_verbs(cli) -> None:  # type: ignore[no-untyped-def]
+def test_cli_shift_verbs(cli: Cli) -> None:
     cli.ok("operator", "add", "alice", "--name", "张三", stdin="1234\n")
     cli.ok("operator", "add", "bob", "--name", "李四", "--admin", "alice", stdin="1234\n5678\n")
     cli.ok("operator", "signin", "alice", stdin="1234\n")

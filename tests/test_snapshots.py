@@ -152,6 +152,7 @@ def test_intake_f2_80x24_zh(snap_compare: SnapCompare, board_services: Services)
         await pilot.press("f2")
         await wait_until(pilot, lambda: isinstance(app.screen, intake.IntakeScreen) and app.screen.is_mounted)
         screen = app.screen
+        assert isinstance(screen, intake.IntakeScreen)
         await wait_until(pilot, lambda: screen.inputs["phone"].has_focus)
         await pilot.press(*"13800000001", "enter", "enter", "enter")
         await wait_until(pilot, lambda: screen.inputs["text"].has_focus)

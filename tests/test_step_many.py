@@ -4,13 +4,16 @@ grammar (issue 12 items 10 and 14)."""
 from __future__ import annotations
 
 import pytest
+from conftest import Unchanged, one_row
 
 from console.commands.grammar import complete, run
+from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput
+from console.seat.services import Services
 
 
 @pytest.fixture
-def three_orders(services, clock):
+def three_orders(services: Services, clock: FakeClock) -> Services:
     services.new_call(phone="13800000001", text="燃气泄漏", category="gas_leak", address="人民路12号")
     for unit in ("gas", "fire", "housing"):
         services.issue_order(1, unit)
@@ -18,7 +21,7 @@ def three_orders(services, clock):
     return services
 
 
-def test_ack_several_orders_in_one_command(three_orders) -> None:
+def test_ack_several_orders_in_one_command(three_orders: Services) -> None:
     out = run(three_orders, "ack 1 2 3 -1m", lang="en")
     assert [o["no"] for o in out.data["orders"]] == [1, 2, 3]
     assert all(o["status"] == "acknowledged" for o in out.data["orders"])
@@ -28,7 +31,7 @@ def test_ack_several_orders_in_one_command(three_orders) -> None:
     assert len(steps) == 3
 
 
-def test_several_orders_are_all_or_nothing(three_orders, unchanged) -> None:
+def test_several_orders_are_all_or_nothing(three_orders: Services, unchanged: Unchanged) -> None:
     run(three_orders, "ack 2")
     run(three_orders, "done 2")
     with unchanged(three_orders), pytest.raises(BadInput):
@@ -38,16 +41,16 @@ def test_several_orders_are_all_or_nothing(three_orders, unchanged) -> None:
     assert info.value.code == "order.named_twice"
 
 
-def test_several_orders_with_at_option(three_orders) -> None:
+def test_several_orders_with_at_option(three_orders: Services) -> None:
     out = run(three_orders, "order arrive 1 3 --at -2m --note 到了", lang="en")
     assert [o["no"] for o in out.data["orders"]] == [1, 3]
     assert all(o["status"] == "on_scene" for o in out.data["orders"])
 
 
-def test_ime_dashes_read_as_options(three_orders) -> None:
+def test_ime_dashes_read_as_options(three_orders: Services) -> None:
     out = run(three_orders, "ack 1 ——note 电话签收")
     assert out.data["order"]["status"] == "acknowledged"
-    note = three_orders.store.one("SELECT payload FROM events WHERE kind = 'order.stepped'")[0]
+    note = one_row(three_orders.store, "SELECT payload FROM events WHERE kind = 'order.stepped'")[0]
     assert "电话签收" in note
     run(three_orders, "note 1 ——这不是选项")              # not an option name: stays text
     notes = three_orders.store.all("SELECT payload FROM events WHERE kind = 'incident.noted'")
@@ -56,18 +59,18 @@ def test_ime_dashes_read_as_options(three_orders) -> None:
 
 @pytest.mark.parametrize("typed, unit", [("dp 1 住建", "housing"), ("dp 1 cgj", "urban_mgmt"),
                                          ("dp 1 labour", "hrss"), ("dp 1 食药监", "fda")])
-def test_aliases_order_units(services, typed: str, unit: str) -> None:
+def test_aliases_order_units(services: Services, typed: str, unit: str) -> None:
     services.new_call(phone="13800000001", text="路面塌陷", category="road_damage", address="人民路")
     out = run(services, typed)
     assert out.data["order"]["unit"] == unit
 
 
-def test_completion_offers_aliases(services) -> None:
+def test_completion_offers_aliases(services: Services) -> None:
     assert complete(services, "dp 12 zj") == "dp 12 zjj"
     assert complete(services, "dp 12 lab") == "dp 12 labour"
 
 
-def test_off_duty_tier_2_unit_is_ordered_with_a_warning(services, clock) -> None:
+def test_off_duty_tier_2_unit_is_ordered_with_a_warning(services: Services, clock: FakeClock) -> None:
     """22:00: the petitions bureau (Tier 2, office hours) is off duty; the order is issued and
     the answer warns in both languages; a Tier 1 unit gets no warning."""
     clock.set("2026-11-28T14:00:00Z")
@@ -78,4 +81,4 @@ def test_off_duty_tier_2_unit_is_ordered_with_a_warning(services, clock) -> None
     assert "非值班" in out.lines[-1] and "县信访局" in out.lines[-1]
     assert "off duty" in run(services, "dp 1 culture", lang="en").lines[-1]
     assert "warnings" not in run(services, "dp 1 power").data
-    assert services.store.one("SELECT count(*) FROM orders")[0] == 3
+    assert one_row(services.store, "SELECT count(*) FROM orders")[0] == 3

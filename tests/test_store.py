@@ -7,9 +7,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import OpenServices, Scalar, TakeCall, one_row
 
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput
+from console.seat.services import Services
 from console.store.schema import MIGRATIONS
 from console.store.transaction import Store
 
@@ -29,7 +31,7 @@ def counts(store: Store) -> tuple[int, int, int, int]:
     return n("events"), n("outbox"), n("incidents"), n("calls")
 
 
-def test_migrations_are_recorded(services, scalar) -> None:
+def test_migrations_are_recorded(services: Services, scalar: Scalar) -> None:
     rows = services.store.all("SELECT version, name, applied_at FROM schema_migrations ORDER BY version")
     assert [r["version"] for r in rows] == list(range(1, len(MIGRATIONS) + 1))
     assert [r["name"] for r in rows] == [name for name, _ in MIGRATIONS]
@@ -40,7 +42,7 @@ def test_migrations_are_recorded(services, scalar) -> None:
             "schema_migrations"} <= tables
 
 
-def test_reopening_does_not_rerun_migrations(db_path: Path, clock: FakeClock, open_svc) -> None:
+def test_reopening_does_not_rerun_migrations(db_path: Path, clock: FakeClock, open_svc: OpenServices) -> None:
     first = open_svc()
     first.new_call(phone="13800000001", text="停电了", category="power_supply")
     before = first.store.all("SELECT * FROM schema_migrations")
@@ -50,8 +52,8 @@ def test_reopening_does_not_rerun_migrations(db_path: Path, clock: FakeClock, op
     assert [tuple(r) for r in again.store.all("SELECT * FROM schema_migrations")] == \
         [tuple(r) for r in before]
     # the data survived and the catalog was not seeded a second time
-    assert again.store.one("SELECT count(*) FROM incidents")[0] == 1
-    assert again.store.one("SELECT count(*) FROM events WHERE kind = 'catalog.loaded'")[0] == 1
+    assert one_row(again.store, "SELECT count(*) FROM incidents")[0] == 1
+    assert one_row(again.store, "SELECT count(*) FROM events WHERE kind = 'catalog.loaded'")[0] == 1
 
 
 def test_store_opened_twice_directly_keeps_one_migration_row(tmp_path: Path) -> None:
@@ -59,8 +61,8 @@ def test_store_opened_twice_directly_keeps_one_migration_row(tmp_path: Path) -> 
     Store(path, FakeClock("2026-11-28T06:00:00Z")).close()
     store = Store(path, FakeClock("2026-11-29T06:00:00Z"))
     try:
-        assert store.one("SELECT count(*) FROM schema_migrations")[0] == len(MIGRATIONS)
-        assert store.one("SELECT applied_at FROM schema_migrations WHERE version = 1")[0] \
+        assert one_row(store, "SELECT count(*) FROM schema_migrations")[0] == len(MIGRATIONS)
+        assert one_row(store, "SELECT applied_at FROM schema_migrations WHERE version = 1")[0] \
             == "2026-11-28T06:00:00.000Z"
     finally:
         store.close()
@@ -84,14 +86,14 @@ def test_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
         conn.close()
 
 
-def test_pragmas_wal_and_full_sync(services) -> None:
+def test_pragmas_wal_and_full_sync(services: Services) -> None:
     store = services.store
-    assert store.one("PRAGMA journal_mode")[0] == "wal"
-    assert store.one("PRAGMA synchronous")[0] == 2  # FULL
-    assert store.one("PRAGMA foreign_keys")[0] == 1
+    assert one_row(store, "PRAGMA journal_mode")[0] == "wal"
+    assert one_row(store, "PRAGMA synchronous")[0] == 2  # FULL
+    assert one_row(store, "PRAGMA foreign_keys")[0] == 1
 
 
-def test_wal_mode_is_persistent_in_the_file(services, db_path: Path) -> None:
+def test_wal_mode_is_persistent_in_the_file(services: Services, db_path: Path) -> None:
     conn = sqlite3.connect(db_path)
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -99,7 +101,7 @@ def test_wal_mode_is_persistent_in_the_file(services, db_path: Path) -> None:
         conn.close()
 
 
-def test_every_event_has_exactly_one_outbox_row(services, call) -> None:
+def test_every_event_has_exactly_one_outbox_row(services: Services, call: TakeCall) -> None:
     first = call()
     services.issue_order(first.incident.no, "power")
     services.step(1, "ack")
@@ -115,10 +117,10 @@ def test_every_event_has_exactly_one_outbox_row(services, call) -> None:
     assert store.outbox_count() == len(events)
 
 
-def test_events_carry_seat_operator_and_payload(db_path: Path, open_svc) -> None:
+def test_events_carry_seat_operator_and_payload(db_path: Path, open_svc: OpenServices) -> None:
     s = open_svc(operator="王丽")
     result = s.new_call(phone="13800000001", text="停电了", category="power_supply")
-    row = s.store.one("SELECT * FROM events WHERE kind = 'incident.created'")
+    row = one_row(s.store, "SELECT * FROM events WHERE kind = 'incident.created'")
     assert row["seat"] == "seat-01"
     assert row["operator"] == "王丽"
     assert row["subject"] == result.incident.id
@@ -128,7 +130,7 @@ def test_events_carry_seat_operator_and_payload(db_path: Path, open_svc) -> None
     assert payload["incident_id"] == result.incident.id
 
 
-def test_event_ids_sort_in_append_order(services, call) -> None:
+def test_event_ids_sort_in_append_order(services: Services, call: TakeCall) -> None:
     for n in range(5):
         call(phone=f"1380000000{n}", address=f"人民路{n}号")
     ids = [r[0] for r in services.store.all("SELECT id FROM events ORDER BY seq")]
@@ -136,7 +138,7 @@ def test_event_ids_sort_in_append_order(services, call) -> None:
     assert len(set(ids)) == len(ids)
 
 
-def test_failure_inside_transaction_rolls_back_event_outbox_and_projection(services) -> None:
+def test_failure_inside_transaction_rolls_back_event_outbox_and_projection(services: Services) -> None:
     store = services.store
     before = counts(store)
     with pytest.raises(RuntimeError), store.transaction("seat-01", "duty") as tx:
@@ -149,7 +151,7 @@ def test_failure_inside_transaction_rolls_back_event_outbox_and_projection(servi
     assert not store.conn.in_transaction
 
 
-def test_refusal_inside_transaction_rolls_back(services) -> None:
+def test_refusal_inside_transaction_rolls_back(services: Services) -> None:
     before = counts(services.store)
     with pytest.raises(BadInput), services.store.transaction("seat-01", "duty") as tx:
         tx.append("incident.created", INCIDENT_PAYLOAD, subject=INCIDENT_PAYLOAD["incident_id"])
@@ -157,7 +159,7 @@ def test_refusal_inside_transaction_rolls_back(services) -> None:
     assert counts(services.store) == before
 
 
-def test_projection_failure_rolls_back_the_event_and_outbox(services) -> None:
+def test_projection_failure_rolls_back_the_event_and_outbox(services: Services) -> None:
     """apply_event runs after the event and outbox inserts; when it fails, they go too. (A kind
     with no schema is now refused before anything is written: console/sync/schema.py.)"""
     store = services.store
@@ -183,14 +185,14 @@ def test_committed_transaction_survives_a_reopen(db_path: Path, clock: FakeClock
     reopened = Store(db_path, clock)
     try:
         assert counts(reopened) == (1, 1, 1, 1)
-        row = reopened.one("SELECT * FROM incidents")
+        row = one_row(reopened, "SELECT * FROM incidents")
         assert row["id"] == INCIDENT_PAYLOAD["incident_id"]
         assert row["status"] == "open"
     finally:
         reopened.close()
 
 
-def test_events_for_returns_a_subjects_timeline(services, call) -> None:
+def test_events_for_returns_a_subjects_timeline(services: Services, call: TakeCall) -> None:
     first = call()
     call(phone="13900000002", address="解放路1号")
     services.issue_order(first.incident.no, "power")

@@ -31,7 +31,8 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
     return code, out, err
 
 
-def test_sync_token_pass_and_status(tmp_path: Path, capsys, monkeypatch) -> None:
+def test_sync_token_pass_and_status(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LINKAGE_NOW", "2026-11-28T06:00:00Z")
     central = CentralStore(tmp_path / "central.db", SystemClock())
     token_a = central.add_token(COUNTY, "seat-01")

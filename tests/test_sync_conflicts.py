@@ -7,9 +7,11 @@ order-independent projection rules make them agree (docs/sync-protocol.md).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import one_row
 from sync_harness import County
 
 from console.calls import intake
@@ -17,7 +19,7 @@ from console.kernel.clock import FakeClock
 
 
 @pytest.fixture
-def county(tmp_path: Path):
+def county(tmp_path: Path) -> Iterator[County]:
     c = County(tmp_path, FakeClock("2026-11-28T06:00:00Z"), seats=2)
     yield c
     c.close()
@@ -31,7 +33,7 @@ def _shared_incident(county: County) -> tuple[int, int, str]:
     for name in ("seat-01", "seat-02", "seat-01"):
         assert county.sync(name).ok
     b = county.seats["seat-02"]
-    no_b = b.store.one("SELECT no FROM incidents WHERE id = ?", (result.incident.id,))[0]
+    no_b = one_row(b.store, "SELECT no FROM incidents WHERE id = ?", (result.incident.id,))[0]
     return result.incident.no, no_b, result.incident.id
 
 
@@ -43,7 +45,7 @@ def _converge(county: County) -> None:
 def test_order_steps_on_two_seats_move_forward_only(county: County) -> None:
     a, b = county.seats["seat-01"], county.seats["seat-02"]
     _shared_incident(county)
-    order_id = a.store.one("SELECT id FROM orders")[0]
+    order_id = one_row(a.store, "SELECT id FROM orders")[0]
     county.clock.advance(60)
     a.step(1, "ack")                      # seat 1 hears the unit acknowledge …
     county.clock.advance(60)
@@ -52,7 +54,7 @@ def test_order_steps_on_two_seats_move_forward_only(county: County) -> None:
         assert county.sync(name).ok
     _converge(county)
     for s in (a, b):
-        status, steps = s.store.one("SELECT status, steps FROM orders WHERE id = ?", (order_id,))
+        status, steps = one_row(s.store, "SELECT status, steps FROM orders WHERE id = ?", (order_id,))
         assert status == "on_scene"
         assert set(json.loads(steps)) == {"issued", "acknowledged", "on_scene"}
     print("\nsteps from two seats:", status, json.loads(steps))
@@ -70,11 +72,11 @@ def test_close_and_reopen_concurrently_last_writer_wins_everywhere(county: Count
         assert county.sync(name).ok
     _converge(county)
     for s in (a, b):
-        status, stamp = s.store.one("SELECT status, status_event FROM incidents WHERE id = ?", (incident_id,))
+        status, stamp = one_row(s.store, "SELECT status, status_event FROM incidents WHERE id = ?", (incident_id,))
         assert (status, stamp) == ("open", later.id)
     # the losing close is still in both logs and on the timeline
     for s in (a, b):
-        assert s.store.one("SELECT count(*) FROM events WHERE kind = 'incident.closed'")[0] == 1
+        assert one_row(s.store, "SELECT count(*) FROM events WHERE kind = 'incident.closed'")[0] == 1
 
 
 def test_category_edits_converge_and_notes_all_kept(county: County) -> None:
@@ -89,7 +91,7 @@ def test_category_edits_converge_and_notes_all_kept(county: County) -> None:
         assert county.sync(name).ok
     _converge(county)
     for s in (a, b):
-        assert s.store.one("SELECT category FROM incidents WHERE id = ?", (incident_id,))[0] == "traffic_accident"
+        assert one_row(s.store, "SELECT category FROM incidents WHERE id = ?", (incident_id,))[0] == "traffic_accident"
         notes = {json.loads(r[0])["note"] for r in s.store.all(
             "SELECT payload FROM events WHERE kind = 'incident.noted'")}
         assert notes == {"来自一号席", "来自二号席"}
@@ -124,14 +126,14 @@ def test_an_event_arriving_before_what_it_refers_to_waits(county: County, tmp_pa
                              order_event["happened_at"], order_event["recorded_at"], order_event["seat"],
                              order_event["operator"], json.loads(order_event["payload"]))
         assert tx.receive(record, 99)
-    assert b.store.one("SELECT count(*) FROM pending_events")[0] == 1
-    assert b.store.one("SELECT count(*) FROM orders")[0] == 0
+    assert one_row(b.store, "SELECT count(*) FROM pending_events")[0] == 1
+    assert one_row(b.store, "SELECT count(*) FROM orders")[0] == 0
     created = next(e for e in events if e.kind == "incident.created")
     with b.store.transaction("seat-02", "sync") as tx:
         tx.receive(created, 100)
         assert tx.apply_pending() == 1
-    assert b.store.one("SELECT count(*) FROM pending_events")[0] == 0
-    assert b.store.one("SELECT status FROM orders")[0] == "issued"
+    assert one_row(b.store, "SELECT count(*) FROM pending_events")[0] == 0
+    assert one_row(b.store, "SELECT status FROM orders")[0] == "issued"
     assert rows  # the writing seat still holds everything
 
 
@@ -142,7 +144,7 @@ def test_an_event_that_cannot_be_applied_is_parked_not_fatal(county: County) -> 
     a = county.seats["seat-01"]
     result = intake.new_call(a.ctx, None, phone="13800000003", text="路面塌陷", category="public_order")
     assert county.sync("seat-01").ok
-    call_id = a.store.one("SELECT id FROM calls")[0]
+    call_id = one_row(a.store, "SELECT id FROM calls")[0]
     bad = wire_event("seat-02", "call.added", subject=result.incident.id, payload={
         "call_id": call_id, "incident_id": result.incident.id, "phone": "13800000004",
         "caller_name": "", "text": "重复的来电编号", "address": "", "area": "urban"})
@@ -154,10 +156,10 @@ def test_an_event_that_cannot_be_applied_is_parked_not_fatal(county: County) -> 
     assert report.ok
     status = a.sync_status()
     assert status.lag == 0 and status.pending == 1
-    waiting = a.store.one("SELECT waiting_for FROM pending_events")[0]
+    waiting = one_row(a.store, "SELECT waiting_for FROM pending_events")[0]
     assert waiting.startswith("error: IntegrityError")
-    assert a.store.one("SELECT count(*) FROM events WHERE id = ?", (good["id"],))[0] == 1
-    assert a.store.one("SELECT count(*) FROM calls")[0] == 1  # the bad call changed nothing
+    assert one_row(a.store, "SELECT count(*) FROM events WHERE id = ?", (good["id"],))[0] == 1
+    assert one_row(a.store, "SELECT count(*) FROM calls")[0] == 1  # the bad call changed nothing
 
 
 def test_text_that_needs_escaping_travels_intact(county: County) -> None:
@@ -168,7 +170,7 @@ def test_text_that_needs_escaping_travels_intact(county: County) -> None:
     with a.ctx.transaction() as tx:
         noted = tx.append("incident.noted", {"incident_id": incident_id, "note": '引号"和\\反斜杠'}, subject=odd)
     assert county.sync("seat-01").ok and county.sync("seat-02").ok
-    row = b.store.one("SELECT subject, payload FROM events WHERE id = ?", (noted.id,))
+    row = one_row(b.store, "SELECT subject, payload FROM events WHERE id = ?", (noted.id,))
     assert row["subject"] == odd and json.loads(row["payload"])["note"] == '引号"和\\反斜杠'
 
 
@@ -186,7 +188,7 @@ def test_a_transfer_and_a_reopen_on_two_seats_agree_on_the_disposition(county: C
         assert county.sync(name).ok
     _converge(county)
     for s in (a, b):
-        row = s.store.one("SELECT status, disposition FROM incidents WHERE id = ?", (incident_id,))
+        row = one_row(s.store, "SELECT status, disposition FROM incidents WHERE id = ?", (incident_id,))
         # the reopen wins the status; the transfer is still the newest word on the disposition
         assert tuple(row) == ("open", "transfer_110")
     assert county.projection("seat-01") == county.projection("seat-02")
@@ -208,8 +210,8 @@ def test_a_reject_on_one_seat_and_a_reassign_on_the_other_converge(county: Count
     county.clock.advance(60)
     a.review_return(1, "reject", "属于本单位职责")
     county.clock.advance(60)
-    order_b = b.store.one("SELECT no FROM orders WHERE incident_id = ? AND status = 'returned'",
-                          (incident_id,))[0]
+    order_b = one_row(b.store, "SELECT no FROM orders WHERE incident_id = ? AND status = 'returned'",
+                      (incident_id,))[0]
     b.reassign(order_b, "transport")
     for name in ("seat-02", "seat-01", "seat-02"):
         assert county.sync(name).ok
@@ -252,7 +254,7 @@ def test_a_plan_activated_on_one_seat_is_worked_on_both_and_converges(county: Co
     a.check_plan_step(made.incident.no, 1)
     for name in ("seat-01", "seat-02"):
         assert county.sync(name).ok
-    no_b = b.store.one("SELECT no FROM incidents WHERE id = ?", (incident_id,))[0]
+    no_b = one_row(b.store, "SELECT no FROM incidents WHERE id = ?", (incident_id,))[0]
     county.clock.advance(60)
     a.check_plan_step(made.incident.no, 1, done=False, note="复核未完成")
     county.clock.advance(60)
@@ -289,12 +291,12 @@ def test_two_seats_completing_the_last_two_orders_at_once_close_the_incident(cou
         a.step(made.orders[0].no, verb)
         b.step(nos_b[made.orders[1].unit], verb)
     for s in (a, b):
-        assert s.store.one("SELECT status FROM incidents WHERE id = ?", (incident_id,))[0] == "open"
+        assert one_row(s.store, "SELECT status FROM incidents WHERE id = ?", (incident_id,))[0] == "open"
     for name in ("seat-01", "seat-02", "seat-01"):
         assert county.sync(name).ok
     _converge(county)
     for s in (a, b):
-        assert s.store.one("SELECT status FROM incidents WHERE id = ?", (incident_id,))[0] == "closed"
+        assert one_row(s.store, "SELECT status FROM incidents WHERE id = ?", (incident_id,))[0] == "closed"
         closes = s.store.all("SELECT operator FROM events WHERE kind = 'incident.closed' AND subject = ?",
                              (incident_id,))
         assert 1 <= len(closes) <= 2 and {r[0] for r in closes} == {"sync"}
@@ -310,12 +312,12 @@ def test_a_reopened_incident_is_not_closed_again_by_an_old_step_arriving_late(co
     b.step(1, "ack")
     a.step(1, "ack")
     a.step(1, "complete")
-    assert a.store.one("SELECT status FROM incidents WHERE id = ?", (incident_id,))[0] == "closed"
+    assert one_row(a.store, "SELECT status FROM incidents WHERE id = ?", (incident_id,))[0] == "closed"
     county.clock.advance(60)
     a.callback(no_a, "dissatisfied", "没修好", reopen=True)
     for name in ("seat-01", "seat-02", "seat-01", "seat-02"):
         assert county.sync(name).ok
     _converge(county)
     for s in (a, b):
-        assert s.store.one("SELECT status FROM incidents WHERE id = ?", (incident_id,))[0] == "open"
+        assert one_row(s.store, "SELECT status FROM incidents WHERE id = ?", (incident_id,))[0] == "open"
     assert no_b

@@ -17,6 +17,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings
@@ -54,9 +55,9 @@ class SyncModel(RuleBasedStateMachine):
         sql = "SELECT no FROM incidents" + (" WHERE status = ?" if status else "") + " ORDER BY no"
         return [r[0] for r in self.county.seats[name].store.all(sql, (status,) if status else ())]
 
-    def _act(self, fn: object, *args: object, **kwargs: object) -> None:
+    def _act(self, fn: Callable[..., object], *args: object, **kwargs: object) -> None:
         try:
-            fn(*args, **kwargs)  # type: ignore[operator]
+            fn(*args, **kwargs)
             TOTALS["actions"] += 1
             TOTALS[f"did:{getattr(fn, '__name__', 'write')}"] += 1
         except LinkageError:

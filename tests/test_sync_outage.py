@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+from conftest import one_row
 from sync_harness import County
 
 from console.calls import intake
@@ -69,8 +70,10 @@ def test_ten_minutes_down_with_ten_thousand_events_queued(tmp_path: Path) -> Non
             if county.transport.down:
                 assert not report.ok and report.error_code == "unreachable"
                 attempts_down[name] += 1
-            failures = county.seats[name].store.one("SELECT failures FROM sync_state")[0]
-            delay = next_delay(report, failures, county.seats[name].sync_settings(), rng)
+            failures = one_row(county.seats[name].store, "SELECT failures FROM sync_state")[0]
+            settings = county.seats[name].sync_settings()
+            assert settings is not None
+            delay = next_delay(report, failures, settings, rng)
             next_at[name] = at + timedelta(seconds=delay)
             if at >= end and written >= TARGET_EVENTS and all(not county.queued(n) for n in county.names):
                 drained_at = at

@@ -10,6 +10,7 @@ import asyncio
 import time
 from pathlib import Path
 
+from conftest import one_row
 from sync_harness import COUNTY, DripServer
 
 from central.store import CentralStore
@@ -20,7 +21,7 @@ from console.seat.services import Services, open_services
 from screens.app import LinkageApp
 
 
-def _seat(root: Path, name: str, server: str, token: str, clock, **sync: int) -> Services:
+def _seat(root: Path, name: str, server: str, token: str, clock: FakeClock, **sync: int) -> Services:
     (root / name).mkdir()
     extra = "".join(f"{k} = {v}\n" for k, v in sync.items())
     (root / name / "config.toml").write_text(
@@ -47,7 +48,7 @@ def test_the_deadline_stops_a_server_that_drips_bytes(tmp_path: Path) -> None:
         assert (report.ok, report.error_code) == (False, "timeout")
         assert not drip.finished.is_set()
         assert elapsed < 3.0  # the deadline's promise, with room for a loaded machine
-        assert services.sync_status  # status was recorded below, on a fresh connection
+        # the status was recorded: read below, on a fresh connection (this session is closed)
     reopened = open_services(tmp_path / "seat-01" / "linkage.db", config_path=tmp_path / "seat-01" / "config.toml",
                              clock=FakeClock("2026-11-28T06:00:00Z"))
     try:
@@ -122,14 +123,14 @@ async def _other_seats_scenario(tmp_path: Path) -> None:
                 assert "解放路8号" in text
                 assert "同步：在线" in str(app.board.status.render())
                 # and back: an order issued here reaches the other seat
-                no = mine.store.one("SELECT no FROM incidents")[0]
+                no = one_row(mine.store, "SELECT no FROM incidents")[0]
                 mine.issue_orders(no, ["housing"])
                 for _ in range(300):
                     await pilot.pause(0.05)
                     if mine.sync_status().queued == 0:
                         break
                 assert other.sync_once().ok
-                assert other.store.one("SELECT unit FROM orders")[0] == "housing"
+                assert one_row(other.store, "SELECT unit FROM orders")[0] == "housing"
         finally:
             other.close()
             mine.close()

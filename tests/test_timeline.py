@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import Cli
 from rich.text import Text
 
 from console.kernel.clock import FakeClock
@@ -16,7 +17,6 @@ from console.store.transaction import EventRecord
 from console.timeline import KIND_NAMES, kind_name, timeline
 from console.words import Words
 from screens.widgets.incident_view import IncidentView
-from tests.conftest import Cli
 
 GAS = "residential_gas_leak"
 
@@ -66,6 +66,11 @@ def _cli_timeline(out: str) -> list[str]:
     return block
 
 
+def _plain(cell: object) -> str:
+    assert isinstance(cell, Text)
+    return cell.plain
+
+
 def _tui_rows(services: Services, lang: str) -> list[tuple[str, str, str]]:
     """(kind, detail, who) as the incident screen's timeline table holds them."""
     detail = services.incident(1)
@@ -73,7 +78,7 @@ def _tui_rows(services: Services, lang: str) -> list[tuple[str, str, str]]:
     table = IncidentView(words, lang, detail, services.ctx.clock.now).timeline()
     kinds, whos, details = (list(table.columns[n].cells) for n in (2, 3, 4))
     assert all(isinstance(c, Text) for c in kinds + whos + details)
-    return [(k.plain, d.plain, w.plain) for k, d, w in zip(kinds, details, whos, strict=True)]  # type: ignore[union-attr]
+    return [(_plain(k), _plain(d), _plain(w)) for k, d, w in zip(kinds, details, whos, strict=True)]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

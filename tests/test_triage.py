@@ -15,6 +15,7 @@ import pytest
 from console.catalog.registry import Catalog, Keyword, Unit, default_data_dir, load_catalog
 from console.catalog.triage import MAX_TEXT, Triage, normalise
 from console.kernel.errors import BadInput, DataError
+from console.seat.services import Services
 
 
 @pytest.fixture(scope="module")
@@ -599,7 +600,7 @@ def test_plan_is_in_the_json_only_when_several(triage: Triage) -> None:
     assert "plan" not in triage.suggest("有人打架").to_json()
 
 
-def test_triage_command_says_the_plan_first(services) -> None:
+def test_triage_command_says_the_plan_first(services: Services) -> None:
     from console.commands.grammar import run
 
     out = run(services, "triage 两个人打架，一个男的头上流血了", "zh")

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from textual.widgets import Static
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
 
 from console.duty.rosters import Shift
 from console.kernel.clock import FakeClock
@@ -36,7 +38,7 @@ def _services(tmp_path: Path) -> tuple[Services, FakeClock]:
     return s, clock
 
 
-async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+async def _type(pilot: Pilot[Any], text: str) -> None:
     for ch in text:
         await pilot.press(ch)
 
@@ -56,7 +58,7 @@ def test_ctrl_u_on_an_overdue_order_urges_the_duty_phone_with_enter(tmp_path: Pa
             await pilot.pause()
             dialog = app.screen
             assert isinstance(dialog, StepDialog)
-            assert dialog.query_one("#step-to").value == "张三 0000-1111"  # type: ignore[attr-defined]
+            assert dialog.query_one("#step-to", Input).value == "张三 0000-1111"
             assert "已催办 0 次" in _text(app)
             await pilot.press("enter")
             await pilot.pause()

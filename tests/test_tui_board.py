@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from conftest import one_row
+from textual.widgets import Input
+
 from console.kernel.clock import FakeClock
-from console.seat.services import open_services
+from console.seat.services import Services, open_services
 from screens.app import LinkageApp
 from screens.widgets.board_view import BoardView
 
 
-def _services(tmp_path: Path):  # type: ignore[no-untyped-def]
+def _services(tmp_path: Path) -> tuple[Services, FakeClock]:
     clock = FakeClock("2026-11-28T06:00:00Z")
     services = open_services(tmp_path / "tui.db", clock=clock)
     services.new_call(phone="13800000001", text="小区停电两个小时了", address="人民路12号",
@@ -51,7 +54,7 @@ def test_board_shows_countdown_and_command_bar_issues_order(tmp_path: Path) -> N
 def test_command_bar_refusal_is_shown_in_place_and_keeps_text(tmp_path: Path) -> None:
     """A refused command shows the reason and leaves the typed text for correction."""
     services, _ = _services(tmp_path)
-    before = services.store.one("SELECT count(*) FROM events")[0]
+    before = one_row(services.store, "SELECT count(*) FROM events")[0]
 
     async def scenario() -> None:
         app = LinkageApp(services, "en")
@@ -64,10 +67,10 @@ def test_command_bar_refusal_is_shown_in_place_and_keeps_text(tmp_path: Path) ->
             await pilot.pause()
             answer = app.screen.query_one("#answer")
             assert "no order 99" in str(answer.render())
-            assert app.screen.query_one("#command").value == "ack 99"
+            assert app.screen.query_one("#command", Input).value == "ack 99"
 
     asyncio.run(scenario())
-    assert services.store.one("SELECT count(*) FROM events")[0] == before
+    assert one_row(services.store, "SELECT count(*) FROM events")[0] == before
     services.close()
 
 
@@ -90,7 +93,7 @@ def test_command_bar_completes_verbs_and_units(tmp_path: Path) -> None:
                 await pilot.press(ch if ch != " " else "space")
             await pilot.pause()
             await pilot.press("right")
-            command = app.screen.query_one("#command")
+            command = app.screen.query_one("#command", Input)
             assert command.value == "dp 1 gdj"
             await pilot.press("enter")
             await pilot.pause()

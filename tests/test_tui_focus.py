@@ -17,12 +17,14 @@ from typing import Any
 
 import pytest
 from burst import NOW, seed_board
+from conftest import one_row
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
 from console.kernel.clock import FakeClock
 from console.seat.services import Services, open_services
 from screens.app import LinkageApp
+from screens.intake import IntakeScreen
 from screens.widgets.board_view import BoardView
 
 
@@ -47,13 +49,14 @@ def _view(app: LinkageApp) -> BoardView:
 
 
 def _events(services: Services) -> int:
-    return int(services.store.one("SELECT count(*) FROM events")[0])
+    return int(one_row(services.store, "SELECT count(*) FROM events")[0])
 
 
 async def _board(pilot: Pilot[Any]) -> None:
     app = pilot.app
-    await wait_until(pilot, lambda: app.screen is app.board and _view(app).has_focus  # type: ignore[attr-defined]
-                     and bool(_view(app).rows))  # type: ignore[attr-defined]
+    assert isinstance(app, LinkageApp)
+    await wait_until(pilot, lambda: app.screen is app.board and _view(app).has_focus
+                     and bool(_view(app).rows))
 
 
 async def from_board(pilot: Pilot[Any]) -> None:
@@ -124,7 +127,7 @@ CASES: list[tuple[str, Start, str, Callable[[LinkageApp], bool], bool]] = [
      and _view(app).cursor > 0, True),
     ("waiting list: F8 picks units for the waiting incident", in_waiting_list, "f8",
      lambda app: type(app.screen).__name__ == "UnitPicker"
-     and getattr(app.screen.incident, "no", None) == 16, True),
+     and getattr(getattr(app.screen, "incident", None), "no", None) == 16, True),
     ("waiting list: Esc focuses the board", in_waiting_list, "escape", _board_focused_on(1), True),
 ]
 
@@ -161,7 +164,7 @@ def test_the_selection_stays_on_the_row_position_when_an_ack_reorders_the_board(
             await pilot.press("down", "ctrl+s")
             await wait_until(pilot, lambda: _screen("StepDialog", "派单 2 ·")(app))
             await pilot.press("enter")
-            await wait_until(pilot, lambda: services.store.one(
+            await wait_until(pilot, lambda: one_row(services.store,
                 "SELECT status FROM orders WHERE no = 2")[0] == "acknowledged")
             await wait_until(pilot, lambda: _board_focused_on(3)(app))
             await pilot.press("up", "ctrl+s")
@@ -251,9 +254,10 @@ def test_a_headless_burst_lands_field_by_field(tmp_path: Path) -> None:
         async with app.run_test(size=(80, 24)) as pilot:
             await _board(pilot)
             _burst(app, "f2", *"13800000003", "tab", "tab", *"和平路5号", "tab", *"楼里停电了")
-            await wait_until(pilot, lambda: getattr(app.screen, "inputs", None) is not None
-                             and app.screen.inputs["text"].value == "楼里停电了")  # type: ignore[attr-defined]
-            values = {k: w.value for k, w in app.screen.inputs.items()}  # type: ignore[attr-defined]
+            await wait_until(pilot, lambda: isinstance(app.screen, IntakeScreen)
+                             and app.screen.inputs["text"].value == "楼里停电了")
+            assert isinstance(app.screen, IntakeScreen)
+            values = {k: w.value for k, w in app.screen.inputs.items()}
             assert values == {"phone": "13800000003", "name": "", "address": "和平路5号", "text": "楼里停电了",
                               "category": ""}
             assert app.board.command.value == ""
@@ -273,9 +277,9 @@ def test_a_headless_sign_in_burst(tmp_path: Path) -> None:
             await wait_until(pilot, lambda: type(app.screen).__name__ == "SignInScreen"
                              and isinstance(app.focused, Input))
             _burst(app, *"bob", "tab", *"0815", "enter")
-            await wait_until(pilot, lambda: services.store.one(
+            await wait_until(pilot, lambda: one_row(services.store,
                 "SELECT count(*) FROM events WHERE kind = 'operator.signed_in'")[0] == 1)
-            assert '"bob"' in services.store.one(
+            assert '"bob"' in one_row(services.store,
                 "SELECT payload FROM events WHERE kind = 'operator.signed_in'")[0]
 
     asyncio.run(scenario())

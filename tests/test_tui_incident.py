@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import re
 from pathlib import Path
+from typing import Any
 
 from textual.geometry import Region
+from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -15,6 +17,7 @@ from console.kernel.clock import FakeClock
 from console.seat.services import Services, open_services
 from screens.app import LinkageApp
 from screens.dialogs.incident_note import NoteDialog
+from screens.dialogs.picker import UnitPicker
 from screens.dialogs.step import StepDialog
 from screens.incident import IncidentScreen
 
@@ -54,7 +57,7 @@ def _screen_text(screen: IncidentScreen) -> str:
     return "\n".join(_rendered(w) for w in screen.query(Static) if w.display)
 
 
-async def _open_from_board(app: LinkageApp, pilot) -> IncidentScreen:  # type: ignore[no-untyped-def]
+async def _open_from_board(app: LinkageApp, pilot: Pilot[Any]) -> IncidentScreen:
     await pilot.pause()
     await pilot.press("enter")              # Enter on the board's selected order
     await pilot.pause()
@@ -63,7 +66,7 @@ async def _open_from_board(app: LinkageApp, pilot) -> IncidentScreen:  # type: i
     return screen
 
 
-async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+async def _type(pilot: Pilot[Any], text: str) -> None:
     for ch in text:
         await pilot.press(ch if ch != " " else "space")
 
@@ -99,7 +102,8 @@ def test_incident_shows_calls_first_contact_chain_return_and_both_times(tmp_path
             assert re.search(r"14:01:00 +14:01:00 +重复来电", text)
             assert re.search(r"14:02:00 +14:02:00 +合并 .*警情 #2 并入本警情", text)
             # the open orders' cards come first in focus: order 2 (the handover receiver)
-            assert screen.selected_order() is not None and screen.selected_order().no == 2
+            selected = screen.selected_order()
+            assert selected is not None and selected.no == 2
             # a tick recomputes the countdown from the stored deadline at the new instant
             clock.advance(minutes=30)
             screen.tick()
@@ -160,7 +164,8 @@ def test_step_key_on_the_selected_order_records_the_reported_time(tmp_path: Path
         app = LinkageApp(services, "zh", tick_seconds=0)
         async with app.run_test(size=(100, 30)) as pilot:
             screen = await _open_from_board(app, pilot)
-            assert screen.selected_order().no == 2     # type: ignore[union-attr]
+            selected = screen.selected_order()
+            assert selected is not None and selected.no == 2
             await pilot.press("ctrl+o")
             await pilot.pause()
             assert isinstance(app.screen, StepDialog)
@@ -227,12 +232,13 @@ def test_f8_on_an_incident_dispatches_for_that_incident(tmp_path: Path) -> None:
             assert "尚未派单" in _screen_text(screen) and screen.selected_order() is None
             await pilot.press("ctrl+s")             # no order to step: said in place, no dialog
             await pilot.pause()
-            assert app.screen is screen and "请先" in _rendered(screen.answer)
+            assert app.screen is screen and isinstance(screen, IncidentScreen) and "请先" in _rendered(screen.answer)
             await pilot.press("f8")
             await pilot.pause()
             picker = app.screen
             assert type(picker).__name__ == "UnitPicker"
-            assert picker.incident is not None and picker.incident.id == waiting.incident.id  # type: ignore[attr-defined]
+            assert isinstance(picker, UnitPicker)
+            assert picker.incident is not None and picker.incident.id == waiting.incident.id
 
     asyncio.run(scenario())
     services.close()

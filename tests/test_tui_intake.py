@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from conftest import one_row
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -576,7 +577,7 @@ def test_fight_with_injury_to_110_and_120_keystroke_budget(tmp_path: Path) -> No
         await wait_until(pilot, lambda: isinstance(app.screen, BoardScreen))
         assert "转110+120" in str(app.screen.query_one("#answer").render())
         # the incident screen names both services, and its timeline has a transfer for each
-        incident_id = services.store.one("SELECT id FROM incidents")[0]
+        incident_id = one_row(services.store, "SELECT id FROM incidents")[0]
         app.open_incident(incident_id)
         await wait_until(pilot, lambda: type(app.screen).__name__ == "IncidentScreen")
         await pilot.pause()
@@ -585,7 +586,7 @@ def test_fight_with_injury_to_110_and_120_keystroke_budget(tmp_path: Path) -> No
 
     run(services, scenario)
     assert counter.keys <= 4
-    incident = services.store.one("SELECT id, status, category FROM incidents")
+    incident = one_row(services.store, "SELECT id, status, category FROM incidents")
     assert tuple(incident)[1:] == ("transferred", "public_order")
     assert [r[0] for r in services.store.all(
         "SELECT service FROM incident_transfers ORDER BY transferred_at, event_id")] == ["110", "120"]
@@ -609,7 +610,7 @@ def test_gas_leak_with_dizzy_residents_goes_to_120_and_the_gas_company(tmp_path:
         assert "县燃气公司" in board_view.render_line(1).text
 
     run(services, scenario)
-    assert tuple(services.store.one("SELECT status FROM incidents")) == ("open",)
+    assert tuple(one_row(services.store, "SELECT status FROM incidents")) == ("open",)
     assert [r[0] for r in services.store.all("SELECT service FROM incident_transfers")] == ["120"]
     assert [r[0] for r in services.store.all("SELECT unit FROM orders")] == ["gas"]
     services.close()
@@ -668,7 +669,7 @@ def test_long_account_is_shown_whole_and_area_follows_the_village(tmp_path: Path
         await wait_until(pilot, lambda: isinstance(app.screen, BoardScreen))
 
     run(services, scenario, size=(80, 24))
-    assert tuple(services.store.one("SELECT area, text FROM incidents")) == ("rural", account)
+    assert tuple(one_row(services.store, "SELECT area, text FROM incidents")) == ("rural", account)
     services.close()
 
 

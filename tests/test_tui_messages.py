@@ -31,7 +31,7 @@ def test_the_picker_dismisses_with_its_orders_and_the_board_says_so(tmp_path: Pa
     services = open_services(tmp_path / "m.db", clock=FakeClock("2026-11-28T06:00:00Z"))
     incident = services.new_call(phone="13800000001", text="燃气泄漏，闻到很大的煤气味",
                                  address="人民路12号", category="gas_leak").incident
-    results: list[Picked] = []
+    results: list[Picked | None] = []
 
     async def scenario() -> None:
         app = LinkageApp(services, "zh", tick_seconds=0)
@@ -42,8 +42,9 @@ def test_the_picker_dismisses_with_its_orders_and_the_board_says_so(tmp_path: Pa
             await _until(pilot, lambda: app.screen is picker and picker.units.has_focus)
             await pilot.press("enter")                   # the pre-selected lead
             await _until(pilot, lambda: bool(results))
-            assert [o.unit for o in results[0].orders] == ["gas"]
-            assert results[0].answer is not None and "已派单" in results[0].answer.plain
+            picked = results[0]
+            assert picked is not None and [o.unit for o in picked.orders] == ["gas"]
+            assert picked.answer is not None and "已派单" in picked.answer.plain
             # through the app (F8 path): its done-callback puts the words on the board
             app.open_picker(incident.id)
             await _until(pilot, lambda: isinstance(app.screen, UnitPicker) and app.screen.units.has_focus)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from conftest import one_row
 from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Static
@@ -36,8 +37,8 @@ def _rendered(widget: Widget) -> str:
     return "\n".join("".join(segment.text for segment in strip) for strip in strips)
 
 
-def _text(screen: object) -> str:
-    return "\n".join(_rendered(w) for w in screen.query(Static) if w.display)  # type: ignore[attr-defined]
+def _text(screen: Widget) -> str:
+    return "\n".join(_rendered(w) for w in screen.query(Static) if w.display)
 
 
 def _orders(s: Services) -> list[tuple[str, str]]:
@@ -65,10 +66,10 @@ def test_activate_a_plan_and_tick_its_checklist_by_keys(tmp_path: Path) -> None:
             await pilot.pause()
             text = _text(screen)
             assert "县燃气公司" in text and "[牵头]" in text and "已派单 1" in text
-            assert services.store.one("SELECT count(*) FROM plan_activations")[0] == 0
+            assert one_row(services.store, "SELECT count(*) FROM plan_activations")[0] == 0
             await pilot.press("ctrl+y")                  # one key: activation + orders
             await pilot.pause()
-            assert services.store.one("SELECT plan, level FROM plan_activations")[:] == (
+            assert one_row(services.store, "SELECT plan, level FROM plan_activations")[:] == (
                 "residential_gas_leak", "IV")
             assert _orders(services) == [("psb", "initial"), ("gas", "plan"), ("fire", "plan"),
                                          ("ems120", "plan"), ("power", "plan"), ("chengnan", "plan")]
@@ -86,8 +87,8 @@ def test_activate_a_plan_and_tick_its_checklist_by_keys(tmp_path: Path) -> None:
                 await pilot.press(ch if ch != " " else "space")
             await pilot.press("enter")
             await pilot.pause()
-            assert services.store.one("SELECT step, done, note FROM plan_step_checks"
-                                      " ORDER BY event_id DESC LIMIT 1")[:] == (2, 1, "gas ok")
+            assert one_row(services.store, "SELECT step, done, note FROM plan_step_checks"
+                           " ORDER BY event_id DESC LIMIT 1")[:] == (2, 1, "gas ok")
             assert "2/10" in _text(screen) and "gas ok" in _text(screen)
             clock.advance(minutes=10)                    # 14:11: step 2 was due 14:06
             await pilot.press("enter")                   # untick step 2 → overdue again

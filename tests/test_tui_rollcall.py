@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
 
 from console.duty import rollcall
 from console.duty.rosters import Shift
@@ -33,7 +36,7 @@ def _text(screen: RollCallScreen) -> str:
     return "\n".join(str(w.render()) for w in (screen.title_line, screen.current, screen.message))
 
 
-async def _open(app: LinkageApp, pilot) -> RollCallScreen:  # type: ignore[no-untyped-def]
+async def _open(app: LinkageApp, pilot: Pilot[Any]) -> RollCallScreen:
     await pilot.pause()
     await pilot.press("ctrl+k")
     await pilot.pause()
@@ -127,7 +130,7 @@ def test_command_bar_opens_it_and_a_new_round_in_english(tmp_path: Path) -> None
             # f7 then escape drops the note and stays on the screen; escape again: the board
             await pilot.press("f7", "x", "escape")
             await pilot.pause()
-            assert app.screen is screen and screen.note.value == ""
+            assert app.screen is screen and isinstance(screen, RollCallScreen) and screen.note.value == ""
             await pilot.press("escape")
             await pilot.pause()
             assert app.screen is app.board
@@ -163,6 +166,7 @@ def test_another_seats_call_and_a_shift_change_show_without_leaving_the_screen(t
             table = screen.table
             assert "未接听" in " ".join(c.plain for c in table.get_row("health"))
             assert "赵刚" in " ".join(c.plain for c in table.get_row("psb"))
+            assert isinstance(services.ctx.clock, FakeClock)
             services.ctx.clock.set("2026-11-28T12:01:00Z")    # 20:01 local: 赵刚's shift is over
             screen._refresh_if_changed()
             await pilot.pause()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
+from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from console.kernel.clock import FakeClock
@@ -32,7 +34,7 @@ def _rows(screen: RosterScreen) -> list[str]:
     return [" ".join(cell.plain for cell in table.get_row_at(i)) for i in range(table.row_count)]
 
 
-async def _open(app: LinkageApp, pilot) -> RosterScreen:  # type: ignore[no-untyped-def]
+async def _open(app: LinkageApp, pilot: Pilot[Any]) -> RosterScreen:
     await pilot.pause()
     await pilot.press("f3")
     await pilot.pause()
@@ -41,7 +43,7 @@ async def _open(app: LinkageApp, pilot) -> RosterScreen:  # type: ignore[no-unty
     return screen
 
 
-async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+async def _type(pilot: Pilot[Any], text: str) -> None:
     for ch in text:
         await pilot.press(ch if ch != " " else "space")
 
@@ -161,7 +163,8 @@ def test_unit_with_open_orders_shows_busy_with_count(tmp_path: Path) -> None:
             clock.advance(minutes=1)
             await pilot.press("f3")
             await pilot.pause()
-            assert "忙碌 1单" in _row(app.screen, "power")  # type: ignore[arg-type]
+            assert isinstance(app.screen, RosterScreen)
+            assert "忙碌 1单" in _row(app.screen, "power")
 
     asyncio.run(scenario())
     services.close()

@@ -6,6 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
+
+from conftest import one_row
+from textual.pilot import Pilot
 
 from console.kernel.clock import FakeClock
 from console.seat.services import Services, open_services
@@ -25,12 +29,12 @@ def _services(tmp_path: Path) -> Services:
     return services
 
 
-async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+async def _type(pilot: Pilot[Any], text: str) -> None:
     for ch in text:
         await pilot.press(ch)
 
 
-async def _sign_in(pilot, login: str, pin: str) -> None:  # type: ignore[no-untyped-def]
+async def _sign_in(pilot: Pilot[Any], login: str, pin: str) -> None:
     await pilot.pause()
     await _type(pilot, login)
     await pilot.press("tab")
@@ -61,7 +65,7 @@ def test_handover_by_keys_lists_the_work_and_moves_the_seat_to_the_receiver(tmp_
             await pilot.press("enter")
             await pilot.pause()
             assert "PIN 不正确" in str(screen.error.render())
-            assert services.store.one("SELECT count(*) FROM shift_handovers")[0] == 0  # type: ignore[index]
+            assert one_row(services.store, "SELECT count(*) FROM shift_handovers")[0] == 0
             await _type(pilot, "5678")
             await pilot.press("tab")
             await _type(pilot, "ok")
@@ -97,7 +101,7 @@ def test_escape_leaves_the_handover_without_recording(tmp_path: Path) -> None:
             assert "operator alice" in str(app.board.status.render())
 
     asyncio.run(scenario())
-    assert services.store.one("SELECT count(*) FROM shift_handovers")[0] == 0  # type: ignore[index]
+    assert one_row(services.store, "SELECT count(*) FROM shift_handovers")[0] == 0
     services.close()
 
 

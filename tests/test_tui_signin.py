@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from console.kernel.clock import FakeClock
 from console.kernel.errors import LinkageError
@@ -24,7 +26,7 @@ def _services(tmp_path: Path, *, enrol: bool = True) -> Services:
     return services
 
 
-async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+async def _type(pilot: Pilot[Any], text: str) -> None:
     for ch in text:
         await pilot.press(ch)
 
@@ -67,6 +69,7 @@ def test_sign_in_by_keys_wrong_pin_first_then_the_board_shows_the_operator(tmp_p
             await pilot.press("enter")
             await pilot.pause()
             assert app.screen is screen
+            assert isinstance(screen, SignInScreen)  # again: mypy reads `is` as making it a Screen
             assert "PIN 不正确" in str(screen.error.render())
             assert screen.pin.value == "" and screen.pin.has_focus
             assert _count(services, "operator.signed_in") == 0
@@ -142,6 +145,7 @@ def test_wrong_pins_from_another_session_lock_the_sign_in_screen(tmp_path: Path)
             await pilot.press("enter")
             await pilot.pause()
             assert app.screen is screen
+            assert isinstance(screen, SignInScreen)  # again: mypy reads `is` as making it a Screen
             assert "PIN 已连续输错 5 次，请 60 秒后再试" in str(screen.error.render())
 
     asyncio.run(scenario())

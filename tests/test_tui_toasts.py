@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from burst import NOW, seed_board
+from conftest import one_row
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
 from console.kernel.clock import FakeClock
 from console.seat.services import Services, open_services
 from screens.app import TOAST_SECONDS, LinkageApp
+from screens.dialogs.picker import UnitPicker
 
 
 def _services(tmp_path: Path, orders: int = 3) -> Services:
@@ -89,13 +91,18 @@ def test_esc_in_the_picker_after_f7_keeps_the_incident_waiting_and_f8_brings_it_
             await wait_until(pilot, lambda: app.board.board_view.has_focus)
             await pilot.press("f2", *"13800000077", "tab", "tab", "tab", *"楼里停电了", "ctrl+y", "f7")
             await wait_until(pilot, lambda: type(app.screen).__name__ == "UnitPicker")
-            incident = app.screen.incident  # type: ignore[attr-defined]
+            picker = app.screen
+            assert isinstance(picker, UnitPicker)
+            incident = picker.incident
+            assert incident is not None
             await pilot.press("escape")
             await wait_until(pilot, lambda: app.screen is app.board and isinstance(app.focused, OptionList))
-            assert services.store.one("SELECT count(*) FROM orders WHERE incident_id = ?", (incident.id,))[0] == 0
+            assert one_row(services.store, "SELECT count(*) FROM orders WHERE incident_id = ?", (incident.id,))[0] == 0
             await pilot.press("f8")
             await wait_until(pilot, lambda: type(app.screen).__name__ == "UnitPicker")
-            assert app.screen.incident.id == incident.id  # type: ignore[attr-defined]
+            picker = app.screen
+            assert isinstance(picker, UnitPicker) and picker.incident is not None
+            assert picker.incident.id == incident.id
 
     asyncio.run(scenario())
     services.close()

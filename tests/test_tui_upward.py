@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
+from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Static, TextArea
 
 from console.kernel.clock import FakeClock
@@ -26,12 +29,12 @@ def _services(tmp_path: Path) -> tuple[Services, FakeClock]:
     return s, clock
 
 
-async def _type(pilot, text: str) -> None:  # type: ignore[no-untyped-def]
+async def _type(pilot: Pilot[Any], text: str) -> None:
     for ch in text:
         await pilot.press(ch)
 
 
-def _text(screen) -> str:  # type: ignore[no-untyped-def]
+def _text(screen: Screen[Any]) -> str:
     return "\n".join(str(w.render()) for w in screen.query(Static) if w.display)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from burst import NOW, seed_board
+from conftest import one_row
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
@@ -61,9 +62,9 @@ def test_urge_dialog_labels_its_fields_in_chinese(tmp_path: Path) -> None:
             assert "催办对象" in text and "方式" in text and "时间" in text
             assert app.screen.query_one("#step-how", Input).value == "电话"
             await pilot.press("enter")
-            await wait_until(pilot, lambda: services.store.one(
+            await wait_until(pilot, lambda: one_row(services.store,
                 "SELECT count(*) FROM order_urges")[0] == 1)
-            assert services.store.one("SELECT how FROM order_urges")[0] == "phone"
+            assert one_row(services.store, "SELECT how FROM order_urges")[0] == "phone"
 
     asyncio.run(scenario())
     services.close()
@@ -82,9 +83,9 @@ def test_supervise_level_in_words(tmp_path: Path) -> None:
             assert "督办级别" in _texts(app)
             app.screen.query_one("#step-level", Input).value = "二级督办"
             await pilot.press("tab", *"超时未签收", "enter")
-            await wait_until(pilot, lambda: services.store.one(
+            await wait_until(pilot, lambda: one_row(services.store,
                 "SELECT count(*) FROM order_supervisions")[0] == 1)
-            assert services.store.one("SELECT level FROM order_supervisions")[0] == 2
+            assert one_row(services.store, "SELECT level FROM order_supervisions")[0] == 2
 
     asyncio.run(scenario())
     services.close()
@@ -99,12 +100,12 @@ def test_a_refusal_names_the_field_not_the_cli_flag(tmp_path: Path) -> None:
         app = LinkageApp(services, "zh", tick_seconds=0)
         async with app.run_test(size=(80, 24)) as pilot:
             await _open(app, pilot, "ctrl+r")
-            before = services.store.one("SELECT count(*) FROM events")[0]
+            before = one_row(services.store, "SELECT count(*) FROM events")[0]
             await pilot.press("enter")
             error = app.screen.query_one("#step-error", Static)
             await wait_until(pilot, lambda: "原因" in str(error.render()))
             assert "“原因”一栏" in str(error.render()) and "--" not in str(error.render())
-            assert services.store.one("SELECT count(*) FROM events")[0] == before
+            assert one_row(services.store, "SELECT count(*) FROM events")[0] == before
 
     asyncio.run(scenario())
     services.close()
@@ -138,7 +139,8 @@ def test_roster_clock_ticks_and_chinese_mode_shows_chinese_names(tmp_path: Path)
                 return clock.now().astimezone(services.config.tz).strftime("%H:%M:%S")
 
             await wait_until(pilot, lambda: local() in str(title.render()))
-            clock.advance(seconds=5)                     # type: ignore[attr-defined]
+            assert isinstance(clock, FakeClock)
+            clock.advance(seconds=5)
             await wait_until(pilot, lambda: local() in str(title.render()))
             detail = str(app.screen.query_one("#roster-detail", Static).render())
             assert "County" not in detail, detail

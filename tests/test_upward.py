@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import Cli, OpenServices, Unchanged
 
 from console.kernel.clock import FakeClock
 from console.kernel.errors import LinkageError
@@ -93,7 +94,8 @@ def _data_with(tmp_path: Path, province: str) -> Path:
     return data
 
 
-def test_deadlines_per_level_and_per_province(tmp_path: Path, open_svc, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+def test_deadlines_per_level_and_per_province(tmp_path: Path, open_svc: OpenServices,
+                                              clock: FakeClock) -> None:
     s = open_svc(data_dir=_data_with(tmp_path, "henan"))
     no = _gas(s)
     s.grade(no, "IV")                                    # Henan IV: written within 6 h
@@ -134,7 +136,8 @@ def test_lowering_keeps_the_history_and_stops_the_clocks(services: Services, clo
     ("interim", "phone", "", "upward.bad_kind", "报送类型", "unknown report kind"),
     ("follow_up", "pigeon", "x", "upward.bad_via", "报送方式", "unknown way"),
 ])
-def test_refusals_in_both_languages_write_nothing(services: Services, unchanged, kind: str, via: str,  # type: ignore[no-untyped-def]
+def test_refusals_in_both_languages_write_nothing(services: Services, unchanged: Unchanged, kind: str, via: str,
+
                                                   body: str, code: str, zh: str, en: str) -> None:
     no = _gas(services)
     services.grade(no, "III")
@@ -145,7 +148,8 @@ def test_refusals_in_both_languages_write_nothing(services: Services, unchanged,
     assert zh in refused.value.message("zh") and en in refused.value.message("en")
 
 
-def test_filing_for_a_daily_incident_is_refused(services: Services, unchanged) -> None:  # type: ignore[no-untyped-def]
+def test_filing_for_a_daily_incident_is_refused(services: Services,
+                                                unchanged: Unchanged) -> None:
     no = _gas(services)
     with unchanged(services), pytest.raises(LinkageError) as refused:
         services.file_report(no, "initial_phone", "县应急办", "phone")
@@ -195,7 +199,7 @@ def test_replay_in_any_order_gives_the_same_track(services: Services, clock: Fak
         assert services.report_track(no)[1] == before
 
 
-def test_cli_report_verbs(cli) -> None:  # type: ignore[no-untyped-def]
+def test_cli_report_verbs(cli: Cli) -> None:
     cli.ok("call", "new", "--phone", "13800000001", "--text", "燃气泄漏", "--address", "阳光小区",
            "--area", "urban", "--category", "gas_leak")
     refused = cli("report", "file", "1", "initial_phone", "--to", "县应急办", "--via", "phone")

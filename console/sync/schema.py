@@ -18,7 +18,7 @@ here (``PAYLOADS``); tests/test_hostile_seat.py fails for a kind without one.
 
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeGuard
 
 import msgspec
 from msgspec import Meta, Struct
@@ -489,7 +489,7 @@ def _integral_floats_as_ints(value: object) -> object:
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
-def valid_name(value: object) -> bool:
+def valid_name(value: object) -> TypeGuard[str]:
     """County and seat names: short, ASCII, safe in a URL path and a log line."""
     return isinstance(value, str) and bool(_NAME.fullmatch(value))
 
