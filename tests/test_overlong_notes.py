@@ -8,9 +8,9 @@ with ``input.too_long`` in both languages and leaves the log as it was.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
+from conftest import TakeCall, one_row
 
 from console.kernel.errors import BadInput
 from console.seat.services import Services
@@ -19,10 +19,10 @@ LONG = "长" * 1001
 
 
 def _events(services: Services) -> int:
-    return int(services.store.one("SELECT count(*) FROM events")[0])
+    return int(one_row(services.store, "SELECT count(*) FROM events")[0])
 
 
-def test_order_notes_reasons_and_accountability_texts_are_refused_whole(services: Services, call: Callable[..., Any]) -> None:
+def test_order_notes_reasons_and_accountability_texts_are_refused_whole(services: Services, call: TakeCall) -> None:
     incident = call().incident.no
     order = services.issue_order(incident, "power").no
     before = _events(services)
@@ -44,8 +44,8 @@ def test_order_notes_reasons_and_accountability_texts_are_refused_whole(services
     # at the limit it is kept whole, not cut
     kept = services.step(order, "ack", note="短" * 1000)
     assert kept.no == order
-    note = services.store.one(
-        "SELECT json_extract(payload, '$.note') FROM events WHERE kind = 'order.stepped' ORDER BY seq DESC")[0]
+    note = one_row(services.store, "SELECT json_extract(payload, '$.note') FROM events"
+                                   " WHERE kind = 'order.stepped' ORDER BY seq DESC")[0]
     assert note == "短" * 1000
 
 
