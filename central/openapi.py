@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from console.kernel.inputs import VISIBLE_CHAR
 from console.store.projections import APPLIERS
 from console.sync import protocol
 from console.sync.schema import json_schemas
 
 NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # protocol.valid_name
 UUID7_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
-OPERATOR_PATTERN = r"\S"  # schema.operator_problem: not blank
+OPERATOR_PATTERN = VISIBLE_CHAR  # operator_problem: not blank, the same class in both regex dialects
 MAX_SEQ = (1 << 63) - 1
 JSON = "application/json"
 PROBLEM = "application/problem+json"

@@ -245,7 +245,12 @@ def bounded(raw: str | None, limit: int, what_zh: str, what_en: str) -> str:
 
 #: The longest operator name (a person's login), the same at a seat and at the city server.
 MAX_OPERATOR = 64
-_VISIBLE_OPERATOR = re.compile(r"\S")
+#: One visible character, spelt as an explicit class so that it means the same in Python's
+#: ``re`` and in the ECMA regexes of JSON Schema (the server's OpenAPI): their ``\S`` differ
+#: (Python counts U+001C–U+001F as space, ECMA does not), and a client generating from the
+#: published schema sent an operator of one U+001F that the server then refused.
+VISIBLE_CHAR = "[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]"
+_VISIBLE_OPERATOR = re.compile(VISIBLE_CHAR)
 
 def operator_problem(value: object) -> str | None:
     """The operator rule, the same at the seat that writes and at the server that stores, so an
