@@ -96,18 +96,22 @@ def main(argv: list[str] | None = None, lang: str | None = None) -> int:
         return exc.exit_code
 
 
-def store_path(spec: str | None) -> Path:
-    """``sqlite:PATH``, else $LINKAGE_CENTRAL_DB, else ``central.db`` in the user data dir."""
+def store_path(spec: str | None) -> Path | str:
+    """``sqlite:PATH`` or a ``postgresql://…`` URL (central/storage.py), else $LINKAGE_CENTRAL_DB,
+    else ``central.db`` in the user data dir."""
     if spec is None:
         env = os.environ.get(STORE_ENV)
         if env:
-            return Path(env)
+            return env if env.startswith(("postgresql://", "postgres://")) else Path(env)
         import platformdirs
 
         return Path(platformdirs.user_data_dir("linkage-console")) / "central.db"
+    if spec.startswith(("postgresql://", "postgres://")):
+        return spec
     kind, colon, path = spec.partition(":")
     if kind != "sqlite" or not colon or not path:
-        raise Usage("central.bad_store", zh="--store 应写作 sqlite:路径", en="--store must be sqlite:PATH")
+        raise Usage("central.bad_store", zh="--store 应写作 sqlite:路径 或 postgresql://…",
+                    en="--store must be sqlite:PATH or postgresql://…")
     return Path(path)
 
 
@@ -133,21 +137,22 @@ def _say(line: str) -> None:
 
 
 def _admin(args: argparse.Namespace, lang: str) -> int:
-    from central.store import CITY_SCOPES, SEAT_SCOPES, CentralStore
+    from central.storage import is_postgresql, open_store, restore_store
+    from central.store import CITY_SCOPES, SEAT_SCOPES
 
     zh = lang == "zh"
     path = store_path(args.store)
     if args.action == "restore":
-        streams = CentralStore.restore(args.source, path, SystemClock())
+        streams = restore_store(args.source, path, SystemClock())
         _say(f"已从备份恢复，共 {len(streams)} 个县的事件流，均已换新纪元（epoch）"
              if zh else f"restored from the backup; {len(streams)} streams, each with a new epoch")
         for s in streams:
             _say(f"  {s['county']}  seq {s['last_seq']}  epoch {s['epoch']}")
         return 0
-    if args.action == "audit" and not path.is_file():
+    if args.action == "audit" and not is_postgresql(path) and not Path(path).is_file():
         raise BadInput("central.no_store", zh="找不到服务器数据库 {path}", en="no server store at {path}",
                        path=str(path))
-    store = CentralStore(path, SystemClock())
+    store = open_store(path, SystemClock())
     try:
         if args.action == "audit":
             return _audit(store, zh, args.json)
@@ -212,7 +217,7 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
 
     from central.app import create_app
     from central.guard import BACKLOG, guarded_protocol
-    from central.store import CentralStore
+    from central.storage import open_store
 
     if args.rate <= 0 or args.burst < 1:
         raise Usage("central.bad_rate", zh="--rate 须大于 0，--burst 至少为 1",
@@ -225,7 +230,7 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
     limits = _limits(args)
     path = store_path(args.store)
     clock = SystemClock()
-    store = CentralStore(path, clock)
+    store = open_store(path, clock)
     try:
         sock = listen(args.host, args.port)
         log = logging.getLogger("linkage.central")

@@ -274,12 +274,13 @@ class CentralStore:
 
     def registry(self, county: str) -> dict[str, Any] | None:
         """The county's winning ``catalog.loaded`` (the rule every seat applies), or None."""
+        return self._registry(county, "SELECT id, seq, body FROM events INDEXED BY events_registry"
+                                      " WHERE county = ? AND kind = 'catalog.loaded'")
+
+    def _registry(self, county: str, sql: str) -> dict[str, Any] | None:
+        """``registry`` over ``sql`` (the registry events of a county: each engine names its index)."""
         with self._lock:
-            rows = self.conn.execute(
-                "SELECT id, seq, body FROM events INDEXED BY events_registry"
-                " WHERE county = ? AND kind = 'catalog.loaded'",
-                (county,),
-            ).fetchall()
+            rows = self.conn.execute(sql, (county,)).fetchall()
         # only registries that load as a catalog (an older server may have stored others)
         usable = [(r, wire) for r in rows
                   if payload_problem("catalog.loaded", (wire := json.loads(r["body"]))["payload"]) is None]

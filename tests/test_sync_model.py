@@ -17,8 +17,10 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -33,6 +35,9 @@ CATEGORIES = ("public_order", "traffic_accident", "crime")
 UNITS = ("psb", "health", "housing", "transport")
 VERBS = ("deliver", "ack", "depart", "arrive", "feedback", "complete", "return", "cancel")
 TOTALS: Counter[str] = Counter()
+# where each example's server store goes: set by the test for its engine (None: a SQLite file
+# in the example's own directory; else a fresh PostgreSQL database per example)
+NEW_STORE: list[Callable[[], str | None]] = [lambda: None]
 
 seat = st.sampled_from(SEATS)
 
@@ -42,7 +47,7 @@ class SyncModel(RuleBasedStateMachine):
         super().__init__()
         self.root = Path(tempfile.mkdtemp(prefix="sync-model-"))
         self.clock = FakeClock("2026-11-28T06:00:00Z")
-        self.county = County(self.root, self.clock)
+        self.county = County(self.root, self.clock, store=NEW_STORE[0]())
         self.saved: dict[str, set[str]] = {name: set() for name in SEATS}
         self._note_saved()
 
@@ -201,8 +206,14 @@ SyncModel.TestCase.settings = settings(
 )
 
 
-def test_sync_model() -> None:
+@pytest.mark.parametrize("engine", ("sqlite", "postgresql"))
+def test_sync_model(engine: str, request: pytest.FixtureRequest) -> None:
     TOTALS.clear()
+    if engine == "postgresql":
+        cluster = request.getfixturevalue("pg_cluster")
+        NEW_STORE[0] = cluster.new_database
+    else:
+        NEW_STORE[0] = lambda: None
     SyncModel.TestCase().runTest()
     print("\nsync model:", dict(sorted(TOTALS.items())))
     assert TOTALS["examples"] > 0 and TOTALS["events"] > 0
