@@ -39,8 +39,9 @@ def connect(spec: Path | str) -> Any:
     return sqlite3.connect(spec)
 
 
-def quick_check(conn: Any) -> bool:
-    """SQLite's own check of the file; PostgreSQL keeps its files itself (nothing to ask)."""
+def quick_check(conn: Any, pragma: str = "quick_check") -> bool:
+    """SQLite's own check of the file (``quick_check`` or ``integrity_check``); PostgreSQL keeps
+    its files itself (nothing to ask)."""
     if isinstance(conn, sqlite3.Connection):
-        return bool(conn.execute("PRAGMA quick_check").fetchall() == [("ok",)])
+        return bool(conn.execute(f"PRAGMA {pragma}").fetchall() == [("ok",)])
     return True
