@@ -14,8 +14,9 @@ differs is here:
   same moment are serialised by it: the loser's insert fails, its whole batch is rolled back
   and run again, and then sees the id as stored (``conflict``).
 * **Row-level security.** Every county-keyed table has a policy: a county's database role
-  (``county_role``) reads its own county's rows and nothing else, even with hand-written SQL;
-  the city role reads all; token hashes are granted to neither. The server's own role owns the
+  (``county_role``), and every login role granted it, reads its own county's rows and nothing
+  else, even with hand-written SQL; the city role (``linkage_city``) reads all; token hashes
+  are granted to neither. The server's own role owns the
   tables and is not subject to the policies (the application's checks come first; the policies
   are the defence in depth for everyone else who is given a database login).
 * **Backup and restore** are ``pg_dump``/``pg_restore`` (custom format), with the same rules as
@@ -113,18 +114,22 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ALTER TABLE events ENABLE ROW LEVEL SECURITY;
         ALTER TABLE chain_heads ENABLE ROW LEVEL SECURITY;
         ALTER TABLE chain_skips ENABLE ROW LEVEL SECURITY;
-        CREATE POLICY own_county ON streams FOR SELECT USING
-            (county IN (SELECT r.county FROM county_roles r WHERE r.role = current_user::text));
-        CREATE POLICY own_county ON events FOR SELECT USING
-            (county IN (SELECT r.county FROM county_roles r WHERE r.role = current_user::text));
-        CREATE POLICY own_county ON chain_heads FOR SELECT USING
-            (county IN (SELECT r.county FROM county_roles r WHERE r.role = current_user::text));
-        CREATE POLICY own_county ON chain_skips FOR SELECT USING
-            (county IN (SELECT r.county FROM county_roles r WHERE r.role = current_user::text));
-        CREATE POLICY whole_city ON streams FOR SELECT USING (current_user::text = 'linkage_city');
-        CREATE POLICY whole_city ON events FOR SELECT USING (current_user::text = 'linkage_city');
-        CREATE POLICY whole_city ON chain_heads FOR SELECT USING (current_user::text = 'linkage_city');
-        CREATE POLICY whole_city ON chain_skips FOR SELECT USING (current_user::text = 'linkage_city')
+        CREATE POLICY own_county ON streams FOR SELECT USING (county IN (SELECT r.county FROM county_roles r
+            JOIN pg_roles p ON p.rolname = r.role WHERE pg_has_role(p.oid, 'MEMBER')));
+        CREATE POLICY own_county ON events FOR SELECT USING (county IN (SELECT r.county FROM county_roles r
+            JOIN pg_roles p ON p.rolname = r.role WHERE pg_has_role(p.oid, 'MEMBER')));
+        CREATE POLICY own_county ON chain_heads FOR SELECT USING (county IN (SELECT r.county FROM county_roles r
+            JOIN pg_roles p ON p.rolname = r.role WHERE pg_has_role(p.oid, 'MEMBER')));
+        CREATE POLICY own_county ON chain_skips FOR SELECT USING (county IN (SELECT r.county FROM county_roles r
+            JOIN pg_roles p ON p.rolname = r.role WHERE pg_has_role(p.oid, 'MEMBER')));
+        CREATE POLICY whole_city ON streams FOR SELECT USING (EXISTS (SELECT 1 FROM pg_roles p
+            WHERE p.rolname = 'linkage_city' AND pg_has_role(p.oid, 'MEMBER')));
+        CREATE POLICY whole_city ON events FOR SELECT USING (EXISTS (SELECT 1 FROM pg_roles p
+            WHERE p.rolname = 'linkage_city' AND pg_has_role(p.oid, 'MEMBER')));
+        CREATE POLICY whole_city ON chain_heads FOR SELECT USING (EXISTS (SELECT 1 FROM pg_roles p
+            WHERE p.rolname = 'linkage_city' AND pg_has_role(p.oid, 'MEMBER')));
+        CREATE POLICY whole_city ON chain_skips FOR SELECT USING (EXISTS (SELECT 1 FROM pg_roles p
+            WHERE p.rolname = 'linkage_city' AND pg_has_role(p.oid, 'MEMBER')))
         """,
     ),
 )
