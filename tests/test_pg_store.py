@@ -109,7 +109,7 @@ def test_two_server_processes_on_one_database_keep_one_gap_free_sequence(store: 
                     assert answer.status_code == 200, answer.text
                     with lock:
                         acks.extend(answer.json()["acks"])
-            except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            except BaseException as exc:  # reported by the main thread
                 errors.append(exc)
 
         threads = [threading.Thread(target=seat, args=item) for item in tokens.items()]
