@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--county")
     add.add_argument("--seat", required=True)
     add.add_argument("--city", action="store_true")
+    add.add_argument("--supervise", action="store_true", help="a city token that may also record 督办 and notes")
     revoke = admin.add_parser("revoke")
     revoke.add_argument("--county")
     revoke.add_argument("--seat", required=True)
@@ -138,7 +139,7 @@ def _say(line: str) -> None:
 
 def _admin(args: argparse.Namespace, lang: str) -> int:
     from central.storage import is_postgresql, open_store, restore_store
-    from central.store import CITY_SCOPES, SEAT_SCOPES
+    from central.store import CITY_SCOPES, CITY_SUPERVISE_SCOPES, SEAT_SCOPES
 
     zh = lang == "zh"
     path = store_path(args.store)
@@ -158,7 +159,8 @@ def _admin(args: argparse.Namespace, lang: str) -> int:
             return _audit(store, zh, args.json)
         if args.action == "add-seat":
             county, seat = _names(args)
-            token = store.add_token(county, seat, CITY_SCOPES if args.city else SEAT_SCOPES)
+            scopes = (CITY_SUPERVISE_SCOPES if args.supervise else CITY_SCOPES) if args.city else SEAT_SCOPES
+            token = store.add_token(county, seat, scopes)
             _say(token)
             _say("请妥善保管此令牌：它只显示这一次，服务器只保存其摘要。"
                  if zh else "Keep this token safe: it is shown only this once; the server keeps only its hash.")

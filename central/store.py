@@ -41,6 +41,10 @@ PRAGMAS = (
 CITY = "*"  # the county of a city-level (read-all) token
 SEAT_SCOPES = ("push", "pull")
 CITY_SCOPES = ("read-all",)
+# a city token that may also supervise: record 督办 on a county's order and a note on its
+# incident, into that county's stream, and nothing else (central/app.py refuses every other kind)
+CITY_SUPERVISE_SCOPES = ("read-all", "supervise")
+CITY_WRITE_KINDS = frozenset({"order.supervised", "incident.noted"})
 
 # Append-only: a shipped migration is never edited; a change is a new entry.
 MIGRATIONS: tuple[tuple[str, str], ...] = (
