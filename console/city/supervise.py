@@ -12,10 +12,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from console.kernel.inputs import clean_text
 from console.kernel.clock import Clock, iso
 from console.kernel.errors import BadInput
 from console.kernel.ids import uuid7
+from console.kernel.inputs import clean_text
 from console.orders.accountability import CITY_LEVEL, MAX_SUPERVISE_MINUTES
 from console.sync import protocol
 
