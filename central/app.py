@@ -408,6 +408,16 @@ def create_app(
         return JSONResponse({"registry": store.registry(county), "epoch": store.epoch(county),
                              "server_time": now()})
 
+    async def city_streams(request: Request) -> Response:
+        """Every county stream (name, last seq, epoch): what a city console keeps a replica of.
+        City tokens only; a county's token is answered as if the list did not exist."""
+        cred = credential(request)
+        assert cred is not None
+        if not (cred.is_city and "read-all" in cred.scopes):
+            raise Problem(404, "not_found", "no such resource for this token")
+        throttle(cred, "pull")
+        return JSONResponse({"streams": store.streams(), "server_time": now()})
+
     async def openapi(request: Request) -> Response:
         strike(request)  # served to anyone, so it counts like any request without a token
         return JSONResponse(spec)
@@ -434,6 +444,7 @@ def create_app(
         Route("/v1/streams/{county}/events", _guarded(pull), methods=["GET"]),
         Route("/v1/streams/{county}/registry", _guarded(registry), methods=["GET"]),
         Route("/v1/openapi.json", _guarded(openapi), methods=["GET"]),
+        Route("/v1/streams", _guarded(city_streams), methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,

@@ -1,0 +1,105 @@
+"""The city console's replica and board: three counties' seats write through a real server
+(uvicorn on 127.0.0.1, both engines), the city pulls every county with its token and sees their
+counts and overdue orders after one pull; a city 督办 reaches the county seat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from central.storage import open_store
+from central.store import CITY_SUPERVISE_SCOPES
+from central.testing import push_body, serve_in_thread
+from console.calls import intake
+from console.city import supervise
+from console.city.replica import CityReplica
+from console.city.summary import city_board
+from console.kernel.clock import FakeClock
+from console.orders.accountability import CITY_LEVEL
+from console.seat.services import Services, open_services
+
+START = "2026-11-28T06:00:00Z"
+COUNTIES = ("county-a", "county-b", "county-c")
+
+
+@dataclass
+class City:
+    url: str
+    clock: FakeClock
+    seats: dict[str, Services]
+    city_token: str
+    replica: CityReplica
+
+
+@pytest.fixture
+def city(tmp_path: Path, central_spec: Path | str) -> Iterator[City]:
+    clock = FakeClock(START)
+    store = open_store(central_spec, clock)
+    tokens = {c: store.add_token(c, "seat-01") for c in COUNTIES}
+    city_token = store.add_token("*", "city-01", CITY_SUPERVISE_SCOPES)
+    seats: dict[str, Services] = {}
+    try:
+        with serve_in_thread(store, clock=clock) as url:
+            for county in COUNTIES:
+                (tmp_path / county).mkdir()
+                config = tmp_path / county / "config.toml"
+                config.write_text(f'[center]\ncounty = "{county}"\nseat = "seat-01"\n[sync]\nserver = "{url}"\n',
+                                  encoding="utf-8")
+                seats[county] = open_services(tmp_path / county / "linkage.db", config_path=config, clock=clock)
+                seats[county].save_sync_token(tokens[county])
+            replica = CityReplica(tmp_path / "city", clock)
+            yield City(url, clock, seats, city_token, replica)
+            replica.close()
+    finally:
+        for services in seats.values():
+            services.close()
+        store.close()
+
+
+def test_the_city_board_shows_every_countys_counts_and_overdue_orders(city: City) -> None:
+    orders = {}
+    for n, (county, seat) in enumerate(city.seats.items()):
+        made = intake.new_call(seat.ctx, None, phone=f"1370000000{n}", text="燃气味很重", address=f"{county}小区",
+                               category="public_order", dispatch=["housing"])
+        orders[county] = made.orders[0]
+        if county == "county-c":  # and an incident nobody has dispatched yet
+            intake.new_call(seat.ctx, None, phone="13900000009", text="路灯不亮", address="新街",
+                            category="public_order", dispatch=[])
+        assert seat.sync_once().ok
+    city.clock.advance(3 * 3600)  # nobody acknowledged: every order is overdue
+    report = city.replica.pull(city.url, city.city_token)
+    assert report.ok and report.counties == 3, report
+    counties, overdue = city_board(city.replica, city.clock.now())
+    assert [(r.county, r.open_orders, r.overdue, r.waiting) for r in counties] == [
+        ("county-a", 1, 1, 0), ("county-b", 1, 1, 0), ("county-c", 1, 1, 1)]
+    assert all(r.age_s == 0 and r.last_event_at for r in counties)
+    assert sorted(r.county for r in overdue) == list(COUNTIES)
+    assert [r.overdue_s for r in overdue] == sorted((r.overdue_s for r in overdue), reverse=True)
+
+    # the city supervises county-b's order; county-b's seat sees it on its next sync
+    target = next(r for r in overdue if r.county == "county-b")
+    event = supervise.supervision(target.order_id, target.incident_id, "市应急局督办：超时未签收", 30,
+                                  seat="city-01", operator="city-duty", clock=city.clock)
+    with httpx.Client(base_url=city.url, headers={"Authorization": f"Bearer {city.city_token}"}) as client:
+        answer = client.post("/v1/streams/county-b/events:push", json=push_body([event], "city-01"))
+        assert answer.status_code == 200 and answer.json()["acks"][0]["status"] == "accepted", answer.text
+        created = client.post("/v1/streams/county-b/events:push",
+                              json=push_body([{**event, "kind": "incident.created"}], "city-01"))
+        assert created.status_code == 403
+    assert city.seats["county-b"].sync_once().ok
+    ruling = city.seats["county-b"].supervision(orders["county-b"].id)
+    assert ruling is not None and ruling.level == CITY_LEVEL
+    assert city.seats["county-a"].supervision(orders["county-a"].id) is None
+
+    # the server goes away: the replica keeps its last data and says how old it is
+    city.clock.advance(120)
+    down = city.replica.pull("http://127.0.0.1:9", city.city_token, timeout=2)
+    assert not down.ok
+    counties, _ = city_board(city.replica, city.clock.now())
+    assert [r.open_orders for r in counties] == [1, 1, 1] and all(r.age_s == 120 for r in counties)
+    print(f"\ncity board: {[r.to_json() for r in counties]}; {len(overdue)} overdue, most overdue first")
