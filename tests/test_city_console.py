@@ -103,3 +103,48 @@ def test_the_city_board_shows_every_countys_counts_and_overdue_orders(city: City
     counties, _ = city_board(city.replica, city.clock.now())
     assert [r.open_orders for r in counties] == [1, 1, 1] and all(r.age_s == 120 for r in counties)
     print(f"\ncity board: {[r.to_json() for r in counties]}; {len(overdue)} overdue, most overdue first")
+
+
+def test_the_city_console_shows_counts_and_overdue_and_refreshes_on_ctrl_r(city: City) -> None:
+    """Pilot: the city console over the replica; a new overdue order in county-a appears after
+    one pull (ctrl+r here; every ``interval`` seconds in a real console)."""
+    import asyncio
+
+    from textual.widgets import DataTable, Static
+
+    from screens.city import CityApp
+
+    for n, seat in enumerate(city.seats.values()):
+        intake.new_call(seat.ctx, None, phone=f"1360000000{n}", text="井盖丢失", address="东街",
+                        category="public_order", dispatch=["housing"])
+        assert seat.sync_once().ok
+    city.clock.advance(2 * 3600)
+    assert city.replica.pull(city.url, city.city_token).ok
+    app = CityApp(city.replica, lambda: city.replica.pull(city.url, city.city_token), city.clock, lang="en",
+                  interval=None)
+
+    def cells(table: DataTable[object]) -> list[list[str]]:
+        return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+    async def scenario() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            counties = app.query_one("#counties", DataTable)
+            overdue = app.query_one("#overdue", DataTable)
+            assert [row[:4] for row in cells(counties)] == [
+                ["county-a", "1", "1", "0"], ["county-b", "1", "1", "0"], ["county-c", "1", "1", "0"]]
+            assert overdue.row_count == 3
+            # county-a takes another call; nobody acknowledges it in time
+            seat = city.seats["county-a"]
+            intake.new_call(seat.ctx, None, phone="13600000009", text="水管爆裂", address="西街",
+                            category="public_order", dispatch=["housing"])
+            assert seat.sync_once().ok
+            city.clock.advance(3 * 3600)
+            await pilot.press("ctrl+r")
+            await pilot.pause()
+            assert cells(counties)[0][:3] == ["county-a", "2", "2"]
+            assert overdue.row_count == 4
+            assert "3 counties synced, 4 overdue orders" in str(app.query_one("#status", Static).render())
+            await pilot.press("ctrl+q")
+
+    asyncio.run(scenario())
+    assert app.return_value == 0
