@@ -75,9 +75,12 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("--to", required=True)
     restore = admin.add_parser("restore")
     restore.add_argument("--from", dest="source", required=True)
+    role = admin.add_parser("db-role", help="PostgreSQL: a county's (or the city's) read-only database role")
+    role.add_argument("--county")
+    role.add_argument("--city", action="store_true")
     audit = admin.add_parser("audit")
     audit.add_argument("--json", action="store_true")
-    for sub in (add, revoke, admin.choices["seats"], backup, restore, audit):
+    for sub in (add, revoke, admin.choices["seats"], backup, restore, audit, role):
         sub.add_argument("--store")
     return top
 
@@ -157,6 +160,8 @@ def _admin(args: argparse.Namespace, lang: str) -> int:
     try:
         if args.action == "audit":
             return _audit(store, zh, args.json)
+        if args.action == "db-role":
+            return _db_role(store, args, zh)
         if args.action == "add-seat":
             county, seat = _names(args)
             scopes = (CITY_SUPERVISE_SCOPES if args.supervise else CITY_SCOPES) if args.city else SEAT_SCOPES
@@ -189,6 +194,25 @@ def _admin(args: argparse.Namespace, lang: str) -> int:
         return 0
     finally:
         store.close()
+
+
+def _db_role(store: Any, args: argparse.Namespace, zh: bool) -> int:
+    """``server db-role``: the row-level-security role to grant a county's (or the city's) own
+    database login (central/pgstore.py); PostgreSQL stores only."""
+    from central.pgstore import PgCentralStore
+
+    if not isinstance(store, PgCentralStore):
+        raise Usage("central.db_role_sqlite", zh="数据库角色只用于 PostgreSQL 存储",
+                    en="database roles exist only for a PostgreSQL store")
+    if args.city:
+        role = store.city_role()
+    elif args.county and protocol.valid_name(args.county):
+        role = store.county_role(args.county)
+    else:
+        raise Usage("central.no_county", zh="请用 --county 指定县（或 --city）", en="give --county (or --city)")
+    _say(role)
+    _say(f"授权某个登录角色：GRANT \"{role}\" TO 登录名;" if zh else f"grant it to a login: GRANT \"{role}\" TO login;")
+    return 0
 
 
 def _audit(store: Any, zh: bool, as_json: bool) -> int:

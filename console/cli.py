@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     if tokens and tokens[0] == "city":
         from console.city.cli import main as city_main
 
-        return city_main(tokens[1:], lang)
+        return city_main([*tokens[1:], *(["--json"] if as_json else [])], lang)
     # --operator travels in every event this process writes, to every seat: one line, no escapes
     operator = one_line(opts["operator"]).strip() if "operator" in opts else None
     try:

@@ -5,6 +5,7 @@ counts and overdue orders after one pull; a city 督办 reaches the county seat.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,3 +149,25 @@ def test_the_city_console_shows_counts_and_overdue_and_refreshes_on_ctrl_r(city:
 
     asyncio.run(scenario())
     assert app.return_value == 0
+
+
+def test_city_board_and_overdue_on_the_command_line(city: City, tmp_path: Path) -> None:
+    from central.testing import run_cli
+
+    seat = city.seats["county-b"]
+    intake.new_call(seat.ctx, None, phone="13500000001", text="燃气味", address="南街", category="public_order",
+                    dispatch=["housing"])
+    assert seat.sync_once().ok
+    token_file = tmp_path / "city.token"
+    token_file.write_text(city.city_token + "\n", encoding="utf-8")
+    common = ("--server", city.url, "--token-file", str(token_file), "--dir", str(tmp_path / "cli-replica"))
+    board = run_cli("city", "board", "--json", *common)
+    assert board.returncode == 0, board.stderr
+    data = json.loads(board.stdout)["data"]
+    assert [(r["county"], r["open_orders"]) for r in data] == [("county-a", 0), ("county-b", 1), ("county-c", 0)]
+    overdue = run_cli("city", "overdue", *common)
+    # the CLI runs on the real clock, long after the fake morning the order was issued: overdue
+    assert overdue.returncode == 0 and overdue.stdout.startswith("county-b\t1\thousing\tack\t"), overdue.stdout
+    down = run_cli("city", "board", "--server", "http://127.0.0.1:9", "--token-file", str(token_file),
+                   "--dir", str(tmp_path / "cli-replica"))
+    assert down.returncode == 3 and "county-b\t1" in down.stdout and "服务器不可达" in down.stderr

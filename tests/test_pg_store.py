@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +17,7 @@ import psycopg
 import pytest
 
 from central.pgstore import MIGRATIONS, PgCentralStore, county_role_name
-from central.testing import push_body, serve_subprocess, wire_event
+from central.testing import push_body, run_cli, serve_subprocess, wire_event
 from console.kernel.clock import FakeClock
 
 START = "2026-11-28T06:00:00Z"
@@ -142,3 +143,12 @@ def test_two_server_processes_on_one_database_keep_one_gap_free_sequence(store: 
     assert seqs == sorted(stored[a["id"]] for a in acks), "an ack names a seq the store does not hold"
     assert store.streams()[0]["last_seq"] == held
     print(f"\n2 server processes, 4 seats: {len(acks)} events, seqs 1..{held} without a gap; raced id {raced}")
+
+
+def test_db_role_through_the_cli(url: str, tmp_path: Path) -> None:
+    made = run_cli("--lang", "en", "server", "db-role", "--county", "county-a", "--store", url)
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.splitlines()[0] == county_role_name("county-a")
+    assert run_cli("server", "db-role", "--city", "--store", url).stdout.splitlines()[0] == "linkage_city"
+    sqlite = run_cli("--lang", "en", "server", "db-role", "--county", "c1", "--store", f"sqlite:{tmp_path / 'c.db'}")
+    assert sqlite.returncode == 2 and "PostgreSQL" in sqlite.stderr
