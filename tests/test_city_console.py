@@ -37,6 +37,26 @@ class City:
     replica: CityReplica
 
 
+def _seat_board_lines(services: Services) -> list[str]:
+    """The county seat's console (Pilot): the lines of its board's open orders."""
+    import asyncio
+
+    from screens.app import LinkageApp
+    from screens.widgets.board_view import BoardView
+
+    lines: list[str] = []
+
+    async def scenario() -> None:
+        app = LinkageApp(services, "zh")
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.pause()
+            view = app.screen.query_one(BoardView)
+            lines.extend("".join(seg.text for seg in view.render_line(1 + i)) for i in range(len(view.rows)))
+
+    asyncio.run(scenario())
+    return lines
+
+
 @pytest.fixture
 def city(tmp_path: Path, central_spec: Path | str) -> Iterator[City]:
     clock = FakeClock(START)
@@ -96,6 +116,8 @@ def test_the_city_board_shows_every_countys_counts_and_overdue_orders(city: City
     ruling = city.seats["county-b"].supervision(orders["county-b"].id)
     assert ruling is not None and ruling.level == CITY_LEVEL
     assert city.seats["county-a"].supervision(orders["county-a"].id) is None
+    assert "督4" in _seat_board_lines(city.seats["county-b"])[0]  # on the county seat's own board
+    assert "督" not in _seat_board_lines(city.seats["county-a"])[0]
 
     # the server goes away: the replica keeps its last data and says how old it is
     city.clock.advance(120)
