@@ -157,7 +157,7 @@ def test_openapi_is_served(api: Api) -> None:
     assert spec["openapi"].startswith("3.1")
     assert set(spec["paths"]) == {"/v1/hello", "/v1/streams/{county}/events:push", "/v1/streams/{county}/events",
                                   "/v1/streams/{county}/events:missing", "/v1/streams/{county}/registry",
-                                  "/v1/openapi.json"}
+                                  "/v1/openapi.json", "/v1/streams"}
 
 
 def test_unknown_paths_and_methods_are_problems_too(api: Api) -> None:
