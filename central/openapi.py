@@ -16,7 +16,10 @@ from console.sync.schema import json_schemas
 
 NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # protocol.valid_name
 UUID7_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
-OPERATOR_PATTERN = r"\S"  # schema.operator_problem: not blank
+# kernel/inputs.operator_problem: not blank, as Python's str.isspace() sees blank. Spelled out,
+# because ECMAScript's \S (JSON Schema's regex dialect) counts \x1c-\x1f and \x85 as visible and
+# \ufeff as space, where Python does the opposite (schemathesis found an operator "\x1f")
+OPERATOR_PATTERN = r"[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 MAX_SEQ = (1 << 63) - 1
 JSON = "application/json"
 PROBLEM = "application/problem+json"
