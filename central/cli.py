@@ -78,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     role = admin.add_parser("db-role", help="PostgreSQL: a county's (or the city's) read-only database role")
     role.add_argument("--county")
     role.add_argument("--city", action="store_true")
+    migrate = admin.add_parser("migrate", help="copy a whole store into an empty one (SQLite → PostgreSQL)")
+    migrate.add_argument("--from", dest="source", required=True)
+    migrate.add_argument("--to", dest="target", required=True)
     audit = admin.add_parser("audit")
     audit.add_argument("--json", action="store_true")
     for sub in (add, revoke, admin.choices["seats"], backup, restore, audit, role):
@@ -145,6 +148,12 @@ def _admin(args: argparse.Namespace, lang: str) -> int:
     from central.store import CITY_SCOPES, CITY_SUPERVISE_SCOPES, SEAT_SCOPES
 
     zh = lang == "zh"
+    if args.action == "migrate":
+        from central.storage import migrate_store
+
+        counts = migrate_store(store_path(args.source), store_path(args.target), SystemClock())
+        _say(("已复制：" if zh else "copied: ") + ", ".join(f"{t} {n}" for t, n in counts.items()))
+        return 0
     path = store_path(args.store)
     if args.action == "restore":
         streams = restore_store(args.source, path, SystemClock())

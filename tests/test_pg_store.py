@@ -152,3 +152,37 @@ def test_db_role_through_the_cli(url: str, tmp_path: Path) -> None:
     assert run_cli("server", "db-role", "--city", "--store", url).stdout.splitlines()[0] == "linkage_city"
     sqlite = run_cli("--lang", "en", "server", "db-role", "--county", "c1", "--store", f"sqlite:{tmp_path / 'c.db'}")
     assert sqlite.returncode == 2 and "PostgreSQL" in sqlite.stderr
+
+
+def test_migrate_a_sqlite_store_into_postgresql_and_seats_carry_on(url: str, tmp_path: Path) -> None:
+    """``server migrate``: same epochs, seqs, ids, tokens and chain heads; a seat's next push
+    continues the sequence and its old token still opens the door."""
+    from central.store import CentralStore
+
+    sqlite = tmp_path / "central.db"
+    old = CentralStore(sqlite, FakeClock(START))
+    token = old.add_token("c1", "seat-01")
+    old.add_token("c2", "seat-01")
+    old.revoke("c2", "seat-01")
+    before = [wire_event() for _ in range(7)]
+    old.apply_batch("c1", "seat-01", before)
+    epochs = {s["county"]: s["epoch"] for s in old.streams()}
+    old.close()
+    done = run_cli("--lang", "en", "server", "migrate", "--from", f"sqlite:{sqlite}", "--to", url)
+    assert done.returncode == 0, done.stderr
+    assert "events 7" in done.stdout and "tokens 2" in done.stdout
+    again = run_cli("--lang", "en", "server", "migrate", "--from", f"sqlite:{sqlite}", "--to", url)
+    assert again.returncode == 2 and "not empty" in again.stderr
+    store = PgCentralStore(url, FakeClock(START))
+    try:
+        assert {s["county"]: s["epoch"] for s in store.streams()} == epochs
+        page, _, high = store.pull("c1", 0, 100)
+        assert [e["id"] for e in page] == [e["id"] for e in before] and high == 7
+        assert store.authenticate(token).county == "c1"
+        assert [s["revoked_at"] is not None for s in store.seats()] == [False, True]
+        assert [a["seq"] for a in store.apply_batch("c1", "seat-01", [wire_event()])] == [8]
+        from central.audit import verify_server
+
+        assert verify_server(store)["ok"]  # server audit runs on PostgreSQL too
+    finally:
+        store.close()
