@@ -54,7 +54,7 @@ class CityApp(App[int]):
         t = self.lang
         self.query_one("#counties", DataTable).add_columns(
             *(tr(k, t) for k in ("city.col.county", "city.col.open", "city.col.overdue", "city.col.waiting",
-                                 "city.col.fresh")))
+                                 "city.col.raised", "city.col.fresh")))
         self.query_one("#overdue", DataTable).add_columns(
             *(tr(k, t) for k in ("city.col.county", "city.col.order", "city.col.unit", "city.col.stage",
                                  "city.col.late")))
@@ -89,8 +89,8 @@ class CityApp(App[int]):
         table.clear()
         for row in counties:
             fresh = tr("city.never", self.lang) if row.age_s is None else tr("city.age", self.lang, s=round(row.age_s))
-            table.add_row(Text(row.county), str(row.open_orders), str(row.overdue), str(row.waiting), fresh,
-                          key=row.county)
+            table.add_row(Text(row.county), str(row.open_orders), str(row.overdue), str(row.waiting),
+                          str(row.raised), fresh, key=row.county)
         late = self.query_one("#overdue", DataTable)
         late.clear()
         for item in overdue:

@@ -88,16 +88,17 @@ def test_the_city_board_shows_every_countys_counts_and_overdue_orders(city: City
         made = intake.new_call(seat.ctx, None, phone=f"1370000000{n}", text="燃气味很重", address=f"{county}小区",
                                category="public_order", dispatch=["housing"])
         orders[county] = made.orders[0]
-        if county == "county-c":  # and an incident nobody has dispatched yet
-            intake.new_call(seat.ctx, None, phone="13900000009", text="路灯不亮", address="新街",
-                            category="public_order", dispatch=[])
+        if county == "county-c":  # and an incident nobody has dispatched yet, raised to level IV
+            waiting = intake.new_call(seat.ctx, None, phone="13900000009", text="路灯不亮", address="新街",
+                                      category="public_order", dispatch=[])
+            seat.grade(waiting.incident.no, "IV")
         assert seat.sync_once().ok
     city.clock.advance(3 * 3600)  # nobody acknowledged: every order is overdue
     report = city.replica.pull(city.url, city.city_token)
     assert report.ok and report.counties == 3, report
     counties, overdue = city_board(city.replica, city.clock.now())
-    assert [(r.county, r.open_orders, r.overdue, r.waiting) for r in counties] == [
-        ("county-a", 1, 1, 0), ("county-b", 1, 1, 0), ("county-c", 1, 1, 1)]
+    assert [(r.county, r.open_orders, r.overdue, r.waiting, r.raised) for r in counties] == [
+        ("county-a", 1, 1, 0, 0), ("county-b", 1, 1, 0, 0), ("county-c", 1, 1, 1, 1)]
     assert all(r.age_s == 0 and r.last_event_at for r in counties)
     assert sorted(r.county for r in overdue) == list(COUNTIES)
     assert [r.overdue_s for r in overdue] == sorted((r.overdue_s for r in overdue), reverse=True)

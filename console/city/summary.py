@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from console.city.replica import CityReplica
+from console.kernel.model import IncidentStatus
+from console.tiered.grading import raised
 
 
 @dataclass(frozen=True)
@@ -16,12 +18,13 @@ class CountyRow:
     open_orders: int
     overdue: int
     waiting: int
+    raised: int  # open incidents graded at plan level (I–IV)
     last_event_at: str | None
     age_s: float | None  # since the county's stream was last reached
 
     def to_json(self) -> dict[str, Any]:
         return {"county": self.county, "open_orders": self.open_orders, "overdue": self.overdue,
-                "waiting": self.waiting, "last_event_at": self.last_event_at,
+                "waiting": self.waiting, "raised": self.raised, "last_event_at": self.last_event_at,
                 "age_s": None if self.age_s is None else round(self.age_s)}
 
 
@@ -48,7 +51,9 @@ def city_board(replica: CityReplica, now: datetime) -> tuple[list[CountyRow], li
     for county in replica.counties():
         board = replica.board(county, now)
         state = replica.states[county]
-        counties.append(CountyRow(county, board.open_orders, board.overdue, board.waiting_real,
+        store = replica.county(county).store
+        lifted = sum(1 for incident, _ in raised(store) if incident.status == IncidentStatus.OPEN and not incident.drill)
+        counties.append(CountyRow(county, board.open_orders, board.overdue, board.waiting_real, lifted,
                                   state.last_event_at, replica.age_s(county, now)))
         for row in board.rows:
             if row.clock.state == "overdue" and not row.order.drill:

@@ -6,6 +6,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "city.col.open": ("在办派单", "Open orders"),
     "city.col.overdue": ("超时", "Overdue"),
     "city.col.waiting": ("待派事件", "Waiting"),
+    "city.col.raised": ("分级事件", "Raised I-IV"),
     "city.col.fresh": ("同步", "Synced"),
     "city.col.order": ("派单", "Order"),
     "city.col.unit": ("单位", "Unit"),
