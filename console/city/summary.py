@@ -52,7 +52,8 @@ def city_board(replica: CityReplica, now: datetime) -> tuple[list[CountyRow], li
         board = replica.board(county, now)
         state = replica.states[county]
         store = replica.county(county).store
-        lifted = sum(1 for incident, _ in raised(store) if incident.status == IncidentStatus.OPEN and not incident.drill)
+        lifted = sum(1 for incident, _ in raised(store)
+                     if incident.status == IncidentStatus.OPEN and not incident.drill)
         counties.append(CountyRow(county, board.open_orders, board.overdue, board.waiting_real, lifted,
                                   state.last_event_at, replica.age_s(county, now)))
         for row in board.rows:
