@@ -111,6 +111,15 @@ class Cluster:
         return self.url(name)
 
 
+    def drop_database(self, url: Path | str) -> None:
+        """Drop a database made by ``new_database`` (its connections must be closed)."""
+        import psycopg
+
+        name = str(url).split("@/", 1)[1].split("?", 1)[0]
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @contextlib.contextmanager
 def throwaway(prefix: str = "linkage-pg-") -> Iterator[Cluster]:
     """A started cluster in a new temporary directory; stopped and removed on exit."""

@@ -38,6 +38,7 @@ TOTALS: Counter[str] = Counter()
 # where each example's server store goes: set by the test for its engine (None: a SQLite file
 # in the example's own directory; else a fresh PostgreSQL database per example)
 NEW_STORE: list[Callable[[], str | None]] = [lambda: None]
+DROP_STORE: list[Callable[[Path | str], None]] = [lambda spec: None]
 
 seat = st.sampled_from(SEATS)
 
@@ -177,6 +178,7 @@ class SyncModel(RuleBasedStateMachine):
         finally:
             self.county.close()
             shutil.rmtree(self.root, ignore_errors=True)
+            DROP_STORE[0](self.county.store)  # a PostgreSQL example's database, like its directory
 
     def _finish(self) -> None:
         import asyncio
@@ -212,8 +214,10 @@ def test_sync_model(engine: str, request: pytest.FixtureRequest) -> None:
     if engine == "postgresql":
         cluster = request.getfixturevalue("pg_cluster")
         NEW_STORE[0] = cluster.new_database
+        DROP_STORE[0] = cluster.drop_database
     else:
         NEW_STORE[0] = lambda: None
+        DROP_STORE[0] = lambda spec: None
     SyncModel.TestCase().runTest()
     print("\nsync model:", dict(sorted(TOTALS.items())))
     assert TOTALS["examples"] > 0 and TOTALS["events"] > 0
