@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from central.chaining import read_skipped
 from central.openapi import build_spec
-from central.store import AuthError, CentralStore, Credential
+from central.store import CITY_WRITE_KINDS, AuthError, CentralStore, Credential
 from console.duty import pins
 from console.kernel.clock import Clock, iso
 from console.kernel.ids import horizon
@@ -233,6 +233,11 @@ def create_app(
         """The path's county, if this credential may use it; another county's stream is
         answered exactly like a stream that does not exist."""
         county = str(request.path_params["county"])
+        if write and cred.is_city and "supervise" in cred.scopes:
+            # the city supervises any county that exists (its kinds are checked per event)
+            if not store.has_stream(county):
+                raise Problem(404, "no_such_stream", "no such stream")
+            return county
         if write:
             if "push" not in cred.scopes:
                 raise Problem(403, "forbidden", "this token may read but not write")
@@ -359,6 +364,11 @@ def create_app(
                 event_id = event.get("id") if isinstance(event, dict) else None
                 errors.append({"index": index, "id": event_id if isinstance(event_id, str) else None,
                                "code": problem[0], "detail": problem[1]})
+        if cred.is_city:
+            outside = [index for index, event in enumerate(events) if event.get("kind") not in CITY_WRITE_KINDS]
+            if outside:
+                raise Problem(403, "forbidden", "a city token may record only supervision (order.supervised)"
+                              f" and notes (incident.noted); event {outside[0]} is neither; nothing was stored")
         if errors:
             raise Problem(422, "invalid_events", f"{len(errors)} of {len(events)} events were refused;"
                           " nothing was stored", errors=errors)
@@ -398,6 +408,16 @@ def create_app(
         return JSONResponse({"registry": store.registry(county), "epoch": store.epoch(county),
                              "server_time": now()})
 
+    async def city_streams(request: Request) -> Response:
+        """Every county stream (name, last seq, epoch): what a city console keeps a replica of.
+        City tokens only; a county's token is answered as if the list did not exist."""
+        cred = credential(request)
+        assert cred is not None
+        if not (cred.is_city and "read-all" in cred.scopes):
+            raise Problem(404, "not_found", "no such resource for this token")
+        throttle(cred, "pull")
+        return JSONResponse({"streams": store.streams(), "server_time": now()})
+
     async def openapi(request: Request) -> Response:
         strike(request)  # served to anyone, so it counts like any request without a token
         return JSONResponse(spec)
@@ -424,6 +444,7 @@ def create_app(
         Route("/v1/streams/{county}/events", _guarded(pull), methods=["GET"]),
         Route("/v1/streams/{county}/registry", _guarded(registry), methods=["GET"]),
         Route("/v1/openapi.json", _guarded(openapi), methods=["GET"]),
+        Route("/v1/streams", _guarded(city_streams), methods=["GET"]),
     ]
     app = Starlette(
         routes=routes,

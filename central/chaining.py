@@ -10,12 +10,12 @@ names their links in ``skipped`` and the chain is bridged over them (their conte
 kept, their links are, in ``chain_skips``).
 
 Called by ``CentralStore.apply_batch`` inside the batch's transaction; the push handler only
-reads the ``skipped`` field through ``read_skipped``.
+reads the ``skipped`` field through ``read_skipped``. Its SQL is what SQLite and PostgreSQL both
+speak (central/pgstore.py runs it too).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from console.store import chain
@@ -63,7 +63,7 @@ def read_skipped(value: object) -> list[dict[str, Any]] | str:
 class ChainGate:
     """One seat's chain as one push batch sees it, read once inside the batch's transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, county: str, seat: str, skipped: list[dict[str, Any]]) -> None:
+    def __init__(self, conn: Any, county: str, seat: str, skipped: list[dict[str, Any]]) -> None:
         row = conn.execute("SELECT hash FROM chain_heads WHERE county = ? AND seat = ?", (county, seat)).fetchone()
         self.county, self.seat = county, seat
         self.head: str | None = row[0] if row else None
@@ -94,13 +94,14 @@ class ChainGate:
         self.head, self.head_id, self.started = digest, wire["id"], True
         return None
 
-    def save(self, conn: sqlite3.Connection, now: str) -> None:
+    def save(self, conn: Any, now: str) -> None:
         """Keep the new head and the bridged links (same transaction as the events)."""
         if self.bridged:
             conn.executemany(
-                "INSERT OR IGNORE INTO chain_skips (id, county, seat, prev, hash, received_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO chain_skips (id, county, seat, prev, hash, received_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [(b["id"], self.county, self.seat, b["prev"], b["hash"], now) for b in self.bridged])
         if self.head_id:
-            conn.execute("INSERT OR REPLACE INTO chain_heads (county, seat, hash, event_id) VALUES (?, ?, ?, ?)",
+            conn.execute("INSERT INTO chain_heads (county, seat, hash, event_id) VALUES (?, ?, ?, ?)"
+                         " ON CONFLICT (county, seat) DO UPDATE SET hash = excluded.hash, event_id = excluded.event_id",
                          (self.county, self.seat, self.head, self.head_id))

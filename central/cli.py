@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--county")
     add.add_argument("--seat", required=True)
     add.add_argument("--city", action="store_true")
+    add.add_argument("--supervise", action="store_true", help="a city token that may also record 督办 and notes")
     revoke = admin.add_parser("revoke")
     revoke.add_argument("--county")
     revoke.add_argument("--seat", required=True)
@@ -74,9 +75,15 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("--to", required=True)
     restore = admin.add_parser("restore")
     restore.add_argument("--from", dest="source", required=True)
+    role = admin.add_parser("db-role", help="PostgreSQL: a county's (or the city's) read-only database role")
+    role.add_argument("--county")
+    role.add_argument("--city", action="store_true")
+    migrate = admin.add_parser("migrate", help="copy a whole store into an empty one (SQLite → PostgreSQL)")
+    migrate.add_argument("--from", dest="source", required=True)
+    migrate.add_argument("--to", dest="target", required=True)
     audit = admin.add_parser("audit")
     audit.add_argument("--json", action="store_true")
-    for sub in (add, revoke, admin.choices["seats"], backup, restore, audit):
+    for sub in (add, revoke, admin.choices["seats"], backup, restore, audit, role):
         sub.add_argument("--store")
     return top
 
@@ -96,18 +103,22 @@ def main(argv: list[str] | None = None, lang: str | None = None) -> int:
         return exc.exit_code
 
 
-def store_path(spec: str | None) -> Path:
-    """``sqlite:PATH``, else $LINKAGE_CENTRAL_DB, else ``central.db`` in the user data dir."""
+def store_path(spec: str | None) -> Path | str:
+    """``sqlite:PATH`` or a ``postgresql://…`` URL (central/storage.py), else $LINKAGE_CENTRAL_DB,
+    else ``central.db`` in the user data dir."""
     if spec is None:
         env = os.environ.get(STORE_ENV)
         if env:
-            return Path(env)
+            return env if env.startswith(("postgresql://", "postgres://")) else Path(env)
         import platformdirs
 
         return Path(platformdirs.user_data_dir("linkage-console")) / "central.db"
+    if spec.startswith(("postgresql://", "postgres://")):
+        return spec
     kind, colon, path = spec.partition(":")
     if kind != "sqlite" or not colon or not path:
-        raise Usage("central.bad_store", zh="--store 应写作 sqlite:路径", en="--store must be sqlite:PATH")
+        raise Usage("central.bad_store", zh="--store 应写作 sqlite:路径 或 postgresql://…",
+                    en="--store must be sqlite:PATH or postgresql://…")
     return Path(path)
 
 
@@ -133,27 +144,37 @@ def _say(line: str) -> None:
 
 
 def _admin(args: argparse.Namespace, lang: str) -> int:
-    from central.store import CITY_SCOPES, SEAT_SCOPES, CentralStore
+    from central.storage import is_postgresql, open_store, restore_store
+    from central.store import CITY_SCOPES, CITY_SUPERVISE_SCOPES, SEAT_SCOPES
 
     zh = lang == "zh"
+    if args.action == "migrate":
+        from central.storage import migrate_store
+
+        counts = migrate_store(store_path(args.source), store_path(args.target), SystemClock())
+        _say(("已复制：" if zh else "copied: ") + ", ".join(f"{t} {n}" for t, n in counts.items()))
+        return 0
     path = store_path(args.store)
     if args.action == "restore":
-        streams = CentralStore.restore(args.source, path, SystemClock())
+        streams = restore_store(args.source, path, SystemClock())
         _say(f"已从备份恢复，共 {len(streams)} 个县的事件流，均已换新纪元（epoch）"
              if zh else f"restored from the backup; {len(streams)} streams, each with a new epoch")
         for s in streams:
             _say(f"  {s['county']}  seq {s['last_seq']}  epoch {s['epoch']}")
         return 0
-    if args.action == "audit" and not path.is_file():
+    if args.action == "audit" and not is_postgresql(path) and not Path(path).is_file():
         raise BadInput("central.no_store", zh="找不到服务器数据库 {path}", en="no server store at {path}",
                        path=str(path))
-    store = CentralStore(path, SystemClock())
+    store = open_store(path, SystemClock())
     try:
         if args.action == "audit":
             return _audit(store, zh, args.json)
+        if args.action == "db-role":
+            return _db_role(store, args, zh)
         if args.action == "add-seat":
             county, seat = _names(args)
-            token = store.add_token(county, seat, CITY_SCOPES if args.city else SEAT_SCOPES)
+            scopes = (CITY_SUPERVISE_SCOPES if args.supervise else CITY_SCOPES) if args.city else SEAT_SCOPES
+            token = store.add_token(county, seat, scopes)
             _say(token)
             _say("请妥善保管此令牌：它只显示这一次，服务器只保存其摘要。"
                  if zh else "Keep this token safe: it is shown only this once; the server keeps only its hash.")
@@ -184,6 +205,25 @@ def _admin(args: argparse.Namespace, lang: str) -> int:
         store.close()
 
 
+def _db_role(store: Any, args: argparse.Namespace, zh: bool) -> int:
+    """``server db-role``: the row-level-security role to grant a county's (or the city's) own
+    database login (central/pgstore.py); PostgreSQL stores only."""
+    from central.pgstore import PgCentralStore
+
+    if not isinstance(store, PgCentralStore):
+        raise Usage("central.db_role_sqlite", zh="数据库角色只用于 PostgreSQL 存储",
+                    en="database roles exist only for a PostgreSQL store")
+    if args.city:
+        role = store.city_role()
+    elif args.county and protocol.valid_name(args.county):
+        role = store.county_role(args.county)
+    else:
+        raise Usage("central.no_county", zh="请用 --county 指定县（或 --city）", en="give --county (or --city)")
+    _say(role)
+    _say(f"授权某个登录角色：GRANT \"{role}\" TO 登录名;" if zh else f"grant it to a login: GRANT \"{role}\" TO login;")
+    return 0
+
+
 def _audit(store: Any, zh: bool, as_json: bool) -> int:
     """``server audit``: every stored event and chain checked; exit 4 if anything is wrong."""
     from central.audit import verify_server
@@ -212,7 +252,7 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
 
     from central.app import create_app
     from central.guard import BACKLOG, guarded_protocol
-    from central.store import CentralStore
+    from central.storage import open_store
 
     if args.rate <= 0 or args.burst < 1:
         raise Usage("central.bad_rate", zh="--rate 须大于 0，--burst 至少为 1",
@@ -225,7 +265,7 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
     limits = _limits(args)
     path = store_path(args.store)
     clock = SystemClock()
-    store = CentralStore(path, clock)
+    store = open_store(path, clock)
     try:
         sock = listen(args.host, args.port)
         log = logging.getLogger("linkage.central")

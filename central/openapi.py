@@ -199,6 +199,17 @@ def build_spec() -> dict[str, Any]:
                 "server_time": {"type": "string"},
             },
         },
+        "StreamsResponse": {
+            "type": "object",
+            "required": ["streams", "server_time"],
+            "properties": {
+                "streams": {"type": "array", "items": {
+                    "type": "object", "required": ["county", "last_seq", "epoch"],
+                    "properties": {"county": {"type": "string"}, "last_seq": {"type": "integer"},
+                                   "epoch": {"type": "string"}}}},
+                "server_time": {"type": "string"},
+            },
+        },
         "Hello": {
             "type": "object",
             "required": ["server_time", "protocol", "supported", "limits"],
@@ -289,6 +300,19 @@ def build_spec() -> dict[str, Any]:
             "parameters": [_county()],
             "responses": {"200": _ok("The newest registry.", "RegistryResponse"),
                           **_stream_errors(body=False, write=False)},
+        }},
+        "/v1/streams": {"get": {
+            "operationId": "streams",
+            "summary": "Every county's stream (name, last seq, epoch): for city tokens only.",
+            "security": bearer,
+            "responses": {
+                "200": _ok("The streams, by county.", "StreamsResponse"),
+                "401": _problem("Missing, unknown (`unauthenticated`) or revoked (`token_revoked`) token.",
+                                headers=_WWW_AUTH),
+                "404": _problem("`not_found`: not a city token."),
+                "429": _problem("`rate_limited`.", headers=_RETRY_AFTER),
+                "500": _problem("`internal`: server trouble."),
+            },
         }},
         "/v1/openapi.json": {"get": {
             "operationId": "openapi",

@@ -41,6 +41,10 @@ PRAGMAS = (
 CITY = "*"  # the county of a city-level (read-all) token
 SEAT_SCOPES = ("push", "pull")
 CITY_SCOPES = ("read-all",)
+# a city token that may also supervise: record 督办 on a county's order and a note on its
+# incident, into that county's stream, and nothing else (central/app.py refuses every other kind)
+CITY_SUPERVISE_SCOPES = ("read-all", "supervise")
+CITY_WRITE_KINDS = frozenset({"order.supervised", "incident.noted"})
 
 # Append-only: a shipped migration is never edited; a change is a new entry.
 MIGRATIONS: tuple[tuple[str, str], ...] = (
@@ -274,12 +278,13 @@ class CentralStore:
 
     def registry(self, county: str) -> dict[str, Any] | None:
         """The county's winning ``catalog.loaded`` (the rule every seat applies), or None."""
+        return self._registry(county, "SELECT id, seq, body FROM events INDEXED BY events_registry"
+                                      " WHERE county = ? AND kind = 'catalog.loaded'")
+
+    def _registry(self, county: str, sql: str) -> dict[str, Any] | None:
+        """``registry`` over ``sql`` (the registry events of a county: each engine names its index)."""
         with self._lock:
-            rows = self.conn.execute(
-                "SELECT id, seq, body FROM events INDEXED BY events_registry"
-                " WHERE county = ? AND kind = 'catalog.loaded'",
-                (county,),
-            ).fetchall()
+            rows = self.conn.execute(sql, (county,)).fetchall()
         # only registries that load as a catalog (an older server may have stored others)
         usable = [(r, wire) for r in rows
                   if payload_problem("catalog.loaded", (wire := json.loads(r["body"]))["payload"]) is None]

@@ -159,15 +159,16 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 60) -> subproc
 
 
 @contextmanager
-def serve_subprocess(store_path: Path, *extra: str, timeout: float = 30,
+def serve_subprocess(store_path: Path | str, *extra: str, timeout: float = 30,
                      on_log: Callable[[str], None] | None = None,
                      preexec_fn: Callable[[], None] | None = None) -> Iterator[ServerProcess]:
-    """``linkage serve --port 0 --store sqlite:PATH`` on 127.0.0.1; terminated on exit.
+    """``linkage serve --port 0 --store sqlite:PATH`` on 127.0.0.1; terminated on exit. A
+    ``postgresql://`` URL instead of a path serves that database.
 
     Each stderr line is kept in ``ServerProcess.log`` and handed to ``on_log`` as it arrives;
     ``preexec_fn`` runs in the child before it starts (say, to lower its open-file limit)."""
     cmd = [sys.executable, "-m", "console.cli", "serve", "--host", LOOPBACK, "--port", "0",
-           "--store", f"sqlite:{store_path}", *extra]
+           "--store", _store_option(store_path), *extra]
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_child_env(),
                                preexec_fn=preexec_fn)
     log: list[str] = []
@@ -199,6 +200,11 @@ def serve_subprocess(store_path: Path, *extra: str, timeout: float = 30,
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+
+
+def _store_option(spec: Path | str) -> str:
+    text = str(spec)
+    return text if text.startswith(("postgresql://", "postgres://")) else f"sqlite:{text}"
 
 
 def _read_line(process: subprocess.Popen[str], timeout: float) -> str:

@@ -30,6 +30,7 @@ USAGE = (
     "       linkage             open the console (one per database; --read-only: a view;\n"
     "                           --demo-rate N: with simulated calls, N a minute)\n"
     "       linkage serve …     run the city sync server; linkage server … administers it\n"
+    "       linkage city …      the city console over every county (console/city/cli.py)\n"
 )
 
 
@@ -72,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         return _refuse(bad, lang or "zh", as_json)
     if tokens and tokens[0] in ("serve", "server"):
         return _run_server(tokens, lang)
+    if tokens and tokens[0] == "city":
+        from console.city.cli import main as city_main
+
+        return city_main([*tokens[1:], *(["--json"] if as_json else [])], lang)
     # --operator travels in every event this process writes, to every seat: one line, no escapes
     operator = one_line(opts["operator"]).strip() if "operator" in opts else None
     try:

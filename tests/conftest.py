@@ -261,3 +261,29 @@ def seeded(cli: Cli) -> Cli:
            "--address", "人民路12号", "--area", "urban", "--category", "power_supply")
     cli.ok("order", "new", "1", "gdj")
     return cli
+
+
+# -- the city server's two engines ------------------------------------------------------------
+# Every server test that takes ``central_spec`` runs twice: on a SQLite file in tmp_path and on a
+# fresh database of a throwaway PostgreSQL cluster (one per test worker, started on first use;
+# central/pgcluster.py says how it runs as root). .ci/run installs PostgreSQL when missing, so
+# the skip below happens only on a developer's machine without it.
+ENGINES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Any]:
+    from central.pgcluster import binaries, throwaway
+
+    if binaries() is None:
+        pytest.skip("no PostgreSQL server programs (initdb, pg_ctl) here; .ci/run installs them")
+    with throwaway() as cluster:
+        yield cluster
+
+
+@pytest.fixture(params=ENGINES)
+def central_spec(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a test's city server store lives: a SQLite path or a PostgreSQL URL (central/storage.py)."""
+    if request.param == "sqlite":
+        return tmp_path / "central.db"
+    return str(request.getfixturevalue("pg_cluster").new_database())

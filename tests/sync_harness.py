@@ -17,7 +17,7 @@ import httpx
 from conftest import one_row
 
 from central.app import create_app
-from central.store import CentralStore
+from central.storage import open_store, restore_store
 from console.kernel.clock import FakeClock
 from console.seat.services import Services, open_services
 from console.tiered.grading import grades_of
@@ -80,10 +80,11 @@ class FaultyTransport(httpx.AsyncBaseTransport):
 
 
 class County:
-    def __init__(self, root: Path, clock: FakeClock, seats: int = 3) -> None:
+    def __init__(self, root: Path, clock: FakeClock, seats: int = 3, store: Path | str | None = None) -> None:
         self.root = root
         self.clock = clock
-        self.central = CentralStore(root / "central.db", clock)
+        self.store = root / "central.db" if store is None else store  # a SQLite path or a PostgreSQL URL
+        self.central = open_store(self.store, clock)
         self.app = create_app(self.central, clock=clock, rate=1e9, burst=10**9)
         self.transport = FaultyTransport(httpx.ASGITransport(app=self.app))
         self.names = [f"seat-{n:02d}" for n in range(1, seats + 1)]
@@ -104,8 +105,8 @@ class County:
     def restore_server(self, backup: Path) -> None:
         """Put the server back to an older backup, as an operator would after losing it."""
         self.central.close()
-        CentralStore.restore(backup, self.root / "central.db", self.clock)
-        self.central = CentralStore(self.root / "central.db", self.clock)
+        restore_store(backup, self.store, self.clock)
+        self.central = open_store(self.store, self.clock)
         self.app = create_app(self.central, clock=self.clock, rate=1e9, burst=10**9)
         self.transport.inner = httpx.ASGITransport(app=self.app)
 

@@ -1,4 +1,5 @@
-"""The city server's API in-process (httpx.ASGITransport) over a real SQLite store in tmp_path."""
+"""The city server's API in-process (httpx.ASGITransport) over a real store: a SQLite file in
+tmp_path and a PostgreSQL database (``central_spec``: each test runs on both)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from central.app import create_app
+from central.storage import open_store
 from central.store import CentralStore
 from central.testing import asgi_request, push_body, registry_payload, wire_event
 from console.kernel.clock import FakeClock
@@ -44,9 +46,9 @@ class Api:
 
 
 @pytest.fixture
-def api(tmp_path: Path) -> Iterator[Api]:
+def api(central_spec: Path | str) -> Iterator[Api]:
     clock = FakeClock(START)
-    store = CentralStore(tmp_path / "central.db", clock)
+    store = open_store(central_spec, clock)
     yield Api(store, clock)
     store.close()
 
@@ -155,7 +157,7 @@ def test_openapi_is_served(api: Api) -> None:
     assert spec["openapi"].startswith("3.1")
     assert set(spec["paths"]) == {"/v1/hello", "/v1/streams/{county}/events:push", "/v1/streams/{county}/events",
                                   "/v1/streams/{county}/events:missing", "/v1/streams/{county}/registry",
-                                  "/v1/openapi.json"}
+                                  "/v1/openapi.json", "/v1/streams"}
 
 
 def test_unknown_paths_and_methods_are_problems_too(api: Api) -> None:
@@ -184,18 +186,17 @@ def test_one_json_log_line_per_request(api: Api, caplog: pytest.LogCaptureFixtur
     print("log line:", json.dumps(first))
 
 
-def test_a_client_that_goes_away_mid_upload_is_logged_not_a_server_failure(tmp_path: Path,
-                                                                           caplog: pytest.LogCaptureFixture) -> None:
+def test_a_client_that_goes_away_mid_upload_is_logged_not_a_server_failure(
+        central_spec: str, caplog: pytest.LogCaptureFixture) -> None:
     """A seat killed while sending a push: real uvicorn, a raw socket that sends half a body."""
     import logging
     import socket
     import time
 
-    from central.store import CentralStore
     from central.testing import serve_in_thread
     from console.kernel.clock import SystemClock
 
-    store = CentralStore(tmp_path / "c.db", SystemClock())
+    store = open_store(central_spec, SystemClock())
     token = store.add_token("c1", "seat-01")
     caplog.set_level(logging.INFO, logger="linkage.central")
     with serve_in_thread(store) as url:

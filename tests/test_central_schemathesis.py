@@ -1,6 +1,7 @@
 """The city server against its own OpenAPI description, with schemathesis' default checks.
 
-In-process (ASGI), over a real SQLite store in tmp_path. Each generated request is sent with
+In-process (ASGI), over a real store: a SQLite file in tmp_path, then a PostgreSQL database
+(the fixture is parametrized over both engines). Each generated request is sent with
 a real token minted for the county in its path and the seat in its body, as a deployed seat
 would hold. Two adjustments, and why:
 
@@ -31,7 +32,7 @@ from requests.structures import CaseInsensitiveDict
 from schemathesis import Case
 
 from central.app import create_app
-from central.store import CentralStore
+from central.storage import open_store
 from central.testing import registry_payload
 from console.kernel.clock import FakeClock, parse_instant
 from console.kernel.ids import uuid7
@@ -52,10 +53,13 @@ CONFIG = schemathesis.Config.from_dict({
 })
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    path: Path = tmp_path_factory.mktemp("central") / "central.db"
-    store = CentralStore(path, FakeClock(START))
+@pytest.fixture(scope="module", params=("sqlite", "postgresql"))
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    path: Path | str = tmp_path_factory.mktemp("central") / "central.db"
+    if request.param == "postgresql":
+        path = request.getfixturevalue("pg_cluster").new_database()
+    TOKENS.clear()  # tokens live in the store: a new store mints its own
+    store = open_store(path, FakeClock(START))
     app = create_app(store, clock=FakeClock(START), rate=10_000, burst=10_000)
     yield schemathesis.openapi.from_asgi("/v1/openapi.json", app, config=CONFIG)
     store.close()

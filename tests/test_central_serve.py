@@ -1,16 +1,17 @@
 """``linkage serve`` and ``linkage server …`` as real processes: real uvicorn on 127.0.0.1, real
-HTTP, real SQLite files in tmp_path, exit codes and messages as a person sees them.
+HTTP, real stores (SQLite files in tmp_path; the ``central_spec`` tests also a PostgreSQL
+database), exit codes and messages as a person sees them.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+from engines import connect, store_option
 
 from central.store import CentralStore
 from central.testing import push_body, run_cli, serve_in_thread, serve_subprocess, wire_event
@@ -18,16 +19,17 @@ from console.kernel.clock import SystemClock
 from console.sync import protocol
 
 
-def enrol(store: Path, county: str, seat: str, *extra: str) -> str:
-    result = run_cli("server", "add-seat", "--county", county, "--seat", seat, "--store", f"sqlite:{store}", *extra)
+def enrol(store: Path | str, county: str, seat: str, *extra: str) -> str:
+    result = run_cli("server", "add-seat", "--county", county, "--seat", seat, "--store", store_option(store),
+                     *extra)
     assert result.returncode == 0, result.stderr
     token, advice = result.stdout.splitlines()
     assert "只显示这一次" in advice
     return token
 
 
-def test_serve_answers_real_http_push_and_pull(tmp_path: Path) -> None:
-    store = tmp_path / "central.db"
+def test_serve_answers_real_http_push_and_pull(central_spec: Path | str) -> None:
+    store = central_spec
     token = enrol(store, "c1", "seat-01")
     started = time.monotonic()
     with serve_subprocess(store) as server:
@@ -55,7 +57,7 @@ def test_serve_answers_real_http_push_and_pull(tmp_path: Path) -> None:
     assert [(entry["method"], entry["status"]) for entry in lines] == [
         ("GET", 200), ("POST", 200), ("GET", 200), ("POST", 400)]
     assert token not in log
-    conn = sqlite3.connect(store)
+    conn = connect(store)
     try:
         assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 20
     finally:
@@ -63,9 +65,9 @@ def test_serve_answers_real_http_push_and_pull(tmp_path: Path) -> None:
     print(f"ready in {ready_s:.2f} s on port {server.ready['port']}; 20 events pushed and pulled over HTTP")
 
 
-def test_server_admin_commands_and_their_exit_codes(tmp_path: Path) -> None:
-    store = tmp_path / "central.db"
-    spec = f"sqlite:{store}"
+def test_server_admin_commands_and_their_exit_codes(tmp_path: Path, central_spec: Path | str) -> None:
+    store = central_spec
+    spec = store_option(store)
     token = enrol(store, "c1", "seat-01")
     enrol(store, "c1", "seat-02")
     city = run_cli("server", "add-seat", "--city", "--seat", "city-01", "--store", spec)
@@ -94,14 +96,14 @@ def test_server_admin_commands_and_their_exit_codes(tmp_path: Path) -> None:
     ):
         refused = run_cli(*args, "--store", spec)
         assert refused.returncode == 2 and words in refused.stderr, refused.stderr
-    bad_store = run_cli("server", "seats", "--store", str(store))
+    bad_store = run_cli("server", "seats", "--store", str(tmp_path / "central.db"))
     assert bad_store.returncode == 2 and "sqlite:" in bad_store.stderr
     assert len(run_cli("server", "seats", "--store", spec).stdout.splitlines()) == 3, "refusals changed nothing"
 
 
-def test_backup_then_restore_through_the_cli(tmp_path: Path) -> None:
-    store = tmp_path / "central.db"
-    spec = f"sqlite:{store}"
+def test_backup_then_restore_through_the_cli(tmp_path: Path, central_spec: Path | str) -> None:
+    store = central_spec
+    spec = store_option(store)
     token = enrol(store, "c1", "seat-01")
     backup = tmp_path / "backup" / "central-2026-11-28.db"
     with serve_subprocess(store) as server, httpx.Client(

@@ -46,8 +46,9 @@ from typing import Any
 
 import pytest
 from crash_harness import PROJECTIONS, WriterRun, replayed
+from engines import connect, quick_check
 
-from central.store import CentralStore
+from central.storage import open_store
 from central.testing import ServerProcess, serve_subprocess
 from console.kernel.clock import SystemClock
 from console.seat.services import Services, open_services
@@ -142,7 +143,7 @@ class Seat:
 class Server:
     """``linkage serve`` on the one store file; SIGKILLed and restarted, same port if free."""
 
-    def __init__(self, store: Path) -> None:
+    def __init__(self, store: Path | str) -> None:
         self.store = store
         self.port = 0
         self.cm: AbstractContextManager[ServerProcess] | None = None
@@ -250,7 +251,7 @@ def _one(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> in
     return int(conn.execute(sql, params).fetchone()[0])
 
 
-def _check_after_seat_kill(seat: Seat, store: Path) -> bool:
+def _check_after_seat_kill(seat: Seat, store: Path | str) -> bool:
     """The killed seat's file, before it is opened again: nothing confirmed lost, no half
     transaction. False if the kill came before the first start had made the schema."""
     if not seat.db.exists():
@@ -287,7 +288,7 @@ def _check_after_seat_kill(seat: Seat, store: Path) -> bool:
     finally:
         conn.close()
     # what the seat holds as acked (or pulled) is on the server under that seq, for good
-    server = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    server = sqlite3.connect(f"file:{store}?mode=ro", uri=True) if isinstance(store, Path) else connect(store)
     try:
         held = dict(server.execute("SELECT id, seq FROM events WHERE county = ?", (COUNTY,)).fetchall())
     finally:
@@ -297,10 +298,10 @@ def _check_after_seat_kill(seat: Seat, store: Path) -> bool:
     return True
 
 
-def _check_after_server_kill(store: Path) -> None:
-    conn = sqlite3.connect(store)
+def _check_after_server_kill(store: Path | str) -> None:
+    conn = connect(store)
     try:
-        assert conn.execute("PRAGMA quick_check").fetchall() == [("ok",)]
+        assert quick_check(conn)
         seqs = [r[0] for r in conn.execute("SELECT seq FROM events WHERE county = ? ORDER BY seq", (COUNTY,))]
         assert seqs == list(range(1, len(seqs) + 1)), "the server's seqs have a gap after a kill"
         assert _one(conn, "SELECT last_seq FROM streams WHERE county = ?", (COUNTY,)) == len(seqs)
@@ -337,13 +338,13 @@ def leftovers() -> Iterator[list[Seat | Server]]:
 
 @pytest.mark.slow
 def test_kill_9_during_writes_and_sync_loses_nothing_and_converges(
-        tmp_path: Path, leftovers: list[Seat | Server]) -> None:
+        tmp_path: Path, central_spec: Path | str, leftovers: list[Seat | Server]) -> None:
     started = time.monotonic()
     seed = int(os.environ.get("SYNC_CRASH_SEED") or random.randrange(1 << 30))
     print(f"\nsync crash test seed {seed} (SYNC_CRASH_SEED={seed} repeats the same plan, roughly)")
     rnd = random.Random(seed)
-    store = tmp_path / "central.db"
-    central = CentralStore(store, SystemClock())
+    store = central_spec  # a SQLite file or a PostgreSQL database: the server is killed over either
+    central = open_store(store, SystemClock())
     try:
         seats = [Seat(tmp_path, name, central.add_token(COUNTY, name)) for name in SEATS]
     finally:
@@ -476,9 +477,9 @@ def test_kill_9_during_writes_and_sync_loses_nothing_and_converges(
     assert not failures, "server errors:\n" + "\n".join(failures)[-4000:]
 
     # -- the server ----------------------------------------------------------------------------
-    conn = sqlite3.connect(store)
+    conn = connect(store)
     try:
-        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert quick_check(conn, "integrity_check")
         rows = conn.execute("SELECT id, seq, county, hash FROM events ORDER BY seq").fetchall()
         on_server = {r[0]: (r[1], r[3]) for r in rows}
         assert {r[2] for r in rows} == {COUNTY}

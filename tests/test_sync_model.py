@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -34,6 +35,10 @@ CATEGORIES = ("public_order", "traffic_accident", "crime")
 UNITS = ("psb", "health", "housing", "transport")
 VERBS = ("deliver", "ack", "depart", "arrive", "feedback", "complete", "return", "cancel")
 TOTALS: Counter[str] = Counter()
+# where each example's server store goes: set by the test for its engine (None: a SQLite file
+# in the example's own directory; else a fresh PostgreSQL database per example)
+NEW_STORE: list[Callable[[], str | None]] = [lambda: None]
+DROP_STORE: list[Callable[[Path | str], None]] = [lambda spec: None]
 
 seat = st.sampled_from(SEATS)
 
@@ -43,7 +48,7 @@ class SyncModel(RuleBasedStateMachine):
         super().__init__()
         self.root = Path(tempfile.mkdtemp(prefix="sync-model-"))
         self.clock = FakeClock("2026-11-28T06:00:00Z")
-        self.county = County(self.root, self.clock)
+        self.county = County(self.root, self.clock, store=NEW_STORE[0]())
         self.saved: dict[str, set[str]] = {name: set() for name in SEATS}
         self._note_saved()
 
@@ -173,6 +178,7 @@ class SyncModel(RuleBasedStateMachine):
         finally:
             self.county.close()
             shutil.rmtree(self.root, ignore_errors=True)
+            DROP_STORE[0](self.county.store)  # a PostgreSQL example's database, like its directory
 
     def _finish(self) -> None:
         import asyncio
@@ -202,8 +208,16 @@ SyncModel.TestCase.settings = settings(
 )
 
 
-def test_sync_model() -> None:
+@pytest.mark.parametrize("engine", ("sqlite", "postgresql"))
+def test_sync_model(engine: str, request: pytest.FixtureRequest) -> None:
     TOTALS.clear()
+    if engine == "postgresql":
+        cluster = request.getfixturevalue("pg_cluster")
+        NEW_STORE[0] = cluster.new_database
+        DROP_STORE[0] = cluster.drop_database
+    else:
+        NEW_STORE[0] = lambda: None
+        DROP_STORE[0] = lambda spec: None
     SyncModel.TestCase().runTest()
     print("\nsync model:", dict(sorted(TOTALS.items())))
     assert TOTALS["examples"] > 0 and TOTALS["events"] > 0

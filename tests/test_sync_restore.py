@@ -25,8 +25,9 @@ def _work(county: County, tag: str) -> None:
         intake.add_note(services.ctx, result.incident.no, f"{tag} 已通知物业")
 
 
-def test_server_restored_from_an_older_backup_loses_nothing(tmp_path: Path) -> None:
-    county = County(tmp_path, FakeClock("2026-11-28T06:00:00Z"))
+def test_server_restored_from_an_older_backup_loses_nothing(tmp_path: Path, central_spec: Path | str) -> None:
+    """On both engines (``central_spec``): a SQLite file copy, or pg_dump/pg_restore."""
+    county = County(tmp_path, FakeClock("2026-11-28T06:00:00Z"), store=central_spec)
     try:
         _work(county, "早")
         county.drain()

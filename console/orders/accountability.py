@@ -53,7 +53,10 @@ SUPERVISE_LEVELS: dict[int, tuple[str, str]] = {
     1: ("中心主任督办", "center director"),
     2: ("县应急办督办", "county emergency office"),
     3: ("县政府督办", "county government"),
+    4: ("市级督办", "city"),
 }
+# recorded by the city (a city token's push, central/app.py), never chosen at a county seat
+CITY_LEVEL = 4
 MAX_SUPERVISE_MINUTES = 7 * 24 * 60
 
 # callback result → (zh, en)
@@ -193,7 +196,7 @@ def parse_level(raw: str | int) -> int:
         level = int(text) if text.isdigit() else LEVEL_WORDS.get(text, 0)
     except ValueError:
         level = 0
-    if level not in SUPERVISE_LEVELS:
+    if level not in SUPERVISE_LEVELS or level == CITY_LEVEL:
         raise BadInput("supervise.level",
                        zh="督办级别只能是 1（中心主任）、2（县应急办）或 3（县政府）：{l}",
                        en="the supervise level must be 1 (center director), 2 (county emergency"

@@ -255,7 +255,7 @@ class OrderUrged(Payload):
 
 class OrderSupervised(Payload):
     order_id: Id
-    level: Annotated[int, Meta(ge=1, le=3)]
+    level: Annotated[int, Meta(ge=1, le=4)]  # 4: the city's 督办 (console/orders/accountability.py)
     reason: Annotated[str, Meta(min_length=1, max_length=MAX_REASON)]
     due: Instant
     incident_id: Id | None = None

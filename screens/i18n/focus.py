@@ -31,6 +31,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "supervise.level.1": ("一级督办", "level 1"),
     "supervise.level.2": ("二级督办", "level 2"),
     "supervise.level.3": ("三级督办", "level 3"),
+    "supervise.level.4": ("市级督办", "city level"),
     # a refusal's CLI flag (--reason) shown as the dialog's field
     "refusal.field": ("“{label}”一栏", "the “{label}” field"),
 }
