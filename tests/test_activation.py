@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from console.catalog.registry import default_data_dir
+from console.catalog.loading import default_data_dir
 from console.kernel.clock import FakeClock
 from console.kernel.errors import LinkageError
 from console.seat.services import Services

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from console.catalog.registry import Catalog, default_data_dir, load_catalog, within_hours
+from console.catalog.loading import default_data_dir, load_catalog
+from console.catalog.registry import Catalog, within_hours
 from console.kernel.errors import BadInput, DataError, NotFound
 
 # The policy's own lists (seed/000_…, 三(二)), word for word.

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.calls import drills, intake, unit_reports
-from console.catalog.registry import Catalog, Unit, default_data_dir, load_catalog
+from console.catalog.loading import default_data_dir, load_catalog
+from console.catalog.registry import Catalog, Unit
 from console.catalog.repeats import Repeat, find_repeats
 from console.catalog.triage import Triage, TriageResult
 from console.duty import handover, operators, rosters
