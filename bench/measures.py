@@ -29,7 +29,8 @@ from bench.sync import measure_sync_catchup, measure_sync_push
 from bench.triage_heldout import measure_triage_heldout_v2
 from bench.tui import measure_tui_keys, measure_tui_start
 from console.calls import intake
-from console.catalog.registry import Catalog, default_data_dir, load_catalog
+from console.catalog.loading import default_data_dir, load_catalog
+from console.catalog.registry import Catalog
 from console.catalog.triage import Triage, normalise
 from console.kernel.clock import FakeClock, SystemClock
 from console.seat.services import Services, open_services

@@ -228,7 +228,7 @@ def _checks_row(name: str, on: list[float], off: list[float], *, higher_is_bette
     return Row(name=name, n=len(on), value=fmt(med), p95=fmt(worst), base_value=fmt(omed), base_p95=fmt(oworst),
                vs_base=f"{ratio:.2f}×", target="≤ 1.10× cost", vs_target=f"{cost / 1.10:.2f}", ok=cost <= 1.10,
                notes=[f"{name}: baseline = the same measure with the event schemas switched off"
-                      " (console/sync/schema.py; protocol.payload_problem replaced by a no-op at both ends),"
+                      " (console/store/payloads.py; protocol.payload_problem replaced by a no-op at both ends),"
                       " interleaved in this run; cost = slowdown of the medians, judged ≤ 1.10"])
 
 

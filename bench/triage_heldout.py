@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Protocol
 
 from bench.core import Env, Row, latency_row, paired, score_row
-from console.catalog.registry import Catalog, default_data_dir, load_catalog
+from console.catalog.loading import default_data_dir, load_catalog
+from console.catalog.registry import Catalog
 from console.catalog.triage import Triage, TriageResult
 
 ROOT = Path(__file__).resolve().parent.parent

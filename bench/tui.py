@@ -77,7 +77,7 @@ def seed_past_incidents(path: Path, n: int) -> float:
     schema). Returns seconds taken."""
     started = perf_counter()
     seed_calls(path, n, max(1000, n // 3))
-    from console.catalog.registry import default_data_dir, load_catalog
+    from console.catalog.loading import default_data_dir, load_catalog
 
     catalog = load_catalog(default_data_dir())
     unit = catalog.units[catalog.categories["water_supply"].lead_unit]

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from console.kernel.inputs import VISIBLE_CHAR
+from console.store.payloads import json_schemas
 from console.store.projections import APPLIERS
 from console.sync import protocol
-from console.sync.schema import json_schemas
 
 NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # protocol.valid_name
 UUID7_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
@@ -110,7 +110,7 @@ def build_spec() -> dict[str, Any]:
         },
         "Event": {
             "description": "One event on the wire. `kind` must be known and its payload must match "
-                           "that kind's schema (console/sync/schema.py); unknown fields are refused at any "
+                           "that kind's schema (console/store/payloads.py); unknown fields are refused at any "
                            "depth. Every event's `seat` must be the token's seat, and its id may not run "
                            "ahead of the server's clock by more than `limits.id_skew_seconds`.",
             "oneOf": [_event_of_kind(k, payloads[k]) for k in kinds if k in payloads],

@@ -26,11 +26,11 @@ from typing import Any
 from central import chaining
 from console.kernel.clock import Clock, iso
 from console.kernel.errors import BadInput
+from console.store.payloads import payload_problem
 from console.store.projections import registry_rank
 from console.store.schema import apply_migrations
 from console.store.transaction import connect, select_in
 from console.sync import protocol
-from console.sync.schema import payload_problem
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",

@@ -32,7 +32,7 @@ LOOPBACK = "127.0.0.1"
 
 _ID = "01930000-0000-7000-8000-000000000000"
 _AT = "2026-11-28T06:00:00.000Z"
-# One valid payload per kind (console/sync/schema.py): the fields each kind requires.
+# One valid payload per kind (console/store/payloads.py): the fields each kind requires.
 SAMPLES: dict[str, dict[str, Any]] = {
     "incident.created": {"call_id": _ID, "incident_id": _ID, "phone": "13800000000", "caller_name": "",
                          "address": "", "area": "urban", "text": "x", "place_key": "", "category": "fire",

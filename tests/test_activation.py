@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import Cli, OpenServices, Unchanged, one_row
 
-from console.catalog.registry import default_data_dir
+from console.catalog.loading import default_data_dir
 from console.kernel.clock import FakeClock
 from console.kernel.errors import LinkageError
 from console.seat.services import Services

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from console.catalog.registry import Catalog, default_data_dir, load_catalog, within_hours
+from console.catalog.loading import default_data_dir, load_catalog
+from console.catalog.registry import Catalog, within_hours
 from console.kernel.errors import BadInput, DataError, NotFound
 
 # The policy's own lists (seed/000_…, 三(二)), word for word.
@@ -490,3 +491,40 @@ def test_together_must_name_another_category(tmp_path: Path) -> None:
     with pytest.raises(DataError) as info:
         load_catalog(path)
     assert "together" in info.value.message("en")
+
+
+# -- the event schema's Registry and Catalog.from_json agree -----------------------------------
+def _loads(body: dict[str, object]) -> tuple[bool, bool]:
+    """(the schema's Registry accepts the body, Catalog.from_json loads it)."""
+    import json
+
+    import msgspec
+
+    from console.store.payloads import Registry
+
+    text = json.dumps(body, ensure_ascii=False)
+    try:
+        msgspec.json.decode(text.encode(), type=Registry)
+        schema_ok = True
+    except msgspec.ValidationError:
+        schema_ok = False
+    try:
+        Catalog.from_json(text)
+        loads = True
+    except DataError:
+        loads = False
+    return schema_ok, loads
+
+
+def test_the_event_schema_refuses_exactly_the_registries_that_would_not_load() -> None:
+    """The store checks a ``catalog.loaded`` body with the schema alone (it sits below the
+    catalog): so a field the snapshot cannot load without must be required by the schema, and a
+    field it can do without must not be. Dropped one at a time from a real snapshot."""
+    doc = load_catalog(default_data_dir()).to_dict()
+    assert _loads(doc) == (True, True)
+    for part in ("units", "categories"):
+        for key in sorted(doc[part][0]):
+            shorter = {**doc, part: [{k: v for k, v in item.items() if k != key}
+                                     for item in doc[part]]}
+            schema_ok, loads = _loads(shorter)
+            assert schema_ok == loads, f"{part}.{key}: schema {schema_ok}, from_json {loads}"

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from console.catalog.registry import Catalog, default_data_dir, load_catalog
+from console.catalog.loading import default_data_dir, load_catalog
+from console.catalog.registry import Catalog
 from console.kernel.errors import BadInput, DataError
 from console.kernel.model import Disposition, Incident, IncidentStatus
 from console.kernel.vocab import (

@@ -25,10 +25,10 @@ from console.commands.grammar import run
 from console.kernel import ids
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput, DataError
+from console.store.payloads import PAYLOADS, required_keys
 from console.store.projections import APPLIERS, REQUIRES
 from console.store.transaction import EventRecord
 from console.sync.protocol import canonical, id_millis
-from console.sync.schema import PAYLOADS, required_keys
 
 FUTURE_ID = "ffffffff-ffff-7fff-bfff-ffffffffffff"
 
@@ -356,7 +356,7 @@ def test_fuzzed_payloads_never_escape_as_exceptions_nor_stop_the_cursor(tmp_path
 def test_every_event_kind_has_a_schema_that_requires_what_its_applier_reads() -> None:
     """One source: a kind with an applier but no schema would be refused by every server and
     every seat; an applier reading a key the schema lets a seat leave out would raise."""
-    assert set(APPLIERS) == set(PAYLOADS), "add a payload type to console/sync/schema.py PAYLOADS"
+    assert set(APPLIERS) == set(PAYLOADS), "add a payload type to console/store/payloads.py PAYLOADS"
     for kind, keys in REQUIRES.items():
         assert set(keys) <= set(required_keys(kind)), kind
 
@@ -383,6 +383,6 @@ def test_the_report_kinds_and_ways_of_the_schema_are_those_of_the_rules() -> Non
     from typing import get_args
 
     from console.kernel.vocab import REPORT_KINDS, REPORT_VIAS
-    from console.sync.schema import ReportKind, ReportVia
+    from console.store.payloads import ReportKind, ReportVia
 
     assert get_args(ReportKind) == REPORT_KINDS and get_args(ReportVia) == tuple(REPORT_VIAS)

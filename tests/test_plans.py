@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from console.catalog.registry import Catalog, default_data_dir, load_catalog
+from console.catalog.loading import default_data_dir, load_catalog
+from console.catalog.registry import Catalog
 from console.kernel.errors import BadInput, DataError, NotFound
 from console.kernel.vocab import REPORT_KINDS, IncidentType, Level
 from console.seat.services import Services

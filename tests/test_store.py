@@ -161,7 +161,7 @@ def test_refusal_inside_transaction_rolls_back(services: Services) -> None:
 
 def test_projection_failure_rolls_back_the_event_and_outbox(services: Services) -> None:
     """apply_event runs after the event and outbox inserts; when it fails, they go too. (A kind
-    with no schema is now refused before anything is written: console/sync/schema.py.)"""
+    with no schema is now refused before anything is written: console/store/payloads.py.)"""
     store = services.store
     before = counts(store)
     with pytest.raises(BadInput, match="no schema"), store.transaction("s", "o") as tx:

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 from sync_harness import COUNTY, County
 
-from console.catalog.registry import default_data_dir
+from console.catalog.loading import default_data_dir
 from console.kernel.clock import FakeClock
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from console.catalog.registry import Catalog, Keyword, Unit, default_data_dir, load_catalog
+from console.catalog.loading import default_data_dir, load_catalog
+from console.catalog.registry import Catalog, Keyword, Unit
 from console.catalog.triage import MAX_TEXT, Triage, normalise
 from console.kernel.errors import BadInput, DataError
 from console.seat.services import Services
@@ -372,7 +373,7 @@ def test_suggestions_do_not_depend_on_the_hash_seed() -> None:
     different string hashing give byte-identical answers."""
     code = (
         "import json, sys\n"
-        "from console.catalog.registry import load_catalog, default_data_dir\n"
+        "from console.catalog.loading import load_catalog, default_data_dir\n"
         "from console.catalog.triage import Triage\n"
         "t = Triage(load_catalog(default_data_dir()))\n"
         "texts = json.loads(sys.stdin.read())\n"
@@ -540,7 +541,7 @@ def test_suggest_does_not_import_zhconv() -> None:
     (importing zhconv is slow: it pulls in pkg_resources)."""
     code = (
         "import sys\n"
-        "from console.catalog.registry import load_catalog, default_data_dir\n"
+        "from console.catalog.loading import load_catalog, default_data_dir\n"
         "from console.catalog.triage import Triage\n"
         "t = Triage(load_catalog(default_data_dir()))\n"
         "assert t.suggest('停電了').suggestions[0].category.code == 'power_supply'\n"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from console.catalog.registry import default_data_dir, load_catalog
+from console.catalog.loading import default_data_dir, load_catalog
 from console.catalog.triage import Triage
 
 CORPUS = Path(__file__).parent / "data" / "triage_corpus.csv"

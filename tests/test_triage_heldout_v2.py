@@ -22,7 +22,8 @@ from bench.triage_heldout import (
     missing_services,
     tag_counts,
 )
-from console.catalog.registry import Catalog, default_data_dir, load_catalog
+from console.catalog.loading import default_data_dir, load_catalog
+from console.catalog.registry import Catalog
 from console.catalog.triage import Triage
 
 #: The held-out set's own vocabulary (the catalog must hold every one of them).

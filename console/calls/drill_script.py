@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from console.calls.callfeed import FICTIONAL_MOBILE, FeedEvent, to_ms
-from console.catalog.registry import read_toml
+from console.catalog.datafile import read_toml
 from console.kernel.errors import BadInput, DataError
 from console.kernel.model import AREA_ALIASES
 

@@ -19,9 +19,9 @@ from console.kernel.errors import BadInput
 from console.kernel.inputs import bounded, clean_text, normalize, parse_area, parse_phone, place_key
 from console.kernel.model import EMERGENCY_DISPOSITIONS, Call, Disposition, Incident, IncidentStatus, Order
 from console.store.context import Context
+from console.store.payloads import MAX_ADDRESS, MAX_NAME, MAX_REASON, MAX_TEXT
 from console.store.queries import caller_history, get_incident
 from console.store.transaction import Transaction
-from console.sync.schema import MAX_ADDRESS, MAX_NAME, MAX_REASON, MAX_TEXT
 
 SERVICE_SEPARATORS = re.compile(r"[，,+＋、/ ]+")
 

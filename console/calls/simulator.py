@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from console.calls.callfeed import FICTIONAL_MOBILE, FeedEvent, append_events, to_ms
-from console.catalog.registry import read_toml
+from console.catalog.datafile import read_toml
 from console.kernel.errors import BadInput, DataError
 
 PROFILE_FILE = "simulation.toml"

@@ -21,8 +21,8 @@ from console.kernel.inputs import bounded, normalize, parse_area, parse_phone, p
 from console.kernel.model import MAIN_LINE, Disposition, Incident, Order, OrderStatus
 from console.orders.dispatch import close_incident_if_done, issue_in, record_step, resolve_unit
 from console.store.context import Context
+from console.store.payloads import MAX_ADDRESS, MAX_NAME
 from console.store.queries import get_incident, get_order
-from console.sync.schema import MAX_ADDRESS, MAX_NAME
 
 UNIT_SOURCE = "unit"
 # What a unit may report its own order at: taken on, and anything after that on the main line.

@@ -198,7 +198,7 @@ def _check_values(config: Config, where: str) -> None:
     if not center.seat.strip() or not center.county.strip():
         raise DataError(f"{where} [center]", zh="county 和 seat 不能为空",
                         en="county and seat must not be empty")
-    if operator_problem(center.operator) is not None:  # the city server's rule (console/sync/schema.py)
+    if operator_problem(center.operator) is not None:  # the city server's rule (console/store/payloads.py)
         raise DataError(f"{where} [center] operator", zh="须为 1 到 {n} 个字符，不能全是空白",
                         en="must be 1 to {n} characters, not blank", n=MAX_OPERATOR)
     try:

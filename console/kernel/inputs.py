@@ -234,7 +234,7 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
 def bounded(raw: str | None, limit: int, what_zh: str, what_en: str) -> str:
     """Free text cleaned as ``clean_text`` does, refused (not cut) when over ``limit``: a
     400,000-character address is a mistake or an attack, and cutting it silently would save
-    something nobody typed. The limits are the event schemas' (console/sync/schema.py)."""
+    something nobody typed. The limits are the event schemas' (console/store/payloads.py)."""
     text = clean_text(raw or "")
     if len(text) > limit:
         raise BadInput("input.too_long", zh="{w}过长：{n} 字（最多 {m} 字）",

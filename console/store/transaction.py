@@ -24,9 +24,9 @@ from console.kernel.ids import horizon, observe, uuid7
 from console.kernel.inputs import MAX_OPERATOR, operator_problem
 from console.store import dbfile
 from console.store.chain import canonical, link
+from console.store.payloads import payload_problem
 from console.store.projections import apply_event, unmet_reference
 from console.store.schema import MIGRATIONS, apply_migrations
-from console.sync.schema import payload_problem
 
 UNAPPLIABLE = "error: "  # pending_events.waiting_for of a pulled event that cannot be applied
 
@@ -303,7 +303,7 @@ class Transaction:
         return record
 
     def check(self, kind: str, payload: dict[str, Any]) -> None:
-        """Hold a local write to the rules the city server applies (console/sync/schema.py):
+        """Hold a local write to the rules the city server applies (console/store/payloads.py):
         an event this seat saved but the server refused would never reach the other seats."""
         if operator_problem(self.operator) is not None:
             raise BadInput("store.operator", zh="值班员名称须为 1 到 {n} 个字符，不能全是空白，未保存",

@@ -10,15 +10,15 @@ import hashlib
 import json
 import math
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 from console.kernel.clock import parse_instant
 from console.kernel.ids import DEFAULT_SKEW_MS
 from console.kernel.inputs import operator_problem
 from console.store import chain
+from console.store.payloads import INSTANT_BODY, payload_problem
 from console.store.projections import APPLIERS
 from console.store.transaction import EventRecord
-from console.sync.schema import INSTANT_BODY, payload_problem, valid_name
 
 PROTOCOL = 1
 SUPPORTED = (1,)
@@ -37,8 +37,15 @@ _CHAINED_SET = frozenset((*FIELDS, CHAIN))
 _UUID7 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 # The one text form of an instant (console.kernel.clock.iso): UTC, milliseconds. One form only, so
 # instants from different seats compare correctly as text (order steps keep the earlier one).
-INSTANT = INSTANT_BODY  # one pattern: console/sync/schema.py
+INSTANT = INSTANT_BODY  # one pattern: console/store/payloads.py
 _INSTANT = re.compile(INSTANT)
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def valid_name(value: object) -> TypeGuard[str]:
+    """County and seat names (the envelope: who wrote it): short, ASCII, safe in a URL path
+    and a log line."""
+    return isinstance(value, str) and bool(_NAME.fullmatch(value))
 
 
 def to_wire(record: EventRecord) -> dict[str, Any]:
@@ -123,7 +130,7 @@ def check_event(wire: object, *, seat: str | None = None, check_size: bool = Tru
                 id_limit_ms: int | None = None) -> tuple[str, str] | None:
     """(code, English detail) for an event that must not be stored, or None if it is fine.
 
-    The envelope, then the payload against its kind's schema (console/sync/schema.py). The
+    The envelope, then the payload against its kind's schema (console/store/payloads.py). The
     server and every pulling seat run this same function, so what one accepts the other can
     apply. ``check_size=False`` leaves the size to the caller, who encodes the event anyway
     (the server hashes the canonical form) or already bounded the whole page it came in.

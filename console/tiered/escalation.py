@@ -26,7 +26,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from console.catalog.registry import REQUIRED, Catalog, DataEntry, display_path, read_toml
+from console.catalog.datafile import REQUIRED, DataEntry, display_path, read_toml
+from console.catalog.registry import Catalog
 from console.catalog.triage import affirmed, normalise
 from console.kernel.errors import BadInput, DataError
 from console.kernel.inputs import clean_text, place_key

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from console.catalog.registry import Catalog, DataEntry, display_path, read_toml
+from console.catalog.datafile import DataEntry, display_path, read_toml
+from console.catalog.registry import Catalog
 from console.kernel.errors import DataError, NotFound
 from console.kernel.vocab import REPORT_KINDS, IncidentType, Level, at_least, parse_level, parse_type
 from console.tiered.escalation import entry_int, entry_level, entry_type

@@ -20,7 +20,7 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
-from console.catalog.registry import CODE_RE, display_path, read_toml
+from console.catalog.datafile import CODE_RE, display_path, read_toml
 from console.kernel.errors import BadInput, DataError
 from console.kernel.vocab import PLAN_LEVELS, Level, parse_level
 

@@ -1,5 +1,5 @@
 """Verbs for the catalog: the linkage units, the categories, and a reload of ``data/``
-(see ``console/catalog/registry.py``)."""
+(see ``console/catalog/registry.py``; the files are read by ``loading.py``)."""
 
 from __future__ import annotations
 

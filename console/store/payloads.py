@@ -12,13 +12,12 @@ The schemas are msgspec ``Struct`` types (validation in C, a few microseconds an
 OpenAPI description publishes (``central/openapi.py``), so the description cannot drift from
 the check. The payload is validated, never rebuilt: the dict the seat wrote is what travels.
 
-Adding an event kind: write its ``@applier`` in ``console/store/projections.py`` and its payload type
+Adding an event kind: write its ``@applier`` in ``console/store/projections/<domain>.py`` and its payload type
 here (``PAYLOADS``); tests/test_hostile_seat.py fails for a kind without one.
 """
 
-import re
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, TypeGuard
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta, Struct
@@ -96,10 +95,10 @@ class RegistryUnit(Payload):
     duty_location: Address
     duty_hours: Reason
     categories: Codes
-    note: Reason = ""
-    pinyin: Words = []
-    initials: Words = []
-    aliases: Words = []  # everyday short names the unit picker finds
+    note: Reason
+    pinyin: Words
+    initials: Words
+    aliases: Words = []  # everyday short names the unit picker finds (newer snapshots)
 
 
 Keyword = tuple[Reason, Annotated[float, Meta(ge=-1000, le=1000)]]
@@ -118,15 +117,21 @@ class RegistryCategory(Payload):
     co_units: Codes
     keywords_zh: Keywords
     keywords_en: Keywords
-    examples_zh: Texts = []
+    pinyin: Words
+    initials: Words
+    examples_zh: Texts = []  # examples and together: newer snapshots only
     examples_en: Texts = []
-    pinyin: Words = []
-    initials: Words = []
     together: Codes = []  # services and units a call of this category needs at once
 
 
 class Registry(Payload):
-    """A catalog snapshot (``Catalog.to_json``) as ``catalog.loaded`` carries it."""
+    """A catalog snapshot (``Catalog.to_json``) as ``catalog.loaded`` carries it.
+
+    A registry must load as a catalog, or every seat that adopts it stops working: so a field
+    ``Catalog.from_json`` reads without a default is required here too, and a body this type
+    accepts always loads (tests/test_catalog.py holds the two to each other). That keeps the
+    check here, below the store, with no import of the catalog above it.
+    """
 
     format: Literal[1]
     units: Annotated[list[RegistryUnit], Meta(min_length=1, max_length=MAX_ITEMS)]
@@ -433,14 +438,10 @@ PAYLOADS: dict[str, type[Payload]] = {
 
 
 def _registry_body(payload: CatalogLoaded) -> str | None:
-    """A registry must load as a catalog, or every seat that adopts it stops working."""
-    from console.catalog.registry import Catalog
-    from console.kernel.errors import DataError
-
+    """The body is JSON text inside the payload: decoded here as a ``Registry``."""
     try:
         msgspec.json.decode(payload.body.encode(), type=Registry)
-        Catalog.from_json(payload.body)
-    except (msgspec.DecodeError, DataError, ValueError) as exc:
+    except (msgspec.DecodeError, ValueError) as exc:
         return f"body is not a unit registry: {str(exc)[:200]}"
     return None
 
@@ -483,17 +484,6 @@ def _integral_floats_as_ints(value: object) -> object:
     if isinstance(value, list):
         return [_integral_floats_as_ints(v) for v in value]
     return value
-
-
-# -- the envelope: who wrote it ---------------------------------------------------------------
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-
-
-def valid_name(value: object) -> TypeGuard[str]:
-    """County and seat names: short, ASCII, safe in a URL path and a log line."""
-    return isinstance(value, str) and bool(_NAME.fullmatch(value))
-
-
 
 
 def required_keys(kind: str) -> tuple[str, ...]:
