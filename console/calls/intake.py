@@ -77,7 +77,26 @@ def resolve_category(ctx: Context, triage: Triage, given: str | None, text: str)
         raise BadInput("intake.no_category",
                        zh="无法从报警内容判断类别，请用 --category 指定",
                        en="cannot tell the category from the text; give --category")
+    if result.abstain:
+        raise BadInput("intake.no_category",
+                       zh="研判把握不足，请人工判断并用 --category 指定类别",
+                       en="triage is not sure (needs the call-taker's judgement); give --category")
     return result.suggestions[0].category.code
+
+
+def correction(triage: Triage, text: str, chosen: str) -> dict[str, object] | None:
+    """The ``incident.triage_corrected`` payload (without the incident) when the call-taker's
+    category is not triage's top suggestion or triage abstained; ``None`` when they agree."""
+    try:
+        result = triage.suggest(text)
+    except BadInput:
+        return None
+    top = result.top
+    if top is not None and top.category.code == chosen and not result.abstain:
+        return None
+    return {"chosen": chosen, "suggested": top.category.code if top else None,
+            "confidence": round(min(1.0, max(0.0, top.confidence if top else 0.0)), 4),
+            "abstained": result.abstain}
 
 
 def new_call(
@@ -114,6 +133,8 @@ def new_call(
     # a repeat call attached to an incident takes its category; one given is still checked
     code = (resolve_category(ctx, triage, category, body)
             if merge_into is None or (category and category.strip()) else "")
+    corrected = (correction(triage, body, code)
+                 if merge_into is None and code and category and category.strip() else None)
     key = place_key(where)
     window = timedelta(minutes=ctx.config.intake.duplicate_window_minutes)
     name = bounded(caller_name, MAX_NAME, "报警人姓名", "caller name")
@@ -152,6 +173,9 @@ def new_call(
             subject=incident_id, happened_at=received,
         )
         incident = _created(tx, incident_id, payload, key, code, received, drill)
+        if corrected is not None:
+            tx.append("incident.triage_corrected", {"incident_id": incident_id, **corrected},
+                      subject=incident_id, happened_at=received)
         for disposition in dispositions:
             incident = record_transfer(tx, incident, disposition, "", received, keep_open=bool(units))
         orders: list[Order] = []

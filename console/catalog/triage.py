@@ -50,7 +50,7 @@ __all__ = ["MAX_TEXT", "Plan", "Suggestion", "Triage", "TriageResult", "affirmed
 KEYWORD_WEIGHT = 0.35
 #: Below this combined confidence, with no genuine keyword and no life-at-risk signal for the
 #: top category, triage abstains (请人工判断).
-ABSTAIN_BELOW = 0.30
+ABSTAIN_BELOW = 0.40
 #: A category the keywords did not name is offered only with at least this model probability.
 MODEL_FLOOR = 0.04
 #: With ordinary work ranked first, a genuinely matched police/fire/medical category scoring at
