@@ -134,7 +134,8 @@ class Triage:
                 category=cat, score=combined[i], matched=matched, verdict=cat.route,
                 transfer_to=cat.transfer_to, units=self._kw._units(cat, on_duty),
                 resemblance=resemblance[i], confidence=reading.probs.get(cat.code, 0.0),
-                closest=(model.closest(cat.code, reading, normalise) if rank == 0 else None),
+                # why, when no word says it: the training phrase the call is most like
+                closest=(model.closest(cat.code, reading, normalise) if rank == 0 and not matched else None),
             ))
         genuine = frozenset(self._cats[i].code for i in genuine_i)
         return TriageResult(tuple(out), genuine, self.catalog, abstain=abstain,

@@ -23,6 +23,7 @@ import itertools
 import json
 import math
 import re
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ _STOP_EN = frozenset({
     "they", "has", "have", "had", "so", "just", "very", "please",
 })
 MODEL_FILE = "triage_model.json.gz"
-FORMAT = 1
+FORMAT = 2
 
 
 def features(norm: str, stem: Callable[[str], str]) -> Counter[str]:
@@ -54,13 +55,6 @@ def features(norm: str, stem: Callable[[str], str]) -> Counter[str]:
     return out
 
 
-def vector(counts: Counter[str], idf: dict[str, float]) -> dict[str, float]:
-    """Sublinear tf × idf, L2-normalised, over the grams the model knows."""
-    vec = {g: (1.0 + math.log(k)) * idf[g] for g, k in counts.items() if g in idf}
-    norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-    return {g: v / norm for g, v in vec.items()}
-
-
 @dataclass(frozen=True)
 class Reading:
     """What the model thinks of one call: a probability per class, and the evidence."""
@@ -74,38 +68,59 @@ class Reading:
 
 
 class Model:
-    """Multinomial logistic regression weights, stored sparse: gram → (class, weight) pairs."""
+    """Multinomial logistic regression weights, stored sparse: gram → (idf, classes, weights).
 
-    def __init__(self, data: dict[str, Any]) -> None:
-        if data.get("format") != FORMAT:
-            raise ValueError(f"triage model format {data.get('format')!r}, expected {FORMAT}")
-        self.classes: list[str] = list(data["classes"])
-        self.bias: list[float] = [float(b) for b in data["bias"]]
-        scale = float(data["scale"])
-        self.idf: dict[str, float] = {}
-        self.postings: dict[str, list[tuple[int, float]]] = {}
-        for gram, (idf, pairs) in data["grams"].items():
-            self.idf[gram] = idf
-            if pairs:
-                self.postings[gram] = [(pairs[i], pairs[i + 1] * scale) for i in range(0, len(pairs), 2)]
-        #: class → training phrases with their vectors, for "像：…" (closest training phrase).
-        self.phrases: dict[str, list[str]] = {c: list(p) for c, p in data["phrases"].items()}
-        self.digest: str = data.get("digest", "")
+    The file is gzip'd text: a JSON header line (classes, biases, scale, training phrases), then
+    one line per gram, ``gram<TAB>idf<TAB>class weight class weight …`` with integer weights.
+    Read line by line into one dict of small arrays, so loading peaks at a few MB above what
+    it keeps (a JSON document of the same weights would briefly hold tens of MB of lists).
+    """
+
+    def __init__(self, header: dict[str, Any], lines: Iterable[str]) -> None:
+        if header.get("format") != FORMAT:
+            raise ValueError(f"triage model format {header.get('format')!r}, expected {FORMAT}")
+        self.classes: list[str] = list(header["classes"])
+        self.bias: list[float] = [float(b) for b in header["bias"]]
+        scale = float(header["scale"])
+        #: gram → (idf, class indexes, weights); grams whose weights were all pruned keep their
+        #: idf (they still lengthen the call's vector, as in training).
+        self.grams: dict[str, tuple[float, bytes, array[float]]] = {}
+        empty = array("f")
+        for line in lines:
+            gram, idf, rest = line.rstrip("\n").split("\t")
+            if rest:
+                nums = rest.split(" ")
+                cls = bytes(int(c) for c in nums[0::2])
+                ws = array("f", (int(w) * scale for w in nums[1::2]))
+            else:
+                cls, ws = b"", empty
+            self.grams[gram] = (float(idf), cls, ws)
+        #: class → training phrases, for "像：…" (the closest training phrase).
+        self.phrases: dict[str, list[str]] = {c: list(p) for c, p in header["phrases"].items()}
         self._phrase_vecs: dict[str, list[tuple[str, dict[str, float]]]] = {}
         self._stem: Callable[[str], str] | None = None
 
     @classmethod
     def load(cls, path: Path) -> Model:
         with gzip.open(path, "rt", encoding="utf-8") as fh:
-            return cls(json.load(fh))
+            header = json.loads(fh.readline())
+            return cls(header, fh)
+
+    def _vector(self, counts: Counter[str]) -> dict[str, float]:
+        grams = self.grams
+        vec = {g: (1.0 + math.log(k)) * grams[g][0] for g, k in counts.items() if g in grams}
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        return {g: v / norm for g, v in vec.items()}
 
     def read(self, norm: str, stem: Callable[[str], str]) -> Reading:
         """Class probabilities for normalised text (softmax over the linear scores)."""
         self._stem = stem
-        vec = vector(features(norm, stem), self.idf)
+        vec = self._vector(features(norm, stem))
         scores = list(self.bias)
+        grams = self.grams
         for g, x in vec.items():
-            for c, w in self.postings.get(g, ()):
+            _, cls, ws = grams[g]
+            for c, w in zip(cls, ws, strict=True):
                 scores[c] += x * w
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
@@ -119,11 +134,12 @@ class Model:
         if code not in self._phrase_vecs:
             stem = self._stem
             self._phrase_vecs[code] = [
-                (p, vector(features(normalise(p), stem), self.idf)) for p in self.phrases[code]
+                (p, self._vector(features(normalise(p), stem))) for p in self.phrases[code]
             ]
         best, best_sim = None, 0.0
+        vec = reading.vec
         for phrase, pv in self._phrase_vecs[code]:
-            sim = sum(x * pv.get(g, 0.0) for g, x in reading.vec.items())
+            sim = sum(x * vec.get(g, 0.0) for g, x in pv.items())
             if sim > best_sim:
                 best, best_sim = phrase, sim
         return best if best_sim >= 0.15 else None

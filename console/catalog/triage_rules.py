@@ -39,6 +39,13 @@ class Rules:
     def __post_init__(self) -> None:
         forms = sorted(self.lexicon, key=lambda f: (-len(f), f))
         self._lex_re = re.compile("|".join(map(re.escape, forms))) if forms else None
+        #: One pattern per signal, longest words first; English words on word boundaries.
+        self._life_res: list[tuple[str, re.Pattern[str]]] = []
+        for sig in self.life:
+            words = sorted((w for w in sig.words if w), key=lambda w: (-len(w), w))
+            if words:
+                alts = [rf"(?<![a-z]){re.escape(w)}(?![a-z])" if w.isascii() else re.escape(w) for w in words]
+                self._life_res.append((sig.category, re.compile("|".join(alts))))
 
     @classmethod
     def load(cls, data_dir: Path, normalise: Callable[[str], str]) -> Rules:
@@ -90,14 +97,13 @@ class Rules:
         return norm
 
     def life_signals(self, norm: str, negated: Callable[[str, int, bool], bool]) -> dict[str, list[str]]:
-        """Category → the life-at-risk words said and not denied, in rule order."""
+        """Category → the life-at-risk words said and not denied, in text order."""
         out: dict[str, list[str]] = {}
-        for sig in self.life:
-            for w in sig.words:
-                if not w:
-                    continue
-                latin = w.isascii()
-                pat = rf"(?<![a-z]){re.escape(w)}(?![a-z])" if latin else re.escape(w)
-                if any(not negated(norm, m.start(), latin) for m in re.finditer(pat, norm)):
-                    out.setdefault(sig.category, []).append(w)
+        for category, pattern in self._life_res:
+            for m in pattern.finditer(norm):
+                word = m.group()
+                if not negated(norm, m.start(), word.isascii()):
+                    found = out.setdefault(category, [])
+                    if word not in found:
+                        found.append(word)
         return out

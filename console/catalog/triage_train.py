@@ -32,7 +32,7 @@ PHRASINGS_FILE = "triage_phrasings.csv"
 C = 8.0
 #: Weights smaller than this (after training) are dropped: they change no ranking and make up
 #: most of the file.
-PRUNE = 0.03
+PRUNE = 0.05
 #: Weights are stored as integers of this many thousandths.
 SCALE = 0.001
 
@@ -120,14 +120,14 @@ def train(data_dir: Path, catalog: Catalog, corrections: Iterable[tuple[str, str
     clf = LogisticRegression(C=C, max_iter=1000, tol=1e-4)
     clf.fit(x, y)
     coef = clf.coef_
-    grams: dict[str, list[object]] = {}
+    lines: list[str] = []
     for j, g in enumerate(vocab):
-        pairs: list[int] = []
+        pairs: list[str] = []
         for ci in range(len(classes)):
             w = float(coef[ci, j])
             if abs(w) >= PRUNE:
-                pairs += [ci, round(w / SCALE)]
-        grams[g] = [round(idf[j], 4), pairs]
+                pairs += [str(ci), str(round(w / SCALE))]
+        lines.append(f"{g}\t{round(idf[j], 4)}\t{' '.join(pairs)}\n")
     phrases: dict[str, list[str]] = {c: [] for c in classes}
     for code, phrase in read_phrasings(data_dir):
         if code in phrases and phrase not in phrases[code]:
@@ -136,14 +136,15 @@ def train(data_dir: Path, catalog: Catalog, corrections: Iterable[tuple[str, str
         for p in (*cat.examples_zh, *cat.examples_en):
             if code in phrases and p not in phrases[code]:
                 phrases[code].append(p)
-    body = {"format": FORMAT, "classes": classes, "scale": SCALE,
-            "bias": [round(float(b), 4) for b in clf.intercept_], "grams": grams, "phrases": phrases}
-    raw = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    header = {"format": FORMAT, "classes": classes, "scale": SCALE,
+              "bias": [round(float(b), 4) for b in clf.intercept_], "phrases": phrases}
+    raw = (json.dumps(header, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+           + "".join(lines)).encode()
     digest = hashlib.sha256(raw).hexdigest()
     buf = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0, compresslevel=9) as gz:
         gz.write(raw)
     path = out or Path(data_dir) / MODEL_FILE
     path.write_bytes(buf.getvalue())
-    return TrainReport(path, len(rows), len(corrections), len(classes), len(grams),
+    return TrainReport(path, len(rows), len(corrections), len(classes), len(lines),
                        len(buf.getvalue()), digest)
