@@ -50,7 +50,7 @@ def measure_triage_model(env: Env) -> list[Row]:
     for name, kwargs in (("model", {}), ("keywords", {"model": None})):
         tracemalloc.start()
         t0 = time.perf_counter()
-        Triage(catalog, **kwargs)  # type: ignore[arg-type]
+        Triage(catalog, **kwargs)
         took = time.perf_counter() - t0
         peak = tracemalloc.get_traced_memory()[1] / 1024 / 1024
         tracemalloc.stop()
