@@ -27,6 +27,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -151,13 +152,23 @@ def shipped_model_path(data_dir: Path) -> Path:
 
 def load_shipped(data_dir: Path, codes: Iterable[str]) -> Model | None:
     """The model in ``data_dir``, or ``None`` when there is none or it does not fit the catalog
-    (trained for other categories: a stale model is worse than none, the keywords still work)."""
+    (trained for other categories: a stale model is worse than none, the keywords still work).
+
+    One process reads a given file once (a CLI run or a test builds several engines): the model
+    is never changed after loading, so engines share it.
+    """
     path = shipped_model_path(data_dir)
     try:
-        model = Model.load(path)
+        st = path.stat()
+        model = _load_cached(str(path), st.st_mtime_ns, st.st_size)
     except (OSError, ValueError, KeyError, TypeError):
         return None
     known = set(codes)
     if not known or len(known & set(model.classes)) < 0.9 * max(len(known), len(model.classes)):
         return None
     return model
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: str, mtime_ns: int, size: int) -> Model:
+    return Model.load(Path(path))
