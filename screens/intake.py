@@ -514,7 +514,8 @@ class IntakeScreen(ConsoleScreen[None]):
                 phone=i["phone"].value, text=i["text"].value, address=i["address"].value,
                 area=self.area.value if self.area_chosen else None, category=category,
                 caller_name=i["name"].value,
-                merge_into=merge_into, transfer=transfer, dispatch=dispatch, drill=self.drill)
+                merge_into=merge_into, transfer=transfer, dispatch=dispatch, drill=self.drill,
+                shown=self.result)
         except LinkageError as exc:
             reason = (tr("intake.need_category", self.lang) if exc.code == "intake.no_category"
                       else exc.message(self.lang))

@@ -26,7 +26,7 @@ from console.catalog.triage_train import train
 from console.kernel.clock import FakeClock
 from console.sync.schema import payload_problem
 from screens.app import LinkageApp
-from tests.conftest import Cli
+from tests.conftest import START, Cli
 
 
 @pytest.fixture(scope="module")
@@ -274,11 +274,19 @@ def test_f7_needs_a_chosen_category_when_triage_abstains(tmp_path: Path, lang: s
 # -- learning from the floor -------------------------------------------------------------------
 
 
-def test_a_correction_is_recorded_synced_and_reported(cli: Cli, catalog: Catalog) -> None:
+def test_a_correction_is_recorded_synced_and_reported(cli: Cli) -> None:
+    """The intake screen hands ``new_call`` the triage the call-taker saw (``shown``): a different
+    category saved is a correction; the same one, or no suggestion shown (a script), is not."""
+    from console.seat.services import open_services
+
+    services = open_services(cli.db, clock=FakeClock(START))
     text = "小区停电两个小时了"
-    assert codes(Triage(catalog).suggest(text))[0] == "power_supply"
-    cli.ok("call", "new", "--phone", "13800000001", "--text", text, "--category", "complaint")
-    cli.ok("call", "new", "--phone", "13800000002", "--text", text, "--category", "power_supply")
+    shown = services.triage(text)
+    assert shown.top is not None and shown.top.category.code == "power_supply"
+    services.new_call(phone="13800000001", text=text, category="complaint", shown=shown)
+    services.new_call(phone="13800000002", text=text, category="power_supply", shown=shown)
+    services.new_call(phone="13800000003", text=text, category="noise")
+    services.close()
     rows = cli.rows("SELECT kind, payload FROM events WHERE kind = 'incident.triage_corrected'")
     assert len(rows) == 1  # agreeing with triage is no correction
     payload = json.loads(rows[0]["payload"])
