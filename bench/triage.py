@@ -18,7 +18,7 @@ from bench.core import Env, Row, latency_row, paired, score_row
 from bench.seed import CORPUS, HELDOUT, load_corpus
 from console.catalog.registry import EMERGENCY_ROUTES, Catalog, default_data_dir, load_catalog
 from console.catalog.triage import Triage
-from console.catalog.triage_model import MODEL_FILE
+from console.catalog.triage_model import MODEL_FILE, _load_cached
 
 
 def _catalog() -> Catalog:
@@ -48,6 +48,7 @@ def measure_triage_model(env: Env) -> list[Row]:
     size_mb = path.stat().st_size / 1024 / 1024
     costs: dict[str, tuple[float, float]] = {}
     for name, kwargs in (("model", {}), ("keywords", {"model": None})):
+        _load_cached.cache_clear()  # measure a real load, not the process's shared copy
         tracemalloc.start()
         t0 = time.perf_counter()
         Triage(catalog, **kwargs)
