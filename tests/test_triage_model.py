@@ -256,7 +256,8 @@ def test_f7_needs_a_chosen_category_when_triage_abstains(tmp_path: Path, lang: s
             seen["message"] = str(screen.message.render())
             seen["still"] = app.screen is screen
             await _accept_and_dispatch(pilot)
-            seen["incidents"] = services.store.one("SELECT count(*) FROM incidents")[0]
+            row = services.store.one("SELECT count(*) FROM incidents")
+            seen["incidents"] = row[0] if row is not None else None
 
     async def _accept_and_dispatch(pilot: Pilot[Any]) -> None:
         await pilot.press("ctrl+y")
@@ -325,3 +326,25 @@ def test_a_model_suggestion_says_what_it_is_like(triage: Triage) -> None:
 def test_the_triage_verb_shows_why(cli: Cli, lang: str, word: str) -> None:
     out = cli("--lang", lang, "triage", "龙头里流出来的东西黄黄的，还有沙子", as_json=False).out
     assert word in out
+
+
+@pytest.mark.parametrize(("lang", "word"), [("zh", "像："), ("en", "like: ")])
+def test_the_intake_panel_shows_what_a_model_suggestion_is_like(tmp_path: Path, lang: str, word: str) -> None:
+    from console.seat.services import open_services
+
+    services = open_services(tmp_path / "t.db", clock=FakeClock(START))
+    seen: dict[str, str] = {}
+
+    async def main() -> None:
+        app = LinkageApp(services, lang, tick_seconds=0)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            screen = await open_intake(app, pilot, phone="13800000001")
+            await type_text(pilot, "龙头里流出来的东西黄黄的，还有沙子")
+            await wait_until(pilot, lambda: screen.result is not None and bool(screen.result.suggestions))
+            await pilot.pause()
+            seen["row"] = screen.suggestions.get_option_at_index(0).prompt.plain  # type: ignore[union-attr]
+
+    asyncio.run(main())
+    services.close()
+    assert word in seen["row"]
