@@ -143,6 +143,13 @@ def test_a_life_signal_overrides_an_ordinary_first_guess(triage: Triage) -> None
     assert "昏迷" in result.suggestions[0].matched
 
 
+def test_a_vow_is_a_threat_not_a_denial(triage: Triage) -> None:
+    """"今天不弄死我不姓张" is a threat to kill, although 不 stands before it; a plain denial is not."""
+    threat = triage.suggest("网吧门口有个人堵着我，说今天不弄死我不姓张")
+    assert "110" in services_in_answer(threat) and "public_order" in threat.life
+    assert "public_order" not in triage.suggest("他不会弄死我的，就是吵了几句").life
+
+
 @pytest.mark.parametrize(("text", "absent_service"), [
     ("不是着火，是烧烤店油烟太大", "119"),
     ("there is no fire, just a strong smell of gas", "119"),

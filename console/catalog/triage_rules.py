@@ -35,6 +35,8 @@ class Rules:
     #: (compiled pattern, the category it must not trigger)
     counters: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
     life: list[LifeSignal] = field(default_factory=list)
+    #: Vow patterns ("不弄死你我不姓张"): a life word inside one is a threat, not a denial.
+    vows: list[re.Pattern[str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         forms = sorted(self.lexicon, key=lambda f: (-len(f), f))
@@ -66,7 +68,8 @@ class Rules:
                                  entry.get("category", "")))
         life = [LifeSignal(e["category"], tuple(normalise(w).strip() for w in e.get("words", [])))
                 for e in raw.get("life", [])]
-        return cls(lexicon, counters, life)
+        vows = [re.compile(v) for v in raw.get("vows", [])]
+        return cls(lexicon, counters, life, vows)
 
     def rewrite(self, norm: str, where: list[int]) -> tuple[str, list[int]]:
         """Dialect and typo forms → standard words; ``where`` maps each character back to the
@@ -99,10 +102,12 @@ class Rules:
     def life_signals(self, norm: str, negated: Callable[[str, int, bool], bool]) -> dict[str, list[str]]:
         """Category → the life-at-risk words said and not denied, in text order."""
         out: dict[str, list[str]] = {}
+        vowed = [(v.start(), v.end()) for pattern in self.vows for v in pattern.finditer(norm)]
         for category, pattern in self._life_res:
             for m in pattern.finditer(norm):
                 word = m.group()
-                if not negated(norm, m.start(), word.isascii()):
+                vow = any(a <= m.start() and m.end() <= b for a, b in vowed)
+                if vow or not negated(norm, m.start(), word.isascii()):
                     found = out.setdefault(category, [])
                     if word not in found:
                         found.append(word)
