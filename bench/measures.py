@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import random
 import sqlite3
 from collections import Counter
 from collections.abc import Callable
@@ -12,26 +11,23 @@ from pathlib import Path
 from time import perf_counter
 
 from bench.city import measure_city
-from bench.core import Env, Row, latency_row, paired, score_row
+from bench.core import Env, Row, latency_row, paired
 from bench.pins import measure_pin_guess
 from bench.rosters import measure_roster
 from bench.seed import (
-    CORPUS,
-    HELDOUT,
     CallSpec,
     call_specs,
-    load_corpus,
     lookup_numbers,
     seed_calls,
     seed_open_orders,
 )
 from bench.sync import measure_sync_catchup, measure_sync_push
+from bench.triage import measure_triage_accuracy, measure_triage_model, measure_triage_speed
 from bench.triage_heldout import measure_triage_heldout_v2
 from bench.tui import measure_tui_keys, measure_tui_start
 from console.calls import intake
-from console.catalog.loading import default_data_dir, load_catalog
 from console.catalog.registry import Catalog
-from console.catalog.triage import Triage, normalise
+from console.catalog.triage import normalise
 from console.kernel.clock import FakeClock, SystemClock
 from console.seat.services import Services, open_services
 from console.store.queries import caller_history
@@ -167,78 +163,6 @@ class PlainMatcher:
         return [self.codes[i] for i in sorted(score, key=lambda i: (-score[i], i))]
 
 
-def _catalog() -> Catalog:
-    return load_catalog(default_data_dir())
-
-
-def measure_triage_speed(env: Env) -> list[Row]:
-    catalog = _catalog()
-    engine = Triage(catalog)
-    plain = PlainMatcher(catalog)
-    texts = [r.text for r in load_corpus()]
-    reps = 10
-    inputs = texts * reps
-    random.Random(5).shuffle(inputs)
-    s, b = paired(engine.suggest, plain.rank, inputs, warmup=texts)
-    keywords = len(plain.words)
-    return [latency_row(
-        "triage: suggest, 1 call, full catalog", s, b, max_ms=5, base_label="str.find loop",
-        notes=[f"triage: {len(texts)} corpus texts × {reps}, {len(catalog.categories)} categories, {keywords}"
-               " keywords; baseline = str.find over the same keywords"],
-    )]
-
-
-def measure_triage_accuracy(env: Env) -> list[Row]:
-    catalog = _catalog()
-    engine = Triage(catalog)
-    plain = PlainMatcher(catalog)
-    return [*_accuracy_rows("triage", CORPUS, catalog, engine, plain),
-            *_accuracy_rows("held-out", HELDOUT, catalog, engine, plain)]
-
-
-def _accuracy_rows(name: str, path: Path, catalog: Catalog, engine: Triage, plain: PlainMatcher) -> list[Row]:
-    """Top-1/top-3 and unsafe misses on one labelled corpus. ``triage_corpus.csv`` is the one the
-    keywords were tuned on; ``triage_heldout.csv`` was written independently and is never tuned
-    on, so its figure is the honest one for calls nobody has seen."""
-    corpus = load_corpus(path)
-    top1 = top3 = base1 = base3 = 0
-    emergencies = missed = base_missed = 0
-    misses: list[str] = []
-    danger: list[str] = []
-    for row in corpus:
-        codes = [s.category.code for s in engine.suggest(row.text).suggestions]
-        base = plain.rank(row.text)
-        top1 += bool(codes) and codes[0] == row.category
-        top3 += row.category in codes[:3]
-        base1 += bool(base) and base[0] == row.category
-        base3 += row.category in base[:3]
-        got = codes[0] if codes else "(none)"
-        short = row.text if len(row.text) <= 72 else row.text[:71] + "…"
-        if got != row.category:
-            misses.append(f"  {row.category:>17} → {got:<17} {short}")
-        if row.category in EMERGENCY_LABELS:
-            emergencies += 1
-            if not codes or not catalog.categories[codes[0]].emergency:
-                missed += 1
-                danger.append(f"  {row.category:>17} → {got:<17} {short}")
-            if not base or not catalog.categories[base[0]].emergency:
-                base_missed += 1
-    n = len(corpus)
-    notes = [f"{name} accuracy: {n} labelled calls from {path.name}, baseline = the str.find matcher's ranking"]
-    if danger:
-        notes.append(f"{name}: emergency calls whose top suggestion is not an emergency:")
-        notes += danger
-    if misses:
-        notes.append(f"{name}: top-1 misses ({len(misses)}): expected → got")
-        notes += misses
-    return [
-        score_row(f"{name}: top-1 accuracy", 100 * top1 / n, 100 * base1 / n, n=n, at_least=90, notes=notes),
-        score_row(f"{name}: top-3 accuracy", 100 * top3 / n, 100 * base3 / n, n=n),
-        score_row(f"{name}: emergency → non-emergency top", missed, base_missed, n=emergencies, unit="count",
-                  at_most=0),
-    ]
-
-
 # -- 3. the board --------------------------------------------------------------------------------
 
 
@@ -339,6 +263,7 @@ class Measure:
 MEASURES: tuple[Measure, ...] = (
     Measure("writes", "durable incident + order write", measure_writes),
     Measure("triage", "triage of one call", measure_triage_speed),
+    Measure("triage-model", "triage model size and build cost", measure_triage_model),
     Measure("board", "board with 1,000 open orders", measure_board),
     Measure("history", "caller history among 1,000,000 calls", measure_history),
     Measure("accuracy", "triage accuracy", measure_triage_accuracy),

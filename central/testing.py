@@ -41,6 +41,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
                    "area": "urban", "text": "x"},
     "incident.merged": {"incident_id": _ID, "into": _ID},
     "incident.recategorized": {"incident_id": _ID, "category": "fire"},
+    "incident.triage_corrected": {"incident_id": _ID, "chosen": "fire", "suggested": "pollution",
+                                  "confidence": 0.41, "abstained": False},
     "incident.transferred": {"incident_id": _ID, "disposition": "transfer_110"},
     "incident.noted": {"incident_id": _ID},
     "incident.closed": {"incident_id": _ID},

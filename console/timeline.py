@@ -41,6 +41,7 @@ KIND_NAMES: dict[str, tuple[str, str]] = {
     "incident.merged": ("合并", "merged"),
     "incident.noted": ("备注", "note"),
     "incident.recategorized": ("改类别", "recategorized"),
+    "incident.triage_corrected": ("研判更正", "triage corrected"),
     "incident.transferred": ("转出", "transferred"),
     "incident.closed": ("警情办结", "incident closed"),
     "incident.reopened": ("重新打开", "reopened"),

@@ -388,7 +388,16 @@ class IntakeScreen(ConsoleScreen[None]):
         chosen = self.suggestions.chosen
         return chosen.category if chosen else None
 
+    def _abstaining(self) -> bool:
+        """Triage is not sure and the call-taker has not chosen: the verdict is theirs to make."""
+        return (self.result is not None and self.result.abstain and not self.accepted
+                and not self.inputs["category"].value.strip())
+
     def _show_verdict(self) -> None:
+        if self._abstaining():
+            self.verdict_view.update(Text(tr("intake.verdict.abstain", self.lang), style="bold yellow",
+                                          no_wrap=True, overflow="crop"))
+            return
         category = self.effective_category()
         if category is None:
             typed = self.inputs["category"].value.strip()
@@ -505,7 +514,8 @@ class IntakeScreen(ConsoleScreen[None]):
                 phone=i["phone"].value, text=i["text"].value, address=i["address"].value,
                 area=self.area.value if self.area_chosen else None, category=category,
                 caller_name=i["name"].value,
-                merge_into=merge_into, transfer=transfer, dispatch=dispatch, drill=self.drill)
+                merge_into=merge_into, transfer=transfer, dispatch=dispatch, drill=self.drill,
+                shown=self.result)
         except LinkageError as exc:
             reason = (tr("intake.need_category", self.lang) if exc.code == "intake.no_category"
                       else exc.message(self.lang))
@@ -529,6 +539,9 @@ class IntakeScreen(ConsoleScreen[None]):
 
     def action_dispatch(self) -> None:
         self._ensure_fresh()
+        if self._abstaining():
+            self._say(tr("intake.abstain_f7", self.lang), error=True)
+            return
         if not self.accepted and not self.inputs["category"].value.strip() and self.suggestions.chosen:
             self._accept(self.suggestions.chosen.category)
         category = self.effective_category()

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from console.calls.drills import require_same_drill, require_same_kind, seat_mode
 from console.catalog.repeats import Repeat, find_repeats
-from console.catalog.triage import Triage
+from console.catalog.triage import Triage, TriageResult
 from console.kernel.clean import one_line
 from console.kernel.clock import stored
 from console.kernel.errors import BadInput
@@ -77,7 +77,24 @@ def resolve_category(ctx: Context, triage: Triage | None, given: str | None, tex
         raise BadInput("intake.no_category",
                        zh="无法从报警内容判断类别，请用 --category 指定",
                        en="cannot tell the category from the text; give --category")
+    if result.abstain:
+        raise BadInput("intake.no_category",
+                       zh="研判把握不足，请人工判断并用 --category 指定类别",
+                       en="triage is not sure (needs the call-taker's judgement); give --category")
     return result.suggestions[0].category.code
+
+
+def correction(shown: TriageResult, chosen: str) -> dict[str, object] | None:
+    """The ``incident.triage_corrected`` payload (without the incident) when the call-taker's
+    category is not the top suggestion they were shown, or triage abstained; ``None`` when
+    they agree."""
+    result = shown
+    top = result.top
+    if top is not None and top.category.code == chosen and not result.abstain:
+        return None
+    return {"chosen": chosen, "suggested": top.category.code if top else None,
+            "confidence": round(min(1.0, max(0.0, top.confidence if top else 0.0)), 4),
+            "abstained": result.abstain}
 
 
 def new_call(
@@ -95,6 +112,7 @@ def new_call(
     dispatch: list[str] | None = None,
     transfer: str | list[str] | None = None,
     drill: bool = False,
+    shown: TriageResult | None = None,
 ) -> IntakeResult:
     """Record a call. With ``dispatch`` the listed units are ordered, with ``transfer`` the call
     is recorded as transferred (110/119/120/12345/answered), in the same transaction: the
@@ -103,7 +121,11 @@ def new_call(
     linkage orders too (120 and the gas company): the incident then stays open while they run.
 
     The call is a drill (演练) when ``drill`` says so (``call new --drill``, a ring from a drill
-    script) or this seat is in drill mode (console/calls/drills.py)."""
+    script) or this seat is in drill mode (console/calls/drills.py).
+
+    ``shown`` is the triage the call-taker saw (the intake screen's live suggestions): when the
+    category saved is not its top suggestion, or it abstained, the correction is recorded as an
+    ``incident.triage_corrected`` event in the same transaction (learning from the floor)."""
     from console.orders.dispatch import issue_in, resolve_unit
 
     number = parse_phone(phone)
@@ -114,6 +136,7 @@ def new_call(
     # a repeat call attached to an incident takes its category; one given is still checked
     code = (resolve_category(ctx, triage, category, body)
             if merge_into is None or (category and category.strip()) else "")
+    corrected = correction(shown, code) if shown is not None and merge_into is None and code else None
     key = place_key(where)
     window = timedelta(minutes=ctx.config.intake.duplicate_window_minutes)
     name = bounded(caller_name, MAX_NAME, "报警人姓名", "caller name")
@@ -152,6 +175,9 @@ def new_call(
             subject=incident_id, happened_at=received,
         )
         incident = _created(tx, incident_id, payload, key, code, received, drill)
+        if corrected is not None:
+            tx.append("incident.triage_corrected", {"incident_id": incident_id, **corrected},
+                      subject=incident_id, happened_at=received)
         for disposition in dispositions:
             incident = record_transfer(tx, incident, disposition, "", received, keep_open=bool(units))
         orders: list[Order] = []

@@ -30,6 +30,7 @@ VERB_MODULES: tuple[str, ...] = (
     "operators",
     "phone",
     "reports",
+    "triage",
 )
 
 for _name in VERB_MODULES:

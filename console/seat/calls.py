@@ -30,14 +30,14 @@ class CallsPart(SeatSession):
     def new_call(self, *, phone: str, text: str, address: str = "", area: str | None = None,
                  category: str | None = None, caller_name: str = "", at: str | None = None,
                  merge_into: str | int | None = None, dispatch: list[str] | None = None,
-                 transfer: str | list[str] | None = None, drill: bool = False
-                 ) -> intake.IntakeResult:
+                 transfer: str | list[str] | None = None, drill: bool = False,
+                 shown: TriageResult | None = None) -> intake.IntakeResult:
         """Record a call, and what was decided about it, in one transaction
         (``console/calls/intake.py`` ``new_call`` says what each argument does)."""
         return intake.new_call(self.ctx, self.triage_engine, phone=phone, text=text,
                                address=address, area=area, category=category,
                                caller_name=caller_name, at=at, merge_into=merge_into,
-                               dispatch=dispatch, transfer=transfer, drill=drill)
+                               dispatch=dispatch, transfer=transfer, drill=drill, shown=shown)
 
     def merge(self, duplicate: str | int, into: str | int, at: str | None = None) -> Incident:
         return intake.merge(self.ctx, duplicate, into, at)

@@ -48,8 +48,13 @@ class SeatSession:
         board opens without it; the console warms it in a worker thread after the first frame."""
         with self._triage_lock:
             if self._triage is None:
-                self._triage = Triage(self.ctx.catalog)
+                self._triage = Triage(self.ctx.catalog, data_dir=self.data_dir)
             return self._triage
+
+    def forget_triage(self) -> None:
+        """Drop the built engine (a new model was trained): the next use loads the new file."""
+        with self._triage_lock:
+            self._triage = None
 
     @cached_property
     def tiered(self) -> TieredData:

@@ -175,6 +175,18 @@ class IncidentRecategorized(Payload):
     category: Code
 
 
+class IncidentTriageCorrected(Payload):
+    """The call-taker chose another category than triage's top suggestion (or chose one where
+    triage abstained): the floor's correction, read by ``linkage triage report`` and folded into
+    training by ``linkage triage train --with-corrections``."""
+
+    incident_id: Id
+    chosen: Code
+    suggested: Code | None = None
+    confidence: Annotated[float, Meta(ge=0.0, le=1.0)] = 0.0
+    abstained: bool = False
+
+
 class IncidentTransferred(Payload):
     incident_id: Id
     disposition: DispositionName
@@ -410,6 +422,7 @@ PAYLOADS: dict[str, type[Payload]] = {
     "call.added": CallAdded,
     "incident.merged": IncidentMerged,
     "incident.recategorized": IncidentRecategorized,
+    "incident.triage_corrected": IncidentTriageCorrected,
     "incident.transferred": IncidentTransferred,
     "incident.noted": IncidentNoted,
     "incident.closed": IncidentClosed,

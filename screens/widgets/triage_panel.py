@@ -84,6 +84,9 @@ class TriagePanel(OptionList):
                    style=verdict_style(s.verdict))
         if s.matched:
             row.append(set_cell_size(sep.join(s.matched), MATCHED_CELLS) + " ", style="cyan")
+        elif s.closest:  # the model's reading: the training phrase the account is most like
+            row.append(set_cell_size(tr("intake.like", self.lang, phrase=s.closest), MATCHED_CELLS) + " ",
+                       style="dim cyan")
         else:  # no word matched: the category only resembles the account, a guess to check
             row.append(set_cell_size(tr("intake.resembles", self.lang), MATCHED_CELLS) + " ", style="dim")
         if lead is not None:

@@ -20,12 +20,14 @@ def _triage(inv: Invocation) -> Outcome:
     lines = []
     for n, s in enumerate(result.suggestions, start=1):
         units = "、".join(t.unit(u.code) for u in s.units[:4])
-        words = ",".join(s.matched)
+        words = ",".join(s.matched) or (t.pick(f"像：{s.closest}", f"like: {s.closest}") if s.closest else "")
         target = f" → {s.transfer_to}" if s.transfer_to else ""
         lines.append(f"{n}. {t.category(s.category.code)} ({s.category.code}) {s.verdict}{target}"
                      f" · {t.pick('匹配', 'matched')}: {words} · {units}")
     if not lines:
         lines.append(t.pick("无法判断类别，请人工选择", "no category matched; choose one by hand"))
+    if result.abstain:
+        lines.insert(0, t.pick("研判：请人工判断（把握不足）", "triage: needs the call-taker's judgement (not sure)"))
     plan = result.plan()
     if plan.several:   # the call needs several services at once (110 + 120, 120 + gas company)
         what = " + ".join([services_label(plan.services, t.lang), *(t.unit(u) for u in plan.units)])

@@ -96,6 +96,11 @@ def _incident_transferred(conn: sqlite3.Connection, e: EventRecord) -> None:
     )
 
 
+@applier("incident.triage_corrected", "incident_id", "chosen")
+def _incident_triage_corrected(conn: sqlite3.Connection, e: EventRecord) -> None:
+    """Corrections live only in the event log; ``linkage triage report`` reads them there."""
+
+
 @applier("incident.noted", "incident_id")
 def _incident_noted(conn: sqlite3.Connection, e: EventRecord) -> None:
     """Notes live only in the event log; the timeline reads them from there."""
