@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from conftest import START, Cli
-from console.sync.schema import payload_problem
 from test_tui_intake import SIZE, open_intake, type_text, wait_until
 from textual.pilot import Pilot
 
@@ -27,6 +26,7 @@ from console.catalog.triage_rules import Rules
 from console.catalog.triage_text import normalise
 from console.catalog.triage_train import train
 from console.kernel.clock import FakeClock
+from console.store.payloads import payload_problem
 from screens.app import LinkageApp
 
 
