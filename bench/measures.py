@@ -24,6 +24,7 @@ from bench.seed import (
     seed_calls,
     seed_open_orders,
 )
+from bench.seen import measure_seen
 from bench.sync import measure_sync_catchup, measure_sync_push
 from bench.tui import measure_tui_keys, measure_tui_start
 from console.calls import intake
@@ -344,6 +345,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure("roster", "on-duty state: 500 units, 30 days of rosters", measure_roster),
     Measure("sync_push", "sync: push throughput, 20,000 events, loopback", measure_sync_push),
     Measure("sync_catch", "sync: catch-up after 100,000 events offline", measure_sync_catchup),
+    Measure("sync_seen", "sync: another seat sees a new incident; idle requests", measure_seen),
     Measure("pins", "PIN: one offline guess, scrypt beside PBKDF2", measure_pin_guess),
 )
 

@@ -15,19 +15,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console.calls import drills, intake, unit_reports
 from console.catalog.registry import Catalog, Unit, default_data_dir, load_catalog
-from console.catalog.repeats import Repeat, find_repeats
-from console.catalog.triage import Triage, TriageResult
-from console.duty import handover, operators, rosters
-from console.duty.roster_csv import RosterFile, read_roster
-from console.duty.rosters import Shift
 from console.kernel.clock import Clock, clock_from_env
 from console.kernel.config import Config, load_config
 from console.kernel.errors import BadInput
 from console.kernel.inputs import parse_phone
+from console.kernel.lazy import lazy
 from console.kernel.model import Call, Incident, Order, ReturnRecord
-from console.orders import accountability, dispatch
 from console.orders.board import Board, compute_board
 from console.orders.deadlines import OrderClock, load_rules, order_clock
 from console.store.context import Context
@@ -43,14 +37,28 @@ from console.store.queries import (
 )
 from console.store.transaction import EventRecord, Store
 from console.sync.status import SyncStatus, read_status
-from console.tiered import activation, grading, reports
-from console.tiered.escalation import Suggestion
 
+# The domains load on first use (console/kernel/lazy.py): the board's first frame needs none
+# of them. Type checkers see the real modules.
 if TYPE_CHECKING:
+    from console.calls import drills, intake, unit_reports
     from console.calls import stats as figures
+    from console.catalog.repeats import Repeat
+    from console.catalog.triage import Triage, TriageResult
+    from console.duty import handover, operators, rosters
+    from console.duty.roster_csv import RosterFile
+    from console.duty.rosters import Shift
+    from console.orders import accountability, dispatch
     from console.sync.client import PassReport, SyncSettings
+    from console.tiered import activation, grading, reports
+    from console.tiered.escalation import Suggestion
     from console.tiered.plans import Plan
     from console.tiered.rulebook import TieredData
+else:
+    drills, intake, unit_reports = (lazy(f"console.calls.{m}") for m in ("drills", "intake", "unit_reports"))
+    handover, operators, rosters = (lazy(f"console.duty.{m}") for m in ("handover", "operators", "rosters"))
+    accountability, dispatch = lazy("console.orders.accountability"), lazy("console.orders.dispatch")
+    activation, grading, reports = (lazy(f"console.tiered.{m}") for m in ("activation", "grading", "reports"))
 
 DB_ENV = "LINKAGE_DB"
 
@@ -125,6 +133,8 @@ class Services:
         board opens without it; the console warms it in a worker thread after the first frame."""
         with self._triage_lock:
             if self._triage is None:
+                from console.catalog.triage import Triage
+
                 self._triage = Triage(self.ctx.catalog)
             return self._triage
 
@@ -295,6 +305,8 @@ class Services:
         except BadInput:
             number = ""
         since = self.ctx.clock.now() - timedelta(minutes=self.config.intake.duplicate_window_minutes)
+        from console.catalog.repeats import find_repeats
+
         return find_repeats(self.store, number, address, category, since)
 
     # -- orders ----------------------------------------------------------------------------
@@ -496,6 +508,8 @@ class Services:
         """Check a whole roster CSV, then file it in one transaction (nothing if any row is bad)."""
         if period and period[1] <= period[0]:
             raise BadInput("roster.period", zh="--to 必须晚于 --from", en="--to must be after --from")
+        from console.duty.roster_csv import read_roster
+
         checked = read_roster(path, self.catalog, self.config.tz, period)
         ids = self.file_roster(checked.shifts, period=period, filed_at=filed_at,
                                source=f"import:{path.name}"[:120])

@@ -26,7 +26,6 @@ from console.store import dbfile
 from console.store.chain import canonical, link
 from console.store.projections import apply_event, unmet_reference
 from console.store.schema import MIGRATIONS, apply_migrations
-from console.sync.schema import payload_problem
 
 UNAPPLIABLE = "error: "  # pending_events.waiting_for of a pulled event that cannot be applied
 
@@ -309,6 +308,8 @@ class Transaction:
             raise BadInput("store.operator", zh="值班员名称须为 1 到 {n} 个字符，不能全是空白，未保存",
                            en="the operator name must be 1 to {n} characters, not blank; nothing was saved",
                            n=MAX_OPERATOR)
+        from console.sync.schema import payload_problem  # msgspec: loaded by the first write
+
         problem = payload_problem(kind, payload)
         if problem is not None:
             raise BadInput("store.schema", zh="记录不符合事件格式，未保存：{d}",

@@ -52,7 +52,7 @@ class Puller:
         limits = hello.get("limits")
         wait = limits.get("max_pull_wait_seconds") if isinstance(limits, dict) else None
         if isinstance(wait, int) and not isinstance(wait, bool) and wait >= 1 \
-                and self.settings.deadline_s >= MIN_DEADLINE_S:
+                and self.settings.deadline_s >= MIN_DEADLINE_S and self.settings.held_pulls:
             self.hold_s = min(HOLD_S, wait)
         else:
             self.hold_s = 0
