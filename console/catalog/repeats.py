@@ -117,22 +117,22 @@ def find_repeats(db: Reader, phone: str, address: str, category: str, since: dat
 
     The window may hold hundreds of incidents of the category: they are read as (no, id,
     category, address) only, and just the candidates whole."""
+    since_text = iso(since)
     rows = db.all(
-        "SELECT no, id, category, address FROM incidents WHERE status != 'merged' AND no IN ("
+        "SELECT i.no, i.category, i.address, EXISTS (SELECT 1 FROM calls c WHERE c.incident_id = i.id"
+        "  AND :phone != '' AND c.phone = :phone AND c.received_at >= :since)"
+        " FROM incidents i WHERE i.status != 'merged' AND i.no IN ("
         " SELECT i.no FROM calls c JOIN incidents i ON i.id = c.incident_id"
-        "  WHERE ? != '' AND c.phone = ? AND c.received_at >= ?"
-        " UNION SELECT no FROM incidents WHERE ? != '' AND category = ? AND created_at >= ?)"
-        " ORDER BY no DESC",
-        (phone, phone, iso(since), category, category, iso(since)),
+        "  WHERE :phone != '' AND c.phone = :phone AND c.received_at >= :since"
+        " UNION SELECT no FROM incidents WHERE :category != '' AND category = :category"
+        "  AND created_at >= :since)",
+        {"phone": phone, "category": category, "since": since_text},
     )
-    numbered = {r[0] for r in db.all(
-        "SELECT DISTINCT incident_id FROM calls WHERE ? != '' AND phone = ? AND received_at >= ?",
-        (phone, phone, iso(since)))}
     found: dict[int, tuple[str, ...]] = {}
     here = place_form(address)  # once, not per candidate: this runs inside every new call's write
-    for no, incident_id, row_category, row_address in rows:
+    for no, row_category, row_address, numbered in rows:
         reasons: list[str] = []
-        if incident_id in numbered:
+        if numbered:
             reasons.append("number")
         if category and row_category == category:
             relation = _relation(here, place_form(row_address or ""))

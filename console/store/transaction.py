@@ -252,6 +252,9 @@ class Transaction:
         self.appended: list[EventRecord] = []
         self.received: list[EventRecord] = []
         self.heads: dict[str, str | None] = {}
+        # drill (演练) marks of the incidents created in this transaction, so the events that
+        # follow them here (an intake's orders) need not read the mark back
+        self.drill_of: dict[str, bool] = {}
 
     def one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Row | None:
         return self.store.one(sql, params)
@@ -323,7 +326,10 @@ class Transaction:
         if self.store.push_drills:
             return True
         if kind == "incident.created":
-            return payload.get("drill") is not True
+            drill = payload.get("drill") is True
+            if isinstance(subject, str):
+                self.drill_of[subject] = drill
+            return not drill
         return not self.is_drill(subject, payload)
 
     def _chain_head(self) -> str | None:
@@ -357,6 +363,8 @@ class Transaction:
         incident_id = payload.get("incident_id", subject)
         if not isinstance(incident_id, str):
             return False
+        if incident_id in self.drill_of:
+            return self.drill_of[incident_id]
         row = self.conn.execute("SELECT drill FROM incidents WHERE id = ?", (incident_id,)).fetchone()
         return bool(row and row[0])
 
