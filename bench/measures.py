@@ -12,6 +12,7 @@ from pathlib import Path
 from time import perf_counter
 
 from bench.core import Env, Row, latency_row, paired, score_row
+from bench.launch import measure_launch
 from bench.pins import measure_pin_guess
 from bench.rosters import measure_roster
 from bench.seed import (
@@ -341,6 +342,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure("history", "caller history among 1,000,000 calls", measure_history),
     Measure("accuracy", "triage accuracy", measure_triage_accuracy),
     Measure("tui_start", "console start: first frame and memory, 10,000 past incidents", measure_tui_start),
+    Measure("launch", "whole seat launch in tmux → board drawn, 200 incidents", measure_launch),
     Measure("tui_keys", "board keystroke → frame, 500 open orders", measure_tui_keys),
     Measure("roster", "on-duty state: 500 units, 30 days of rosters", measure_roster),
     Measure("sync_push", "sync: push throughput, 20,000 events, loopback", measure_sync_push),
