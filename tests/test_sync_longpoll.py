@@ -9,6 +9,7 @@ condition; the one bound on time is the deadline's own promise, with room for a 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import threading
@@ -177,3 +178,46 @@ async def _silent_server_scenario(tmp_path: Path) -> None:
                 assert noticed < deadline + 3.0  # the deadline's promise, with room for a loaded machine
         finally:
             services.close()
+
+
+class OlderServer(httpx.AsyncBaseTransport):
+    """The real server over loopback, as a server from before held pulls: its hello does not
+    offer them (the one thing that differs); every request is recorded."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.urls.append(str(request.url))
+        # a transport per request: each sync pass runs its own event loop
+        async with httpx.AsyncHTTPTransport() as inner:
+            response = await inner.handle_async_request(request)
+            content = await response.aread()
+        if request.url.path == "/v1/hello":
+            body = json.loads(content)
+            body["limits"].pop("max_pull_wait_seconds", None)
+            content = json.dumps(body).encode()
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+        return httpx.Response(response.status_code, headers=headers, content=content, request=request)
+
+
+def test_a_seat_polls_a_server_that_does_not_hold_pulls(tmp_path: Path) -> None:
+    central = CentralStore(tmp_path / "central.db", SystemClock())
+    token = central.add_token(COUNTY, "seat-01")
+    transport = OlderServer()
+    with serve_in_thread(central) as url:
+        mine = _seat(tmp_path, "seat-01", url, token, interval_seconds=1)
+        settings = mine.sync_settings()
+        assert settings is not None
+        worker = SyncWorker(mine.store.path, settings, SystemClock(), transport=transport)
+        try:
+            worker.start()
+            assert _until(lambda: worker.passes >= 3)
+            assert worker.last is not None and worker.last.ok
+        finally:
+            worker.stop()
+            mine.close()
+    pulls = [u for u in transport.urls if "/events?" in u]
+    assert len(pulls) >= 3 and not any("wait=" in u for u in pulls)
+    assert sum("/v1/hello" in u for u in transport.urls) >= 3  # a whole pass each time, as before
+    central.close()
