@@ -395,7 +395,7 @@ def create_app(
         if found is not None:
             return Response(found, media_type="application/json")
         address = request.client.host if request.client else "-"
-        _note(request, code="held")
+        _note(request, held=wait)  # the access log line says the pull was held (up to wait s)
         return StreamingResponse(
             holds.hold(county, address, wait, lambda: page(empty_too=False),
                        lambda: page(empty_too=True) or b""),
