@@ -9,6 +9,7 @@ condition; the one bound on time is the deadline's own promise, with room for a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -220,4 +221,33 @@ def test_a_seat_polls_a_server_that_does_not_hold_pulls(tmp_path: Path) -> None:
     pulls = [u for u in transport.urls if "/events?" in u]
     assert len(pulls) >= 3 and not any("wait=" in u for u in pulls)
     assert sum("/v1/hello" in u for u in transport.urls) >= 3  # a whole pass each time, as before
+    central.close()
+
+
+def test_a_held_pull_given_up_by_its_seat_frees_its_place(tmp_path: Path) -> None:
+    """A seat ends its held pull whenever it has something to push; the server must notice the
+    closed connection and give the place back, or a busy seat would use up its address's
+    places and fall back to polling."""
+    central = CentralStore(tmp_path / "central.db", SystemClock())
+    token = central.add_token(COUNTY, "seat-01")
+    holds = Holds()
+    with serve_in_thread(central, holds=holds) as url:
+
+        async def give_up() -> None:
+            async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client:
+                task = asyncio.ensure_future(client.get(f"/v1/streams/{COUNTY}/events",
+                                                        params={"after": 0, "wait": 25}))
+                for _ in range(500):
+                    if holds.held == 1:
+                        break
+                    await asyncio.sleep(0.01)
+                assert holds.held == 1
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+        for _ in range(3):
+            asyncio.run(give_up())
+            assert _until(lambda: holds.held == 0, 10), "the place of a pull given up is back"
+        assert holds.by_address == {} and holds.waiters == {}
     central.close()
