@@ -12,6 +12,7 @@ from time import perf_counter
 
 from bench.city import measure_city
 from bench.core import Env, Row, latency_row, paired
+from bench.launch import measure_launch
 from bench.pins import measure_pin_guess
 from bench.rosters import measure_roster
 from bench.seed import (
@@ -21,6 +22,7 @@ from bench.seed import (
     seed_calls,
     seed_open_orders,
 )
+from bench.seen import measure_seen
 from bench.sync import measure_sync_catchup, measure_sync_push
 from bench.triage import measure_triage_accuracy, measure_triage_model, measure_triage_speed
 from bench.triage_heldout import measure_triage_heldout_v2
@@ -269,10 +271,12 @@ MEASURES: tuple[Measure, ...] = (
     Measure("accuracy", "triage accuracy", measure_triage_accuracy),
     Measure("heldout2", "triage on held-out v2 (300+ calls nobody tuned on)", measure_triage_heldout_v2),
     Measure("tui_start", "console start: first frame and memory, 10,000 past incidents", measure_tui_start),
+    Measure("launch", "whole seat launch in tmux → board drawn, 200 incidents", measure_launch),
     Measure("tui_keys", "board keystroke → frame, 500 open orders", measure_tui_keys),
     Measure("roster", "on-duty state: 500 units, 30 days of rosters", measure_roster),
     Measure("sync_push", "sync: push throughput, 20,000 events, loopback", measure_sync_push),
     Measure("sync_catch", "sync: catch-up after 100,000 events offline", measure_sync_catchup),
+    Measure("sync_seen", "sync: another seat sees a new incident; idle requests", measure_seen),
     Measure("pins", "PIN: one offline guess, scrypt beside PBKDF2", measure_pin_guess),
     Measure("city", "city scale: 5/15/30 counties × 4 seats pushing, SQLite beside PostgreSQL", measure_city),
 )

@@ -25,11 +25,12 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from central.chaining import read_skipped
+from central.longpoll import MAX_WAIT_S, Holds
 from central.openapi import build_spec
 from central.store import CITY_WRITE_KINDS, AuthError, CentralStore, Credential
 from console.duty import pins
@@ -167,6 +168,7 @@ def create_app(
     id_skew_s: float = protocol.MAX_ID_SKEW_S,
     fail_rate: float = 1.0,
     fail_burst: int | None = None,
+    holds: Holds | None = None,
 ) -> Starlette:
     """The API over ``store``. ``rate``/``burst`` size each seat's push and pull buckets;
     ``monotonic`` is the rate limiter's time source (injectable so tests need not sleep);
@@ -176,7 +178,10 @@ def create_app(
     request without a valid token (none, unknown, revoked; anonymous ``hello``; unknown paths):
     when it is empty the answer is 429 with Retry-After. A valid token never draws on it, so
     seats behind one NAT with a misconfigured neighbour keep working. None turns it off (the
-    default here, for in-process tests; ``linkage serve`` turns it on)."""
+    default here, for in-process tests; ``linkage serve`` turns it on).
+
+    ``holds`` bounds the held pulls (``central/longpoll.py``); a default one if None."""
+    holds = holds or Holds()
     buckets: dict[tuple[str, str, str], TokenBucket] = {}
     failures: OrderedDict[str, TokenBucket] = OrderedDict()
     spec = build_spec()
@@ -316,7 +321,7 @@ def create_app(
             "limits": {"max_batch_events": protocol.MAX_BATCH_EVENTS, "max_body_bytes": protocol.MAX_BODY_BYTES,
                        "max_pull_limit": protocol.MAX_PULL_LIMIT, "max_missing_ids": protocol.MAX_MISSING_IDS,
                        "max_event_bytes": protocol.MAX_EVENT_BYTES, "rate_per_second": rate, "burst": burst,
-                       "id_skew_seconds": id_skew_s},
+                       "id_skew_seconds": id_skew_s, "max_pull_wait_seconds": MAX_WAIT_S},
         }
         cred = credential(request, required=False)
         if cred is not None:
@@ -373,20 +378,38 @@ def create_app(
             raise Problem(422, "invalid_events", f"{len(errors)} of {len(events)} events were refused;"
                           " nothing was stored", errors=errors)
         acks = store.apply_batch(county, cred.seat, events, bodies, skipped, check_chain=True)
-        _note(request, accepted=sum(1 for a in acks if a["status"] == "accepted"))
+        accepted = sum(1 for a in acks if a["status"] == "accepted")
+        _note(request, accepted=accepted)
+        if accepted:
+            holds.wake(county)  # the pulls held for this county answer now
         return JSONResponse({"acks": acks, "epoch": store.epoch(county), "server_time": now()})
 
     async def pull(request: Request) -> Response:
         cred, county = admit(request, write=False, bucket="pull")
         after = _query_int(request, "after", 0, 0, MAX_AFTER)
         limit = _query_int(request, "limit", DEFAULT_PULL_LIMIT, 1, protocol.MAX_PULL_LIMIT)
-        texts, next_after, high = store.pull_json(county, after, limit)
-        if cred.is_city:
-            texts = [_without_pin_material(t) for t in texts]
-        _note(request, events=len(texts))
-        head = json.dumps({"epoch": store.epoch(county), "next_after": next_after, "high_watermark": high,
-                           "server_time": now()}, ensure_ascii=False)
-        return Response(f'{head[:-1]},"events":[{",".join(texts)}]}}'.encode(), media_type="application/json")
+        wait = _query_int(request, "wait", 0, 0, MAX_WAIT_S)
+
+        def page(*, empty_too: bool) -> bytes | None:
+            texts, next_after, high = store.pull_json(county, after, limit)
+            if not texts and not empty_too:
+                return None
+            if cred.is_city:
+                texts = [_without_pin_material(t) for t in texts]
+            _note(request, events=len(texts))
+            head = json.dumps({"epoch": store.epoch(county), "next_after": next_after, "high_watermark": high,
+                               "server_time": now()}, ensure_ascii=False)
+            return f'{head[:-1]},"events":[{",".join(texts)}]}}'.encode()
+
+        found = page(empty_too=not wait)
+        if found is not None:
+            return Response(found, media_type="application/json")
+        address = request.client.host if request.client else "-"
+        _note(request, held=wait)  # the access log line says the pull was held (up to wait s)
+        return StreamingResponse(
+            holds.hold(county, address, wait, lambda: page(empty_too=False),
+                       lambda: page(empty_too=True) or b""),
+            media_type="application/json", headers={"cache-control": "no-store"})
 
     async def missing(request: Request) -> Response:
         _, county = admit(request, write=True, bucket="pull")
@@ -452,6 +475,7 @@ def create_app(
         exception_handlers={HTTPException: http_problem, Exception: server_error},
     )
     app.state.store = store  # for tests and tools that hold only the app
+    app.state.holds = holds  # closed by the server's shutdown (central/cli.py)
     return app
 
 

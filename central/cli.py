@@ -252,6 +252,7 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
 
     from central.app import create_app
     from central.guard import BACKLOG, guarded_protocol
+    from central.longpoll import TOTAL, Holds
     from central.storage import open_store
 
     if args.rate <= 0 or args.burst < 1:
@@ -275,8 +276,11 @@ def _serve(args: argparse.Namespace, lang: str) -> int:
             log.addHandler(handler)
             log.setLevel(logging.INFO)
             log.propagate = False
+        # held pulls stay well below the connection cap, so they never crowd out a push
+        holds = Holds(total=max(1, min(TOTAL, limits.max_connections // 2)))
         app = create_app(store, clock=clock, rate=args.rate, burst=args.burst, log=log,
-                         id_skew_s=args.id_skew, fail_rate=args.fail_rate, fail_burst=args.fail_burst)
+                         id_skew_s=args.id_skew, fail_rate=args.fail_rate, fail_burst=args.fail_burst,
+                         holds=holds)
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                                 http=guarded_protocol(limits), backlog=BACKLOG)
         server = _server_class()(config)
@@ -326,6 +330,13 @@ def _server_class() -> type:
             finally:
                 for sig, handler in originals.items():
                     signal.signal(sig, handler)
+
+        async def shutdown(self, sockets: Any = None) -> None:
+            """Held pulls (central/longpoll.py) answer at once, so stopping waits for none."""
+            holds = getattr(getattr(self.config.app, "state", None), "holds", None)
+            if holds is not None:
+                holds.close()
+            await super().shutdown(sockets)
 
     return Server
 

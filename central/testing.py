@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from central.cli import listen
+from central.longpoll import Holds
 from central.store import CentralStore
 from console.kernel.clock import Clock, SystemClock
 from console.kernel.ids import uuid7
@@ -118,15 +119,17 @@ def asgi_request(app: Any, method: str, url: str, **kwargs: Any) -> Any:
 
 @contextmanager
 def serve_in_thread(store: CentralStore, *, clock: Clock | None = None, rate: float = 1000,
-                    burst: int = 1000) -> Iterator[str]:
+                    burst: int = 1000, holds: Holds | None = None) -> Iterator[str]:
     """Real uvicorn in a background thread; yields the base URL (``http://127.0.0.1:PORT``)."""
     import uvicorn
 
     from central.app import create_app
 
-    app = create_app(store, clock=clock or SystemClock(), rate=rate, burst=burst)
+    app = create_app(store, clock=clock or SystemClock(), rate=rate, burst=burst, holds=holds)
     sock = listen(LOOPBACK, 0)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    from central.cli import _server_class
+
+    server = _server_class()(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -15,7 +15,6 @@ from textual.message import Message
 from console.seat.services import Services
 from screens.board import BoardScreen
 from screens.dialogs.confirm import ConfirmQuit
-from screens.dialogs.help import HelpScreen
 from screens.i18n import tr
 from screens.key_gate import KeyGate
 from screens.keys import localize, unknown_keymap_ids
@@ -29,6 +28,10 @@ if TYPE_CHECKING:
 
 #: Toasts only draw the eye; what matters stays on screen (banner, panels). Never longer than this.
 TOAST_SECONDS = 6.0
+#: Loaded in the warm-up thread after the first frame (tests/test_start_path.py lists what the
+#: first frame must do without).
+WARM_MODULES = ("console.sync.schema", "console.commands", "console.calls.intake", "console.orders.dispatch",
+                "screens.intake", "screens.dialogs.step", "screens.dialogs.help")
 #: The smallest terminal the console is laid out for.
 MIN_SIZE = (80, 24)
 
@@ -155,8 +158,12 @@ class LinkageApp(App[int]):
             self.sync_worker.stop(timeout=1.0)
 
     def _warm_triage(self) -> None:
-        """Build the triage index off the UI thread, so the first call taken doesn't wait."""
+        """Build the triage index off the UI thread, so the first call taken doesn't wait; and
+        load the command grammar (every verb) and the intake form, which the first frame does
+        not need but the first typed command or call would otherwise wait for."""
         self.services.triage_engine  # noqa: B018
+        for module in WARM_MODULES:
+            importlib.import_module(module)
 
     def current_keys(self, binding: Binding) -> str:
         """The keys a binding answers to now, after ``[keymap]``."""
@@ -210,6 +217,8 @@ class LinkageApp(App[int]):
         return type(self.screen).__name__ == name
 
     def action_help(self) -> None:
+        from screens.dialogs.help import HelpScreen  # it lists every command: the whole grammar
+
         self.push_screen(HelpScreen(self.lang, self.current_keys))
 
     def action_board(self) -> None:

@@ -25,7 +25,6 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.commands.grammar import run
 from console.kernel.clock import parse_instant
 from console.kernel.errors import LinkageError
 from console.kernel.model import Order, label
@@ -435,6 +434,8 @@ class BoardScreen(OrderStepActions, ConsoleScreen[None]):
             await self.run_action(f"app.{action}")
             return
         try:
+            from console.commands.grammar import run  # loaded after the first frame (app warm-up)
+
             outcome = run(self.services, line, self.lang)
         except LinkageError as exc:
             self.answer.update(Text(exc.message(self.lang), style="bold red"))

@@ -37,7 +37,11 @@ def all_bindings() -> list[Binding]:
 
 
 def unknown_keymap_ids(keymap: dict[str, str]) -> list[str]:
-    """Ids in ``[keymap]`` that no binding has: a typo the administrator should hear about."""
+    """Ids in ``[keymap]`` that no binding has: a typo the administrator should hear about.
+    Without a ``[keymap]`` there is nothing to check, and no screen is imported to find out
+    (walking every screen would load every domain before the first frame)."""
+    if not keymap:
+        return []
     ids = {b.id for b in all_bindings()}
     return sorted(k for k in keymap if k not in ids)
 

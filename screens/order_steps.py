@@ -5,17 +5,18 @@ step dialog (screens/dialogs/step.py) for the selected order."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
 
 from console.kernel.errors import LinkageError
 from console.kernel.model import Order
-from console.orders.accountability import supervise_text
 from console.seat.services import Services
 from console.words import Words
-from screens.dialogs.step import StepDialog, StepRequest
 from screens.i18n import tr
+
+if TYPE_CHECKING:
+    from screens.dialogs.step import StepRequest
 
 
 def _level(text: str) -> str:
@@ -81,6 +82,8 @@ class OrderStepActions:
                 self.step_saved(title)
 
         wants_unit = unit or "unit" in (fields or ())
+        from screens.dialogs.step import StepDialog  # loaded with the first step, not at start
+
         self.app.push_screen(StepDialog(self.lang, title, perform, needs_reason=reason, needs_unit=unit,
                                         fields=fields, values=values, detail=detail,
                                         find_units=self.unit_rows if wants_unit else None), done)
@@ -149,6 +152,8 @@ class OrderStepActions:
         level = tr(f"supervise.level.{current.level if current else 1}", self.lang)
         detail = tr("supervise.levels", self.lang)
         if current is not None:
+            from console.orders.accountability import supervise_text
+
             detail = supervise_text(self.words, current, self.services.ctx.clock.now()) + "\n" + detail
         self._open_step(
             order, tr("binding.supervise", self.lang),

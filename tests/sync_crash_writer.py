@@ -56,6 +56,7 @@ from console.kernel.errors import BadInput
 from console.seat.services import Services, open_services
 from console.store.transaction import Store, Transaction
 from console.sync.client import SYNC_OPERATOR, PassReport, SyncClient
+from console.sync.pulling import Puller
 
 # (what the caller says, category, the unit ordered first, a unit to reassign to)
 CALLS = (
@@ -127,7 +128,7 @@ def arm(spec: str) -> None:
         finally:
             inside[0] = ""
 
-    async def pull_all(self: SyncClient, client: httpx.AsyncClient, report: PassReport) -> None:
+    async def pull_all(self: Puller, client: httpx.AsyncClient, report: PassReport) -> None:
         inside[0] = "pull"
         try:
             await plain_pull_all(self, client, report)

@@ -182,7 +182,8 @@ def new_call(
             incident = record_transfer(tx, incident, disposition, "", received, keep_open=bool(units))
         orders: list[Order] = []
         for unit in units:
-            orders.append(issue_in(ctx, tx, incident, unit, received, existing=list(orders)))
+            # an incident made in this transaction has no grade nor plan yet: its orders are daily
+            orders.append(issue_in(ctx, tx, incident, unit, received, existing=list(orders), phase="daily"))
     return IntakeResult(incident, call_id, history, duplicates, merged=False, orders=orders,
                         repeats=repeats)
 

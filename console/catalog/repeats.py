@@ -82,8 +82,12 @@ def place_form(address: str) -> str:
     return _CN_NUMBER.sub(_cn_to_digits, key)
 
 
-def _anchors(form: str) -> list[tuple[str, str]]:
-    return [(m.group(1), m.group(2) or "") for m in _ANCHOR.finditer(form)]
+@lru_cache(maxsize=4096)  # pure, and asked for the same live addresses at every call
+def _anchors(form: str) -> tuple[frozenset[tuple[str, str]], frozenset[str]]:
+    """The (road, number) pairs with a number, and the road names of at least 2 characters."""
+    found = [(m.group(1), m.group(2) or "") for m in _ANCHOR.finditer(form)]
+    return (frozenset((name, n) for name, n in found if n),
+            frozenset(name for name, _ in found if len(name) >= 2))
 
 
 def place_relation(a: str, b: str) -> str | None:
@@ -100,40 +104,47 @@ def _relation(x: str, y: str) -> str | None:
     short, long = sorted((x, y), key=len)
     if len(short) >= MIN_CONTAINED and short in long:
         return "place"
-    ax, ay = _anchors(x), _anchors(y)
-    if any(n and (name, n) in ay for name, n in ax):
+    (bx, rx), (by, ry) = _anchors(x), _anchors(y)
+    if not bx.isdisjoint(by):
         return "place"                  # the same building: road and number
-    names = {name for name, _ in ay}
-    if any(name in names and len(name) >= 2 for name, _ in ax):
+    if not rx.isdisjoint(ry):
         return "road"
     return None
 
 
 def find_repeats(db: Reader, phone: str, address: str, category: str, since: datetime) -> list[Repeat]:
-    """Live incidents this call may repeat, strongest reason first, then newest first."""
+    """Live incidents this call may repeat, strongest reason first, then newest first.
+
+    The window may hold hundreds of incidents of the category: they are read as (no, id,
+    category, address) only, and just the candidates whole."""
+    since_text = iso(since)
     rows = db.all(
-        "SELECT * FROM incidents WHERE status != 'merged' AND no IN ("
+        "SELECT i.no, i.category, i.address, EXISTS (SELECT 1 FROM calls c WHERE c.incident_id = i.id"
+        "  AND :phone != '' AND c.phone = :phone AND c.received_at >= :since)"
+        " FROM incidents i WHERE i.status != 'merged' AND i.no IN ("
         " SELECT i.no FROM calls c JOIN incidents i ON i.id = c.incident_id"
-        "  WHERE ? != '' AND c.phone = ? AND c.received_at >= ?"
-        " UNION SELECT no FROM incidents WHERE ? != '' AND category = ? AND created_at >= ?)"
-        " ORDER BY no DESC",
-        (phone, phone, iso(since), category, category, iso(since)),
+        "  WHERE :phone != '' AND c.phone = :phone AND c.received_at >= :since"
+        " UNION SELECT no FROM incidents WHERE :category != '' AND category = :category"
+        "  AND created_at >= :since)",
+        {"phone": phone, "category": category, "since": since_text},
     )
-    numbered = {r[0] for r in db.all(
-        "SELECT DISTINCT incident_id FROM calls WHERE ? != '' AND phone = ? AND received_at >= ?",
-        (phone, phone, iso(since)))}
-    out: list[Repeat] = []
+    found: dict[int, tuple[str, ...]] = {}
     here = place_form(address)  # once, not per candidate: this runs inside every new call's write
-    for row in rows:
+    for no, row_category, row_address, numbered in rows:
         reasons: list[str] = []
-        if row["id"] in numbered:
+        if numbered:
             reasons.append("number")
-        if category and row["category"] == category:
-            relation = _relation(here, place_form(row["address"] or ""))
+        if category and row_category == category:
+            relation = _relation(here, place_form(row_address or ""))
             if relation is not None:
                 reasons.append(relation)
-        if reasons:  # only a candidate becomes an Incident (the window may hold hundreds)
-            out.append(Repeat(incident_from_row(row), tuple(reasons)))
+        if reasons:
+            found[no] = tuple(reasons)
+    out: list[Repeat] = []
+    if found:
+        marks = ",".join("?" * len(found))
+        whole = db.all(f"SELECT * FROM incidents WHERE no IN ({marks}) ORDER BY no DESC", tuple(found))
+        out = [Repeat(incident_from_row(row), found[row["no"]]) for row in whole]
     services = transfers_of(db, [r.incident.id for r in out])
     out = [Repeat(_with_transfers(r.incident, services), r.reasons) for r in out]
     rank = {code: n for n, code in enumerate(REASONS)}

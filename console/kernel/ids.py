@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import threading
-import uuid
 
 _lock = threading.Lock()
 _last_ms = 0
@@ -36,7 +35,9 @@ def uuid7(unix_ms: int) -> str:
         ms, counter = _last_ms, _counter
     rand_b = int.from_bytes(os.urandom(8), "big") & 0x3FFFFFFFFFFFFFFF
     value = (ms & 0xFFFFFFFFFFFF) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | rand_b
-    return str(uuid.UUID(int=value))
+    # the canonical 8-4-4-4-12 text, as str(uuid.UUID(int=value)) gives, without the object
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def observe(unix_ms: int, limit: int | None = None) -> bool:

@@ -7,17 +7,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from console.calls import drills, intake, unit_reports
-from console.catalog.repeats import Repeat, find_repeats
-from console.catalog.triage import TriageResult
 from console.kernel.errors import BadInput
 from console.kernel.inputs import parse_phone
+from console.kernel.lazy import lazy
 from console.kernel.model import Call, Incident
 from console.seat.session import SeatSession
 from console.store.queries import caller_history
 
+# The domains load on first use (console/kernel/lazy.py): the board's first frame needs
+# none of them. Type checkers see the real modules.
 if TYPE_CHECKING:
+    from console.calls import drills, intake, unit_reports
     from console.calls import stats as figures
+    from console.catalog.repeats import Repeat
+    from console.catalog.triage import TriageResult
+else:
+    drills, intake, unit_reports = (lazy(f"console.calls.{m}") for m in ("drills", "intake", "unit_reports"))
 
 
 class CallsPart(SeatSession):
@@ -74,6 +79,8 @@ class CallsPart(SeatSession):
         except BadInput:
             number = ""
         since = self.ctx.clock.now() - timedelta(minutes=self.config.intake.duplicate_window_minutes)
+        from console.catalog.repeats import find_repeats
+
         return find_repeats(self.store, number, address, category, since)
 
     def report(self, unit: str, *, phone: str, text: str, address: str = "",

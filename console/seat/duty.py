@@ -6,13 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.catalog.registry import Unit
-from console.duty import handover, operators, rosters
-from console.duty.roster_csv import RosterFile, read_roster
-from console.duty.rosters import Shift
 from console.kernel.errors import BadInput
+from console.kernel.lazy import lazy
 from console.seat.session import SeatSession
+
+# The domains load on first use (console/kernel/lazy.py): the board's first frame needs
+# none of them. Type checkers see the real modules.
+if TYPE_CHECKING:
+    from console.duty import handover, operators, rosters
+    from console.duty.roster_csv import RosterFile
+    from console.duty.rosters import Shift
+else:
+    handover, operators, rosters = (lazy(f"console.duty.{m}") for m in ("handover", "operators", "rosters"))
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,8 @@ class DutyPart(SeatSession):
         """Check a whole roster CSV, then file it in one transaction (nothing if any row is bad)."""
         if period and period[1] <= period[0]:
             raise BadInput("roster.period", zh="--to 必须晚于 --from", en="--to must be after --from")
+        from console.duty.roster_csv import read_roster
+
         checked = read_roster(path, self.catalog, self.config.tz, period)
         ids = self.file_roster(checked.shifts, period=period, filed_at=filed_at,
                                source=f"import:{path.name}"[:120])

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from console.catalog.registry import Unit
+from console.kernel.lazy import lazy
 from console.kernel.model import Call, Incident, Order, ReturnRecord
-from console.orders import accountability, dispatch
 from console.orders.board import Board, compute_board
 from console.orders.deadlines import OrderClock
 from console.seat.session import SeatSession
@@ -24,6 +25,13 @@ from console.store.queries import (
     returns_of,
 )
 from console.store.transaction import EventRecord
+
+# The domains load on first use (console/kernel/lazy.py): the board's first frame needs
+# none of them. Type checkers see the real modules.
+if TYPE_CHECKING:
+    from console.orders import accountability, dispatch
+else:
+    accountability, dispatch = lazy("console.orders.accountability"), lazy("console.orders.dispatch")
 
 
 @dataclass(frozen=True)

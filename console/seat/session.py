@@ -18,16 +18,21 @@ from typing import TYPE_CHECKING
 
 from console.catalog.loading import load_catalog
 from console.catalog.registry import Catalog, Unit
-from console.catalog.triage import Triage
-from console.duty import rosters
 from console.kernel.config import Config
+from console.kernel.lazy import lazy
 from console.kernel.model import Order
 from console.orders.deadlines import OrderClock, order_clock
 from console.store.context import Context
 from console.store.transaction import Store
 
+# The domains load on first use (console/kernel/lazy.py): the board's first frame needs
+# none of them. Type checkers see the real modules.
 if TYPE_CHECKING:
+    from console.catalog.triage import Triage
+    from console.duty import rosters
     from console.tiered.rulebook import TieredData
+else:
+    rosters = lazy("console.duty.rosters")
 
 
 class SeatSession:
@@ -48,6 +53,8 @@ class SeatSession:
         board opens without it; the console warms it in a worker thread after the first frame."""
         with self._triage_lock:
             if self._triage is None:
+                from console.catalog.triage import Triage
+
                 self._triage = Triage(self.ctx.catalog, data_dir=self.data_dir)
             return self._triage
 

@@ -6,14 +6,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from console.kernel.lazy import lazy
 from console.kernel.model import Incident, Order
 from console.seat.session import SeatSession
 from console.store.queries import get_incident
-from console.tiered import activation, grading, reports
-from console.tiered.escalation import Suggestion
 
+# The domains load on first use (console/kernel/lazy.py): the board's first frame needs
+# none of them. Type checkers see the real modules.
 if TYPE_CHECKING:
+    from console.tiered import activation, grading, reports
+    from console.tiered.escalation import Suggestion
     from console.tiered.plans import Plan
+else:
+    activation, grading, reports = (lazy(f"console.tiered.{m}") for m in ("activation", "grading", "reports"))
 
 
 class TieredPart(SeatSession):

@@ -508,6 +508,14 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ALTER TABLE events ADD COLUMN chain_hash TEXT
         """,
     ),
+    (
+        "a lighter incident write: no query reads incidents by place_key any more (repeats go by"
+        " category and time, incidents_category_created), so its index only cost a B-tree page per"
+        " incident written",
+        """
+        DROP INDEX IF EXISTS incidents_place
+        """,
+    ),
 )
 
 def apply_migrations(conn: sqlite3.Connection, migrations: tuple[tuple[str, str], ...], applied_at: str,

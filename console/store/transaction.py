@@ -24,7 +24,6 @@ from console.kernel.ids import horizon, observe, uuid7
 from console.kernel.inputs import MAX_OPERATOR, operator_problem
 from console.store import dbfile
 from console.store.chain import canonical, link
-from console.store.payloads import payload_problem
 from console.store.projections import apply_event, unmet_reference
 from console.store.schema import MIGRATIONS, apply_migrations
 
@@ -253,6 +252,9 @@ class Transaction:
         self.appended: list[EventRecord] = []
         self.received: list[EventRecord] = []
         self.heads: dict[str, str | None] = {}
+        # drill (演练) marks of the incidents created in this transaction, so the events that
+        # follow them here (an intake's orders) need not read the mark back
+        self.drill_of: dict[str, bool] = {}
 
     def one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Row | None:
         return self.store.one(sql, params)
@@ -309,6 +311,8 @@ class Transaction:
             raise BadInput("store.operator", zh="值班员名称须为 1 到 {n} 个字符，不能全是空白，未保存",
                            en="the operator name must be 1 to {n} characters, not blank; nothing was saved",
                            n=MAX_OPERATOR)
+        from console.sync.schema import payload_problem  # msgspec: loaded by the first write
+
         problem = payload_problem(kind, payload)
         if problem is not None:
             raise BadInput("store.schema", zh="记录不符合事件格式，未保存：{d}",
@@ -322,7 +326,10 @@ class Transaction:
         if self.store.push_drills:
             return True
         if kind == "incident.created":
-            return payload.get("drill") is not True
+            drill = payload.get("drill") is True
+            if isinstance(subject, str):
+                self.drill_of[subject] = drill
+            return not drill
         return not self.is_drill(subject, payload)
 
     def _chain_head(self) -> str | None:
@@ -356,6 +363,8 @@ class Transaction:
         incident_id = payload.get("incident_id", subject)
         if not isinstance(incident_id, str):
             return False
+        if incident_id in self.drill_of:
+            return self.drill_of[incident_id]
         row = self.conn.execute("SELECT drill FROM incidents WHERE id = ?", (incident_id,)).fetchone()
         return bool(row and row[0])
 

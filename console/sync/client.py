@@ -13,73 +13,34 @@ runs under an overall deadline that cancels it however slowly the server drips b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 
 from console.kernel.clock import Clock, iso, parse_instant
-from console.store.transaction import Store, select_in
+from console.store.transaction import Store
 from console.sync.protocol import (
     MAX_BATCH_EVENTS,
     MAX_BODY_BYTES,
     MAX_MISSING_IDS,
-    MAX_PULL_LIMIT,
     MAX_SKIPPED_LINKS,
     PROTOCOL,
-    check_event,
-    from_wire,
 )
-from console.sync.quarantine import refuse
+from console.sync.pulling import SYNC_OPERATOR, Puller
+from console.sync.report import PassReport, SyncError
 from console.sync.settings import SyncSettings
-from console.sync.status import TRANSIENT
 
-SYNC_OPERATOR = "sync"
+__all__ = ["SYNC_OPERATOR", "PassReport", "SyncClient", "SyncError", "next_delay"]
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _PLAIN = re.compile(r"[A-Za-z0-9_.:+-]*")  # needs no JSON escaping
 
 
-class SyncError(Exception):
-    """A pass stopped: ``code`` says why (``console/sync/status.TRANSIENT`` = try later)."""
-
-    def __init__(self, code: str, detail: str, *, retry_after: float | None = None,
-                 body: dict[str, Any] | None = None) -> None:
-        super().__init__(f"{code}: {detail}")
-        self.code = code
-        self.detail = detail
-        self.retry_after = retry_after
-        self.body = body or {}
-
-    @property
-    def transient(self) -> bool:
-        return self.code in TRANSIENT
-
-
-@dataclass
-class PassReport:
-    ok: bool = False
-    pushed: int = 0
-    pulled: int = 0
-    quarantined: int = 0
-    refused: int = 0  # pulled events set aside by this seat's checks (console/sync/quarantine.py)
-    repushed: int = 0
-    requests: int = 0
-    error_code: str = ""
-    error_detail: str = ""
-    retry_after: float | None = None
-    epoch_changed: bool = False
-    applied_ids: list[str] = field(default_factory=list)
-
-    @property
-    def transient(self) -> bool:
-        return self.error_code in TRANSIENT
-
-
-class SyncClient:
+class SyncClient(Puller):
     def __init__(self, store: Store, settings: SyncSettings, clock: Clock, *,
                  transport: httpx.AsyncBaseTransport | None = None,
                  should_stop: Callable[[], bool] = lambda: False) -> None:
@@ -104,6 +65,34 @@ class SyncClient:
         return report
 
     async def _pass(self, report: PassReport) -> None:
+        async with self._http() as client:
+            await self._hello(client, report)
+            await self._push_all(client, report)
+            await self._pull_all(client, report)
+
+    def run_watch(self, interrupted: Callable[[], bool]) -> PassReport:
+        """One held pull (console/sync/pulling.py) after a pass found the server holding them:
+        the idle seat's only request for up to ``hold_s`` seconds. Recorded like a pass,
+        unless ``interrupted`` ended it early (a pass follows at once)."""
+        report = PassReport()
+        try:
+            _run_coroutine(self._watch_pass(report, interrupted))
+            report.ok = not report.interrupted
+        except SyncError as exc:
+            report.error_code, report.error_detail = exc.code, exc.detail[:300]
+            report.retry_after = exc.retry_after
+        except Exception as exc:  # as in run_pass: the sync thread must live on
+            report.error_code, report.error_detail = "internal", f"{type(exc).__name__}: {exc}"[:300]
+        if not report.interrupted:
+            self._record(report)
+        return report
+
+    async def _watch_pass(self, report: PassReport, interrupted: Callable[[], bool]) -> None:
+        async with self._http() as client:
+            await self._watch(client, report, interrupted)
+
+    @contextlib.asynccontextmanager
+    async def _http(self) -> AsyncIterator[httpx.AsyncClient]:
         s = self.settings
         timeout = httpx.Timeout(connect=min(3.0, s.deadline_s), read=min(10.0, s.deadline_s),
                                 write=min(10.0, s.deadline_s), pool=min(2.0, s.deadline_s))
@@ -112,21 +101,22 @@ class SyncClient:
             verify=_tls_context() if s.server.startswith("https:") else False,
             headers={"authorization": f"Bearer {s.token}", "user-agent": "linkage-console"},
         ) as client:
-            await self._hello(client, report)
-            await self._push_all(client, report)
-            await self._pull_all(client, report)
+            yield client
 
     # -- requests ----------------------------------------------------------------------------
     async def _call(self, client: httpx.AsyncClient, method: str, path: str, report: PassReport,
-                    **kwargs: Any) -> dict[str, Any]:
+                    *, deadline: float | None = None, **kwargs: Any) -> dict[str, Any]:
+        """One request under ``deadline`` (the seat's, unless a held pull asks for its wait
+        on top; httpx's read timeout, at most the seat's deadline, still bounds each gap)."""
         if self.should_stop():
             raise SyncError("stopped", "the console is closing")
         report.requests += 1
+        deadline = deadline or self.settings.deadline_s
         try:
-            async with asyncio.timeout(self.settings.deadline_s):
+            async with asyncio.timeout(deadline):
                 response = await client.request(method, path, **kwargs)
         except TimeoutError as exc:
-            raise SyncError("timeout", f"no full answer within {self.settings.deadline_s:g} s") from exc
+            raise SyncError("timeout", f"no full answer within {deadline:g} s") from exc
         except httpx.TimeoutException as exc:
             raise SyncError("timeout", type(exc).__name__) from exc
         except httpx.HTTPError as exc:
@@ -148,6 +138,7 @@ class SyncClient:
 
     async def _hello(self, client: httpx.AsyncClient, report: PassReport) -> None:
         body = await self._call(client, "GET", "/v1/hello", report)
+        self._note_hold(body)
         protocols = body.get("supported") or []
         if isinstance(protocols, list) and protocols and PROTOCOL not in protocols:
             raise SyncError("unsupported_protocol", f"the server speaks {protocols}, this seat {PROTOCOL}")
@@ -321,80 +312,6 @@ class SyncClient:
             conn.execute("UPDATE outbox SET quarantined = 1, last_error = ?, attempts = attempts + 1"
                          " WHERE event_id = ?", (code, event_id))
 
-    # -- pull --------------------------------------------------------------------------------
-    async def _pull_all(self, client: httpx.AsyncClient, report: PassReport) -> None:
-        path = f"/v1/streams/{self.settings.county}/events"
-        limit = max(1, min(self.settings.page_events, MAX_PULL_LIMIT))
-        finished: dict[str, tuple[str, str]] = {}  # incident id → (id, time) of its latest closing step
-        try:
-            await self._pull_pages(client, report, path, limit, finished)
-        finally:
-            self._close_finished(finished)
-
-    def _close_finished(self, finished: dict[str, tuple[str, str]]) -> None:
-        """Close the incidents whose last open order was closed by another seat.
-
-        A seat closes an incident when it records the step that closes its last open order; two
-        seats closing the last two orders at once each still saw the other's open, so neither
-        closed it. Once caught up (so a close that seat made arrives first, in the normal case),
-        this seat closes what is now finished and still open, as ``sync``; a second close from
-        another seat doing the same only repeats the status (last writer wins). An incident whose
-        status was set after that step (a person reopened it) is left as the person left it.
-        """
-        if not finished:
-            return
-        from console.orders.dispatch import close_incident_if_done
-
-        with self.store.transaction(self.settings.seat, SYNC_OPERATOR) as tx:
-            for incident_id, (step_id, at) in sorted(finished.items()):
-                row = tx.one("SELECT status, status_event FROM incidents WHERE id = ?", (incident_id,))
-                if row is not None and row[0] == "open" and (row[1] or "") < step_id:
-                    close_incident_if_done(tx, incident_id, parse_instant(at))
-
-    async def _pull_pages(self, client: httpx.AsyncClient, report: PassReport, path: str, limit: int,
-                          finished: dict[str, tuple[str, str]]) -> None:
-        while True:
-            state = self._state_row()
-            after = int(state["after_seq"])
-            page = await self._call(client, "GET", path, report, params={"after": after, "limit": limit})
-            events, next_after, high = _check_page(page, after)
-            epoch = page.get("epoch")
-            if state["epoch"] and isinstance(epoch, str) and epoch != state["epoch"]:
-                raise SyncError("server_error", "the server's epoch changed during the pass")
-            # an id may run ahead of this seat's clock by the server's clock lead plus the skew
-            # the server allows; one further ahead was stamped by a broken clock or an attacker
-            id_limit = self.store.id_horizon() + max(0, int(state["skew_ms"]))
-            with self.store.transaction(self.settings.seat, SYNC_OPERATOR) as tx:
-                have = _known_ids(tx.conn, [w["id"] for w in events])
-                for wire in events:
-                    seq = wire.pop("seq")
-                    wire.pop("received_at", None)
-                    if wire["id"] in have:  # an echo of this seat's own push, or a repeat
-                        if not have[wire["id"]]:  # its ack was lost: the server has it after all
-                            tx.conn.execute("UPDATE events SET server_seq = ? WHERE id = ?", (seq, wire["id"]))
-                            tx.conn.execute("DELETE FROM outbox WHERE event_id = ?", (wire["id"],))
-                        continue
-                    # untrusted input: checked with the server's own checks before it touches
-                    # the log or a projection (the page as a whole was bounded by the response,
-                    # so no per-event size check). One that fails is set aside and the cursor
-                    # moves on: one bad event must not stop this seat for good. A chain link's
-                    # shape is checked here, its hash by ``linkage audit verify`` (re-hashing
-                    # every pulled event would cost catch-up some 12 %).
-                    problem = check_event(wire, check_size=False, id_limit_ms=id_limit)
-                    if problem is not None:
-                        refuse(tx.conn, wire, seq, problem, iso(self.clock.now()))
-                        report.refused += 1
-                        continue
-                    tx.receive(from_wire(wire), seq)
-                tx.apply_pending()
-                tx.conn.execute("UPDATE sync_state SET after_seq = ?, high_watermark = ? WHERE id = 1",
-                                (next_after, high))
-                report.applied_ids += [r.id for r in tx.received]
-                _note_closing_steps(tx, finished)
-            report.pulled += len(events)
-            if not events or next_after >= high:
-                return
-
     # -- sync_state --------------------------------------------------------------------------
     def _state_row(self) -> Any:
         return self.store.one("SELECT * FROM sync_state WHERE id = 1")
@@ -501,22 +418,6 @@ def _invalid_ids(body: dict[str, Any], ids: list[str]) -> dict[str, str]:
     return out
 
 
-def _check_page(page: dict[str, Any], after: int) -> tuple[list[dict[str, Any]], int, int]:
-    """The page's shape and order; the cursor never moves past a page that fails them."""
-    events, next_after, high = page.get("events"), page.get("next_after"), page.get("high_watermark")
-    if not isinstance(events, list) or not isinstance(next_after, int) or not isinstance(high, int):
-        raise SyncError("bad_response", "a pull page lacks events, next_after or high_watermark")
-    last = after
-    for wire in events:
-        if not isinstance(wire, dict) or not isinstance(wire.get("seq"), int) or wire["seq"] <= last \
-                or not isinstance(wire.get("id"), str):
-            raise SyncError("bad_response", "a pull page is out of order")
-        last = wire["seq"]
-    if (events and next_after < last) or next_after < after:
-        raise SyncError("bad_response", "a pull page moves the cursor backwards")
-    return events, next_after, high
-
-
 def _outbox_in_write_order(conn: Any) -> None:
     """Renumber the outbox in the order the events were written: pushes go out in outbox
     order, and the server accepts a seat's chained events only in chain (write) order."""
@@ -526,25 +427,3 @@ def _outbox_in_write_order(conn: Any) -> None:
         conn.executemany(f"INSERT INTO outbox VALUES ({','.join('?' * len(rows[0]))})", [tuple(r) for r in rows])
 
 
-def _known_ids(conn: Any, ids: list[str]) -> dict[str, bool]:
-    """Which of ``ids`` this seat holds → whether it knows their server seq."""
-    return {r[0]: r[1] is not None
-            for r in select_in(conn, "SELECT id, server_seq FROM events WHERE id IN ({ids})", ids)}
-
-
-_CLOSING = frozenset({"completed", "cancelled", "reassigned", "handed_over"})
-
-
-def _note_closing_steps(tx: Any, finished: dict[str, tuple[str, str]]) -> None:
-    """Remember the incidents of orders another seat closed in this page (see _close_finished)."""
-    closing = [r for r in tx.received
-               if r.kind == "order.stepped" and r.payload.get("status") in _CLOSING]
-    if not closing:
-        return
-    owners = {row[0]: row[1] for row in select_in(
-        tx.conn, "SELECT id, incident_id FROM orders WHERE id IN ({ids})",
-        [str(r.payload["order_id"]) for r in closing])}
-    for r in closing:
-        incident_id = owners.get(str(r.payload["order_id"]))
-        if incident_id is not None and r.id > finished.get(incident_id, ("", ""))[0]:
-            finished[incident_id] = (r.id, r.happened_at)

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from console.sync.protocol import MAX_BATCH_EVENTS, MAX_PULL_LIMIT
+# protocol.MAX_BATCH_EVENTS and MAX_PULL_LIMIT, written out: importing the protocol loads the
+# event schemas (msgspec), which the console's start does not need (tests/test_start_path.py
+# checks the two agree; the client clamps to the protocol's limits anyway)
+MAX_BATCH_EVENTS = 500
+MAX_PULL_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -23,3 +27,4 @@ class SyncSettings:
     backoff_base_s: float = 1.0
     backoff_cap_s: float = 60.0
     include_drills: bool = False   # re-queue drill (演练) events too after a server restore
+    held_pulls: bool = True        # wait on the server between passes when it offers (long-poll)

@@ -12,6 +12,7 @@ import contextlib
 import os
 import random
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,9 +26,10 @@ from console.sync.settings import SyncSettings
 if TYPE_CHECKING:
     import httpx
 
-    from console.sync.client import PassReport
+    from console.sync.client import PassReport, SyncClient
 
 POLL_S = 1.0  # how often an idle loop looks for new local commits
+FULL_PASS_S = 300.0  # while pulls are held, a whole pass (hello: clock skew, epoch) this often
 
 
 LEGACY_TOKEN = "sync-token"  # the one name every database in a directory used to share
@@ -136,27 +138,55 @@ class SyncWorker:
 
     def _run(self) -> None:
         # httpx and the client load here, on the sync thread: a seat without sync never pays
-        from console.sync.client import PassReport, SyncClient, next_delay
+        from console.sync.client import SyncClient
 
         store = Store(self.db_path, self.clock)
         try:
             client = SyncClient(store, self.settings, self.clock, transport=self.transport,
                                 should_stop=self._stop.is_set)
-            while not self._stop.is_set():
+            self._loop(store, client)
+        finally:
+            store.close()
+
+    def _loop(self, store: Store, client: SyncClient) -> None:
+        """A pass (hello, push, pull); then, while the server holds pulls, held pulls until a
+        local commit or a nudge calls for the next pass (or ``FULL_PASS_S`` has gone by);
+        against a server that does not hold them, a pass every ``interval_s`` as before."""
+        from console.sync.client import PassReport, next_delay
+
+        need_pass = True
+        last_pass = 0.0
+        while not self._stop.is_set():
+            if need_pass or not client.hold_s or time.monotonic() - last_pass > FULL_PASS_S:
+                self._wake.clear()  # this pass is what a nudge asked for
                 try:
                     report = client.run_pass()
                     failures = client.failures()
                 except Exception as exc:  # e.g. the disk is full: keep the thread, try later
                     report = PassReport(error_code="internal", error_detail=f"{type(exc).__name__}: {exc}")
                     failures = 1
-                self.passes += 1
-                self.last = report
-                if self.on_pass is not None and not self._stop.is_set():
-                    self.on_pass(report)
-                delay = next_delay(report, failures, self.settings, self.rng)
+                self._passed(report)
+                need_pass, last_pass = not report.ok, time.monotonic()
+                if not report.ok or not client.hold_s:
+                    self._sleep(store, next_delay(report, failures, self.settings, self.rng),
+                                urgent_on_commit=report.ok)
+                    need_pass = True
+                continue
+            report = client.run_watch(_Committed(store, self._wake, self._stop))
+            if report.interrupted:
+                need_pass = True
+                continue
+            self._passed(report)
+            if not report.ok or report.unheld:
+                delay = next_delay(report, client.failures(), self.settings, self.rng)
                 self._sleep(store, delay, urgent_on_commit=report.ok)
-        finally:
-            store.close()
+                need_pass = True
+
+    def _passed(self, report: PassReport) -> None:
+        self.passes += 1
+        self.last = report
+        if self.on_pass is not None and not self._stop.is_set():
+            self.on_pass(report)
 
     def _sleep(self, store: Store, delay: float, *, urgent_on_commit: bool) -> None:
         """Wait ``delay`` s, or less if nudged or (while online) another connection commits."""
@@ -170,6 +200,27 @@ class SyncWorker:
             left -= step
             if urgent_on_commit and _data_version(store) != version and store.outbox_count():
                 return
+
+
+class _Committed:
+    """True once a held pull should give way: stopping, nudged, or another connection (the
+    console's UI) committed something for the outbox. Asked every ``WATCH_POLL_S`` (0.1 s):
+    ``PRAGMA data_version`` is a read of a counter in shared memory, the outbox count only
+    follows a change."""
+
+    def __init__(self, store: Store, wake: threading.Event, stop: threading.Event) -> None:
+        self.store, self.wake, self.stop = store, wake, stop
+        self.version = _data_version(store)
+        self.queued = bool(store.outbox_count())  # committed while the last pass ran
+
+    def __call__(self) -> bool:
+        if self.queued or self.wake.is_set() or self.stop.is_set():
+            return True
+        version = _data_version(self.store)
+        if version == self.version:
+            return False
+        self.version = version
+        return bool(self.store.outbox_count())
 
 
 def _data_version(store: Store) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from textual.suggester import Suggester
 
-from console.commands.grammar import complete
 from console.seat.services import Services
 
 
@@ -16,4 +15,6 @@ class CommandSuggester(Suggester):
         self.services = services
 
     async def get_suggestion(self, value: str) -> str | None:
+        from console.commands.grammar import complete  # loaded after the first frame (app warm-up)
+
         return complete(self.services, value)
