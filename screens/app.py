@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 TOAST_SECONDS = 6.0
 #: Loaded in the warm-up thread after the first frame (tests/test_start_path.py lists what the
 #: first frame must do without).
-WARM_MODULES = ("console.sync.schema", "console.commands", "console.calls.intake", "console.orders.dispatch",
+WARM_MODULES = ("console.store.payloads", "console.commands", "console.calls.intake", "console.orders.dispatch",
                 "screens.intake", "screens.dialogs.step", "screens.dialogs.help")
 #: The smallest terminal the console is laid out for.
 MIN_SIZE = (80, 24)

@@ -311,7 +311,7 @@ class Transaction:
             raise BadInput("store.operator", zh="值班员名称须为 1 到 {n} 个字符，不能全是空白，未保存",
                            en="the operator name must be 1 to {n} characters, not blank; nothing was saved",
                            n=MAX_OPERATOR)
-        from console.sync.schema import payload_problem  # msgspec: loaded by the first write
+        from console.store.payloads import payload_problem  # msgspec: loaded by the first write
 
         problem = payload_problem(kind, payload)
         if problem is not None:
