@@ -47,6 +47,7 @@ from console.tiered import activation, grading, reports
 from console.tiered.escalation import Suggestion
 
 if TYPE_CHECKING:
+    from console.assessment.model import Assessment
     from console.calls import stats as figures
     from console.sync.client import PassReport, SyncSettings
     from console.tiered.plans import Plan
@@ -547,6 +548,14 @@ class Services:
 
         return figures.compute(self.store, period, drills=drills, now=self.ctx.clock.now(),
                                due_soon=timedelta(minutes=self.config.deadlines.due_soon_minutes))
+
+    def assess(self, period: figures.Period, *, unit: str | None = None) -> Assessment:
+        """The assessment (考核) of a period as it stood at its end (or now, if sooner)."""
+        from console.assessment import assess
+
+        center = self.config.center.name_zh
+        return assess(self.store, self.catalog, period, now=self.ctx.clock.now(), tz=self.config.tz,
+                      center=center, seat=self.ctx.seat, unit=unit)
 
     def export_rows(self, period: figures.Period, *, drills: bool = False) -> list[dict[str, Any]]:
         from console.calls import stats as figures
