@@ -20,6 +20,9 @@ from console.kernel.inputs import day_bounds
 from console.store.queries import Reader
 
 
+_TICK = timedelta(milliseconds=1)  # the store's resolution
+
+
 def previous_period(p: Period, tz: ZoneInfo) -> Period:
     """The same number of days immediately before ``p``."""
     days = (p.last - p.first).days + 1
@@ -30,12 +33,13 @@ def previous_period(p: Period, tz: ZoneInfo) -> Period:
 def assess(db: Reader, catalog: Catalog, p: Period, *, now: datetime, tz: ZoneInfo, center: str,
            seat: str, unit: str | None = None) -> Assessment:
     """The assessment of ``p`` as it stood at ``min(p.end, now)``: re-run later, the same."""
-    cut = min(p.end, now)
+    # the SQL reads "before the cut-off": what was recorded at ``now`` itself counts
+    cut = min(p.end, now + _TICK)
     prev = previous_period(p, tz)
-    prev_cut = min(prev.end, now)
+    prev_cut = min(prev.end, now + _TICK)
     operators, figure = operator_records(db, seat, p.start, p.end, cut)
     return Assessment(
-        center=center, period=p, cutoff=cut,
+        center=center, period=p, cutoff=min(p.end, now),
         units=unit_records(db, catalog, p.start, p.end, cut, unit),
         lists=listed_orders(db, p.start, p.end, cut, unit),
         operators=operators, center_figure=figure, previous=prev,

@@ -34,7 +34,7 @@ GROUP BY e.operator
 # order (NULL when none was issued by the cut-off).
 _ANSWER_ORDER = f"""
 WITH x AS (
-  SELECT e.operator AS op, (SELECT (julianday(min(o.issued_at)) - julianday(i.created_at)) * 86400.0
+  SELECT e.operator AS op, (SELECT round((julianday(min(o.issued_at)) - julianday(i.created_at)) * 86400.0, 3)
                             FROM orders o WHERE o.incident_id = i.id AND o.issued_at < :cut) AS v
   FROM events e JOIN incidents i ON i.id = e.subject
   WHERE e.kind = 'incident.created' AND {_IN} AND i.drill = 0 AND i.status != 'merged'

@@ -75,11 +75,11 @@ FROM g GROUP BY unit
 # Nearest-rank percentiles (the value at rank ceil(p·n/100)), per unit and stage, in SQLite.
 _PERCENTILES = SCOPE + """
 , d AS (
-  SELECT unit, 'ack' AS k, (julianday(t) - julianday(issued_at)) * 86400.0 AS v FROM s WHERE t IS NOT NULL
+  SELECT unit, 'ack' AS k, round((julianday(t) - julianday(issued_at)) * 86400.0, 3) AS v FROM s WHERE t IS NOT NULL
   UNION ALL
-  SELECT unit, 'arrive', (julianday(ar) - julianday(issued_at)) * 86400.0 FROM s WHERE ar IS NOT NULL
+  SELECT unit, 'arrive', round((julianday(ar) - julianday(issued_at)) * 86400.0, 3) FROM s WHERE ar IS NOT NULL
   UNION ALL
-  SELECT unit, 'feedback', (julianday(fb) - julianday(issued_at)) * 86400.0 FROM s WHERE fb IS NOT NULL
+  SELECT unit, 'feedback', round((julianday(fb) - julianday(issued_at)) * 86400.0, 3) FROM s WHERE fb IS NOT NULL
 ), r AS (
   SELECT unit, k, v, row_number() OVER (PARTITION BY unit, k ORDER BY v) AS rn,
          count(*) OVER (PARTITION BY unit, k) AS n FROM d
