@@ -30,6 +30,7 @@ VERB_MODULES: tuple[str, ...] = (
     "operators",
     "phone",
     "reports",
+    "assess",
 )
 
 for _name in VERB_MODULES:
