@@ -19,7 +19,6 @@ from console.catalog.registry import Catalog
 from console.kernel.inputs import day_bounds
 from console.store.queries import Reader
 
-
 _TICK = timedelta(milliseconds=1)  # the store's resolution
 
 

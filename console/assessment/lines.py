@@ -47,7 +47,8 @@ def assessment_lines(t: Words, a: Assessment) -> list[str]:
         lines.append(f"  {t.unit(u.unit)} {u.received} {stages} {u.returns_accepted}/{u.returns_rejected}"
                      f" {u.urges} {shown(u.satisfaction, 'pct', tz)}")
     if idle_units:
-        lines.append(t.pick(f"  另有 {idle_units} 个单位本期未接收派单", f"  {idle_units} more units received no order"))
+        lines.append(t.pick(f"  另有 {idle_units} 个单位本期未接收派单",
+                            f"  {idle_units} more units received no order"))
     for key in LISTS:
         zh, en = LIST_NAMES[key]
         listed = a.lists[key]
@@ -61,14 +62,14 @@ def assessment_lines(t: Words, a: Assessment) -> list[str]:
         if len(listed) > LINES_PER_LIST:
             lines.append(t.pick(f"  …另有 {len(listed) - LINES_PER_LIST} 单（见 --out 导出）",
                                 f"  … {len(listed) - LINES_PER_LIST} more (see --out)"))
-    for o in a.operators:
+    for op in a.operators:
         lines.append(t.pick(
-            f"接警员 {o.login} {o.name}：来电 {o.calls} · 接听→首派 P50 {shown(o.answer_order_p50_s, 'dur', tz)}"
-            f" P90 {shown(o.answer_order_p90_s, 'dur', tz)} · 转警 {o.transfers} · 合并 {o.merges}"
-            f" · 改类别 {o.recategorized}",
-            f"operator {o.login} {o.name}: calls {o.calls} · answer→first order p50"
-            f" {shown(o.answer_order_p50_s, 'dur', tz)} p90 {shown(o.answer_order_p90_s, 'dur', tz)}"
-            f" · transfers {o.transfers} · merges {o.merges} · triage corrections {o.recategorized}"))
+            f"接警员 {op.login} {op.name}：来电 {op.calls} · 接听→首派 P50 {shown(op.answer_order_p50_s, 'dur', tz)}"
+            f" P90 {shown(op.answer_order_p90_s, 'dur', tz)} · 转警 {op.transfers} · 合并 {op.merges}"
+            f" · 改类别 {op.recategorized}",
+            f"operator {op.login} {op.name}: calls {op.calls} · answer→first order p50"
+            f" {shown(op.answer_order_p50_s, 'dur', tz)} p90 {shown(op.answer_order_p90_s, 'dur', tz)}"
+            f" · transfers {op.transfers} · merges {op.merges} · triage corrections {op.recategorized}"))
     return lines
 
 

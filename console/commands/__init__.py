@@ -31,6 +31,7 @@ VERB_MODULES: tuple[str, ...] = (
     "phone",
     "reports",
     "assess",
+    "schedule",
 )
 
 for _name in VERB_MODULES:

@@ -49,6 +49,7 @@ from console.tiered.escalation import Suggestion
 if TYPE_CHECKING:
     from console.assessment.model import Assessment
     from console.calls import stats as figures
+    from console.schedule import Scheduler
     from console.sync.client import PassReport, SyncSettings
     from console.tiered.plans import Plan
     from console.tiered.rulebook import TieredData
@@ -548,6 +549,14 @@ class Services:
 
         return figures.compute(self.store, period, drills=drills, now=self.ctx.clock.now(),
                                due_soon=timedelta(minutes=self.config.deadlines.due_soon_minutes))
+
+    @cached_property
+    def scheduler(self) -> Scheduler:
+        """The one scheduler, with the product's jobs (console/seat/jobs.py); other features
+        add theirs to it."""
+        from console.seat.jobs import build_scheduler
+
+        return build_scheduler(self)
 
     def assess(self, period: figures.Period, *, unit: str | None = None) -> Assessment:
         """The assessment (考核) of a period as it stood at its end (or now, if sooner)."""
