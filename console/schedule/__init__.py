@@ -32,6 +32,7 @@ from console.store.transaction import Store
 
 _STATE_KEY = "schedule.{key}"
 _EPSILON = timedelta(microseconds=1)
+_MINUTE = timedelta(minutes=1)
 
 Action = Callable[[datetime], object]
 
@@ -47,9 +48,25 @@ def trigger(cron: str, tz: ZoneInfo, where: str = "schedule") -> CronTrigger:
 
 
 def next_fire(trig: CronTrigger, after: datetime) -> datetime | None:
-    """The first fire time strictly after ``after``, in UTC."""
-    nxt = trig.get_next_fire_time(None, after + _EPSILON)
-    return None if nxt is None else to_utc(nxt)
+    """The first fire time strictly after ``after``, in UTC, and at another wall-clock time.
+
+    Two guards around APScheduler 3.11's CronTrigger at a fall-back change (the hour that
+    happens twice): it offers 01:30 both before and after the change (a daily job would run
+    twice), and asked after the second 01:30 it answers that same 01:30 again (a loop). A wall
+    time already fired is skipped, and an answer not after the question moves the question on.
+    """
+    tz = trig.timezone
+    wall = after.astimezone(tz).replace(tzinfo=None)
+    probe = after
+    for _ in range(64):
+        found = trig.get_next_fire_time(None, probe + _EPSILON)
+        if found is None:
+            return None
+        nxt = to_utc(found)
+        if nxt > after and nxt.astimezone(tz).replace(tzinfo=None) != wall:
+            return nxt
+        probe = max(nxt, probe) + _MINUTE
+    return None
 
 
 @dataclass
