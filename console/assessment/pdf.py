@@ -106,7 +106,16 @@ def _fit(pdf: _Report, text: str, width: float) -> str:
 
 def _short(header: str) -> str:
     """A heading for a narrow printed column: the stage alone names a time from the issue."""
-    return header.replace("下达→", "").replace("issue→", "").replace(" on-time rate", " on time")
+    for long, short in _SHORT:
+        header = header.replace(long, short)
+    return header
+
+
+_SHORT = (("下达→", ""), ("issue→", ""), (" on-time rate change", " Δ"), ("准时率变化", "准时率Δ"),
+          (" on-time rate", " on time"), ("退单（同意）", "退单同意"), ("退单（驳回）", "退单驳回"),
+          ("returns accepted", "ret. acc."), ("returns rejected", "ret. rej."),
+          ("orders received", "orders"), ("reassigned away", "reassigned"),
+          ("urges received", "urges"), ("handed over", "handover"))
 
 
 def _table(pdf: _Report, title: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]],
