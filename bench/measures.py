@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
 
+from bench.assessment import measure_assessment
 from bench.core import Env, Row, latency_row, paired, score_row
 from bench.pins import measure_pin_guess
 from bench.rosters import measure_roster
@@ -345,6 +346,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure("sync_push", "sync: push throughput, 20,000 events, loopback", measure_sync_push),
     Measure("sync_catch", "sync: catch-up after 100,000 events offline", measure_sync_catchup),
     Measure("pins", "PIN: one offline guess, scrypt beside PBKDF2", measure_pin_guess),
+    Measure("assess", "assessment of a county's year: 400,000 orders, XLSX, PDF", measure_assessment),
 )
 
 

@@ -244,6 +244,10 @@ class LinkageApp(App[int]):
         if not self._already_on("RollCallScreen"):
             self.push_screen(self._screen("screens.rollcall", "RollCallScreen"))
 
+    def action_assessment(self) -> None:
+        if not self._already_on("AssessmentScreen"):
+            self.push_screen(self._screen("screens.assessment", "AssessmentScreen"))
+
     def action_answer(self) -> None:
         if not self._refused_read_only():
             self.clear_notifications()  # the ring toast's cause is handled: the call is answered
