@@ -87,3 +87,33 @@ def test_the_assessment_screen_sorts_drills_down_and_charts(tmp_path: Path) -> N
 
     asyncio.run(scenario())
     services.close()
+
+
+def test_the_rollcall_reminder_shows_on_the_board_and_ctrl_k_opens_the_rollcall(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[schedule]\nrollcall = "0 9,21 * * *"\nroster_reminder = ""\n'
+                      'monthly_assessment = ""\n', encoding="utf-8")
+    clock = FakeClock("2026-11-28T06:00:00Z")          # 14:00 in Shanghai
+    services = open_services(tmp_path / "tui.db", clock=clock, config_path=config)
+
+    async def scenario() -> None:
+        from screens.rollcall import RollCallScreen
+
+        app = LinkageApp(services, "zh", tick_seconds=0)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            app.run_schedule()                         # first seen: counts from 14:00
+            clock.set("2026-11-28T13:00:00Z")          # 21:00
+            app.run_schedule()
+            await pilot.pause()
+            answer = str(app.board.answer.render())
+            assert "点名时间到" in answer and "ctrl+k" in answer
+            await pilot.press("ctrl+k")
+            await pilot.pause()
+            assert isinstance(app.screen, RollCallScreen)
+            app.run_schedule()                         # not again at 21:00
+            await pilot.pause()
+
+    asyncio.run(scenario())
+    assert services.scheduler.tick() == []
+    services.close()

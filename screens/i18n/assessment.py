@@ -19,3 +19,9 @@ STRINGS = {
                         "Enter: the orders behind the figure · ctrl+s sort by the cursor's column"
                         " · ctrl+p/ctrl+n previous/next month · Esc back"),
 }
+
+STRINGS.update({
+    "schedule.reminder": ("{what}（按 {keys} 打开）", "{what} (press {keys})"),
+    "schedule.failed": ("定时任务「{job}」失败：{error}", "scheduled job '{job}' failed: {error}"),
+    "schedule.written": ("已生成考核报告：{files}", "assessment report written: {files}"),
+})
