@@ -32,6 +32,7 @@ VERB_MODULES: tuple[str, ...] = (
     "reports",
     "assess",
     "schedule",
+    "db",
 )
 
 for _name in VERB_MODULES:
