@@ -33,7 +33,7 @@ GROUP BY e.operator
 # Each incident the center took that needed an order: seconds from its creation to its first
 # order (NULL when none was issued by the cut-off).
 _ANSWER_ORDER = f"""
-WITH x AS (
+WITH x AS MATERIALIZED (
   SELECT e.operator AS op, (SELECT round((julianday(min(o.issued_at)) - julianday(i.created_at)) * 86400.0, 3)
                             FROM orders o WHERE o.incident_id = i.id AND o.issued_at < :cut) AS v
   FROM events e JOIN incidents i ON i.id = e.subject
