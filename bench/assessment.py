@@ -15,6 +15,7 @@ import random
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bench.core import Env, Row, latency_row, paired
 from console.calls.stats import period
@@ -47,7 +48,9 @@ def _seed(path: Path, units: list[str]) -> int:
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("BEGIN")
     spacing = 365 * 86400 / INCIDENTS
-    incidents, orders, events = [], [], []
+    incidents: list[tuple[Any, ...]] = []
+    orders: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
     steps_written = 0
     seq = 0
 

@@ -34,9 +34,10 @@ def listed(a: Assessment, rule: str) -> dict[int, tuple[str, ...]]:
     return {o.order_no: o.reasons for o in a.lists[rule]}
 
 
-def t(clock: FakeClock, hhmm: str) -> None:
-    """Move the clock to ``hhmm`` local on DAY and record the step then (``at`` is now)."""
+def t(clock: FakeClock, hhmm: str) -> str | None:
+    """Move the clock to ``hhmm`` local on DAY and record the step then (``at`` None: now)."""
     clock.set(f"{DAY}T{hhmm}:00+08:00")
+    return None
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from openpyxl import load_workbook
@@ -139,7 +139,7 @@ def test_the_pdf_text_matches_its_golden_file(assessment: Assessment, services: 
     assert "社会应急联动工作考核报告" in pages[0] and "示范县社会应急联动指挥中心" in pages[0]
     reader = PdfReader(path)
     assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=0.1)   # A4 portrait
-    fonts = reader.pages[0]["/Resources"]["/Font"]
+    fonts = cast(Any, reader.pages[0]["/Resources"])["/Font"]
     font = next(iter(fonts.values())).get_object()
     descendant = font["/DescendantFonts"][0].get_object()
     assert "/FontFile2" in descendant["/FontDescriptor"]                        # embedded
@@ -168,7 +168,8 @@ def test_a_pdf_page_renders_to_png_with_its_title_and_heading(assessment: Assess
     with Image.open(png) as img:
         gray = img.convert("L")
         top = gray.crop((0, 0, gray.width, gray.height // 6))
-        assert top.getextrema()[0] < 100        # ink where the title and heading are
+        darkest = top.getextrema()[0]
+        assert isinstance(darkest, int) and darkest < 100   # ink where the title and heading are
 
 
 def test_the_xlsx_opens_in_libreoffice(assessment: Assessment, services: Services,
