@@ -89,34 +89,50 @@ SELECT unit, k, max(CASE WHEN rn = (50 * n + 99) / 100 THEN v END),
 FROM r GROUP BY unit, k
 """
 
+# The tables of accountability (returns, urges, supervisions, callbacks) hold far fewer rows
+# than the orders: each query below is driven by its own table and joins the order in scope by
+# its key (CROSS JOIN keeps that order: the planner cannot start from the orders), instead of
+# materializing the period's orders again.
+_IN_SCOPE = """o.issued_at >= :start AND o.issued_at < :end AND i.drill = 0
+  AND NOT (i.status = 'merged' AND EXISTS (
+      SELECT 1 FROM orders k WHERE k.incident_id = i.merged_into AND k.unit = o.unit))"""
+
 # Each return of an order in scope made before the cut-off, with its latest review by then.
-_RETURNS = SCOPE + """
-SELECT s.unit, (SELECT v.decision FROM order_return_reviews v
+_RETURNS = f"""
+SELECT o.unit, (SELECT v.decision FROM order_return_reviews v
                 WHERE v.return_event = r.event_id AND v.reviewed_at < :cut
                 ORDER BY v.event_id DESC LIMIT 1) AS decision, count(*)
-FROM s JOIN order_returns r ON r.order_id = s.id AND r.returned_at < :cut
-GROUP BY s.unit, decision
+FROM order_returns r CROSS JOIN orders o ON o.id = r.order_id JOIN incidents i ON i.id = o.incident_id
+WHERE r.returned_at < :cut AND {_IN_SCOPE}
+GROUP BY o.unit, decision
 """
 
-_URGES = SCOPE + """
-SELECT s.unit, count(*) FROM s JOIN order_urges u ON u.order_id = s.id AND u.urged_at < :cut
-GROUP BY s.unit
+_URGES = f"""
+SELECT o.unit, count(*)
+FROM order_urges u CROSS JOIN orders o ON o.id = u.order_id JOIN incidents i ON i.id = o.incident_id
+WHERE u.urged_at < :cut AND {_IN_SCOPE}
+GROUP BY o.unit
 """
 
 # Each order by the highest level it was supervised at by the cut-off.
-_SUPERVISIONS = SCOPE + """
+_SUPERVISIONS = f"""
 SELECT unit, lvl, count(*) FROM (
-  SELECT s.unit, max(v.level) AS lvl FROM s
-  JOIN order_supervisions v ON v.order_id = s.id AND v.supervised_at < :cut GROUP BY s.id)
+  SELECT o.unit, max(v.level) AS lvl
+  FROM order_supervisions v CROSS JOIN orders o ON o.id = v.order_id JOIN incidents i ON i.id = o.incident_id
+  WHERE v.supervised_at < :cut AND {_IN_SCOPE} GROUP BY o.id)
 GROUP BY unit, lvl
 """
 
-# The latest callback (by event id) made by the cut-off, of each incident a unit had an order on.
-_CALLBACKS = SCOPE + """
+# The latest callback (by event id) made by the cut-off, of each incident a unit had an order in
+# scope on: one row per (unit, incident).
+_CALLBACKS = f"""
 SELECT unit, result, count(*) FROM (
-  SELECT x.unit, (SELECT c.result FROM incident_callbacks c WHERE c.incident_id = x.incident_id
-                  AND c.called_at < :cut ORDER BY c.event_id DESC LIMIT 1) AS result
-  FROM (SELECT DISTINCT unit, incident_id FROM s) x)
+  SELECT DISTINCT o.unit, c.incident_id,
+         (SELECT l.result FROM incident_callbacks l WHERE l.incident_id = c.incident_id
+            AND l.called_at < :cut ORDER BY l.event_id DESC LIMIT 1) AS result
+  FROM incident_callbacks c CROSS JOIN orders o ON o.incident_id = c.incident_id
+  JOIN incidents i ON i.id = o.incident_id
+  WHERE c.called_at < :cut AND {_IN_SCOPE})
 WHERE result IS NOT NULL GROUP BY unit, result
 """
 
