@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
 
+from bench.assessment import measure_assessment
 from bench.city import measure_city
 from bench.core import Env, Row, latency_row, paired
 from bench.launch import measure_launch
@@ -279,6 +280,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure("sync_seen", "sync: another seat sees a new incident; idle requests", measure_seen),
     Measure("pins", "PIN: one offline guess, scrypt beside PBKDF2", measure_pin_guess),
     Measure("city", "city scale: 5/15/30 counties × 4 seats pushing, SQLite beside PostgreSQL", measure_city),
+    Measure("assess", "assessment of a county's year: 400,000 orders, XLSX, PDF", measure_assessment),
 )
 
 

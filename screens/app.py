@@ -32,6 +32,10 @@ TOAST_SECONDS = 6.0
 #: first frame must do without).
 WARM_MODULES = ("console.store.payloads", "console.commands", "console.calls.intake", "console.orders.dispatch",
                 "screens.intake", "screens.dialogs.step", "screens.dialogs.help")
+#: How often the console runs the scheduled jobs that are due (console/schedule/).
+SCHEDULE_SECONDS = 30.0
+#: A reminder's screen → the board key that opens it.
+REMINDER_KEYS = {"rollcall": "ctrl+k"}
 #: The smallest terminal the console is laid out for.
 MIN_SIZE = (80, 24)
 
@@ -130,6 +134,8 @@ class LinkageApp(App[int]):
                         timeout=30, markup=False)
         self.run_worker(self._warm_triage, thread=True, exit_on_error=False, group="warm")
         self.start_sync()
+        if not self.read_only and self.tick_seconds > 0:
+            self.set_interval(SCHEDULE_SECONDS, self.run_schedule)
         if self.services.sign_in_required() and not self.read_only:
             self.require_sign_in()  # a read-only view records nobody, so it asks nobody
 
@@ -152,6 +158,34 @@ class LinkageApp(App[int]):
         if message.pulled and self.services.refresh_catalog():
             self.board.reload()
         self.board.check_alarms()  # repaints the status line, sync indicator included
+
+    def run_schedule(self) -> None:
+        """Run the scheduled jobs that are due (console/schedule/, console/seat/jobs.py) and
+        say what they did: a reminder stays on the board's answer line (toasts are short),
+        with the key that opens its screen (点名时间到 → ctrl+k opens the roll-call)."""
+        from rich.text import Text
+
+        from console.seat.jobs import Reminder
+
+        try:
+            ran = self.services.scheduler.tick()
+        except Exception as exc:  # a timer's exception would end the app (pitfalls rule 3)
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        for r in ran:
+            job = self.services.scheduler.jobs[r.key]
+            if isinstance(r.result, Reminder):
+                what = r.result.zh if self.lang == "zh" else r.result.en
+                keys = REMINDER_KEYS.get(r.result.opens, "")
+                text = tr("schedule.reminder", self.lang, what=what, keys=keys) if keys else what
+                self.board.show_answer(Text(text, style="bold yellow"))
+                self.notify(text, severity="warning", markup=False)
+            elif isinstance(r.result, Exception):
+                self.notify(tr("schedule.failed", self.lang, job=job.name_zh if self.lang == "zh" else job.name_en,
+                               error=str(r.result)), severity="error", markup=False)
+            elif isinstance(r.result, list) and r.result:
+                self.notify(tr("schedule.written", self.lang, files=", ".join(str(p) for p in r.result)),
+                            markup=False)
 
     def on_unmount(self) -> None:
         if self.sync_worker is not None:
@@ -253,6 +287,10 @@ class LinkageApp(App[int]):
     def action_rollcall(self) -> None:
         if not self._already_on("RollCallScreen"):
             self.push_screen(self._screen("screens.rollcall", "RollCallScreen"))
+
+    def action_assessment(self) -> None:
+        if not self._already_on("AssessmentScreen"):
+            self.push_screen(self._screen("screens.assessment", "AssessmentScreen"))
 
     def action_answer(self) -> None:
         if not self._refused_read_only():

@@ -49,7 +49,8 @@ STALE_EVERY_S = 60.0
 #: (``dm 12 …`` with arguments is still the verb).
 # a command-bar line that names a screen, typed alone, opens it (with arguments it runs the verb)
 SCREEN_LINES = {"rollcall": "rollcall", "dm": "rollcall", "点名": "rollcall",
-                "shift handover": "shift_handover", "jjb": "shift_handover", "交接班": "shift_handover"}
+                "shift handover": "shift_handover", "jjb": "shift_handover", "交接班": "shift_handover",
+                "assess": "assessment", "kh": "assessment", "考核": "assessment"}
 
 
 def fit_status(parts: list[tuple[int, str]], width: int) -> str:
@@ -74,6 +75,8 @@ class BoardScreen(OrderStepActions, ConsoleScreen[None]):
         Binding("ctrl+w", "app.shift_handover", "binding.shift_handover", id="board.shift-handover",
                 show=False, priority=True),
         Binding("ctrl+k", "app.rollcall", "binding.rollcall", id="board.rollcall", show=False,
+                priority=True),
+        Binding("ctrl+x", "app.assessment", "binding.assessment", id="board.assessment", show=False,
                 priority=True),
         Binding("ctrl+b", "call_back", "binding.calls.callback", id="calls.callback", show=False,
                 priority=True),

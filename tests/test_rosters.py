@@ -261,13 +261,15 @@ def test_bad_rows_are_refused_with_file_line_and_reason_and_nothing_is_written(
 
 
 def test_file_level_refusals(services: Services, unchanged: Unchanged, tmp_path: Path) -> None:
+    # neither UTF-8 nor GB18030 (a GBK file is read: test_gbk_csv_and_xlsx_rosters_are_read)
     gbk = tmp_path / "gbk.csv"
-    gbk.write_bytes((HEADER + "power,2026-11-28 08:00,2026-11-28 20:00,张三,0000-1100001,示A1\n").encode("gbk"))
+    gbk.write_bytes((HEADER + "power,2026-11-28 08:00,2026-11-28 20:00,张三,0000-1100001,示A1\n").encode("gbk")
+                    + b"\xff\xff\n")
     missing = csv_file(tmp_path, "power,2026-11-28 08:00\n", "missing.csv", header="unit,start\n")
     unknown = csv_file(tmp_path, "", "unknown.csv", header="unit,start,end,person,phone,颜色\n")
     empty = csv_file(tmp_path, "", "empty.csv", header="")
     with unchanged(services):
-        for path, text in ((gbk, "gbk.csv:1: 文件不是 UTF-8"), (missing, "missing.csv:1: 缺少列“结束/end”"),
+        for path, text in ((gbk, "gbk.csv:1: 文件不是 UTF-8 或 GBK"), (missing, "missing.csv:1: 缺少列“结束/end”"),
                            (unknown, "未知的列名“颜色”"), (empty, "文件是空的")):
             with pytest.raises(RosterFileError) as caught:
                 services.import_roster(path)
@@ -338,3 +340,26 @@ def test_a_long_roster_is_split_into_filings_that_do_not_supersede_each_other(se
     assert max(sizes) < 200_000
     shifts = services.roster_shifts(start, start + timedelta(hours=900))
     assert [s.person for s in shifts] == [f"P{n}" for n in range(900)]
+
+
+def test_gbk_csv_and_xlsx_rosters_are_read(services: Services, tmp_path: Path) -> None:
+    """Excel's "CSV" on a Chinese Windows machine (GBK) and an XLSX workbook import like a
+    UTF-8 CSV: the same shifts, phone numbers typed as numbers kept as digits."""
+    from datetime import datetime as naive
+
+    from openpyxl import Workbook
+
+    body = "power,2026-11-28 08:00,2026-11-28 20:00,张三,0000-1100001,示A1\n"
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes((HEADER + body).encode("gbk"))
+    shifts = services.import_roster(gbk)[0].shifts
+    assert [(s.unit, s.person, s.vehicle) for s in shifts["power"]] == [("power", "张三", "示A1")]
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(HEADER.strip().split(","))
+    ws.append(["power", naive(2026, 11, 28, 20, 0), naive(2026, 11, 29, 8, 0), "李四", 13800000002, "示A2"])
+    wb.save(tmp_path / "roster.xlsx")
+    got = services.import_roster(tmp_path / "roster.xlsx")[0].shifts["power"]
+    assert [(s.person, s.phone) for s in got] == [("李四", "13800000002")]
+    assert got[0].start == parse_instant("2026-11-28T12:00:00Z")

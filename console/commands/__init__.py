@@ -31,6 +31,9 @@ VERB_MODULES: tuple[str, ...] = (
     "phone",
     "reports",
     "triage",
+    "assess",
+    "schedule",
+    "db",
 )
 
 for _name in VERB_MODULES:

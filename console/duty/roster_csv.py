@@ -1,7 +1,8 @@
 """Roster files (值班表 CSV): read with every row checked, and write back.
 
 Administrators keep rosters in a spreadsheet, so the file is a CSV in UTF-8 (with or without
-the BOM Excel adds) with a header row; a header cell may be the Chinese name, the English
+the BOM Excel adds) or GBK/GB18030 (Excel's "CSV" on a Chinese Windows machine), or an XLSX
+workbook (its first sheet), with a header row; a header cell may be the Chinese name, the English
 name, or both (``单位/unit``). Times are the center's local time (``2026-12-01 08:00``) unless
 they carry an offset. The whole file is checked before anything is written, and every bad row
 is reported with the file, the line and the reason in both languages, so a half-imported
@@ -147,14 +148,51 @@ def read_roster(path: Path, catalog: Catalog, tz: ZoneInfo,
     except OSError as exc:
         raise BadInput("roster.unreadable", zh="读不了值班表文件 {f}：{e}", en="cannot read roster file {f}: {e}",
                        f=str(path), e=exc.strerror or exc) from exc
+    if raw[:4] == b"PK\x03\x04" or path.suffix.lower() == ".xlsx":
+        return parse_roster(xlsx_text(raw, name, tz), name, catalog, tz, period)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise RosterFileError(name, [Problem(
-            raw[:exc.start].count(b"\n") + 1,
-            "文件不是 UTF-8 编码（在表格软件中另存为“CSV UTF-8”）",
-            "the file is not UTF-8 (save it as \"CSV UTF-8\" from the spreadsheet)")]) from None
+        # Excel's "CSV" on a Chinese Windows machine is GBK; GB18030 is its superset
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            raise RosterFileError(name, [Problem(
+                raw[:exc.start].count(b"\n") + 1,
+                "文件不是 UTF-8 或 GBK/GB18030 编码（在表格软件中另存为“CSV UTF-8”或 XLSX）",
+                "the file is neither UTF-8 nor GBK/GB18030 (save it as \"CSV UTF-8\" or XLSX from"
+                " the spreadsheet)")]) from None
     return parse_roster(text, name, catalog, tz, period)
+
+
+def xlsx_text(raw: bytes, name: str, tz: ZoneInfo) -> str:
+    """The first sheet of an XLSX roster as CSV text, so it is checked exactly as a CSV is: a
+    date-time cell becomes local ``YYYY-MM-DD HH:MM``, a whole number its digits (a phone
+    typed as a number), a formula its cached value (never the formula)."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, ValueError: not a workbook
+        raise RosterFileError(name, [Problem(1, "无法读取 XLSX 文件",
+                                             f"cannot read the XLSX file: {type(exc).__name__}")]) from None
+    buf = io.StringIO(newline="")
+    out = csv.writer(buf, lineterminator="\n")
+    for row in wb.worksheets[0].iter_rows(values_only=True):
+        out.writerow([_xlsx_cell(v, tz) for v in row])
+    wb.close()
+    return buf.getvalue()
+
+
+def _xlsx_cell(value: Any, tz: ZoneInfo) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        local = value if value.tzinfo is None else value.astimezone(tz).replace(tzinfo=None)
+        return local.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def parse_roster(text: str, name: str, catalog: Catalog, tz: ZoneInfo,

@@ -84,6 +84,25 @@ class StoreConfig:
 
 
 @dataclass(frozen=True)
+class ReportsConfig:
+    """The assessment's files (docs/assessment.md)."""
+
+    folder: str = ""   # where scheduled reports go; empty: reports/ beside the database
+    font: str = ""     # a CJK TrueType font for the PDF; empty: fonts-wqy-microhei's, if installed
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """Cron entries (minute hour day month weekday) in the center's zone; empty: not run
+    (console/schedule/). Missed runs are caught up once."""
+
+    monthly_assessment: str = "0 8 1 * *"     # last month's assessment into the reports folder
+    rollcall: str = ""                         # roll-call reminders (点名时间到), e.g. "0 9,21 * * *"
+    roster_reminder: str = "0 9 * * 1"         # units whose roster filing is stale
+    report_followups: str = ""                 # reports upward (续报) due, e.g. "*/15 * * * *"
+
+
+@dataclass(frozen=True)
 class Config:
     center: CenterConfig = field(default_factory=CenterConfig)
     intake: IntakeConfig = field(default_factory=IntakeConfig)
@@ -92,6 +111,8 @@ class Config:
     callfeed: CallFeedConfig = field(default_factory=CallFeedConfig)
     duty: DutyConfig = field(default_factory=DutyConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     keymap: dict[str, str] = field(default_factory=dict)
     source: str = "<defaults>"
 
@@ -108,6 +129,8 @@ _SECTIONS: dict[str, type] = {
     "callfeed": CallFeedConfig,
     "duty": DutyConfig,
     "store": StoreConfig,
+    "reports": ReportsConfig,
+    "schedule": ScheduleConfig,
 }
 
 

@@ -5,6 +5,7 @@ drills are kept out of (console/calls/)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from console.kernel.errors import BadInput
@@ -17,10 +18,12 @@ from console.store.queries import caller_history
 # The domains load on first use (console/kernel/lazy.py): the board's first frame needs
 # none of them. Type checkers see the real modules.
 if TYPE_CHECKING:
+    from console.assessment.model import Assessment
     from console.calls import drills, intake, unit_reports
     from console.calls import stats as figures
     from console.catalog.repeats import Repeat
     from console.catalog.triage import TriageResult
+    from console.schedule import Scheduler
 else:
     drills, intake, unit_reports = (lazy(f"console.calls.{m}") for m in ("drills", "intake", "unit_reports"))
 
@@ -103,6 +106,22 @@ class CallsPart(SeatSession):
 
         return figures.compute(self.store, period, drills=drills, now=self.ctx.clock.now(),
                                due_soon=self._soon())
+
+    @cached_property
+    def scheduler(self) -> Scheduler:
+        """The one scheduler, with the product's jobs (console/seat/jobs.py); other features
+        add theirs to it."""
+        from console.seat.jobs import build_scheduler
+
+        return build_scheduler(self)  # type: ignore[arg-type]  # the part is always a Services
+
+    def assess(self, period: figures.Period, *, unit: str | None = None) -> Assessment:
+        """The assessment (考核) of a period as it stood at its end (or now, if sooner)."""
+        from console.assessment import assess
+
+        center = self.config.center.name_zh
+        return assess(self.store, self.catalog, period, now=self.ctx.clock.now(), tz=self.config.tz,
+                      center=center, seat=self.ctx.seat, unit=unit)
 
     def export_rows(self, period: figures.Period, *, drills: bool = False) -> list[dict[str, Any]]:
         from console.calls import stats as figures

@@ -65,8 +65,30 @@ def _settle_order(conn: sqlite3.Connection, order_id: str, steps: dict[str, str]
     status = max(steps, key=lambda s: STEP_RANK.get(s, -1))
     ordered = dict(sorted(steps.items(), key=lambda kv: (kv[1], STEP_RANK.get(kv[0], 99))))
     conn.execute("UPDATE orders SET status=?, steps=?, return_reason=?, return_event=?,"
-                 " return_decision=? WHERE id=?",
-                 (status, json.dumps(ordered), reason, event, decision, order_id))
+                 " return_decision=?, taken_at=?, departed_at=?, arrived_at=?, fed_back_at=?,"
+                 " ended_at=? WHERE id=?",
+                 (status, json.dumps(ordered), reason, event, decision,
+                  *_milestones(steps, accepted_return=decision == "accept"), order_id))
+
+
+# An order's milestones, as the assessment (console/assessment/) reads them: a stage is met by
+# its own step or by any later main-line step (a unit may first report from the scene); the
+# unit stops answering for the order when it is handed over, reassigned, cancelled or its
+# return is accepted. ISO UTC text sorts as time, so ``min`` of the strings is the earliest.
+_MILESTONE_STEPS = (
+    ("acknowledged", "en_route", "on_scene", "feedback", "completed", "handed_over"),
+    ("en_route", "on_scene", "feedback", "completed"),
+    ("on_scene", "feedback", "completed"),
+    ("feedback", "completed"),
+)
+
+
+def _milestones(steps: dict[str, str], *, accepted_return: bool) -> tuple[str | None, ...]:
+    met = tuple(min((steps[k] for k in keys if k in steps), default=None) for keys in _MILESTONE_STEPS)
+    ends = [steps[k] for k in ("handed_over", "reassigned", "cancelled") if k in steps]
+    if accepted_return and "returned" in steps:
+        ends.append(steps["returned"])
+    return (*met, min(ends, default=None))
 
 
 def _order_steps(conn: sqlite3.Connection, order_id: str) -> dict[str, str] | None:
