@@ -209,9 +209,9 @@ def heldout_v2_rows(catalog: Catalog, engine: Engine, baseline: Engine, *, base_
 
 
 def baseline_engine(catalog: Catalog) -> Engine:
-    """Today's keyword triage. Once the model lands this is ``Triage(catalog, model=None)``:
-    the same engine with its learned part off, so the two columns are the model's effect."""
-    return Triage(catalog)
+    """The keyword triage as it was before the model: ``Triage(catalog, model=None)``, the same
+    engine with its learned part off, so the two columns are the model's effect."""
+    return Triage(catalog, model=None)
 
 
 def measure_triage_heldout_v2(env: Env, baseline: Engine | None = None) -> list[Row]:
