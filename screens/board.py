@@ -437,9 +437,12 @@ class BoardScreen(OrderStepActions, ConsoleScreen[None]):
             await self.run_action(f"app.{action}")
             return
         try:
-            from console.commands.grammar import run  # loaded after the first frame (app warm-up)
+            # Through the package, not ``console.commands.grammar`` directly: the warm-up thread
+            # may be importing the package (its verbs) right now, and only an import of the
+            # package waits for that to finish; the grammar alone would answer "unknown command".
+            from console.commands import grammar
 
-            outcome = run(self.services, line, self.lang)
+            outcome = grammar.run(self.services, line, self.lang)
         except LinkageError as exc:
             self.answer.update(Text(exc.message(self.lang), style="bold red"))
             return

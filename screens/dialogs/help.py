@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from console.commands.grammar import REGISTRY
+from console.commands import grammar  # the package: every verb registered (see screens/board.py)
 from screens.i18n import tr
 from screens.keys import localize
 
@@ -49,7 +49,7 @@ class HelpScreen(ModalScreen[None]):
         for keys, bid, label in binding_rows(self.current_keys, self.lang):
             lines.append(f"  {pad(keys, 18)} {pad(label, 14)} {bid}")
         lines += ["", tr("help.commands", self.lang)]
-        for cmd in REGISTRY:
+        for cmd in grammar.REGISTRY:
             lines.append(f"  {pad(cmd.usage(), 58)} {pad('/'.join(cmd.aliases), 12)} {cmd.summary(self.lang)}")
         with VerticalScroll(id="help-body"):
             yield Static(Text("\n".join(lines)), id="help")

@@ -15,6 +15,7 @@ class CommandSuggester(Suggester):
         self.services = services
 
     async def get_suggestion(self, value: str) -> str | None:
-        from console.commands.grammar import complete  # loaded after the first frame (app warm-up)
+        # the package (every verb), waiting for the warm-up thread if it is importing it (board.py)
+        from console.commands import grammar
 
-        return complete(self.services, value)
+        return grammar.complete(self.services, value)
