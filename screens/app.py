@@ -278,6 +278,7 @@ class LinkageApp(App[int]):
                               caller_name=caller_name, **({"fresh": True} if fresh else {}))
         # a training call: what the simulated caller says goes to the form, in place of a toast
         intake.training_note = say
+        intake.typed_ahead = self.gate.typed_ahead  # asked again as the form opens (screens/intake.py)
         self.push_screen(intake)
 
     def action_roster(self) -> None:

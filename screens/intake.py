@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from rich.cells import cell_len
@@ -91,6 +92,10 @@ class IntakeScreen(ConsoleScreen[None]):
         #: What a training script's caller says (set by the app before the form opens), shown
         #: on the form in place of a toast.
         self.training_note = ""
+        # Asked again when the form opens (attribute down from the app's key gate): on a loaded
+        # machine the rest of a burst can reach the app only after F2 was handled, and such keys
+        # still make a new call rather than land in a restored draft.
+        self.typed_ahead: Callable[[], bool] = lambda: False
         self.phone_given = phone.strip() if phone and phone.strip() else None
         self.drill = drill                     # a drill script's call (演练); the seat's mode adds to it
         self.area = Area(services.config.center.default_area)
@@ -216,7 +221,7 @@ class IntakeScreen(ConsoleScreen[None]):
         """Without a number: continue the unfinished form. With one: a new caller, so an
         unfinished form in the slot is stashed (F2 brings it back) and this one takes the slot."""
         try:
-            if self.phone_given is not None or self.fresh:
+            if self.phone_given is not None or self.fresh or self.typed_ahead():
                 if self._write_draft():
                     self._say(tr("intake.draft_stashed", self.lang))
                 return
