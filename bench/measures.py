@@ -24,6 +24,7 @@ from bench.seed import (
     seed_calls,
     seed_open_orders,
 )
+from bench.soak import measure_soak
 from bench.sync import measure_sync_catchup, measure_sync_push
 from bench.tui import measure_tui_keys, measure_tui_start
 from console.calls import intake
@@ -345,6 +346,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure("sync_push", "sync: push throughput, 20,000 events, loopback", measure_sync_push),
     Measure("sync_catch", "sync: catch-up after 100,000 events offline", measure_sync_catchup),
     Measure("pins", "PIN: one offline guess, scrypt beside PBKDF2", measure_pin_guess),
+    Measure("soak", "a 12-hour shift (simulated) and idle minutes (real), issue 18", measure_soak),
 )
 
 
