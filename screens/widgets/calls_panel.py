@@ -85,6 +85,10 @@ class CallsPanel(Static):
             self.set_interval(self.poll_seconds, self.poll)
             self.call_after_refresh(self.poll)
 
+    def on_unmount(self) -> None:
+        if self.feed is not None:
+            self.feed.close()            # the feed file is held open between polls
+
     # -- feed --------------------------------------------------------------------------------
     def poll(self) -> None:
         """Read the feed, ring for new calls, repaint. Never raises: a timer must not kill the app."""
