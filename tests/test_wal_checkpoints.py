@@ -87,3 +87,15 @@ def test_a_reader_elsewhere_makes_the_truncate_give_up_at_once_and_retry(tmp_pat
     assert retried is not None and retried.mode == "TRUNCATE" and not retried.busy
     assert wal_bytes(services.store.path) == 0
     services.close()
+
+
+def test_a_read_only_view_leaves_the_wal_to_the_seats_console(tmp_path: Path) -> None:
+    services = _services(tmp_path)
+    _calls(services, 5)
+    view = open_services(tmp_path / "seat.db", clock=FakeClock(START))
+    view.store.make_read_only()
+    keeper = WalCheckpoints(view.store, passive_every_s=60, quiet_s=300, truncate_every_s=3600)
+    assert [keeper.run(t) for t in (0.0, 400.0, 4000.0)] == [None, None, None]
+    assert keeper.error == "" and wal_bytes(services.store.path) > 0
+    view.close()
+    services.close()

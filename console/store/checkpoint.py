@@ -20,6 +20,7 @@ scheduler can register it unchanged). Nothing here is an event: checkpoints chan
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,10 +88,23 @@ class WalCheckpoints:
         self._last_truncate: float | None = None
         self._stamp: tuple[int, int] | None = None
         self._changed_at = 0.0
+        self.error = ""
         self.done: list[Checkpoint] = []      # the last few, newest last (for `sync status`-like views)
 
     def run(self, now: float | None = None) -> Checkpoint | None:
+        """Checkpoint if one is due; never raises (a timer calls it): a failure is kept in
+        ``error`` and tried again at the next due time. A read-only view leaves the WAL to the
+        seat's own console."""
+        if self.store.read_only:
+            return None
         now = time.monotonic() if now is None else now
+        try:
+            return self._run(now)
+        except sqlite3.Error as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+            return None
+
+    def _run(self, now: float) -> Checkpoint | None:
         stamp = self.store.change_stamp()
         if stamp != self._stamp:
             self._stamp, self._changed_at = stamp, now
