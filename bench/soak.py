@@ -110,7 +110,7 @@ def wal_bytes(db: Path) -> int:
 
 # -- countdowns -----------------------------------------------------------------------------------
 
-_SPAN = re.compile(r"(\d+):(\d{2})")
+_SPAN = re.compile(r"(剩余|超时|in|OVERDUE by) (\d+):(\d{2})$")
 
 
 def countdown_mismatches(app: Any, db: Path, now: datetime) -> tuple[int, int, list[str]]:
@@ -132,15 +132,15 @@ def countdown_mismatches(app: Any, db: Path, now: datetime) -> tuple[int, int, l
     for y in range(1, min(view.size.height, len(view.rows) - top + 1)):
         order = view.rows[top + y - 1].order
         strip = view.render_line(y)
-        text = "".join(seg.text for seg in strip)
-        cell = text[view.countdown_x:view.countdown_x + COUNTDOWN_WIDTH] if len(text) > view.countdown_x else ""
-        cell = cell.strip() or text.strip()
+        # the countdown is the last cell (COUNTDOWN_WIDTH wide); cells are not characters (CJK
+        # takes two), so it is found by its words: 剩余 M:SS / 超时 M:SS
+        cell = strip.crop(view.countdown_x, view.countdown_x + COUNTDOWN_WIDTH).text.strip()
         m = _SPAN.search(cell)
         if m is None:
             continue                                # 无时限 / no deadline
         checked += 1
-        secs = int(m.group(1)) * 60 + int(m.group(2))
-        past = "超时" in cell or "OVERDUE" in cell
+        secs = int(m.group(2)) * 60 + int(m.group(3))
+        past = m.group(1) in ("超时", "OVERDUE by")
         shown = now.replace(microsecond=0) + timedelta(seconds=-secs if past else secs)
         if not any(abs((shown - d).total_seconds()) <= 1 for d in dues.get(order.id, ())):
             bad += 1
