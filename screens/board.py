@@ -22,7 +22,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.commands.grammar import run
@@ -42,6 +42,7 @@ from screens.widgets.board_view import BoardView
 from screens.widgets.calls_panel import CallsPanel, plain
 from screens.widgets.command_suggester import CommandSuggester
 from screens.widgets.ime_input import ImeInput
+from screens.widgets.lean_footer import LeanFooter
 
 ALARM_TOAST_SECONDS = 20
 
@@ -131,7 +132,7 @@ class BoardScreen(OrderStepActions, ConsoleScreen[None]):
             self.answer_box = box
             yield self.answer
         yield self.command
-        yield Footer(compact=True)
+        yield LeanFooter(compact=True)   # the board lives all shift: a Footer that does not leak
 
     def on_mount(self) -> None:
         self.alarm_banner.display = False
