@@ -24,6 +24,7 @@ from bench.seed import (
     seed_open_orders,
 )
 from bench.seen import measure_seen
+from bench.soak import measure_soak
 from bench.sync import measure_sync_catchup, measure_sync_push
 from bench.triage import measure_triage_accuracy, measure_triage_model, measure_triage_speed
 from bench.triage_heldout import measure_triage_heldout_v2
@@ -281,6 +282,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure("pins", "PIN: one offline guess, scrypt beside PBKDF2", measure_pin_guess),
     Measure("city", "city scale: 5/15/30 counties × 4 seats pushing, SQLite beside PostgreSQL", measure_city),
     Measure("assess", "assessment of a county's year: 400,000 orders, XLSX, PDF", measure_assessment),
+    Measure("soak", "a 12-hour shift (simulated) and idle minutes (real), issue 18", measure_soak),
 )
 
 

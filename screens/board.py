@@ -14,7 +14,7 @@ notification and a banner that stays until F9 acknowledges it.
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -22,7 +22,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.kernel.clock import parse_instant
@@ -31,6 +31,7 @@ from console.kernel.model import Order, label
 from console.orders.board import Board
 from console.orders.deadlines import STAGE_LABELS, order_clock
 from console.seat.services import Services
+from console.store.checkpoint import WalCheckpoints
 from console.sync.status import describe_error
 from screens.base import ConsoleScreen
 from screens.i18n import tr
@@ -40,6 +41,7 @@ from screens.widgets.board_view import BoardView
 from screens.widgets.calls_panel import CallsPanel, plain
 from screens.widgets.command_suggester import CommandSuggester
 from screens.widgets.ime_input import ImeInput
+from screens.widgets.lean_footer import LeanFooter
 
 ALARM_TOAST_SECONDS = 20
 
@@ -111,6 +113,16 @@ class BoardScreen(OrderStepActions, ConsoleScreen[None]):
         self._alarmed: set[str] = set()      # order ids already alarmed for their current stage
         self.unacknowledged: dict[str, str] = {}  # order id → banner text, until F9
         self._overdue = 0                    # real overdue orders, as last counted
+        # change-driven refresh (``tick``): the second last painted, the next deadline on the
+        # board still to pass (the alarm check's next run), what the status line and the
+        # banner show now, and the sync indicator with the store stamp it was read at
+        self._ticked: datetime | None = None
+        self._next_due: datetime | None = None
+        self._status_shown: tuple[str, bool] | None = None
+        self._banner_shown: str | None = None
+        self._sync_text: tuple[tuple[int, int, bool], str] | None = None
+        #: WAL checkpoints on a schedule (console/store/checkpoint.py), run from the tick
+        self.wal = WalCheckpoints(services.store)
 
     def compose(self) -> ComposeResult:
         yield self.status
@@ -122,7 +134,7 @@ class BoardScreen(OrderStepActions, ConsoleScreen[None]):
             self.answer_box = box
             yield self.answer
         yield self.command
-        yield Footer(compact=True)
+        yield LeanFooter(compact=True)   # the board lives all shift: a Footer that does not leak
 
     def on_mount(self) -> None:
         self.alarm_banner.display = False
@@ -173,19 +185,41 @@ class BoardScreen(OrderStepActions, ConsoleScreen[None]):
         return marks
 
     def tick(self) -> None:
+        """The periodic timer (once a second). Change-driven: a commit elsewhere reloads the
+        board; otherwise only what the passing second changes on screen is repainted (the
+        countdowns drawn, the status line's clock), the alarm check runs only when a deadline
+        has passed since it last ran, and a tick within the same second does nothing."""
         if not self.is_mounted:
             return
+        self.wal.run(self.services.ctx.clock.now().timestamp())
         if self._store_version() != self._data_version:
             self.reload()
             return
+        now = self.services.ctx.clock.now()
+        second = now.replace(microsecond=0)
+        if second == self._ticked:
+            return
+        self._ticked = second
         self.board_view.tick()
-        self.check_alarms()
+        if self._next_due is not None and now > self._next_due:
+            self.check_alarms()
+        else:
+            self._status(self._overdue)
 
     def sync_indicator(self) -> str:
         """Online / offline since HH:MM with N queued / error with its reason: read from the
         store (the sync thread writes it), so it never waits on the network."""
         if not self.services.config.sync.server:  # a seat working alone: no queries each tick
             return tr("status.sync.off", self.lang)
+        # what it says changes only with the store (the sync thread writes it) or the switch
+        key = (*self.services.store.change_stamp(), self.sync_on)
+        if self._sync_text is not None and self._sync_text[0] == key:
+            return self._sync_text[1]
+        text = self._sync_words()
+        self._sync_text = (key, text)
+        return text
+
+    def _sync_words(self) -> str:
         status = self.services.sync_status()
         if not self.sync_on and status.state in ("never", "online"):
             text = tr("status.sync.no_token", self.lang)
@@ -261,7 +295,10 @@ class BoardScreen(OrderStepActions, ConsoleScreen[None]):
             line = full
         else:
             line = fit_status([p for p in parts if p[0] != 4], width)
-        self.status.update(Text(line, style="bold white on red" if overdue else "bold"))
+        shown = (line, bool(overdue))
+        if shown != self._status_shown:   # one row high: a new text never needs a layout pass
+            self._status_shown = shown
+            self.status.update(Text(line, style="bold white on red" if overdue else "bold"), layout=False)
 
     # -- alarms -----------------------------------------------------------------------------
     def check_alarms(self) -> None:
@@ -275,9 +312,12 @@ class BoardScreen(OrderStepActions, ConsoleScreen[None]):
         overdue = 0
         live: set[str] = set()
         fresh: list[str] = []
+        next_due: datetime | None = None
         for row in self.board_view.rows:
             clock = order_clock(row.order, now, soon)
             if clock.state != "overdue" or clock.stage is None:
+                if clock.due is not None and (next_due is None or clock.due < next_due):
+                    next_due = clock.due      # the next deadline to pass: the next check
                 continue
             overdue += not row.order.drill   # a drill alarms (it is training) but is no real count
             key = f"{row.order.id}:{clock.stage}"
@@ -301,6 +341,7 @@ class BoardScreen(OrderStepActions, ConsoleScreen[None]):
             if key not in live:
                 del self.unacknowledged[key]
         self._alarmed &= live | set(self.unacknowledged)
+        self._next_due = next_due
         self._banner()
         self._overdue = overdue
         self._status(overdue)
@@ -313,10 +354,13 @@ class BoardScreen(OrderStepActions, ConsoleScreen[None]):
     def _banner(self) -> None:
         if not self.unacknowledged:
             self.alarm_banner.display = False
+            self._banner_shown = None
             return
         items = "；".join(list(self.unacknowledged.values())[:4])
-        self.alarm_banner.update(Text(tr("alarm.banner", self.lang, n=len(self.unacknowledged),
-                                         items=items), style="bold white on red"))
+        text = tr("alarm.banner", self.lang, n=len(self.unacknowledged), items=items)
+        if text != self._banner_shown:
+            self._banner_shown = text
+            self.alarm_banner.update(Text(text, style="bold white on red"))
         self.alarm_banner.display = True
 
     def answer_ringing(self) -> None:

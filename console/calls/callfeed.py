@@ -15,7 +15,6 @@ this module never sleeps and has no UI.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -24,6 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from console.calls.feed_tail import MAX_LINE_BYTES, FeedPosition, FeedTail
 from console.calls.phone_state import PhoneCall, PhoneLog
 from console.kernel.clock import iso, parse_instant
 from console.kernel.errors import BadInput
@@ -45,8 +45,6 @@ FEED_FILE_NAME = "callfeed.jsonl"
 # On start only the end of the file is read: a ring older than the timeout is stale anyway,
 # and no center receives anywhere near this many bytes of events within one timeout.
 CATCH_UP_BYTES = 256 * 1024
-MAX_READ_BYTES = 1024 * 1024     # per poll; the rest is read on the next poll
-MAX_LINE_BYTES = 16 * 1024       # a longer "line" is garbage, skipped as one bad line
 MAX_REF_CHARS = 128
 MAX_TEXT_CHARS = 500             # caller_name, say, line
 MISSED_KEPT = 20
@@ -148,69 +146,36 @@ def parse_line(raw: bytes | str) -> FeedEvent:
 
 
 # -- reading the file -------------------------------------------------------------------------
-@dataclass
 class FeedReader:
-    """Tails one feed file. The offset lives in memory for the session (see ``CallFeed``)."""
+    """Tails one feed file (``console/calls/feed_tail.py`` follows the file: growth, rotation,
+    a saved position) and parses what it hands out; a bad line is counted, never fatal."""
 
-    path: Path
-    offset: int = 0
-    bad_lines: int = 0
-    last_error: str = ""
-    lines_read: int = 0
-    _inode: int | None = field(default=None, repr=False)
-    _skipping: bool = field(default=False, repr=False)   # inside an over-long line
+    def __init__(self, path: Path) -> None:
+        self.tail = FeedTail(path)
+        self.bad_lines = 0
+        self.last_error = ""
+        self.lines_read = 0
+
+    @property
+    def path(self) -> Path:
+        return self.tail.path
+
+    @property
+    def offset(self) -> int:
+        return self.tail.offset
 
     def start_at_tail(self, window: int = CATCH_UP_BYTES) -> None:
         """Begin near the end of the file (first poll after start); a cut line is dropped."""
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return
-        self._inode = st.st_ino
-        if st.st_size > window:
-            self.offset = st.st_size - window
-            try:
-                with open(self.path, "rb") as fh:
-                    fh.seek(self.offset - 1)
-                    self._skipping = fh.read(1) != b"\n"   # we landed inside a line
-            except OSError:
-                self._skipping = True
+        self.tail.start_at_tail(window)
 
     def read(self) -> list[FeedEvent]:
         """Every complete line appended since the last read, parsed; bad lines are counted."""
-        try:
-            fh = open(self.path, "rb")  # noqa: SIM115 - closed below, after fstat
-        except OSError:
-            return []            # not there yet: the adapter has not started
-        with fh:
-            st = os.fstat(fh.fileno())
-            if (self._inode is not None and st.st_ino != self._inode) or st.st_size < self.offset:
-                self.offset, self._skipping = 0, False     # rotated or truncated: a new file
-            self._inode = st.st_ino
-            if st.st_size == self.offset:
-                return []
-            fh.seek(self.offset)
-            chunk = fh.read(MAX_READ_BYTES)
-        return self._consume(chunk)
-
-    def _consume(self, chunk: bytes) -> list[FeedEvent]:
+        too_long = self.tail.too_long
+        raws = self.tail.read_lines()
         events: list[FeedEvent] = []
-        end = chunk.rfind(b"\n")
-        if end < 0:
-            if len(chunk) >= MAX_LINE_BYTES:           # no end in sight: give up on this line
-                if not self._skipping:
-                    self._bad("line too long")
-                self.offset += len(chunk)
-                self._skipping = True
-            return events
-        complete = chunk[: end + 1]
-        self.offset += len(complete)
-        for raw in complete.split(b"\n")[:-1]:
-            if self._skipping:                          # the tail of a cut or over-long line
-                self._skipping = False
-                continue
-            if not raw.strip():
-                continue
+        for _ in range(self.tail.too_long - too_long):
+            self._bad("line too long")
+        for raw in raws:
             self.lines_read += 1
             if len(raw) > MAX_LINE_BYTES:
                 self._bad("line too long")
@@ -346,6 +311,8 @@ class CallFeed:
         self.now = now
         self.log = log
         self._started = False
+        self._behind = False
+        self._saved: FeedPosition | None = None
 
     @property
     def path(self) -> Path:
@@ -356,15 +323,25 @@ class CallFeed:
         return self.reader.bad_lines
 
     def poll(self) -> tuple[list[FeedCall], list[FeedCall]]:
-        """Read what was appended, expire old rings; returns (new rings, newly missed)."""
-        catching_up = not self._started
-        if catching_up:
+        """Read what was appended, expire old rings; returns (new rings, newly missed).
+
+        The first poll catches up: from the position the last session saved in the phone log
+        (nothing read twice, nothing appended meanwhile lost), else from the file's last
+        ``CATCH_UP_BYTES``; it goes on catching up (old rings do not ring) while a backlog
+        larger than one read is being worked through."""
+        catching_up = not self._started or self._behind
+        if not self._started:
             self._restore()
-            self.reader.start_at_tail()
+            saved = self.log.feed_position() if self.log is not None else None
+            position = FeedPosition.from_text(saved) if saved else None
+            if position is None or not self.reader.tail.resume(position):
+                self.reader.start_at_tail()
             self._started = True
         now = self.now()
         new = [c for e in self.reader.read()
                if (c := self.tracker.apply(e, now, catching_up=catching_up)) is not None]
+        self._behind = catching_up and self.reader.tail.more
+        self._save_position()
         late = self.tracker.expire(now)
         fresh = [c for c in new if c.call_ref in self.tracker.ringing]
         if self.log is not None:
@@ -373,6 +350,18 @@ class CallFeed:
                               drill=call.drill, say=call.say)
         self._write_ended()
         return fresh, late
+
+    def _save_position(self) -> None:
+        """Where reading stopped, kept in the phone log when it moved (a write per read that
+        consumed something, never per idle poll)."""
+        position = self.reader.tail.position()
+        if self.log is None or position is None or position == self._saved:
+            return
+        self.log.save_feed_position(position.to_text())
+        self._saved = position
+
+    def close(self) -> None:
+        self.reader.tail.close()
 
     def _restore(self) -> None:
         if self.log is None:

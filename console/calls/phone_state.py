@@ -22,6 +22,9 @@ from console.kernel.clock import iso, parse_instant
 from console.kernel.errors import BadInput, NotFound
 from console.store.transaction import Store
 
+#: The ``seat_settings`` key holding where the call feed was last read (console/calls/feed_tail.py).
+FEED_POSITION_KEY = "callfeed.position"
+
 #: How a missed call was settled.
 SETTLED = ("called_back", "dismissed")
 
@@ -85,6 +88,17 @@ class PhoneLog:
             "INSERT OR IGNORE INTO phone_calls (call_ref, phone, caller_name, line, rang_at, state,"
             " drill, say) VALUES (?, ?, ?, ?, ?, 'ringing', ?, ?)",
             (call_ref, phone, caller_name, line, iso(at), 1 if drill else 0, say))
+
+    def feed_position(self) -> str | None:
+        """Where the last session stopped reading the call feed (``FeedPosition.to_text``)."""
+        row = self.store.one("SELECT value FROM seat_settings WHERE key = ?", (FEED_POSITION_KEY,))
+        return str(row[0]) if row is not None else None
+
+    def save_feed_position(self, text: str) -> None:
+        """Seat-local like the rest of the phone state: the switch's file is this seat's."""
+        self._write(
+            "INSERT INTO seat_settings (key, value, set_at, operator) VALUES (?, ?, '', '')"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value", (FEED_POSITION_KEY, text))
 
     def ended(self, call_ref: str, state: str, at: datetime, reason: str = "") -> None:
         """A ringing call stopped ringing: answered here or elsewhere, or missed."""

@@ -172,7 +172,16 @@ class BoardView(ScrollView, can_focus=True):
         return sum(w + 1 for _, w in self.columns)
 
     def tick(self) -> None:
-        self.refresh(Region(self.countdown_x, 0, COUNTDOWN_WIDTH, self.size.height))
+        """A second passed: repaint the countdown column of the drawn rows, and only when one
+        of them races a deadline (a countdown's value changes each second; "no deadline" and
+        an empty board do not change at all). The header is left alone unless the call-taker
+        scrolled (its "overdue above" count can change)."""
+        now = self.now()
+        drawn = self.rows[self.first_drawn:self.first_drawn + self.page]
+        if not any(order_clock(r.order, now, self.due_soon).stage is not None for r in drawn):
+            return
+        top = 0 if self.first_drawn else 1
+        self.refresh(Region(self.countdown_x, top, COUNTDOWN_WIDTH, min(len(drawn) + 1, self.size.height) - top))
 
     def _cells(self, values: list[str], style: Style) -> list[Segment]:
         return [Segment(set_cell_size(value, width) + " ", style)

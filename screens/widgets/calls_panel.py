@@ -17,7 +17,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from rich.text import Text
+from rich.text import Span, Text
 from textual.widgets import Static
 
 from console.calls.callfeed import CallFeed, FeedCall, feed_path
@@ -76,12 +76,18 @@ class CallsPanel(Static):
         self.answered: list[FeedCall] = []     # answered at this seat, this session (newest last)
         self.bells = 0
         self.error = ""
+        self._key: tuple[object, ...] = ()
+        self._shown: list[tuple[str, list[Span]]] | None = None
 
     def on_mount(self) -> None:
         self.display = False
         if self.poll_seconds:
             self.set_interval(self.poll_seconds, self.poll)
             self.call_after_refresh(self.poll)
+
+    def on_unmount(self) -> None:
+        if self.feed is not None:
+            self.feed.close()            # the feed file is held open between polls
 
     # -- feed --------------------------------------------------------------------------------
     def poll(self) -> None:
@@ -227,8 +233,30 @@ class CallsPanel(Static):
             del self.summaries[ref]
         return out
 
+    def _shown_key(self) -> tuple[object, ...]:
+        """What the panel's lines depend on: the feed read so far, the calls ringing and owed,
+        the store (the phone log), and the clock to the second while something rings (its
+        "rang 0:12" moves) or to the minute otherwise (missed calls age off the bare feed)."""
+        feed = self.feed
+        if feed is None:
+            return ()
+        now = self.now()
+        ringing = bool(feed.tracker.ringing)
+        return (feed.reader.offset, feed.reader.bad_lines, tuple(feed.tracker.ringing), len(feed.tracker.missed),
+                self.error, self.services.store.change_stamp(),
+                now.replace(microsecond=0) if ringing else now.replace(second=0, microsecond=0))
+
     def show(self) -> None:
+        """Repaint only when what the panel says changed: an idle panel costs a comparison."""
+        key = self._shown_key()
+        if key == self._key and key:
+            return
+        self._key = key
         lines = self.lines()
+        shown = [(t.plain, t.spans) for t in lines]
+        if shown == self._shown:
+            return
+        self._shown = shown
         self.display = bool(lines)
         if lines:
             self.update(Text("\n").join(lines))
