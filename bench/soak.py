@@ -58,7 +58,7 @@ from bench.core import Env, Row, score_row
 from bench.tui import COLS, ROOT, ROWS, _pty_env
 from console.calls.callfeed import FeedEvent, append_events, feed_path
 from console.calls.simulator import PROFILE_FILE, generate, load_profile
-from console.catalog.registry import default_data_dir
+from console.catalog.loading import default_data_dir
 from console.kernel.clock import FakeClock, SystemClock, parse_instant
 from console.kernel.errors import LinkageError
 from console.seat.services import open_services
@@ -127,7 +127,8 @@ def countdown_mismatches(app: Any, db: Path, now: datetime) -> tuple[int, int, l
                 for row in conn.execute("SELECT id, ack_due, depart_due, arrive_due, feedback_due FROM orders")}
     finally:
         conn.close()
-    checked, bad, examples = 0, 0, []
+    checked, bad = 0, 0
+    examples: list[str] = []
     top = view.first_drawn
     for y in range(1, min(view.size.height, len(view.rows) - top + 1)):
         order = view.rows[top + y - 1].order
