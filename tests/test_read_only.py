@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+from conftest import Cli, one_row
 
 from console.kernel.clock import FakeClock
 from console.kernel.errors import BadInput
@@ -81,3 +81,20 @@ def test_read_only_console_opens_without_sign_in_and_takes_no_call(tmp_path: Pat
     asyncio.run(scenario())
     assert _count(services, "events") == events
     services.close()
+
+
+def test_a_read_only_view_keeps_no_phone_state_and_raises_nothing_for_it(tmp_path: Path) -> None:
+    """The view shows the phones; the seat's own console keeps their state and the feed
+    position. A view's ring or saved position is not written, and does not fail the panel."""
+    from console.calls.phone_state import PhoneLog
+
+    services = open_services(tmp_path / "ro.db", clock=FakeClock(START))
+    try:
+        services.store.make_read_only()
+        log = PhoneLog(services.store)
+        log.save_feed_position("anything")
+        log.rang("ring-1", "13800000001", "", "1", services.ctx.clock.now())
+        assert log.feed_position() is None
+        assert one_row(services.store, "SELECT count(*) FROM phone_calls")[0] == 0
+    finally:
+        services.close()

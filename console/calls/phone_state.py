@@ -80,6 +80,10 @@ class PhoneLog:
         self.store = store
 
     def _write(self, sql: str, params: tuple[object, ...]) -> int:
+        """A ``--read-only`` view shows the phones but records nothing of them (the seat's own
+        console keeps the phone state and the feed position), instead of failing each write."""
+        if self.store.read_only:
+            return 0
         return self.store.write_local(sql, params)
 
     def rang(self, call_ref: str, phone: str, caller_name: str, line: str, at: datetime,
