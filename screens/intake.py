@@ -4,20 +4,13 @@ possible repeats beside it, and one key for each way a call can end.
 Keys are F7 and ctrl-combos (a Chinese IME swallows letters). The area is not a tab stop: it
 has a default and ``ctrl+g`` cycles it, so a standard call costs no keystroke for it.
 
-Nothing typed is lost: every change is written to the ``intake`` draft (coalesced per event
-loop turn, so an IME commit of several characters is one write; ~1 ms each), and again when
-the screen is left. A form is identified by a ``form_id``; when the draft slot holds another
-form (a second call answered while one was being typed), that form goes to a stash first,
-and F2 brings it back later. A successful save, merge or transfer clears the form's draft.
+Nothing typed is lost: every change is written to the form's draft (screens/intake_draft.py).
 """
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -38,27 +31,20 @@ from console.kernel.model import AREA_LABELS, DISPOSITION_LABELS, Area, label, s
 from console.seat.services import Services
 from screens.base import ConsoleScreen
 from screens.i18n import tr
+from screens.intake_draft import FIELDS, IntakeDraft
 from screens.messages import OpenPicker
 from screens.widgets.caller_panel import DuplicateList, HistoryView
 from screens.widgets.field_input import FieldInput
 from screens.widgets.triage_panel import TriagePanel, verdict_style
 
-DRAFT_KEY = "intake"
-STASH_KEY = "intake.stash"
-STASH_LIMIT = 10
 #: Triage and the history/duplicate queries run this long after the last change (each < 1 ms,
 #: but an IME commit arrives as a burst of keys and one refresh per burst is enough).
 LIVE_DELAY = 0.15
 AREAS = (Area.URBAN, Area.SUBURB, Area.RURAL)
-FIELDS = ("phone", "name", "address", "text", "category")
 
 
-def has_content(form: dict[str, Any] | None) -> bool:
-    """Whether a saved form holds anything a person typed (or a number an answered call gave)."""
-    return form is not None and any(str(form.get(k, "")).strip() for k in FIELDS)
 
-
-class IntakeScreen(ConsoleScreen[None]):
+class IntakeScreen(IntakeDraft, ConsoleScreen[None]):
     # Keys typed in a burst (SSH batching, a busy machine) must act in typing order. Textual
     # routes each key to the widget focused when it is read, but runs non-priority bindings
     # later, against the focus of that moment. So the keys that move focus between fields are
@@ -198,106 +184,6 @@ class IntakeScreen(ConsoleScreen[None]):
     def _leave_duplicate(self) -> None:
         if self.app.screen is self:
             self.app.pop_screen()
-
-    # -- drafts ------------------------------------------------------------------------------
-    def form(self) -> dict[str, Any]:
-        body: dict[str, Any] = {name: self.inputs[name].value for name in FIELDS}
-        body.update(form_id=self.form_id, area=self.area.value, accepted=self.accepted or "",
-                    drill=self.drill, area_chosen=self.area_chosen)
-        return body
-
-    def _stash(self) -> list[dict[str, Any]]:
-        stash = self.services.store.load_draft(STASH_KEY) or {}
-        return [f for f in stash.get("forms", []) if isinstance(f, dict)]
-
-    def _put_stash(self, forms: list[dict[str, Any]]) -> None:
-        store = self.services.store
-        if forms:
-            store.save_draft(STASH_KEY, {"forms": forms[-STASH_LIMIT:]})
-        else:
-            store.clear_draft(STASH_KEY)
-
-    def _open_draft(self) -> None:
-        """Without a number: continue the unfinished form. With one: a new caller, so an
-        unfinished form in the slot is stashed (F2 brings it back) and this one takes the slot."""
-        try:
-            if self.phone_given is not None or self.fresh or self.typed_ahead():
-                if self._write_draft():
-                    self._say(tr("intake.draft_stashed", self.lang))
-                return
-            draft = self.services.store.load_draft(DRAFT_KEY)
-            stash = self._stash()
-            if not has_content(draft) and stash:
-                draft = stash[-1]
-            if draft is None or not has_content(draft):
-                return
-            self._put_stash([f for f in stash if f.get("form_id") != draft.get("form_id")])
-            self._apply(draft)
-            self._write_draft()
-            self._say(tr("intake.draft_restored", self.lang))
-        except sqlite3.Error as exc:
-            self._say(tr("intake.draft_failed", self.lang, reason=str(exc)), error=True)
-
-    def _apply(self, draft: dict[str, Any]) -> None:
-        self.form_id = str(draft.get("form_id") or self.form_id)
-        self.drill = draft.get("drill") is True
-        for name in FIELDS:
-            value = str(draft.get(name, ""))
-            self.inputs[name].value = value
-            self.inputs[name].cursor_position = len(value)
-        with contextlib.suppress(ValueError):
-            self.area = Area(str(draft.get("area") or self.area.value))
-        self.area_chosen = draft.get("area_chosen", True) is True   # older drafts: as saved
-        self._show_area()
-        code = str(draft.get("accepted") or "")
-        category = self.services.catalog.categories.get(code)
-        if category is not None and self.inputs["category"].value == self._category_name(category):
-            self.accepted = code
-            self._accepted_label = self._category_name(category)
-
-    def _write_draft(self) -> bool:
-        """Save this form to the slot; a different unfinished form found there is stashed first.
-        Returns whether something was stashed."""
-        store = self.services.store
-        current = store.load_draft(DRAFT_KEY)
-        stashed = False
-        if current is not None and has_content(current) and current.get("form_id") != self.form_id:
-            stash = [f for f in self._stash() if f.get("form_id") != current.get("form_id")]
-            self._put_stash([*stash, current])
-            stashed = True
-        store.save_draft(DRAFT_KEY, self.form())
-        return stashed
-
-    def _schedule_draft(self) -> None:
-        if not self._draft_pending:
-            self._draft_pending = True
-            self.call_later(self._flush_draft)
-
-    def _flush_draft(self) -> None:
-        self._draft_pending = False
-        self.save_draft()
-
-    def save_draft(self) -> None:
-        """Write the form now, unless the call was already saved. Never raises: a failed draft
-        write is shown, and the form on screen still holds everything."""
-        if self._finished:
-            return
-        try:
-            self._write_draft()
-        except sqlite3.Error as exc:
-            self._say(tr("intake.draft_failed", self.lang, reason=str(exc)), error=True)
-
-    def _clear_draft(self) -> None:
-        store = self.services.store
-        try:
-            current = store.load_draft(DRAFT_KEY)
-            if current is None or current.get("form_id") in (self.form_id, None):
-                store.clear_draft(DRAFT_KEY)
-            stash = self._stash()
-            if any(f.get("form_id") == self.form_id for f in stash):
-                self._put_stash([f for f in stash if f.get("form_id") != self.form_id])
-        except sqlite3.Error:
-            pass  # the call itself is saved; a stale draft only comes back as a form to discard
 
     def on_screen_suspend(self, event: events.ScreenSuspend) -> None:
         self.save_draft()

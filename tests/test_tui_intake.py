@@ -25,7 +25,8 @@ from console.seat.services import Services, open_services
 from screens.app import LinkageApp
 from screens.board import BoardScreen
 from screens.dialogs.picker import UnitPicker
-from screens.intake import DRAFT_KEY, IntakeScreen
+from screens.intake import IntakeScreen
+from screens.intake_draft import DRAFT_KEY
 
 START = "2026-11-28T06:00:00Z"
 SIZE = (100, 30)
